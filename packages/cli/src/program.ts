@@ -1,0 +1,207 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, parseDuration, startServer, migrateToLatest, createLogger, openKeymint } from '@keymint/server';
+import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
+import { print, table } from './output.js';
+import { appView, iso, secretView, tenantView } from './views.js';
+
+function list(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function seconds(value: string): number {
+  const parsed = parseDuration(value);
+  if (parsed === null || parsed === 0) throw new InvalidArgumentError('expected a duration such as 3600, 90s, 15m, 12h or 7d');
+  return parsed;
+}
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('keymint')
+    .description('Keymint: self-hosted authentication for REST API platforms')
+    .option('--tenant <slug>', 'tenant to act on', 'default')
+    .option('--json', 'print one JSON object on stdout and nothing else')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('serve')
+    .description('run the server (migrates and bootstraps on first start)')
+    .option('--port <n>', 'listen port (overrides PORT)')
+    .option('--host <address>', 'listen address (overrides HOST)')
+    .action(async (options: { port?: string; host?: string }) => {
+      const config = loadConfig({ flags: options });
+      const server = await startServer(config);
+      process.stdout.write(`${server.banner}\n`);
+      const stop = async (signal: string) => {
+        server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+    });
+
+  program
+    .command('migrate')
+    .description('bring the database schema up to date')
+    .action(async () => {
+      const config = loadConfig();
+      const keymint = await openKeymint(config, { log: createLogger('warn', process.stderr) });
+      try {
+        const applied = await migrateToLatest(keymint.db);
+        print(globals().json, { applied }, () => (applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date'));
+      } finally {
+        await keymint.close();
+      }
+    });
+
+  const tenant = program.command('tenant').description('tenants: one issuer, key set, catalog and app list each');
+  tenant
+    .command('create <slug>')
+    .description('create a tenant with the default scope catalog and a signing key')
+    .action((slug: string) =>
+      withKeymint(globals(), async ({ keymint, config }) => {
+        const created = await keymint.tenants.create(slug);
+        const view = tenantView(created, `${publicUrlOf(config)}/t/${created.slug}`);
+        print(globals().json, view, () => `created tenant ${view.tenant}\n  issuer  ${view.issuer}\n  app id  ${view.app_id}`);
+      }),
+    );
+  tenant
+    .command('list')
+    .description('list tenants')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, config }) => {
+        const tenants = (await keymint.tenants.list()).map((t) => tenantView(t, `${publicUrlOf(config)}/t/${t.slug}`));
+        print(globals().json, { tenants }, () => table([['TENANT', 'ISSUER', 'APP ID'], ...tenants.map((t) => [t.tenant, t.issuer, t.app_id])]));
+      }),
+    );
+
+  const app = program.command('app').description('OAuth applications (client credentials)');
+  app
+    .command('create')
+    .description('create an app and print its first client secret (shown once)')
+    .requiredOption('--name <name>', 'a name people recognise')
+    .option('--scopes <list>', 'comma-separated scopes to enable (none unless given)', list)
+    .option('--lifetime <seconds>', 'access token lifetime, 60 to 86400 seconds', integer)
+    .addOption(new Option('--format <format>', 'access token format').choices(['jwt']).default('jwt'))
+    .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
+    .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request', list)
+    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[] }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const { app: created, secret } = await keymint.apps.create(current.id, await keymint.tenants.scopes(current.id), {
+          name: options.name,
+          scopes: options.scopes,
+          tokenLifetime: options.lifetime,
+          tokenFormat: options.format,
+          audiences: options.audiences,
+          authMethods: options.authMethods,
+        });
+        const view = {
+          client_id: created.clientId,
+          client_secret: secret.clientSecret,
+          secret_id: secret.secretId,
+          tenant: current.slug,
+          issuer,
+          scopes: created.scopes,
+        };
+        print(globals().json, view, () =>
+          [
+            `created app ${created.name}`,
+            `  client_id      ${view.client_id}`,
+            `  client_secret  ${view.client_secret}`,
+            `  scopes         ${view.scopes.join(' ') || '(none)'}`,
+            `  token endpoint ${issuer}/oauth/token`,
+            '',
+            'Copy the client secret now: Keymint keeps only its hash and cannot show it again.',
+          ].join('\n'),
+        );
+      }),
+    );
+  app
+    .command('list')
+    .description('list apps')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const apps = (await keymint.apps.list(current.id)).map((a) => appView(a, current, issuer));
+        print(globals().json, { apps }, () =>
+          table([['CLIENT ID', 'NAME', 'STATUS', 'SCOPES'], ...apps.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' ')])]),
+        );
+      }),
+    );
+  app
+    .command('show <client_id>')
+    .description('show one app')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const view = appView(await keymint.apps.get(current.id, clientId), current, issuer);
+        print(globals().json, view, () => describeApp(view));
+      }),
+    );
+  app
+    .command('disable <client_id>')
+    .description('disable an app: its secrets stop working at once')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const view = appView(await keymint.apps.disable(current.id, clientId), current, issuer);
+        print(globals().json, view, () => `disabled app ${view.name} (${view.client_id})`);
+      }),
+    );
+
+  const secret = app.command('secret').description('client secrets: up to 5 active per app, for rotation without downtime');
+  secret
+    .command('add <client_id>')
+    .description('add a client secret (shown once)')
+    .option('--expires-in <duration>', 'e.g. 7d, 12h, 3600', seconds)
+    .action((clientId: string, options: { expiresIn?: number }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const added = await keymint.apps.addSecret(current.id, clientId, options.expiresIn ?? null);
+        const view = { secret_id: added.secretId, client_secret: added.clientSecret, expires_at: iso(added.expiresAt) };
+        print(globals().json, view, () =>
+          `added secret ${view.secret_id}\n  client_secret  ${view.client_secret}\n  expires        ${view.expires_at ?? 'never'}\n\nCopy it now: it cannot be shown again.`,
+        );
+      }),
+    );
+  secret
+    .command('list <client_id>')
+    .description('list an app\'s secrets (never the secrets themselves)')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const secrets = (await keymint.apps.listSecrets(current.id, clientId)).map(secretView);
+        print(globals().json, { secrets }, () =>
+          table([
+            ['SECRET ID', 'HINT', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
+            ...secrets.map((s) => [s.secret_id, s.hint, s.status, s.created_at ?? '', s.expires_at ?? 'never', s.last_used_at ?? 'never']),
+          ]),
+        );
+      }),
+    );
+  secret
+    .command('revoke <client_id> <secret_id>')
+    .description('revoke a secret: it stops working at once')
+    .action((clientId: string, secretId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const view = secretView(await keymint.apps.revokeSecret(current.id, clientId, secretId));
+        print(globals().json, view, () => `revoked secret ${view.secret_id}`);
+      }),
+    );
+
+  return program;
+}
+
+function describeApp(view: ReturnType<typeof appView>): string {
+  return [
+    `${view.name} (${view.status})`,
+    `  client_id     ${view.client_id}`,
+    `  scopes        ${view.scopes.join(' ') || '(none)'}`,
+    `  audiences     ${[`${view.issuer}/api (default)`, ...view.audiences].join(', ')}`,
+    `  lifetime      ${view.token_lifetime} s`,
+    `  format        ${view.token_format}`,
+    `  auth methods  ${view.auth_methods.join(', ')}`,
+    `  created       ${view.created_at}`,
+  ].join('\n');
+}

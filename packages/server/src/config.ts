@@ -1,0 +1,155 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { decodeMasterKey } from './crypto/master-key.js';
+
+export type DatabaseLocation =
+  | { kind: 'sqlite'; path: string; url: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Explicit KEYMINT_PUBLIC_URL; when null the listen address is used once it is known. */
+  readonly publicUrl: string | null;
+  readonly dataDir: string;
+  readonly database: DatabaseLocation;
+  /** From KEYMINT_MASTER_KEY; when null the key lives in `{dataDir}/master.key`. */
+  readonly masterKey: Buffer | null;
+  readonly masterKeyFile: string;
+  readonly redisUrl: string | null;
+  readonly logLevel: string;
+  /** Seconds verifiers may cache the JWKS; key rotation publishes the next key at least this long before use. */
+  readonly jwksMaxAgeSeconds: number;
+  /** How often a node polls the change log for writes made elsewhere (CLI, other nodes). */
+  readonly changePollMs: number;
+}
+
+/** A bad setting: the message names the variable and what was expected. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly setting: string, expected: string, got?: string) {
+    super(`${setting}: expected ${expected}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`);
+  }
+}
+
+/** Flags given on the command line; they win over the environment. */
+export interface ConfigFlags {
+  port?: string | number;
+  host?: string;
+}
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  flags?: ConfigFlags;
+  cwd?: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Reads the environment, a `.env` file in the working directory (the environment wins) and
+ * flags (they win over both), validates every value and returns a frozen Config.
+ */
+export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() }: ConfigSources = {}): Config {
+  const dotenvPath = resolve(cwd, '.env');
+  const fromFile = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
+  const get = (name: string): string | undefined => {
+    const value = env[name] ?? fromFile[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const host = flags.host ?? get('HOST') ?? '127.0.0.1';
+  const port = parsePort(flags.port !== undefined ? String(flags.port) : get('PORT'), flags.port !== undefined ? '--port' : 'PORT');
+  const dataDir = resolve(cwd, get('KEYMINT_DATA_DIR') ?? './data');
+
+  const publicUrlText = get('KEYMINT_PUBLIC_URL');
+  const publicUrl = publicUrlText === undefined ? null : parsePublicUrl(publicUrlText);
+
+  const databaseText = get('KEYMINT_DATABASE_URL');
+  const database = databaseText === undefined
+    ? sqliteAt(resolve(dataDir, 'keymint.db'))
+    : parseDatabaseUrl(databaseText, cwd);
+
+  const masterKeyText = get('KEYMINT_MASTER_KEY');
+  let masterKey: Buffer | null = null;
+  if (masterKeyText !== undefined) {
+    masterKey = decodeMasterKey(masterKeyText);
+    if (!masterKey) throw new ConfigError('KEYMINT_MASTER_KEY', '32 bytes encoded as base64url (43 characters)');
+  }
+
+  const redisText = get('KEYMINT_REDIS_URL');
+  if (redisText !== undefined && !/^rediss?:\/\/./.test(redisText)) {
+    throw new ConfigError('KEYMINT_REDIS_URL', 'a redis:// or rediss:// URL', redisText);
+  }
+
+  const logLevel = get('KEYMINT_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('KEYMINT_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
+
+  return Object.freeze({
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    database,
+    masterKey,
+    masterKeyFile: resolve(dataDir, 'master.key'),
+    redisUrl: redisText ?? null,
+    logLevel,
+    jwksMaxAgeSeconds: parseInteger(get('KEYMINT_JWKS_MAX_AGE'), 'KEYMINT_JWKS_MAX_AGE', 300, 0, 86_400),
+    changePollMs: parseInteger(get('KEYMINT_CHANGE_POLL_MS'), 'KEYMINT_CHANGE_POLL_MS', 250, 10, 60_000),
+  });
+}
+
+function parsePort(text: string | undefined, setting: string): number {
+  if (text === undefined) return 8080;
+  if (!/^\d+$/.test(text) || Number(text) > 65_535) throw new ConfigError(setting, 'a port number from 0 to 65535', text);
+  return Number(text);
+}
+
+function parseInteger(text: string | undefined, setting: string, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(setting, `a whole number from ${min} to ${max}`, text);
+  return value;
+}
+
+function parsePublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('KEYMINT_PUBLIC_URL', 'an absolute http(s) URL such as https://auth.example.com', text);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
+    throw new ConfigError('KEYMINT_PUBLIC_URL', 'an http(s) URL without query, fragment or credentials', text);
+  }
+  // Issuers are compared byte for byte (RFC 8414 §3.3): keep one canonical form, no trailing slash.
+  return url.href.replace(/\/+$/, '');
+}
+
+function sqliteAt(path: string): DatabaseLocation {
+  return { kind: 'sqlite', path, url: `sqlite:${path}` };
+}
+
+function parseDatabaseUrl(text: string, cwd: string): DatabaseLocation {
+  if (text.startsWith('sqlite:')) {
+    const path = text.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path) throw new ConfigError('KEYMINT_DATABASE_URL', 'sqlite:PATH with a file path', text);
+    return sqliteAt(isAbsolute(path) ? path : resolve(cwd, path));
+  }
+  if (/^postgres(ql)?:\/\//.test(text)) {
+    try {
+      new URL(text);
+    } catch {
+      throw new ConfigError('KEYMINT_DATABASE_URL', 'a valid postgres://user@host:port/database URL', redactUrl(text));
+    }
+    return { kind: 'postgres', url: text };
+  }
+  throw new ConfigError('KEYMINT_DATABASE_URL', 'sqlite:PATH or postgres://…', redactUrl(text));
+}
+
+/** Database URLs may carry a password: never echo it back. */
+export function redactUrl(text: string): string {
+  return text.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

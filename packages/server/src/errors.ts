@@ -1,0 +1,122 @@
+/**
+ * One error class per wire error. Services throw these; the HTTP error handler renders them
+ * in the shape of the route's profile (RFC 6749 §5.2, RFC 6750 §3, envelope, admin API).
+ * Messages are written for the caller and never contain a secret or token.
+ */
+export abstract class KeymintError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  /** Extra response headers this failure calls for (Retry-After, WWW-Authenticate...). */
+  headers: Record<string, string> = {};
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** RFC 6749 §5.2: missing or malformed parameter, repeated parameter, two auth methods. */
+export class InvalidRequest extends KeymintError {
+  readonly status = 400;
+  readonly code = 'invalid_request';
+}
+
+/** RFC 6749 §5.2: client authentication failed (unknown client, wrong secret, disabled app). */
+export class InvalidClient extends KeymintError {
+  readonly status = 401;
+  readonly code = 'invalid_client';
+  /** True when the client used HTTP Basic, so the response must carry WWW-Authenticate. */
+  usedAuthorizationHeader = false;
+}
+
+export class InvalidGrant extends KeymintError {
+  readonly status = 400;
+  readonly code = 'invalid_grant';
+}
+
+export class UnauthorizedClient extends KeymintError {
+  readonly status = 400;
+  readonly code = 'unauthorized_client';
+}
+
+export class UnsupportedGrantType extends KeymintError {
+  readonly status = 400;
+  readonly code = 'unsupported_grant_type';
+}
+
+export class InvalidScope extends KeymintError {
+  readonly status = 400;
+  readonly code = 'invalid_scope';
+}
+
+/** RFC 8707 §2: the requested audience/resource is not one this client may ask for. */
+export class InvalidTarget extends KeymintError {
+  readonly status = 400;
+  readonly code = 'invalid_target';
+}
+
+/** RFC 6750 §3.1 */
+export class InvalidToken extends KeymintError {
+  readonly status = 401;
+  readonly code = 'invalid_token';
+}
+
+/** RFC 6750 §3.1: the request carried no token at all; the challenge then names no error. */
+export class MissingToken extends InvalidToken {}
+
+/** RFC 6750 §3.1: the token is valid but lacks `scope`. */
+export class InsufficientScope extends KeymintError {
+  readonly status = 403;
+  readonly code = 'insufficient_scope';
+  constructor(readonly scope: string) {
+    super(`this request needs the ${scope} scope`);
+  }
+}
+
+export class Forbidden extends KeymintError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
+export class PayloadTooLarge extends KeymintError {
+  readonly status = 413;
+  readonly code = 'invalid_request';
+}
+
+export class UnsupportedMediaType extends KeymintError {
+  readonly status = 415;
+  readonly code = 'invalid_request';
+}
+
+export class NotFound extends KeymintError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+
+export class Conflict extends KeymintError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}
+
+export class TooManyRequests extends KeymintError {
+  readonly status = 429;
+  readonly code = 'too_many_requests';
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
+  }
+}
+
+export class ServerError extends KeymintError {
+  readonly status = 500;
+  readonly code = 'server_error';
+}
+
+export class TemporarilyUnavailable extends KeymintError {
+  readonly status = 503;
+  readonly code = 'temporarily_unavailable';
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(message);
+    this.headers['retry-after'] = String(retryAfterSeconds);
+  }
+}

@@ -1,0 +1,72 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Keymint } from '../keymint.js';
+import { jwksRoutes } from '../keys/routes.js';
+import { metadataRoutes, rootMetadataRoutes } from '../oauth/metadata.js';
+import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
+import { notFound, sendError, toKeymintError } from './errors.js';
+import { registerFormParser } from './form-body.js';
+import { scopeToTenant } from './tenant-scope.js';
+import { randomLowerAlnum } from '../crypto/random.js';
+
+export interface AppOptions {
+  /** The public base URL; resolved after listen when not configured. */
+  publicUrl: () => string;
+}
+
+/** The whole HTTP surface: one plugin per area, tenant routes under `/t/:tenant`. */
+export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: keymint.log as FastifyBaseLogger,
+    // Request ids join every log line of a request; a caller's X-Request-Id is kept when sane.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomLowerAlnum(16),
+    bodyLimit: 64 * 1024,
+    // 400/404 for junk, never a hang: slow clients are cut off.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+
+  registerFormParser(app);
+
+  app.setErrorHandler((error, request, reply) => {
+    const profile = request.routeOptions.config.errorProfile ?? 'api';
+    const failure = toKeymintError(error, profile);
+    if (failure.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(failure, profile, request, reply);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(notFound(request), 'api', request, reply));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Keymint', version: '0.1.0', description: 'Self-hosted authentication server for REST API platforms' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await keymint.db.selectFrom('tenants').select('id').limit(1).execute();
+      return { status: 'ready' };
+    } catch {
+      reply.code(503).header('retry-after', '5');
+      return { status: 'unavailable', reason: 'database unreachable' };
+    }
+  });
+
+  await app.register(rootMetadataRoutes, { keymint, publicUrl });
+  await app.register(
+    async (tenantScoped) => {
+      scopeToTenant(tenantScoped, keymint, publicUrl);
+      await tenantScoped.register(metadataRoutes, { keymint, publicUrl });
+      await tenantScoped.register(jwksRoutes, { keymint });
+      await tenantScoped.register(tokenEndpointRoutes, { keymint });
+    },
+    { prefix: '/t/:tenant' },
+  );
+  return app;
+}

@@ -1,0 +1,93 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InsufficientScope, InvalidClient, InvalidRequest, KeymintError, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType,
+} from '../errors.js';
+
+/**
+ * How a route renders failures:
+ * - `oauth`: RFC 6749 §5.2 `{error, error_description}`; Basic realm challenge on invalid_client.
+ * - `bearer`: the same body plus the RFC 6750 §3 `WWW-Authenticate: Bearer` challenge.
+ * - `envelope`: `{error: {code, code_reason, message}}` (envelope vendor profile).
+ * - `api`: `{error, error_description}` for the admin API and everything else.
+ */
+export type ErrorProfile = 'oauth' | 'bearer' | 'envelope' | 'api';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    errorProfile?: ErrorProfile;
+  }
+}
+
+/** Numeric codes of the envelope profile (DESIGN "Envelope profile"). */
+const ENVELOPE_CODES: Record<number, { code: string; reason: string }> = {
+  400: { code: '400013', reason: 'invalid_request' },
+  401: { code: '401021', reason: 'invalid_client' },
+  500: { code: '500999', reason: 'API_ERROR' },
+};
+
+/** Turns anything thrown into a KeymintError; unknown failures become a bare server_error. */
+export function toKeymintError(error: unknown, profile: ErrorProfile): KeymintError {
+  if (error instanceof KeymintError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    const where = fastifyError.validationContext ?? 'request';
+    const first = fastifyError.validation[0];
+    const field = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    return new InvalidRequest(`${where}${field ? `.${field}` : ''} ${first?.message ?? 'is invalid'}`);
+  }
+  const status = fastifyError.statusCode;
+  if (status === 413) return new PayloadTooLarge('request body too large');
+  if (status === 415) {
+    // RFC 6749 §5.2 names a malformed request invalid_request with 400; elsewhere 415 says more.
+    return profile === 'oauth' || profile === 'envelope' ? new InvalidRequest('unsupported content type') : new UnsupportedMediaType('unsupported content type');
+  }
+  if (status === 404) return new NotFound('not found');
+  if (status !== undefined && status >= 400 && status < 500) return new InvalidRequest('malformed request');
+  return new ServerError('internal error');
+}
+
+export function realmOf(request: FastifyRequest): string {
+  return request.realm ?? 'keymint';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The issuer of the tenant this request is for, used as the auth challenge realm. */
+    realm?: string;
+  }
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+export function sendError(error: KeymintError, profile: ErrorProfile, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.code(error.status);
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  if (profile === 'envelope') {
+    const envelope = ENVELOPE_CODES[error.status] ?? ENVELOPE_CODES[error.status >= 500 ? 500 : 400]!;
+    const message = error.status >= 500 ? 'An unexpected error occurred' : error.message;
+    return reply.send({ error: { code: envelope.code, code_reason: envelope.reason, message } });
+  }
+  if (profile === 'oauth' && error instanceof InvalidClient && error.usedAuthorizationHeader) {
+    reply.header('www-authenticate', `Basic realm=${quote(realmOf(request))}`);
+  }
+  if (profile === 'bearer' && (error.status === 401 || error.status === 403 || error.status === 400)) {
+    reply.header('www-authenticate', bearerChallenge(error, realmOf(request)));
+  }
+  return reply.send({ error: error.code, error_description: error.message });
+}
+
+/** RFC 6750 §3: no error code when the request carried no credentials at all. */
+function bearerChallenge(error: KeymintError, realm: string): string {
+  const parts = [`realm=${quote(realm)}`];
+  if (!(error instanceof MissingToken)) {
+    parts.push(`error=${quote(error.code)}`, `error_description=${quote(error.message)}`);
+  }
+  if (error instanceof InsufficientScope) parts.push(`scope=${quote(error.scope)}`);
+  return `Bearer ${parts.join(', ')}`;
+}
+
+export function notFound(request: FastifyRequest): NotFound {
+  return new NotFound(`no route for ${request.method} ${request.url.split('?')[0]}`);
+}

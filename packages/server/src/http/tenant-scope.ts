@@ -1,0 +1,30 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NotFound } from '../errors.js';
+import type { Keymint } from '../keymint.js';
+import type { Tenant } from '../tenants/model.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant named by the `/t/:tenant` prefix; set before any body is read. */
+    tenant: Tenant;
+    /** `{PUBLIC_URL}/t/{slug}`: the tenant's issuer. */
+    issuer: string;
+  }
+}
+
+/**
+ * Resolves `/t/:tenant` for every route of the plugin it is registered in. Runs on request,
+ * before the body is parsed, so requests for unknown tenants cost no parsing.
+ */
+export function scopeToTenant(app: FastifyInstance, keymint: Keymint, publicUrl: () => string): void {
+  app.decorateRequest('tenant', null as unknown as Tenant);
+  app.decorateRequest('issuer', '');
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const slug = (request.params as { tenant?: string }).tenant ?? '';
+    const tenant = await keymint.tenants.findBySlug(slug);
+    if (!tenant) throw new NotFound('no such tenant');
+    request.tenant = tenant;
+    request.issuer = `${publicUrl()}/t/${tenant.slug}`;
+    request.realm = request.issuer;
+  });
+}

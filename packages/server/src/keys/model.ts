@@ -1,0 +1,15 @@
+import type { JWK } from 'jose';
+import type { SigningAlgorithm } from '../crypto/signing-keys.js';
+
+export type KeyState = 'next' | 'current' | 'retired';
+
+export interface SigningKeyInfo {
+  kid: string;
+  alg: SigningAlgorithm;
+  state: KeyState;
+  publicJwk: JWK;
+  createdAt: number;
+  activatedAt: number | null;
+  retiredAt: number | null;
+  removeAfter: number | null;
+}

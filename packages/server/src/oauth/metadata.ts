@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { Keymint } from '../keymint.js';
+import type { Tenant } from '../tenants/model.js';
+
+/** RFC 8414 authorization server metadata for one tenant. */
+export async function metadataDocument(keymint: Keymint, tenant: Tenant, issuer: string, publicUrl: string): Promise<Record<string, unknown>> {
+  const scopes = await keymint.tenants.scopes(tenant.id);
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    scopes_supported: scopes.map((s) => s.name),
+    // Keymint has no authorization endpoint: client credentials only, so no response types.
+    response_types_supported: [],
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256'],
+    service_documentation: `${publicUrl}/docs`,
+  };
+}
+
+const METADATA_CACHE = 'public, max-age=60';
+
+/** Per-tenant discovery documents under the issuer. */
+export async function metadataRoutes(app: FastifyInstance, { keymint, publicUrl }: { keymint: Keymint; publicUrl: () => string }): Promise<void> {
+  for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+    app.get(url, { schema: { summary: 'Authorization server metadata (RFC 8414)', tags: ['discovery'] } }, async (request, reply) => {
+      reply.header('cache-control', METADATA_CACHE);
+      return metadataDocument(keymint, request.tenant, request.issuer, publicUrl());
+    });
+  }
+}
+
+/** RFC 8414 §3: the well-known segment inserted before the issuer's path. */
+export async function rootMetadataRoutes(app: FastifyInstance, { keymint, publicUrl }: { keymint: Keymint; publicUrl: () => string }): Promise<void> {
+  app.get('/.well-known/oauth-authorization-server/t/:tenant', { schema: { hide: true } }, async (request, reply) => {
+    const tenant = await keymint.tenants.get((request.params as { tenant: string }).tenant);
+    reply.header('cache-control', METADATA_CACHE);
+    return metadataDocument(keymint, tenant, `${publicUrl()}/t/${tenant.slug}`, publicUrl());
+  });
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequest, UnsupportedGrantType } from '../errors.js';
+import type { FormBody } from '../http/form-body.js';
+import { formBodyOnly, noStore, param, params, rejectDuplicateParams } from '../http/hooks.js';
+import type { Keymint } from '../keymint.js';
+import { authenticateClient, readClientCredentials } from './client-auth.js';
+import { issueJwtAccessToken, resolveGrant } from './client-credentials.js';
+
+const SUPPORTED_GRANTS = new Set(['client_credentials']);
+
+/** Paths of the token endpoint: RFC 6749 style and the IdentityServer path integrators know. */
+export const TOKEN_ENDPOINT_PATHS = ['/oauth/token', '/connect/token'] as const;
+
+const tokenResponseSchema = {
+  200: {
+    type: 'object',
+    properties: {
+      access_token: { type: 'string' },
+      token_type: { type: 'string' },
+      expires_in: { type: 'integer' },
+      scope: { type: 'string' },
+    },
+    required: ['access_token', 'token_type', 'expires_in', 'scope'],
+  },
+};
+
+/** RFC 6749 §4.4 token endpoint (client credentials), with RFC 8707 resource indicators. */
+export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
+  for (const url of TOKEN_ENDPOINT_PATHS) {
+    app.route({
+      method: 'POST',
+      url,
+      config: { errorProfile: 'oauth' },
+      schema: {
+        summary: 'Issue an access token (client credentials)',
+        tags: ['oauth'],
+        consumes: ['application/x-www-form-urlencoded'],
+        response: tokenResponseSchema,
+      },
+      onRequest: noStore,
+      preValidation: [formBodyOnly, rejectDuplicateParams(['resource'])],
+      handler: async (request) => {
+        const body = request.body as FormBody;
+        const credentials = readClientCredentials(request.headers.authorization, {
+          client_id: param(body, 'client_id'),
+          client_secret: param(body, 'client_secret'),
+        });
+        const grantType = param(body, 'grant_type');
+        if (grantType === undefined) throw new InvalidRequest('grant_type is required');
+        if (!SUPPORTED_GRANTS.has(grantType)) throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported`);
+
+        const { tenant, issuer } = request;
+        const client = await authenticateClient(keymint.apps, tenant, credentials);
+        const audience = param(body, 'audience');
+        const grant = resolveGrant(client, tenant, await keymint.tenants.scopes(tenant.id), issuer, {
+          scope: param(body, 'scope'),
+          audiences: [...(audience === undefined ? [] : [audience]), ...params(body, 'resource')],
+        });
+        const ring = await keymint.keys.ring(tenant.id);
+        return issueJwtAccessToken(ring, tenant, issuer, client, grant, keymint.now());
+      },
+    });
+  }
+}

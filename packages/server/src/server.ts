@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config.js';
+import { redactUrl } from './config.js';
+import { buildApp } from './http/app.js';
+import { openKeymint, type Keymint } from './keymint.js';
+import { createLogger } from './log.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  keymint: Keymint;
+  /** Base URL every issuer hangs from. */
+  publicUrl: string;
+  /** What to tell a person who just started the server. */
+  banner: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logDestination?: DestinationStream;
+  now?: () => number;
+}
+
+/** Migrates, bootstraps tenant `default`, listens, and returns once ready to serve. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const log = createLogger(config.logLevel, options.logDestination);
+  const keymint = await openKeymint(config, { log, migrate: true, watchChanges: true, now: options.now });
+  let publicUrl = config.publicUrl ?? '';
+  try {
+    const { created } = await keymint.tenants.ensureDefault();
+    const app = await buildApp(keymint, { publicUrl: () => publicUrl });
+    const address = await app.listen({ host: config.host, port: config.port });
+    if (!publicUrl) publicUrl = address.replace('://[::1]', '://localhost');
+    const tenants = await keymint.tenants.list();
+    const banner = [
+      `Keymint is listening on ${address}`,
+      `  public URL   ${publicUrl}`,
+      `  database     ${redactUrl(config.database.url)}`,
+      `  master key   ${keymint.masterKeySource === 'environment' ? 'KEYMINT_MASTER_KEY' : `${config.masterKeyFile}${keymint.masterKeySource === 'new file' ? ' (created now: back it up)' : ''}`}`,
+      ...tenants.map((t) => `  tenant ${t.slug.padEnd(12)} issuer ${publicUrl}/t/${t.slug}${created && t.slug === 'default' ? ' (created now)' : ''}`),
+      `  API docs     ${publicUrl}/docs`,
+    ].join('\n');
+    return {
+      app,
+      keymint,
+      publicUrl,
+      banner,
+      async close() {
+        await app.close();
+        await keymint.close();
+      },
+    };
+  } catch (error) {
+    await keymint.close();
+    throw error;
+  }
+}

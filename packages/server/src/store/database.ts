@@ -1,0 +1,38 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import type { DatabaseLocation } from '../config.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+export interface OpenDatabase {
+  db: Db;
+  kind: DatabaseLocation['kind'];
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns hold epoch milliseconds, well inside Number's exact range.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export function openDatabase(location: DatabaseLocation): OpenDatabase {
+  let dialect: Dialect;
+  if (location.kind === 'sqlite') {
+    mkdirSync(dirname(location.path), { recursive: true });
+    const sqlite = new SQLite(location.path);
+    // WAL: readers never block the writer; NORMAL sync survives a killed process (not power loss
+    // on every commit, which FULL would buy at a large cost); busy_timeout lets the CLI and the
+    // server write to one file without "database is locked".
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    dialect = new SqliteDialect({ database: sqlite });
+  } else {
+    dialect = new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url, max: 10 }) });
+  }
+  const db = new Kysely<Database>({ dialect });
+  return { db, kind: location.kind, close: () => db.destroy() };
+}

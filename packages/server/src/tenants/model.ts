@@ -1,0 +1,29 @@
+export interface TenantSettings {
+  /** Seconds an app's access token lives unless the app sets its own lifetime. */
+  defaultTokenLifetime: number;
+}
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  appId: string;
+  settings: TenantSettings;
+  createdAt: number;
+}
+
+export interface Scope {
+  name: string;
+  description: string;
+  isDefault: boolean;
+}
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = { defaultTokenLifetime: 7200 };
+
+/** The catalog every new tenant starts with (DESIGN "Scope catalog"). */
+export const SEEDED_SCOPES: readonly Scope[] = [
+  { name: 'contacts_read', description: 'Read contacts', isDefault: true },
+  { name: 'contacts_write', description: 'Create, update, unsubscribe and delete contacts', isDefault: false },
+];
+
+export const TENANT_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -1,0 +1,111 @@
+import { newId, randomLowerAlnum } from '../crypto/random.js';
+import { Conflict, InvalidRequest, NotFound } from '../errors.js';
+import type { ChangeFeed } from '../store/change-log.js';
+import { recordChange } from '../store/change-log.js';
+import type { Db } from '../store/database.js';
+import type { TenantRow } from '../store/schema.js';
+import type { KeyService } from '../keys/service.js';
+import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, TENANT_SLUG_PATTERN, type Scope, type Tenant, type TenantSettings } from './model.js';
+
+function toTenant(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    appId: row.app_id,
+    settings: { ...DEFAULT_TENANT_SETTINGS, ...(JSON.parse(row.settings) as Partial<TenantSettings>) },
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** Tenants and their scope catalogs, cached in memory (a tenant is read on every request). */
+export class TenantService {
+  private readonly bySlug = new Map<string, Tenant | null>();
+  private readonly scopeCache = new Map<string, Scope[]>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly keys: KeyService,
+    private readonly changes: ChangeFeed,
+    private readonly now: () => number,
+  ) {
+    changes.on('tenant', () => this.bySlug.clear());
+    changes.on('scope', (change) => this.scopeCache.delete(change.tenantId));
+  }
+
+  async create(slug: string, name = slug): Promise<Tenant> {
+    if (!TENANT_SLUG_PATTERN.test(slug)) {
+      throw new InvalidRequest('tenant slug must be 1-63 lowercase letters, digits or dashes, starting and ending with a letter or digit');
+    }
+    const now = this.now();
+    const row: TenantRow = {
+      id: newId('tn'),
+      slug,
+      name,
+      app_id: `app_${randomLowerAlnum(20)}`,
+      settings: JSON.stringify(DEFAULT_TENANT_SETTINGS),
+      created_at: now,
+    };
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('tenants').values(row).execute();
+        await trx
+          .insertInto('scopes')
+          .values(SEEDED_SCOPES.map((s) => ({ tenant_id: row.id, name: s.name, description: s.description, is_default: s.isDefault ? 1 : 0, created_at: now })))
+          .execute();
+        await recordChange(trx, { tenantId: row.id, entity: 'tenant', entityId: slug }, now);
+      });
+    } catch (error) {
+      if (await this.findBySlug(slug)) throw new Conflict(`tenant ${slug} already exists`);
+      throw error;
+    }
+    this.changes.emit({ tenantId: row.id, entity: 'tenant', entityId: slug });
+    await this.keys.ensureCurrentKey(row.id);
+    return toTenant(row);
+  }
+
+  /** Creates tenant `default` unless it exists; safe to run from several processes at once. */
+  async ensureDefault(): Promise<{ tenant: Tenant; created: boolean }> {
+    const existing = await this.findBySlug('default');
+    if (existing) {
+      await this.keys.ensureCurrentKey(existing.id);
+      return { tenant: existing, created: false };
+    }
+    try {
+      return { tenant: await this.create('default', 'Default'), created: true };
+    } catch (error) {
+      if (!(error instanceof Conflict)) throw error;
+      return { tenant: await this.get('default'), created: false };
+    }
+  }
+
+  async findBySlug(slug: string): Promise<Tenant | null> {
+    const cached = this.bySlug.get(slug);
+    if (cached !== undefined) return cached;
+    const row = await this.db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
+    const tenant = row ? toTenant(row) : null;
+    // Unknown slugs are remembered too (bounded) so junk paths cannot turn into database reads.
+    if (tenant || this.bySlug.size < 10_000) this.bySlug.set(slug, tenant);
+    return tenant;
+  }
+
+  async get(slug: string): Promise<Tenant> {
+    const tenant = await this.findBySlug(slug);
+    if (!tenant) throw new NotFound(`tenant ${slug} does not exist`);
+    return tenant;
+  }
+
+  async list(): Promise<Tenant[]> {
+    const rows = await this.db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('slug').execute();
+    return rows.map(toTenant);
+  }
+
+  async scopes(tenantId: string): Promise<Scope[]> {
+    const cached = this.scopeCache.get(tenantId);
+    if (cached) return cached;
+    const rows = await this.db.selectFrom('scopes').selectAll().where('tenant_id', '=', tenantId).orderBy('name').execute();
+    const scopes = rows.map((r) => ({ name: r.name, description: r.description, isDefault: r.is_default === 1 }));
+    this.scopeCache.set(tenantId, scopes);
+    return scopes;
+  }
+}
