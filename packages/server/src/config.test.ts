@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'keymint-config-'));
+
+function configError(env: Record<string, string>, flags = {}): ConfigError {
+  try {
+    loadConfig({ env, cwd: mkdtempSync(join(tmpdir(), 'keymint-config-')), flags });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the configuration to be refused');
+}
+
+test('defaults follow DESIGN: 127.0.0.1:8080, SQLite in ./data, master key file', () => {
+  const config = loadConfig({ env: {}, cwd });
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.port, 8080);
+  assert.equal(config.publicUrl, null);
+  assert.deepEqual(config.database, { kind: 'sqlite', path: join(cwd, 'data', 'keymint.db'), url: `sqlite:${join(cwd, 'data', 'keymint.db')}` });
+  assert.equal(config.masterKeyFile, join(cwd, 'data', 'master.key'));
+  assert.equal(config.masterKey, null);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('each bad value stops start-up with a message naming the setting', () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ KEYMINT_DATABASE_URL: 'mysql://localhost/x' }, 'KEYMINT_DATABASE_URL'],
+    [{ KEYMINT_DATABASE_URL: 'sqlite:' }, 'KEYMINT_DATABASE_URL'],
+    [{ KEYMINT_DATABASE_URL: 'postgres://u:p@[bad' }, 'KEYMINT_DATABASE_URL'],
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ KEYMINT_PUBLIC_URL: 'not a url' }, 'KEYMINT_PUBLIC_URL'],
+    [{ KEYMINT_PUBLIC_URL: 'ftp://example.com' }, 'KEYMINT_PUBLIC_URL'],
+    [{ KEYMINT_PUBLIC_URL: 'https://example.com/?q=1' }, 'KEYMINT_PUBLIC_URL'],
+    [{ KEYMINT_MASTER_KEY: 'too-short' }, 'KEYMINT_MASTER_KEY'],
+    [{ KEYMINT_REDIS_URL: 'localhost:6379' }, 'KEYMINT_REDIS_URL'],
+    [{ KEYMINT_LOG_LEVEL: 'loud' }, 'KEYMINT_LOG_LEVEL'],
+  ];
+  for (const [env, setting] of cases) {
+    const error = configError(env);
+    assert.equal(error.setting, setting);
+    assert.match(error.message, new RegExp(`^${setting}: expected `));
+  }
+});
+
+test('a database password never appears in a configuration error', () => {
+  const error = configError({ KEYMINT_DATABASE_URL: 'mysql://admin:hunter2@db/x' });
+  assert.doesNotMatch(error.message, /hunter2/);
+});
+
+test('the master key must be exactly 32 bytes of base64url', () => {
+  assert.equal(configError({ KEYMINT_MASTER_KEY: Buffer.alloc(31).toString('base64url') }).setting, 'KEYMINT_MASTER_KEY');
+  const key = Buffer.alloc(32, 7).toString('base64url');
+  assert.deepEqual(loadConfig({ env: { KEYMINT_MASTER_KEY: key }, cwd }).masterKey, Buffer.alloc(32, 7));
+});
+
+test('.env is read; the environment wins over it; flags win over both', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keymint-dotenv-'));
+  writeFileSync(join(dir, '.env'), 'PORT=9000\nHOST=0.0.0.0\nKEYMINT_PUBLIC_URL=https://auth.example.com/\n');
+  const fromFile = loadConfig({ env: {}, cwd: dir });
+  assert.equal(fromFile.port, 9000);
+  assert.equal(fromFile.host, '0.0.0.0');
+  assert.equal(fromFile.publicUrl, 'https://auth.example.com', 'one canonical issuer form: no trailing slash');
+  assert.equal(loadConfig({ env: { PORT: '9100' }, cwd: dir }).port, 9100);
+  assert.equal(loadConfig({ env: { PORT: '9100' }, cwd: dir, flags: { port: '9200' } }).port, 9200);
+  assert.equal(configError({}, { port: 'x' }).setting, '--port');
+});
+
+test('sqlite: URLs accept relative and absolute paths', () => {
+  assert.equal(loadConfig({ env: { KEYMINT_DATABASE_URL: 'sqlite:./db/k.db' }, cwd }).database.url, `sqlite:${join(cwd, 'db', 'k.db')}`);
+  assert.equal(loadConfig({ env: { KEYMINT_DATABASE_URL: 'sqlite:/var/lib/k.db' }, cwd }).database.url, 'sqlite:/var/lib/k.db');
+  assert.equal(loadConfig({ env: { KEYMINT_DATABASE_URL: 'postgres://u@127.0.0.1:5432/test' }, cwd }).database.kind, 'postgres');
+});

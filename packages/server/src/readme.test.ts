@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { startTestServer } from './testing/harness.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const readme = readFileSync(`${root}README.md`, 'utf8');
+
+test('README states the two commands exactly', () => {
+  assert.ok(readme.includes('npm ci && npm start'));
+  assert.ok(readme.includes('npm ci && npm test'));
+});
+
+test('the README walk-through works as written and returns a token that jose verifies against the JWKS', async () => {
+  const block = /<!-- walkthrough:start -->\n```bash\n([\s\S]*?)```\n<!-- walkthrough:end -->/.exec(readme)?.[1];
+  assert.ok(block, 'the walk-through block is in the README');
+  const server = await startTestServer();
+  try {
+    // The only change: the test server listens on a free port instead of 8080.
+    const script = `set -euo pipefail\n${block.replaceAll('127.0.0.1:8080', new URL(server.url).host)}\necho; echo "ACCESS_TOKEN=$ACCESS_TOKEN"\n`;
+    // Asynchronous: the server answering curl lives in this process.
+    const result = await promisify(execFile)('bash', ['-c', script], {
+      cwd: root,
+      env: { ...process.env, KEYMINT_DATA_DIR: server.dataDir, KEYMINT_MASTER_KEY: '' },
+      timeout: 60_000,
+    });
+    const accessToken = /^ACCESS_TOKEN=(.+)$/m.exec(result.stdout)?.[1];
+    assert.ok(accessToken, result.stdout);
+    assert.match(result.stdout, /client_id: '[a-z0-9]{24}'/, 'the decoded claims are printed');
+    assert.match(result.stdout, /"keys":\[/);
+    const jwks = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(accessToken, jwks, { issuer: server.issuer, audience: `${server.issuer}/api`, typ: 'at+jwt' });
+    assert.equal(payload.scope, 'contacts_read');
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer } from './testing/harness.js';
+
+test('first start bootstraps tenant default with a signing key; a second start changes nothing', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keymint-boot-'));
+  const first = await startTestServer({ dataDir });
+  const tenantsBefore = await first.server.keymint.tenants.list();
+  const tenant = tenantsBefore[0]!;
+  const keysBefore = await first.server.keymint.keys.list(tenant.id);
+  const jwksBefore = await (await fetch(`${first.issuer}/.well-known/jwks.json`)).json();
+  const masterKey = readFileSync(join(dataDir, 'master.key'), 'utf8');
+  assert.match(first.server.banner, /master key .*master\.key \(created now: back it up\)/);
+  assert.match(first.server.banner, /tenant default .*\(created now\)/);
+  await first.close();
+
+  const second = await startTestServer({ dataDir });
+  try {
+    assert.deepEqual(await second.server.keymint.tenants.list(), tenantsBefore);
+    assert.deepEqual(await second.server.keymint.keys.list(tenant.id), keysBefore);
+    assert.equal(keysBefore.length, 1);
+    assert.equal(keysBefore[0]!.state, 'current');
+    assert.equal(keysBefore[0]!.alg, 'ES256');
+    assert.deepEqual(await (await fetch(`${second.issuer}/.well-known/jwks.json`)).json(), jwksBefore);
+    assert.equal(readFileSync(join(dataDir, 'master.key'), 'utf8'), masterKey);
+    assert.doesNotMatch(second.server.banner, /created now/);
+  } finally {
+    await second.close();
+  }
+});
+
+test('the startup banner names the URL, the database and the issuer', async () => {
+  const server = await startTestServer();
+  try {
+    assert.match(server.server.banner, new RegExp(`^Keymint is listening on ${server.url}`));
+    assert.match(server.server.banner, new RegExp(`database +sqlite:${server.dataDir}/keymint.db`));
+    assert.match(server.server.banner, new RegExp(`tenant default +issuer ${server.issuer}`));
+    assert.match(server.server.banner, /master key +KEYMINT_MASTER_KEY/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('private signing keys are stored sealed, never as PEM or JWK private parts', async () => {
+  const server = await startTestServer();
+  try {
+    const rows = await server.server.keymint.db.selectFrom('signing_keys').selectAll().execute();
+    for (const row of rows) {
+      assert.match(row.private_key_sealed, /^v1\./);
+      assert.doesNotMatch(row.private_key_sealed, /PRIVATE KEY/);
+      assert.equal((JSON.parse(row.public_jwk) as { d?: string }).d, undefined);
+    }
+    const secrets = await server.server.keymint.db.selectFrom('app_secrets').selectAll().execute();
+    const app = await server.createApp();
+    const stored = await server.server.keymint.db.selectFrom('app_secrets').selectAll().execute();
+    assert.equal(stored.length, secrets.length + 1);
+    for (const row of stored) assert.ok(!JSON.stringify(row).includes(app.clientSecret), 'no plaintext client secret in the database');
+    assert.ok(!readFileSync(join(server.dataDir, 'keymint.db')).includes(app.clientSecret));
+  } finally {
+    await server.close();
+  }
+});
+
+test('/healthz and /readyz answer; unknown routes get a JSON 404', async () => {
+  const server = await startTestServer();
+  try {
+    assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: 'ok' });
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+    const missing = await fetch(`${server.url}/nope?secret=x`);
+    assert.equal(missing.status, 404);
+    assert.deepEqual(await missing.json(), { error: 'not_found', error_description: 'no route for GET /nope' });
+    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.ok(openapi.paths['/t/{tenant}/oauth/token'], 'the token endpoint is documented');
+  } finally {
+    await server.close();
+  }
+});
