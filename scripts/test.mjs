@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every compiled test file (packages/*/dist/**/*.test.js) with node's test runner.
+// Runs every compiled test file (packages/*/dist/**/*.test.js) and bench/*.test.mjs with node's test runner.
 // Usage: node scripts/test.mjs [substring-filter ...]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ function collect(dir, out) {
     const path = join(dir, entry);
     if (entry === 'node_modules') continue;
     if (statSync(path).isDirectory()) collect(path, out);
-    else if (entry.endsWith('.test.js')) out.push(path);
+    else if (entry.endsWith('.test.js') || entry.endsWith('.test.mjs')) out.push(path);
   }
   return out;
 }
@@ -23,6 +23,7 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
   const dist = join(root, 'packages', pkg, 'dist');
   if (existsSync(dist)) collect(dist, files);
 }
+collect(join(root, 'bench'), files);
 const selected = files.filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter))).sort();
 if (selected.length === 0) {
   console.error('no test files matched');

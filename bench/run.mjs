@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// npm run bench: Keymint and node-oidc-provider side by side, identical autocannon loads, one run.
+//   node bench/run.mjs [--duration S] [--connections N] [--only a,b] [--long N] [--db sqlite|postgres] [--no-write]
+import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import {
+  basicAuth, keymintCli, keymintEnvironment, load, PEER_CLIENT, root, rssMb, startKeymint, startPeer, stopProcess,
+} from './lib.mjs';
+
+const { values: options } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
+    long: { type: 'string', default: '0' },
+    db: { type: 'string', default: 'sqlite' },
+    'no-write': { type: 'boolean', default: false },
+    'warmup': { type: 'string', default: '2' },
+  },
+});
+const duration = Number(options.duration);
+const connections = Number(options.connections);
+const warmup = Number(options.warmup);
+const only = options.only ? new Set(options.only.split(',')) : null;
+
+function database() {
+  if (options.db === 'sqlite') return undefined;
+  if (options.db !== 'postgres') throw new Error('--db takes sqlite or postgres');
+  const name = `keymint_bench_${Date.now()}`;
+  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-c', `create database ${name}`], { stdio: 'ignore' });
+  return `postgres://postgres@127.0.0.1:5432/${name}`;
+}
+
+const form = (fields) => new URLSearchParams(fields).toString();
+const formHeaders = (extra = {}) => ({ 'content-type': 'application/x-www-form-urlencoded', ...extra });
+
+/**
+ * Each workload prepares one request per server. `peer` is absent where node-oidc-provider has no
+ * equivalent; those rows report Keymint alone.
+ */
+const workloads = [
+  {
+    name: 'client_credentials_jwt',
+    title: 'client credentials → ES256 JWT',
+    keymint: ({ issuer, app }) => ({
+      url: `${issuer}/oauth/token`,
+      method: 'POST',
+      headers: formHeaders({ authorization: basicAuth(app.client_id, app.client_secret) }),
+      body: form({ grant_type: 'client_credentials', scope: 'contacts_read' }),
+    }),
+    peer: ({ url }) => ({
+      url: `${url}/token`,
+      method: 'POST',
+      headers: formHeaders({ authorization: basicAuth(PEER_CLIENT.id, PEER_CLIENT.secret) }),
+      body: form({ grant_type: 'client_credentials', scope: 'contacts_read' }),
+    }),
+  },
+  {
+    name: 'jwks',
+    title: 'JWKS document',
+    keymint: ({ issuer }) => ({ url: `${issuer}/.well-known/jwks.json` }),
+    peer: ({ url }) => ({ url: `${url}/jwks` }),
+  },
+];
+
+async function measure(request) {
+  if (warmup > 0) await load(request, { connections, duration: warmup });
+  return load(request, { connections, duration });
+}
+
+const results = { startedAt: new Date().toISOString(), machine: machine(), settings: { duration, connections, db: options.db }, workloads: [] };
+
+const { env } = keymintEnvironment(database());
+const app = keymintCli(env, 'app', 'create', '--name', 'bench', '--scopes', 'contacts_read,contacts_write');
+const keymint = await startKeymint(env);
+const restarted = { readyMs: null };
+const peer = await startPeer();
+try {
+  for (const workload of workloads) {
+    if (only && !only.has(workload.name)) continue;
+    process.stderr.write(`${workload.title}: Keymint…`);
+    const ours = await measure(workload.keymint({ issuer: keymint.issuer, url: keymint.url, app }));
+    let theirs = null;
+    if (workload.peer) {
+      process.stderr.write(' node-oidc-provider…');
+      theirs = await measure(workload.peer({ url: peer.url }));
+    }
+    process.stderr.write(' done\n');
+    results.workloads.push({ name: workload.name, title: workload.title, keymint: ours, peer: theirs, ratio: theirs ? round(ours.requestsPerSecond / theirs.requestsPerSecond) : null });
+  }
+  results.memory = { keymintRssMb: rssMb(keymint.child.pid), peerRssMb: rssMb(peer.child.pid) };
+
+  const longRun = Number(options.long);
+  if (longRun > 0) {
+    process.stderr.write(`long run: ${longRun} token requests, RSS every 2 s…\n`);
+    const samples = [];
+    const sampler = setInterval(() => samples.push(rssMb(keymint.child.pid)), 2000);
+    const figures = await load(workloads[0].keymint({ issuer: keymint.issuer, app }), { connections, amount: longRun });
+    clearInterval(sampler);
+    const settled = samples.slice(Math.floor(samples.length / 5));
+    results.longRun = {
+      requests: longRun,
+      ...figures,
+      rssSamplesMb: samples,
+      rssMinMb: Math.min(...settled),
+      rssMaxMb: Math.max(...settled),
+      rssDriftPercent: settled.length ? round(((Math.max(...settled) - Math.min(...settled)) / Math.min(...settled)) * 100) : null,
+    };
+  }
+} finally {
+  await stopProcess(keymint.child);
+  await stopProcess(peer.child);
+}
+
+// Start-up on an existing database: the second start, timed from spawn to "listening".
+const again = await startKeymint(env);
+restarted.readyMs = Math.round(again.readyMs);
+await stopProcess(again.child);
+results.startup = { readyOnExistingDatabaseMs: restarted.readyMs };
+
+printReport(results);
+if (!options['no-write']) {
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  updateDocs(results);
+}
+
+function round(value) {
+  return Math.round(value * 100) / 100;
+}
+
+function machine() {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+}
+
+function table(data) {
+  const rows = [
+    ['workload', 'Keymint req/s', 'p50 ms', 'p99 ms', 'errors', 'peer req/s', 'p50 ms', 'p99 ms', 'errors', 'Keymint ÷ peer'],
+    ...data.workloads.map((w) => [
+      w.title,
+      String(w.keymint.requestsPerSecond), String(w.keymint.p50), String(w.keymint.p99), String(w.keymint.errors + w.keymint.non2xx),
+      w.peer ? String(w.peer.requestsPerSecond) : '—', w.peer ? String(w.peer.p50) : '—', w.peer ? String(w.peer.p99) : '—',
+      w.peer ? String(w.peer.errors + w.peer.non2xx) : '—',
+      w.ratio === null ? '—' : `${w.ratio}×`,
+    ]),
+  ];
+  return rows;
+}
+
+function printReport(data) {
+  const rows = table(data);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
+  console.log(`\nRSS after the loads: Keymint ${data.memory.keymintRssMb} MB, node-oidc-provider ${data.memory.peerRssMb} MB`);
+  console.log(`ready on an existing database: ${data.startup.readyOnExistingDatabaseMs} ms (spawn to listening, includes Node start-up)`);
+  if (data.longRun) console.log(`long run: ${data.longRun.requests} requests, ${data.longRun.requestsPerSecond} req/s, RSS ${data.longRun.rssMinMb}–${data.longRun.rssMaxMb} MB (drift ${data.longRun.rssDriftPercent} %)`);
+}
+
+function updateDocs(data) {
+  const path = join(root, 'docs/benchmarks.md');
+  const rows = table(data);
+  const markdown = [
+    `Run ${data.startedAt} on ${data.machine.cpus} × ${data.machine.cpuModel}, ${data.machine.memoryGb} GiB, Node ${data.machine.node}; ${data.settings.connections} connections, ${data.settings.duration} s per load after a warm-up, database ${data.settings.db}.`,
+    '',
+    `| ${rows[0].join(' | ')} |`,
+    `|${rows[0].map(() => '---').join('|')}|`,
+    ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
+    '',
+    `RSS after the loads: Keymint ${data.memory.keymintRssMb} MB, node-oidc-provider ${data.memory.peerRssMb} MB. Ready on an existing database: ${data.startup.readyOnExistingDatabaseMs} ms.`,
+    ...(data.longRun ? ['', `Long run: ${data.longRun.requests} token requests at ${data.longRun.requestsPerSecond} req/s, ${data.longRun.errors + data.longRun.non2xx} failures, RSS ${data.longRun.rssMinMb}–${data.longRun.rssMaxMb} MB after warm-up (drift ${data.longRun.rssDriftPercent} %).`] : []),
+  ].join('\n');
+  const text = readFileSync(path, 'utf8');
+  writeFileSync(path, text.replace(/<!-- bench:results:start -->[\s\S]*<!-- bench:results:end -->/, `<!-- bench:results:start -->\n${markdown}\n<!-- bench:results:end -->`));
+}

@@ -1,0 +1,16 @@
+// The benchmark harness runs end to end on a tiny load (timings are never asserted here).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+test('npm run bench harness: starts both servers, loads each, prints the side-by-side table', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [new URL('./run.mjs', import.meta.url).pathname, '--duration', '1', '--warmup', '0', '--connections', '2', '--no-write'], { timeout: 120_000 });
+  assert.match(stdout, /^workload +Keymint req\/s/m);
+  const row = /^client credentials → ES256 JWT +(\d+) +\d+ +\d+ +(\d+) +(\d+) .*×/m.exec(stdout);
+  assert.ok(row, stdout);
+  assert.ok(Number(row[1]) > 0, 'Keymint served requests');
+  assert.equal(row[2], '0', 'no Keymint request failed');
+  assert.ok(Number(row[3]) > 0, 'the peer served requests');
+  assert.match(stdout, /ready on an existing database: \d+ ms/);
+});
