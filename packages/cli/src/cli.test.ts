@@ -5,21 +5,29 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { basic, postForm, startTestServer } from '@keymint/server/testing';
+import { basic, postForm, prepareTestStorage, startTestServer } from '@keymint/server/testing';
 
 const bin = fileURLToPath(new URL('../bin/keymint.js', import.meta.url));
 
 function keymint(dataDir: string, ...args: string[]) {
+  return keymintWith({ KEYMINT_DATA_DIR: dataDir }, ...args);
+}
+
+function keymintWith(env: Record<string, string>, ...args: string[]) {
   const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: dataDir,
-    env: { PATH: process.env.PATH, KEYMINT_DATA_DIR: dataDir },
+    cwd: env.KEYMINT_DATA_DIR,
+    env: { PATH: process.env.PATH, ...env },
     encoding: 'utf8',
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 function json(dataDir: string, ...args: string[]): any {
-  const result = keymint(dataDir, ...args, '--json');
+  return jsonWith({ KEYMINT_DATA_DIR: dataDir }, ...args);
+}
+
+function jsonWith(env: Record<string, string>, ...args: string[]): any {
+  const result = keymintWith(env, ...args, '--json');
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout.trim().split('\n').length, 1, '--json prints exactly one line');
   return JSON.parse(result.stdout);
@@ -103,14 +111,14 @@ test('CLI errors exit non-zero with one line on stderr and nothing on stdout', (
 });
 
 test('a change made with the CLI reaches a running server within a second', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keymint-cli-'));
-  const server = await startTestServer({ dataDir: dir });
+  const storage = await prepareTestStorage();
+  const server = await startTestServer(storage);
   try {
-    const app = json(dir, 'app', 'create', '--name', 'live', '--scopes', 'contacts_read');
+    const app = jsonWith(server.env, 'app', 'create', '--name', 'live', '--scopes', 'contacts_read');
     const tokenUrl = `${server.issuer}/oauth/token`;
     const first = await postForm(tokenUrl, { grant_type: 'client_credentials' }, { authorization: basic(app.client_id, app.client_secret) });
     assert.equal(first.status, 200, 'an app made by the CLI works on the running server');
-    json(dir, 'app', 'disable', app.client_id);
+    jsonWith(server.env, 'app', 'disable', app.client_id);
     const disabledAt = Date.now();
     let status = 200;
     while (status === 200 && Date.now() - disabledAt < 1000) {
@@ -120,5 +128,6 @@ test('a change made with the CLI reaches a running server within a second', asyn
     assert.equal(status, 401, 'the disabled app is refused within 1 s');
   } finally {
     await server.close();
+    await storage.cleanup();
   }
 });

@@ -25,7 +25,7 @@ test('the README walk-through works as written and returns a token that jose ver
     // Asynchronous: the server answering curl lives in this process.
     const result = await promisify(execFile)('bash', ['-c', script], {
       cwd: root,
-      env: { ...process.env, KEYMINT_DATA_DIR: server.dataDir, KEYMINT_MASTER_KEY: '' },
+      env: { ...process.env, ...server.env },
       timeout: 60_000,
     });
     const accessToken = /^ACCESS_TOKEN=(.+)$/m.exec(result.stdout)?.[1];

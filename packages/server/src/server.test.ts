@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer } from './testing/harness.js';
+import { TEST_DATABASE } from './testing/databases.js';
+import { prepareTestStorage, startTestServer } from './testing/harness.js';
 
 test('first start bootstraps tenant default with a signing key; a second start changes nothing', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keymint-boot-'));
-  const first = await startTestServer({ dataDir });
+  const storage = await prepareTestStorage();
+  const { dataDir } = storage;
+  const first = await startTestServer(storage);
   const tenantsBefore = await first.server.keymint.tenants.list();
   const tenant = tenantsBefore[0]!;
   const keysBefore = await first.server.keymint.keys.list(tenant.id);
@@ -17,7 +18,7 @@ test('first start bootstraps tenant default with a signing key; a second start c
   assert.match(first.server.banner, /tenant default .*\(created now\)/);
   await first.close();
 
-  const second = await startTestServer({ dataDir });
+  const second = await startTestServer(storage);
   try {
     assert.deepEqual(await second.server.keymint.tenants.list(), tenantsBefore);
     assert.deepEqual(await second.server.keymint.keys.list(tenant.id), keysBefore);
@@ -29,6 +30,7 @@ test('first start bootstraps tenant default with a signing key; a second start c
     assert.doesNotMatch(second.server.banner, /created now/);
   } finally {
     await second.close();
+    await storage.cleanup();
   }
 });
 
@@ -36,7 +38,8 @@ test('the startup banner names the URL, the database and the issuer', async () =
   const server = await startTestServer();
   try {
     assert.match(server.server.banner, new RegExp(`^Keymint is listening on ${server.url}`));
-    assert.match(server.server.banner, new RegExp(`database +sqlite:${server.dataDir}/keymint.db`));
+    const database = TEST_DATABASE === 'postgres' ? 'postgres://postgres@127\\.0\\.0\\.1:5432/keymint_test_' : `sqlite:${server.dataDir}/keymint.db`;
+    assert.match(server.server.banner, new RegExp(`database +${database}`));
     assert.match(server.server.banner, new RegExp(`tenant default +issuer ${server.issuer}`));
     assert.match(server.server.banner, /master key +KEYMINT_MASTER_KEY/);
   } finally {
@@ -58,7 +61,7 @@ test('private signing keys are stored sealed, never as PEM or JWK private parts'
     const stored = await server.server.keymint.db.selectFrom('app_secrets').selectAll().execute();
     assert.equal(stored.length, secrets.length + 1);
     for (const row of stored) assert.ok(!JSON.stringify(row).includes(app.clientSecret), 'no plaintext client secret in the database');
-    assert.ok(!readFileSync(join(server.dataDir, 'keymint.db')).includes(app.clientSecret));
+    if (TEST_DATABASE === 'sqlite') assert.ok(!readFileSync(join(server.dataDir, 'keymint.db')).includes(app.clientSecret));
   } finally {
     await server.close();
   }

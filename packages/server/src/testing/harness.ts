@@ -6,6 +6,7 @@ import type { CreateAppInput } from '../apps/model.js';
 import { loadConfig } from '../config.js';
 import { randomKey } from '../crypto/random.js';
 import { startServer, type RunningServer } from '../server.js';
+import { createPostgresDatabase, TEST_DATABASE, type ThrowawayDatabase } from './databases.js';
 
 /** A controllable clock for tests of expiry; starts at the real time. */
 export class TestClock {
@@ -23,6 +24,8 @@ export interface TestServer {
   issuer: string;
   server: RunningServer;
   dataDir: string;
+  /** Environment that points a CLI process at this server's database and master key. */
+  env: Record<string, string>;
   /** Every log line written so far. */
   logs(): string;
   /** Creates an app in tenant `default` (or `tenant`) through the service layer. */
@@ -35,6 +38,8 @@ export interface TestServerOptions {
   clock?: TestClock;
   /** Reuse a data folder (restart tests); a new temporary one otherwise. */
   dataDir?: string;
+  /** Reuse a database (restart and multi-node tests); otherwise a new one of TEST_DATABASE's kind. */
+  databaseUrl?: string;
 }
 
 /**
@@ -44,14 +49,27 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'keymint-test-'));
   const ownsDataDir = options.dataDir === undefined;
+  let database: ThrowawayDatabase | null = null;
+  let databaseUrl = options.databaseUrl;
+  if (databaseUrl === undefined && TEST_DATABASE === 'postgres') {
+    if (options.dataDir !== undefined) throw new Error('a reused data folder needs its databaseUrl: use prepareTestStorage()');
+    database = await createPostgresDatabase();
+    databaseUrl = database.url;
+  }
+  // What a CLI process needs to reach the same database and master key (the key file in dataDir
+  // when a data folder is reused, so that restarts open what the first start sealed).
+  const env: Record<string, string> = {
+    KEYMINT_DATA_DIR: dataDir,
+    ...(databaseUrl ? { KEYMINT_DATABASE_URL: databaseUrl } : {}),
+    ...(options.dataDir ? {} : { KEYMINT_MASTER_KEY: randomKey(32).toString('base64url') }),
+  };
   const config = loadConfig({
     env: {
-      KEYMINT_DATA_DIR: dataDir,
       HOST: '127.0.0.1',
       PORT: '0',
-      KEYMINT_MASTER_KEY: options.dataDir ? '' : randomKey(32).toString('base64url'),
       KEYMINT_LOG_LEVEL: 'info',
       KEYMINT_CHANGE_POLL_MS: '50',
+      ...env,
       ...options.env,
     },
     cwd: dataDir,
@@ -70,6 +88,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     issuer: `${server.publicUrl}/t/default`,
     server,
     dataDir,
+    env,
     logs: () => captured,
     async createApp(input = {}) {
       const tenant = await keymint.tenants.get(input.tenant ?? 'default');
@@ -82,7 +101,25 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async close() {
       await server.close();
+      await database?.drop();
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Storage that outlives one server, for restart and multi-node tests: a data folder and, when
+ * the suite runs on PostgreSQL, a throwaway database. Pass both to each startTestServer.
+ */
+export async function prepareTestStorage(): Promise<{ dataDir: string; databaseUrl?: string; cleanup(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keymint-test-'));
+  const database = TEST_DATABASE === 'postgres' ? await createPostgresDatabase() : null;
+  return {
+    dataDir,
+    ...(database ? { databaseUrl: database.url } : {}),
+    async cleanup() {
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
