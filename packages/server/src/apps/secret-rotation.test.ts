@@ -1,21 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { basic, postForm, startTestServer, type TestServer } from '../testing/harness.js';
-
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../../cli/bin/keymint.js', import.meta.url));
-
-/** Runs the real CLI against the test server's database and master key, as an operator would. */
-async function keymintCli(server: TestServer, ...args: string[]): Promise<any> {
-  const { stdout } = await run(process.execPath, [CLI, ...args, '--json'], {
-    env: { ...process.env, KEYMINT_DATA_DIR: server.dataDir, KEYMINT_MASTER_KEY: server.server.keymint.config.masterKey!.toString('base64url') },
-    cwd: server.dataDir,
-  });
-  return JSON.parse(stdout);
-}
+import { keymintCli } from '../testing/cli.js';
+import { basic, postForm, startTestServer } from '../testing/harness.js';
 
 test('secret rotation under load: add a second secret, switch, revoke the first — zero failed requests, then invalid_client for the old one', { timeout: 120_000 }, async () => {
   const server = await startTestServer();

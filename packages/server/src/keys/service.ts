@@ -161,7 +161,9 @@ export class KeyService {
   /** Sets (or stages) the `next` key's activation to the first moment it is safe. */
   private async schedule(tenantId: string, next: SigningKeyRow | undefined, now: number, context: AuditContext): Promise<{ kid: string; activatesAt: number }> {
     if (!next) {
-      const staged = await this.stage(tenantId, 'ES256', now + this.policy.publishAheadMs, context);
+      const current = await this.db.selectFrom('signing_keys').select('alg').where('tenant_id', '=', tenantId).where('state', '=', 'current').executeTakeFirst();
+      const alg = (current?.alg ?? 'ES256') as SigningAlgorithm;
+      const staged = await this.stage(tenantId, alg, now + this.policy.publishAheadMs, context);
       return { kid: staged.kid, activatesAt: now + this.policy.publishAheadMs };
     }
     const activatesAt = Math.max(now, Number(next.created_at) + this.policy.publishAheadMs);
