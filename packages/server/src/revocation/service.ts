@@ -49,7 +49,8 @@ export class RevocationService {
   /** Revokes one JWT until its own expiry (`exp`, epoch seconds). */
   async revokeJti(tenantId: string, jti: string, exp: number): Promise<void> {
     const now = this.now();
-    if (exp * 1000 <= now) return;
+    // Nothing to do for an expired token, or one already listed (a repeated RFC 7009 call).
+    if (exp * 1000 <= now || (await this.load(tenantId)).byJti.has(jti)) return;
     await this.insert(this.db, tenantId, { jti, client_id: null, issued_before: null, expires_at: exp * 1000 }, now);
     this.changes.emit({ tenantId, entity: 'revocation', entityId: jti });
   }
@@ -93,8 +94,8 @@ export class RevocationService {
       .filter((r) => r.expiresAt > now && (since === null || r.id > since))
       .map((r) => (r.jti !== null
         ? { jti: r.jti, exp: Math.floor(r.expiresAt / 1000) }
+        // Rounded up: a token issued in the same second, before the revocation, has `iat < issued_before`.
         : { client_id: r.clientId!, issued_before: Math.ceil(r.issuedBefore! / 1000) }));
-    // Rounded up: a token issued in the same second, before the revocation, has `iat < issued_before`.
     const body = { revocations, cursor: String(Math.max(state.maxId, since ?? 0)) };
     return { body, etag: `"${sha256(JSON.stringify(body)).slice(0, 27)}"` };
   }
