@@ -155,6 +155,16 @@ export function buildProgram(): Command {
       }),
     );
 
+  app
+    .command('revoke-tokens <client_id>')
+    .description('revoke every access token the app holds now (JWTs via the revocation feed), without disabling it')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        await keymint.accessTokens.revokeAllTokens(current.id, clientId, CLI);
+        print(globals().json, { client_id: clientId, revoked: true }, () => `revoked every token of ${clientId}`);
+      }),
+    );
+
   const secret = app.command('secret').description('client secrets: up to 5 active per app, for rotation without downtime');
   secret
     .command('add <client_id>')

@@ -76,7 +76,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     const apiTokens = new ApiTokenService(db, changes, now, audit);
     const opaqueTokens = new OpaqueTokenService(db, changes, now);
     const revocations = new RevocationService(db, changes, now);
-    const accessTokens = new AccessTokenService(keys, apps, opaqueTokens, revocations, now);
+    const accessTokens = new AccessTokenService(db, changes, audit, keys, apps, opaqueTokens, revocations, now);
     const principals = new PrincipalService(apiTokens, opaqueTokens, apps);
     // Disabling an app revokes every token it holds, in the same transaction.
     apps.onDisable({

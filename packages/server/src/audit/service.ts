@@ -22,6 +22,7 @@ export type AuditAction =
   | 'app.disabled'
   | 'app.secret_added'
   | 'app.secret_revoked'
+  | 'app.tokens_revoked'
   | 'api_token.created'
   | 'api_token.revoked'
   | 'signing_key.staged'

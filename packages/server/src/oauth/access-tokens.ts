@@ -1,9 +1,12 @@
 import { jwtVerify, type JWTPayload } from 'jose';
 import type { App } from '../apps/model.js';
 import type { AppService } from '../apps/service.js';
+import type { AuditContext, AuditLog } from '../audit/service.js';
 import type { KeyService } from '../keys/service.js';
 import type { OpaqueTokenService } from '../opaque-tokens/service.js';
 import type { RevocationService } from '../revocation/service.js';
+import type { ChangeFeed } from '../store/change-log.js';
+import type { Db } from '../store/database.js';
 import type { Tenant } from '../tenants/model.js';
 import { issueJwtAccessToken, type Grant, type TokenResponse } from './client-credentials.js';
 
@@ -29,6 +32,9 @@ export interface ActiveToken {
  */
 export class AccessTokenService {
   constructor(
+    private readonly db: Db,
+    private readonly changes: ChangeFeed,
+    private readonly audit: AuditLog,
     private readonly keys: KeyService,
     private readonly apps: AppService,
     private readonly opaque: OpaqueTokenService,
@@ -114,6 +120,23 @@ export class AccessTokenService {
     }
     const claims = await this.verifyJwt(tenant, issuer, token);
     if (claims && claims.client_id === caller.clientId) await this.revocations.revokeJti(tenant.id, claims.jti!, claims.exp!);
+  }
+
+  /**
+   * Revokes every access token `clientId` holds now, without disabling the app (a leaked token,
+   * a compromised deployment): its opaque tokens are deleted and its JWTs issued before now are
+   * listed in the feed. Tokens issued in the same second count as revoked (the feed speaks in
+   * seconds), so the client should fetch a new token after a second.
+   */
+  async revokeAllTokens(tenantId: string, clientId: string, context: AuditContext): Promise<void> {
+    const app = await this.apps.get(tenantId, clientId);
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      await this.revocations.revokeClient(trx, tenantId, app.clientId, now);
+      await this.opaque.revokeClient(trx, app.clientId);
+    });
+    this.changes.emit(this.revocations.changeFor(tenantId, app.clientId));
+    this.audit.record(context, { tenantId, action: 'app.tokens_revoked', target: app.clientId });
   }
 
   /** An unexpired RFC 9068 access token signed by one of the tenant's published keys, or null. */

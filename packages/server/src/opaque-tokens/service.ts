@@ -45,10 +45,12 @@ export class OpaqueTokenService {
     private readonly now: () => number,
   ) {
     changes.on('opaque_token', (change) => this.cache.delete(change.entityId));
-    // Disabling an app deletes its tokens: drop them here too (the app's status is also checked per use).
-    changes.on('app', (change) => {
+    // Disabling an app or revoking all its tokens deletes its rows: drop them from memory too.
+    const dropClient = (change: { entityId: string }) => {
       for (const [hash, token] of this.cache) if (token.clientId === change.entityId) this.cache.delete(hash);
-    });
+    };
+    changes.on('app', dropClient);
+    changes.on('revocation', dropClient);
   }
 
   /** Stores a new token and returns its plaintext (shown once, to the client). */
@@ -106,7 +108,10 @@ export class OpaqueTokenService {
     this.changes.emit({ tenantId: token.tenantId, entity: 'opaque_token', entityId: token.hash });
   }
 
-  /** Deletes every token of a client, inside the caller's transaction (app disabled). */
+  /**
+   * Deletes every token of a client inside the caller's transaction (app disabled, all tokens
+   * revoked); the caller's revocation change clears every node's cache of them.
+   */
   async revokeClient(trx: Db, clientId: string): Promise<void> {
     await trx.deleteFrom('opaque_tokens').where('client_id', '=', clientId).execute();
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { InvalidToken } from '../errors.js';
+import { keymintCli } from '../testing/cli.js';
 import { basic, postForm, startTestServer, TestClock } from '../testing/harness.js';
 import { fetchToken, introspect, revoke } from '../testing/tokens.js';
 
@@ -144,6 +145,36 @@ test('revocation feed: cursor returns only newer entries, ETag gives 304, entrie
     clock.advance(61_000);
     assert.deepEqual(((await (await fetch(feedUrl)).json()) as { revocations: unknown[] }).revocations, [], 'expired tokens need no revocation');
     assert.equal((await keymint.purgeExpired()).revocations, 2, 'and the purge deletes them');
+  } finally {
+    await server.close();
+  }
+});
+
+test('revoking every token of an app (CLI app revoke-tokens) without disabling it: old JWTs and opaque tokens stop on the running server, new ones work', { timeout: 60_000 }, async () => {
+  const server = await startTestServer();
+  try {
+    const { keymint } = server.server;
+    const jwtApp = await server.createApp();
+    const opaqueApp = await server.createApp({ tokenFormat: 'opaque' });
+    const observer = await server.createApp({ scopes: [] });
+    const jwt = await fetchToken(server.issuer, jwtApp.clientId, jwtApp.clientSecret);
+    const opaque = await fetchToken(server.issuer, opaqueApp.clientId, opaqueApp.clientSecret);
+    assert.equal((await keymint.principals.resolveBearer(opaque)).kind, 'opaque', 'cached on the server');
+
+    for (const app of [jwtApp, opaqueApp]) assert.deepEqual(await keymintCli(server, 'app', 'revoke-tokens', app.clientId), { client_id: app.clientId, revoked: true });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+
+    assert.deepEqual((await introspect(server.issuer, observer.clientId, observer.clientSecret, jwt)).body, { active: false });
+    await assert.rejects(keymint.principals.resolveBearer(opaque), InvalidToken, 'the server\'s cache was cleared by the CLI\'s change');
+    const feed = (await (await fetch(`${server.issuer}/oauth/revocations`)).json()) as { revocations: { client_id?: string }[] };
+    assert.ok(feed.revocations.some((r) => r.client_id === jwtApp.clientId));
+
+    // The app stays enabled: a token fetched after the revocation's second is active.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const fresh = await fetchToken(server.issuer, jwtApp.clientId, jwtApp.clientSecret);
+    assert.equal((await introspect(server.issuer, observer.clientId, observer.clientSecret, fresh)).body.active, true);
+    const freshOpaque = await fetchToken(server.issuer, opaqueApp.clientId, opaqueApp.clientSecret);
+    assert.equal((await keymint.principals.resolveBearer(freshOpaque)).clientId, opaqueApp.clientId);
   } finally {
     await server.close();
   }
