@@ -2,7 +2,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, parseDuration, startServer, migrateToLatest, createLogger, openKeymint } from '@keymint/server';
 import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { appView, iso, secretView, tenantView } from './views.js';
+import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
+
+/** Audit context of every change made from the command line. */
+const CLI = { actor: 'cli' } as const;
 
 function list(value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter(Boolean);
@@ -88,7 +91,7 @@ export function buildProgram(): Command {
     .requiredOption('--name <name>', 'a name people recognise')
     .option('--scopes <list>', 'comma-separated scopes to enable (none unless given)', list)
     .option('--lifetime <seconds>', 'access token lifetime, 60 to 86400 seconds', integer)
-    .addOption(new Option('--format <format>', 'access token format').choices(['jwt']).default('jwt'))
+    .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
     .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
     .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request', list)
     .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[] }) =>
@@ -100,7 +103,7 @@ export function buildProgram(): Command {
           tokenFormat: options.format,
           audiences: options.audiences,
           authMethods: options.authMethods,
-        });
+        }, CLI);
         const view = {
           client_id: created.clientId,
           client_secret: secret.clientSecret,
@@ -147,8 +150,18 @@ export function buildProgram(): Command {
     .description('disable an app: its secrets stop working at once')
     .action((clientId: string) =>
       withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
-        const view = appView(await keymint.apps.disable(current.id, clientId), current, issuer);
+        const view = appView(await keymint.apps.disable(current.id, clientId, CLI), current, issuer);
         print(globals().json, view, () => `disabled app ${view.name} (${view.client_id})`);
+      }),
+    );
+
+  app
+    .command('revoke-tokens <client_id>')
+    .description('revoke every access token the app holds now (JWTs via the revocation feed), without disabling it')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        await keymint.accessTokens.revokeAllTokens(current.id, clientId, CLI);
+        print(globals().json, { client_id: clientId, revoked: true }, () => `revoked every token of ${clientId}`);
       }),
     );
 
@@ -159,7 +172,7 @@ export function buildProgram(): Command {
     .option('--expires-in <duration>', 'e.g. 7d, 12h, 3600', seconds)
     .action((clientId: string, options: { expiresIn?: number }) =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
-        const added = await keymint.apps.addSecret(current.id, clientId, options.expiresIn ?? null);
+        const added = await keymint.apps.addSecret(current.id, clientId, options.expiresIn ?? null, CLI);
         const view = { secret_id: added.secretId, client_secret: added.clientSecret, expires_at: iso(added.expiresAt) };
         print(globals().json, view, () =>
           `added secret ${view.secret_id}\n  client_secret  ${view.client_secret}\n  expires        ${view.expires_at ?? 'never'}\n\nCopy it now: it cannot be shown again.`,
@@ -185,8 +198,80 @@ export function buildProgram(): Command {
     .description('revoke a secret: it stops working at once')
     .action((clientId: string, secretId: string) =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
-        const view = secretView(await keymint.apps.revokeSecret(current.id, clientId, secretId));
+        const view = secretView(await keymint.apps.revokeSecret(current.id, clientId, secretId, CLI));
         print(globals().json, view, () => `revoked secret ${view.secret_id}`);
+      }),
+    );
+
+  const token = program.command('token').description('API tokens: long-lived, scoped Bearer tokens (kmk_…)');
+  token
+    .command('create')
+    .description('create an API token (shown once)')
+    .requiredOption('--name <name>', 'a name people recognise')
+    .option('--scopes <list>', 'comma-separated scopes from the catalog (default: the catalog\'s default scopes)', list)
+    .option('--expires-in <duration>', 'e.g. 30d, 12h, 3600 (default: never)', seconds)
+    .action((options: { name: string; scopes?: string[]; expiresIn?: number }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const created = await keymint.apiTokens.create(current.id, await keymint.tenants.scopes(current.id), {
+          name: options.name,
+          scopes: options.scopes,
+          expiresInSeconds: options.expiresIn ?? null,
+        }, CLI);
+        const view = { id: created.info.id, token: created.token, scopes: created.info.scopes, expires_at: iso(created.info.expiresAt) };
+        print(globals().json, view, () =>
+          `created API token ${view.id}\n  token    ${view.token}\n  scopes   ${view.scopes.join(' ') || '(none)'}\n  expires  ${view.expires_at ?? 'never'}\n\nCopy it now: Keymint keeps only its hash and cannot show it again.`,
+        );
+      }),
+    );
+  token
+    .command('list')
+    .description('list API tokens (never the tokens themselves)')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const tokens = (await keymint.apiTokens.list(current.id)).map(apiTokenView);
+        print(globals().json, { tokens }, () =>
+          table([
+            ['ID', 'NAME', 'HINT', 'STATUS', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'],
+            ...tokens.map((t) => [t.id, t.name, t.hint, t.status, t.scopes.join(' '), t.created_at ?? '', t.expires_at ?? 'never', t.last_used_at ?? 'never']),
+          ]),
+        );
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('revoke an API token: it stops working at once on every server')
+    .action((id: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const view = apiTokenView(await keymint.apiTokens.revoke(current.id, id, CLI));
+        print(globals().json, view, () => `revoked API token ${view.id} (${view.name})`);
+      }),
+    );
+
+  const keys = program.command('keys').description('signing keys: next → current → retired → removed (docs/key-rotation.md)');
+  keys
+    .command('list')
+    .description('list the tenant\'s signing keys')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const list = (await keymint.keys.list(current.id)).map(keyView);
+        print(globals().json, { keys: list }, () =>
+          table([['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'REMOVE AFTER'], ...list.map((k) => [k.kid, k.alg, k.state, k.created_at ?? '', k.activated_at ?? '', k.remove_after ?? ''])]),
+        );
+      }),
+    );
+  keys
+    .command('rotate')
+    .description('promote the published next key (or schedule it) and stage a new next key')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const result = await keymint.keys.rotate(current.id, CLI);
+        const list = (await keymint.keys.list(current.id)).map(keyView);
+        const view = { promoted: result.promoted, next: { kid: result.next.kid, activates_at: iso(result.next.activatesAt) }, keys: list };
+        print(globals().json, view, () =>
+          result.promoted
+            ? `key ${result.promoted} signs from now on; next key ${result.next.kid} is published`
+            : `key ${result.next.kid} is published and will sign from ${view.next.activates_at} (verifiers may cache the JWKS until then)`,
+        );
       }),
     );
 

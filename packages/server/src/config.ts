@@ -23,6 +23,16 @@ export interface Config {
   readonly jwksMaxAgeSeconds: number;
   /** How often a node polls the change log for writes made elsewhere (CLI, other nodes). */
   readonly changePollMs: number;
+  /** Days a signing key signs before automatic rotation (KEYMINT_KEY_ROTATION_DAYS); 0 turns it off. */
+  readonly keyRotationDays: number;
+  /** How often signing keys are checked for promotion, rotation and removal. */
+  readonly keyCheckIntervalSeconds: number;
+  /** How often expired opaque tokens and spent revocations are deleted (KEYMINT_PURGE_INTERVAL). */
+  readonly purgeIntervalSeconds: number;
+  /** Failed client authentications allowed per window, per client_id and per IP (docs/credential-lifecycle.md). */
+  readonly authFailureWindowSeconds: number;
+  readonly authFailuresPerClient: number;
+  readonly authFailuresPerIp: number;
 }
 
 /** A bad setting: the message names the variable and what was expected. */
@@ -98,6 +108,12 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     logLevel,
     jwksMaxAgeSeconds: parseInteger(get('KEYMINT_JWKS_MAX_AGE'), 'KEYMINT_JWKS_MAX_AGE', 300, 0, 86_400),
     changePollMs: parseInteger(get('KEYMINT_CHANGE_POLL_MS'), 'KEYMINT_CHANGE_POLL_MS', 250, 10, 60_000),
+    keyRotationDays: parseInteger(get('KEYMINT_KEY_ROTATION_DAYS'), 'KEYMINT_KEY_ROTATION_DAYS', 90, 0, 3650),
+    keyCheckIntervalSeconds: parseInteger(get('KEYMINT_KEY_CHECK_INTERVAL'), 'KEYMINT_KEY_CHECK_INTERVAL', 60, 1, 86_400),
+    purgeIntervalSeconds: parseInteger(get('KEYMINT_PURGE_INTERVAL'), 'KEYMINT_PURGE_INTERVAL', 300, 1, 86_400),
+    authFailureWindowSeconds: parseInteger(get('KEYMINT_AUTH_FAILURE_WINDOW'), 'KEYMINT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
+    authFailuresPerClient: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_CLIENT'), 'KEYMINT_AUTH_FAILURES_PER_CLIENT', 20, 1, 1_000_000),
+    authFailuresPerIp: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_IP'), 'KEYMINT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
   });
 }
 

@@ -7,3 +7,8 @@ export { KeymintError } from './errors.js';
 export { parseDuration } from './util/duration.js';
 export type { App, AppStatus, AuthMethod, SecretInfo, SecretStatus, TokenFormat } from './apps/model.js';
 export type { Tenant } from './tenants/model.js';
+export type { ApiTokenInfo, NewApiToken } from './api-tokens/model.js';
+export type { AuditContext, AuditEntry } from './audit/service.js';
+export type { SigningKeyInfo } from './keys/model.js';
+export type { RotationResult } from './keys/service.js';
+export type { Principal } from './principals/model.js';

@@ -1,8 +1,14 @@
 import type { Logger } from 'pino';
+import { ApiTokenService } from './api-tokens/service.js';
 import { AppService } from './apps/service.js';
+import { AuditLog } from './audit/service.js';
 import type { Config } from './config.js';
 import { loadOrCreateMasterKeyFile } from './crypto/master-key.js';
-import { KeyService } from './keys/service.js';
+import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
+import { AccessTokenService } from './oauth/access-tokens.js';
+import { OpaqueTokenService } from './opaque-tokens/service.js';
+import { PrincipalService } from './principals/service.js';
+import { RevocationService } from './revocation/service.js';
 import { ChangeFeed } from './store/change-log.js';
 import { openDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -17,6 +23,16 @@ export interface Keymint {
   readonly apps: AppService;
   readonly keys: KeyService;
   readonly changes: ChangeFeed;
+  readonly audit: AuditLog;
+  readonly apiTokens: ApiTokenService;
+  readonly opaqueTokens: OpaqueTokenService;
+  readonly revocations: RevocationService;
+  /** Issues access tokens in each app's format; introspects and revokes them. */
+  readonly accessTokens: AccessTokenService;
+  /** Resolves `kmk_` / `kma_` Bearer tokens for the resource API. */
+  readonly principals: PrincipalService;
+  /** Deletes expired opaque tokens and spent revocations (also run on a timer by servers). */
+  purgeExpired(): Promise<{ opaqueTokens: number; revocations: number }>;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -48,22 +64,51 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       masterKeySource = file.created ? 'new file' : 'file';
     }
     const changes = new ChangeFeed(db, config.changePollMs, (error) => log.error({ err: error }, 'change feed poll failed'));
-    const keys = new KeyService(db, masterKey, changes, now);
+    const audit = new AuditLog(db, log, now);
+    const keys = new KeyService(db, masterKey, changes, now, {
+      ...DEFAULT_ROTATION_POLICY,
+      // One verifier cache period, plus two change-feed polls for every node to publish the key.
+      publishAheadMs: config.jwksMaxAgeSeconds * 1000 + 2 * config.changePollMs,
+      rotateAfterMs: config.keyRotationDays === 0 ? null : config.keyRotationDays * 86_400_000,
+    }, audit);
     const tenants = new TenantService(db, keys, changes, now);
-    const apps = new AppService(db, masterKey, changes, now);
+    const apps = new AppService(db, masterKey, changes, now, audit);
+    const apiTokens = new ApiTokenService(db, changes, now, audit);
+    const opaqueTokens = new OpaqueTokenService(db, changes, now);
+    const revocations = new RevocationService(db, changes, now);
+    const accessTokens = new AccessTokenService(db, changes, audit, keys, apps, opaqueTokens, revocations, now);
+    const principals = new PrincipalService(apiTokens, opaqueTokens, apps);
+    // Disabling an app revokes every token it holds, in the same transaction.
+    apps.onDisable({
+      async inTransaction(trx, app, at) {
+        await revocations.revokeClient(trx, app.tenantId, app.clientId, at);
+        await opaqueTokens.revokeClient(trx, app.clientId);
+      },
+      afterCommit: (app) => changes.emit(revocations.changeFor(app.tenantId, app.clientId)),
+    });
+    const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired() });
+    const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush()]);
+
     const timers: NodeJS.Timeout[] = [];
+    const every = (ms: number, what: string, run: () => Promise<unknown>) => {
+      const timer = setInterval(() => run().catch((error) => log.error({ err: error }, `${what} failed`)), ms);
+      timer.unref();
+      timers.push(timer);
+    };
     if (options.watchChanges) {
       await changes.start();
-      const flush = setInterval(() => apps.flushLastUsed().catch((error) => log.error({ err: error }, 'last-used flush failed')), 5_000);
-      flush.unref();
-      timers.push(flush);
+      every(5_000, 'last-used flush', () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed()]));
+      every(1_000, 'audit flush', () => audit.flush());
+      every(config.purgeIntervalSeconds * 1000, 'purge', purgeExpired);
+      every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => keys.maintainAll());
     }
     return {
       config, db, log, tenants, apps, keys, changes, masterKeySource, now,
+      audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired,
       async close() {
         changes.stop();
         for (const timer of timers) clearInterval(timer);
-        await apps.flushLastUsed().catch((error) => log.error({ err: error }, 'last-used flush failed'));
+        await flushAll().catch((error) => log.error({ err: error }, 'flush on close failed'));
         await closeDb();
       },
     };

@@ -1,7 +1,7 @@
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
-export const TOKEN_FORMATS = ['jwt'] as const;
+export const TOKEN_FORMATS = ['jwt', 'opaque'] as const;
 export type TokenFormat = (typeof TOKEN_FORMATS)[number];
 
 export type AppStatus = 'active' | 'disabled';

@@ -1,3 +1,4 @@
+import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { safeEqual, sha256 } from '../crypto/hash.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { seal } from '../crypto/seal.js';
@@ -65,20 +66,35 @@ export interface NewSecret {
 // "no such client" and "wrong secret" take the same time.
 const DECOY_HASH = sha256('keymint-decoy-secret');
 
+/**
+ * Work that must happen with an app's disabling: `inTransaction` commits or fails with it
+ * (revoking its tokens), `afterCommit` tells caches.
+ */
+export interface DisableHook {
+  inTransaction(trx: Db, app: App, now: number): Promise<void>;
+  afterCommit(app: App): void;
+}
+
 export class AppService {
   private readonly clients = new Map<string, Promise<ClientRecord | null>>();
   private readonly pendingLastUsed = new Map<string, number>();
+  private readonly disableHooks: DisableHook[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly masterKey: Buffer,
     private readonly changes: ChangeFeed,
     private readonly now: () => number,
+    private readonly audit?: AuditLog,
   ) {
     changes.on('app', (change) => this.clients.delete(change.entityId));
   }
 
-  async create(tenantId: string, catalog: Scope[], input: CreateAppInput): Promise<{ app: App; secret: NewSecret }> {
+  onDisable(hook: DisableHook): void {
+    this.disableHooks.push(hook);
+  }
+
+  async create(tenantId: string, catalog: Scope[], input: CreateAppInput, context: AuditContext = SYSTEM): Promise<{ app: App; secret: NewSecret }> {
     const name = input.name?.trim() ?? '';
     if (name.length < 1 || name.length > 200) throw new InvalidRequest('name must be 1-200 characters');
     const scopes = this.validateScopes(input.scopes ?? [], catalog);
@@ -112,6 +128,7 @@ export class AppService {
       return created;
     });
     this.changes.emit({ tenantId, entity: 'app', entityId: app.clientId });
+    this.audit?.record(context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: secret.secretId } });
     return { app, secret };
   }
 
@@ -131,18 +148,21 @@ export class AppService {
     return toApp(row);
   }
 
-  async disable(tenantId: string, clientId: string): Promise<App> {
+  async disable(tenantId: string, clientId: string, context: AuditContext = SYSTEM): Promise<App> {
     const app = await this.get(tenantId, clientId);
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('apps').set({ status: 'disabled', updated_at: now }).where('id', '=', app.id).execute();
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      for (const hook of this.disableHooks) await hook.inTransaction(trx, app, now);
     });
     this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
+    for (const hook of this.disableHooks) hook.afterCommit(app);
+    if (app.status !== 'disabled') this.audit?.record(context, { tenantId, action: 'app.disabled', target: clientId });
     return { ...app, status: 'disabled', updatedAt: now };
   }
 
-  async addSecret(tenantId: string, clientId: string, expiresInSeconds: number | null): Promise<NewSecret> {
+  async addSecret(tenantId: string, clientId: string, expiresInSeconds: number | null, context: AuditContext = SYSTEM): Promise<NewSecret> {
     const app = await this.get(tenantId, clientId);
     const now = this.now();
     const secret = await this.db.transaction().execute(async (trx) => {
@@ -155,6 +175,7 @@ export class AppService {
       return created;
     });
     this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
+    this.audit?.record(context, { tenantId, action: 'app.secret_added', target: clientId, detail: { secret_id: secret.secretId, expires_at: secret.expiresAt } });
     return secret;
   }
 
@@ -166,7 +187,7 @@ export class AppService {
     return rows.map((row) => toSecretInfo(row, now));
   }
 
-  async revokeSecret(tenantId: string, clientId: string, secretId: string): Promise<SecretInfo> {
+  async revokeSecret(tenantId: string, clientId: string, secretId: string, context: AuditContext = SYSTEM): Promise<SecretInfo> {
     const app = await this.get(tenantId, clientId);
     const now = this.now();
     const row = await this.db.selectFrom('app_secrets').selectAll().where('app_id', '=', app.id).where('id', '=', secretId).executeTakeFirst();
@@ -177,6 +198,7 @@ export class AppService {
         await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
       });
       this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
+      this.audit?.record(context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: secretId } });
     }
     return toSecretInfo({ ...row, revoked_at: row.revoked_at ?? now }, now);
   }

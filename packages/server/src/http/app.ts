@@ -5,6 +5,9 @@ import type { Keymint } from '../keymint.js';
 import { jwksRoutes } from '../keys/routes.js';
 import { metadataRoutes, rootMetadataRoutes } from '../oauth/metadata.js';
 import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
+import { installClientAuth } from '../oauth/auth-failures.js';
+import { introspectionRoutes } from '../introspection/routes.js';
+import { revocationRoutes } from '../revocation/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
@@ -62,9 +65,12 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, keymint, publicUrl);
+      await installClientAuth(tenantScoped, keymint);
       await tenantScoped.register(metadataRoutes, { keymint, publicUrl });
       await tenantScoped.register(jwksRoutes, { keymint });
       await tenantScoped.register(tokenEndpointRoutes, { keymint });
+      await tenantScoped.register(introspectionRoutes, { keymint });
+      await tenantScoped.register(revocationRoutes, { keymint });
     },
     { prefix: '/t/:tenant' },
   );

@@ -1,4 +1,6 @@
-import type { JWK } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { APP_LIMITS } from '../apps/model.js';
+import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import { JwtSigner } from '../crypto/jwt.js';
 import { open, seal } from '../crypto/seal.js';
@@ -16,6 +18,34 @@ export interface TenantKeyRing {
   /** The JWKS document, serialised once. */
   jwksJson: string;
   etag: string;
+  /** Resolves a JWS header to one of the published keys (introspection, revocation). */
+  verificationKeys: JWTVerifyGetKey;
+}
+
+/**
+ * When keys move through next → current → retired → removed (docs/key-rotation.md).
+ * All durations in milliseconds.
+ */
+export interface RotationPolicy {
+  /** How long a `next` key is published before it may sign: at least one JWKS max-age. */
+  publishAheadMs: number;
+  /** How long a key signs before automatic rotation; null: only on `keys rotate`. */
+  rotateAfterMs: number | null;
+  /** How long a retired key stays published: the longest token lifetime plus leeway. */
+  retainMs: number;
+}
+
+export const DEFAULT_ROTATION_POLICY: RotationPolicy = {
+  publishAheadMs: 300_000,
+  rotateAfterMs: 90 * 86_400_000,
+  retainMs: (APP_LIMITS.maxTokenLifetime + 60) * 1000,
+};
+
+export interface RotationResult {
+  /** The kid that now signs, when this rotation promoted one. */
+  promoted: string | null;
+  /** The published `next` key and when it will sign (epoch ms). */
+  next: { kid: string; activatesAt: number };
 }
 
 function toInfo(row: SigningKeyRow): SigningKeyInfo {
@@ -39,6 +69,8 @@ export class KeyService {
     private readonly masterKey: Buffer,
     private readonly changes: ChangeFeed,
     private readonly now: () => number,
+    private readonly policy: RotationPolicy = DEFAULT_ROTATION_POLICY,
+    private readonly audit?: AuditLog,
   ) {
     changes.on('signing_key', (change) => this.rings.delete(change.tenantId));
   }
@@ -51,8 +83,127 @@ export class KeyService {
       .where('tenant_id', '=', tenantId)
       .where('state', '=', 'current')
       .executeTakeFirst();
-    if (current) return;
-    await this.insertKey(tenantId, alg, 'current');
+    if (!current) await this.insertKey(tenantId, alg, 'current');
+    // A published successor from the start, so the first rotation can be immediate.
+    if (!(await this.findNext(tenantId))) await this.insertKey(tenantId, alg, 'next');
+  }
+
+  /**
+   * Operator rotation (`keys rotate`): when the `next` key has been published for at least
+   * `publishAheadMs` it signs from now on and a new `next` is staged; otherwise the `next` key
+   * (staged now if there was none) is scheduled to sign as soon as verifiers can know it.
+   * Never makes a key sign that a verifier's cached JWKS may lack.
+   */
+  async rotate(tenantId: string, context: AuditContext = SYSTEM): Promise<RotationResult> {
+    const now = this.now();
+    const next = await this.findNext(tenantId);
+    if (next && Number(next.created_at) + this.policy.publishAheadMs <= now && (await this.promote(tenantId, next, now, context))) {
+      const staged = await this.stage(tenantId, next.alg as SigningAlgorithm, null, context);
+      return { promoted: next.kid, next: { kid: staged.kid, activatesAt: Number(staged.createdAt) + this.policy.publishAheadMs } };
+    }
+    return { promoted: null, next: await this.schedule(tenantId, next, now, context) };
+  }
+
+  /**
+   * The periodic step (every node runs it; the conditional updates make it safe to race):
+   * removes retired keys whose tokens have all expired, promotes a due `next`, starts the
+   * automatic rotation when the current key is old, and keeps one `next` key published.
+   */
+  async maintain(tenantId: string): Promise<void> {
+    const now = this.now();
+    const expired = await this.db
+      .selectFrom('signing_keys')
+      .select('kid')
+      .where('tenant_id', '=', tenantId)
+      .where('state', '=', 'retired')
+      .where('remove_after', '<=', now)
+      .execute();
+    if (expired.length > 0) {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('signing_keys').where('kid', 'in', expired.map((k) => k.kid)).where('state', '=', 'retired').execute();
+        await recordChange(trx, { tenantId, entity: 'signing_key', entityId: expired[0]!.kid }, now);
+      });
+      this.changes.emit({ tenantId, entity: 'signing_key', entityId: expired[0]!.kid });
+      for (const { kid } of expired) this.audit?.record(SYSTEM, { tenantId, action: 'signing_key.removed', target: kid });
+    }
+
+    const current = await this.db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).where('state', '=', 'current').executeTakeFirst();
+    if (!current) return this.ensureCurrentKey(tenantId);
+    const next = await this.findNext(tenantId);
+    if (!next) {
+      await this.stage(tenantId, current.alg as SigningAlgorithm, null, SYSTEM);
+      return;
+    }
+    const due = this.policy.rotateAfterMs !== null && Number(current.activated_at ?? current.created_at) + this.policy.rotateAfterMs <= now;
+    if (next.activated_at === null && due) await this.schedule(tenantId, next, now, SYSTEM);
+    const scheduled = next.activated_at !== null || due;
+    if (scheduled && Number(next.activated_at ?? now) <= now && Number(next.created_at) + this.policy.publishAheadMs <= now) {
+      if (await this.promote(tenantId, next, now, SYSTEM)) await this.stage(tenantId, next.alg as SigningAlgorithm, null, SYSTEM);
+    }
+  }
+
+  /** `maintain` for every tenant. */
+  async maintainAll(): Promise<void> {
+    const tenants = await this.db.selectFrom('tenants').select('id').execute();
+    for (const { id } of tenants) await this.maintain(id);
+  }
+
+  private findNext(tenantId: string): Promise<SigningKeyRow | undefined> {
+    return this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('state', '=', 'next')
+      .orderBy('created_at')
+      .executeTakeFirst();
+  }
+
+  /** Sets (or stages) the `next` key's activation to the first moment it is safe. */
+  private async schedule(tenantId: string, next: SigningKeyRow | undefined, now: number, context: AuditContext): Promise<{ kid: string; activatesAt: number }> {
+    if (!next) {
+      const current = await this.db.selectFrom('signing_keys').select('alg').where('tenant_id', '=', tenantId).where('state', '=', 'current').executeTakeFirst();
+      const alg = (current?.alg ?? 'ES256') as SigningAlgorithm;
+      const staged = await this.stage(tenantId, alg, now + this.policy.publishAheadMs, context);
+      return { kid: staged.kid, activatesAt: now + this.policy.publishAheadMs };
+    }
+    const activatesAt = Math.max(now, Number(next.created_at) + this.policy.publishAheadMs);
+    if (next.activated_at === null || Number(next.activated_at) > activatesAt) {
+      await this.db.updateTable('signing_keys').set({ activated_at: activatesAt }).where('kid', '=', next.kid).where('state', '=', 'next').execute();
+    }
+    return { kid: next.kid, activatesAt: Math.min(activatesAt, Number(next.activated_at ?? activatesAt)) };
+  }
+
+  private async stage(tenantId: string, alg: SigningAlgorithm, activatesAt: number | null, context: AuditContext): Promise<SigningKeyInfo> {
+    const staged = await this.insertKey(tenantId, alg, 'next', activatesAt);
+    this.audit?.record(context, { tenantId, action: 'signing_key.staged', target: staged.kid });
+    return staged;
+  }
+
+  /** next → current, current → retired, in one transaction; false when another node did it first. */
+  private async promote(tenantId: string, next: SigningKeyRow, now: number, context: AuditContext): Promise<boolean> {
+    const promoted = await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('signing_keys')
+        .set({ state: 'current', activated_at: now })
+        .where('kid', '=', next.kid)
+        .where('state', '=', 'next')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await trx
+        .updateTable('signing_keys')
+        .set({ state: 'retired', retired_at: now, remove_after: now + this.policy.retainMs })
+        .where('tenant_id', '=', tenantId)
+        .where('state', '=', 'current')
+        .where('kid', '!=', next.kid)
+        .execute();
+      await recordChange(trx, { tenantId, entity: 'signing_key', entityId: next.kid }, now);
+      return true;
+    });
+    if (promoted) {
+      this.changes.emit({ tenantId, entity: 'signing_key', entityId: next.kid });
+      this.audit?.record(context, { tenantId, action: 'signing_key.rotated', target: next.kid });
+    }
+    return promoted;
   }
 
   async list(tenantId: string): Promise<SigningKeyInfo[]> {
@@ -71,7 +222,7 @@ export class KeyService {
     return ring;
   }
 
-  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState): Promise<SigningKeyInfo> {
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null = null): Promise<SigningKeyInfo> {
     const generated = await generateSigningKey(alg);
     const now = this.now();
     const row: SigningKeyRow = {
@@ -82,7 +233,8 @@ export class KeyService {
       public_jwk: JSON.stringify(generated.publicJwk),
       private_key_sealed: seal(this.masterKey, generated.privatePkcs8, `signing_key:${generated.kid}`),
       created_at: now,
-      activated_at: state === 'current' ? now : null,
+      // For a `next` key: when it is scheduled to start signing (null: not yet scheduled).
+      activated_at: state === 'current' ? now : activatesAt,
       retired_at: null,
       remove_after: null,
     };
@@ -101,8 +253,11 @@ export class KeyService {
       .sort((a, b) => Number(b.activated_at ?? 0) - Number(a.activated_at ?? 0))[0];
     if (!current) throw new ServerError('this tenant has no current signing key');
     const privateKey = importPrivateKey(open(this.masterKey, current.private_key_sealed, `signing_key:${current.kid}`));
-    const jwksJson = JSON.stringify({ keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) });
+    // Published: the signing key, its announced successor and retired keys whose tokens may live.
+    const jwks: JSONWebKeySet = { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) };
+    const jwksJson = JSON.stringify(jwks);
     return {
+      verificationKeys: createLocalJWKSet(jwks),
       accessTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'at+jwt'),
       jwksJson,
       etag: `"${sha256(jwksJson).slice(0, 27)}"`,

@@ -17,6 +17,9 @@ export interface Grant {
   scopes: string[];
   audience: string;
   lifetime: number;
+  /** The tenant and issuer the token is for, so issuance needs nothing but the app and the grant. */
+  tenant: Tenant;
+  issuer: string;
 }
 
 /** The audience every app may ask for: the tenant's own API. */
@@ -49,7 +52,7 @@ export function resolveGrant(app: App, tenant: Tenant, catalog: Scope[], issuer:
   const audience = distinct[0] ?? fallback;
   if (audience !== fallback && !app.audiences.includes(audience)) throw new InvalidTarget('this app may not request that audience');
 
-  return { scopes, audience, lifetime: app.tokenLifetime ?? tenant.settings.defaultTokenLifetime };
+  return { scopes, audience, lifetime: app.tokenLifetime ?? tenant.settings.defaultTokenLifetime, tenant, issuer };
 }
 
 export interface TokenResponse {

@@ -9,6 +9,10 @@ export async function metadataDocument(keymint: Keymint, tenant: Tenant, issuer:
     issuer,
     token_endpoint: `${issuer}/oauth/token`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: scopes.map((s) => s.name),
     // Keymint has no authorization endpoint: client credentials only, so no response types.
     response_types_supported: [],

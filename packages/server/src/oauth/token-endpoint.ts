@@ -3,8 +3,8 @@ import { InvalidRequest, UnsupportedGrantType } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
 import { formBodyOnly, noStore, param, params, rejectDuplicateParams } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
-import { authenticateClient, readClientCredentials } from './client-auth.js';
-import { issueJwtAccessToken, resolveGrant } from './client-credentials.js';
+import { readClientCredentials } from './client-auth.js';
+import { resolveGrant } from './client-credentials.js';
 
 const SUPPORTED_GRANTS = new Set(['client_credentials']);
 
@@ -50,14 +50,13 @@ export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { k
         if (!SUPPORTED_GRANTS.has(grantType)) throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported`);
 
         const { tenant, issuer } = request;
-        const client = await authenticateClient(keymint.apps, tenant, credentials);
+        const client = await app.clientAuth.authenticate(request, tenant, credentials);
         const audience = param(body, 'audience');
         const grant = resolveGrant(client, tenant, await keymint.tenants.scopes(tenant.id), issuer, {
           scope: param(body, 'scope'),
           audiences: [...(audience === undefined ? [] : [audience]), ...params(body, 'resource')],
         });
-        const ring = await keymint.keys.ring(tenant.id);
-        return issueJwtAccessToken(ring, tenant, issuer, client, grant, keymint.now());
+        return keymint.accessTokens.issueAccessToken(client, grant);
       },
     });
   }

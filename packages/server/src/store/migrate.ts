@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
+import * as credentials from './migrations/0003_credentials.js';
 
 /** Every migration, in order. Static imports keep them inside the compiled build. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0003_credentials': credentials,
 };
 
 export class MigrationError extends Error {

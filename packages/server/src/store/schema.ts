@@ -12,6 +12,10 @@ export interface Database {
   app_secrets: AppSecretsTable;
   signing_keys: SigningKeysTable;
   change_log: ChangeLogTable;
+  api_tokens: ApiTokensTable;
+  opaque_tokens: OpaqueTokensTable;
+  token_revocations: TokenRevocationsTable;
+  audit_log: AuditLogTable;
 }
 
 export interface TenantsTable {
@@ -101,3 +105,64 @@ export type NewApp = Insertable<AppsTable>;
 export type AppUpdate = Updateable<AppsTable>;
 export type AppSecretRow = Selectable<AppSecretsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
+
+export interface ApiTokensTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  /** SHA-256 (base64url) of the `kmk_` token; the token itself is never stored. */
+  token_hash: string;
+  hint: string;
+  /** JSON string[] */
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Live opaque (`kma_`) access tokens; revoked ones are deleted, expired ones purged. */
+export interface OpaqueTokensTable {
+  token_hash: string;
+  tenant_id: string;
+  client_id: string;
+  jti: string;
+  /** JSON string[] */
+  scopes: string;
+  audience: string;
+  issued_at: number;
+  expires_at: number;
+}
+
+/**
+ * JWT revocations still in force: one jti, or every token of a client issued before a time.
+ * `expires_at` is when the revoked tokens have all expired and the row can go.
+ */
+export interface TokenRevocationsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  jti: string | null;
+  client_id: string | null;
+  issued_before: number | null;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  tenant_id: string | null;
+  /** cli, admin, system or client */
+  actor: string;
+  actor_id: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  /** JSON object, never a secret. */
+  detail: string | null;
+  created_at: number;
+}
+
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type OpaqueTokenRow = Selectable<OpaqueTokensTable>;
+export type TokenRevocationRow = Selectable<TokenRevocationsTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;

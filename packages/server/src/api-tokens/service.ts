@@ -1,0 +1,146 @@
+import type { AuditContext, AuditLog } from '../audit/service.js';
+import { sha256 } from '../crypto/hash.js';
+import { newId } from '../crypto/random.js';
+import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { InvalidRequest, InvalidToken, NotFound } from '../errors.js';
+import type { Principal } from '../principals/model.js';
+import { recordChange, type ChangeFeed } from '../store/change-log.js';
+import type { Db } from '../store/database.js';
+import type { ApiTokenRow } from '../store/schema.js';
+import type { Scope } from '../tenants/model.js';
+import { parseStringList } from '../util/json.js';
+import type { ApiTokenInfo, CreateApiTokenInput, NewApiToken } from './model.js';
+
+function toInfo(row: ApiTokenRow, now: number): ApiTokenInfo {
+  const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+  return {
+    id: row.id,
+    name: row.name,
+    hint: row.hint,
+    scopes: parseStringList(row.scopes),
+    status: row.revoked_at !== null ? 'revoked' : expiresAt !== null && expiresAt <= now ? 'expired' : 'active',
+    createdAt: Number(row.created_at),
+    expiresAt,
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+/** What the hot path keeps of a valid token. */
+interface CachedToken {
+  id: string;
+  tenantSlug: string;
+  scopes: string[];
+  expiresAt: number | null;
+}
+
+const MAX_CACHED = 50_000;
+
+/**
+ * Long-lived, named, scoped `kmk_` tokens of a tenant (DESIGN "API token"). Stored as SHA-256
+ * only. Resolving one checks the CRC-32 first (a mistyped token costs no database read), then
+ * a memory cache of valid tokens that the change feed clears on revocation, on every node.
+ */
+export class ApiTokenService {
+  private readonly cache = new Map<string, CachedToken>();
+  private readonly pendingLastUsed = new Map<string, number>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly changes: ChangeFeed,
+    private readonly now: () => number,
+    private readonly audit: AuditLog,
+  ) {
+    changes.on('api_token', (change) => {
+      for (const [hash, token] of this.cache) if (token.id === change.entityId) this.cache.delete(hash);
+    });
+  }
+
+  async create(tenantId: string, catalog: Scope[], input: CreateApiTokenInput, context: AuditContext): Promise<NewApiToken> {
+    const name = input.name?.trim() ?? '';
+    if (name.length < 1 || name.length > 200) throw new InvalidRequest('name must be 1-200 characters');
+    const known = new Set(catalog.map((s) => s.name));
+    // Without --scopes a token gets what the catalog marks default, like an app asking for no scope.
+    const scopes = [...new Set(input.scopes ?? catalog.filter((s) => s.isDefault).map((s) => s.name))];
+    const unknown = scopes.filter((s) => !known.has(s));
+    if (unknown.length > 0) throw new InvalidRequest(`unknown scope(s): ${unknown.join(', ')}; the catalog has ${[...known].join(', ')}`);
+    const expiresIn = input.expiresInSeconds ?? null;
+    if (expiresIn !== null && (!Number.isSafeInteger(expiresIn) || expiresIn <= 0)) throw new InvalidRequest('expiry must be a positive number of seconds');
+
+    const now = this.now();
+    const token = generateToken(TOKEN_PREFIXES.apiToken);
+    const row: ApiTokenRow = {
+      id: newId('tok'),
+      tenant_id: tenantId,
+      name,
+      token_hash: sha256(token),
+      hint: tokenHint(token),
+      scopes: JSON.stringify(scopes),
+      created_at: now,
+      expires_at: expiresIn === null ? null : now + expiresIn * 1000,
+      last_used_at: null,
+      revoked_at: null,
+    };
+    await this.db.insertInto('api_tokens').values(row).execute();
+    this.audit.record(context, { tenantId, action: 'api_token.created', target: row.id, detail: { name, scopes } });
+    return { info: toInfo(row, now), token };
+  }
+
+  async list(tenantId: string): Promise<ApiTokenInfo[]> {
+    await this.flushLastUsed();
+    const rows = await this.db.selectFrom('api_tokens').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').execute();
+    const now = this.now();
+    return rows.map((row) => toInfo(row, now));
+  }
+
+  async revoke(tenantId: string, id: string, context: AuditContext): Promise<ApiTokenInfo> {
+    const row = await this.db.selectFrom('api_tokens').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFound(`API token ${id} does not exist in this tenant`);
+    const now = this.now();
+    if (row.revoked_at === null) {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+        await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
+      });
+      this.changes.emit({ tenantId, entity: 'api_token', entityId: id });
+      this.audit.record(context, { tenantId, action: 'api_token.revoked', target: id });
+    }
+    return toInfo({ ...row, revoked_at: row.revoked_at ?? now }, now);
+  }
+
+  /**
+   * The principal a `kmk_` Bearer token stands for, or InvalidToken. Hot path: no database read
+   * for a malformed token or a cached valid one; last-used times are written in batches.
+   */
+  async resolve(token: string): Promise<Principal> {
+    if (!hasValidFormat(token, TOKEN_PREFIXES.apiToken)) throw new InvalidToken('the API token is malformed');
+    const hash = sha256(token);
+    let cached = this.cache.get(hash);
+    if (!cached) {
+      const row = await this.db
+        .selectFrom('api_tokens')
+        .innerJoin('tenants', 'tenants.id', 'api_tokens.tenant_id')
+        .select(['api_tokens.id', 'api_tokens.scopes', 'api_tokens.expires_at', 'api_tokens.revoked_at', 'tenants.slug'])
+        .where('api_tokens.token_hash', '=', hash)
+        .executeTakeFirst();
+      if (!row || row.revoked_at !== null) throw new InvalidToken('the API token is unknown or revoked');
+      cached = { id: row.id, tenantSlug: row.slug, scopes: parseStringList(row.scopes), expiresAt: row.expires_at === null ? null : Number(row.expires_at) };
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      this.cache.set(hash, cached);
+    }
+    const now = this.now();
+    if (cached.expiresAt !== null && cached.expiresAt <= now) throw new InvalidToken('the API token has expired');
+    this.pendingLastUsed.set(cached.id, now);
+    return { tenantSlug: cached.tenantSlug, clientId: null, scopes: cached.scopes, kind: 'api_token', subject: cached.id };
+  }
+
+  /** Writes batched last-used times; called on a timer, never on the request path. */
+  async flushLastUsed(): Promise<void> {
+    if (this.pendingLastUsed.size === 0) return;
+    const batch = [...this.pendingLastUsed];
+    this.pendingLastUsed.clear();
+    await this.db.transaction().execute(async (trx) => {
+      for (const [id, at] of batch) await trx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import type { Insertable } from 'kysely';
+import type { Db } from '../store/database.js';
+import type { AuditLogTable } from '../store/schema.js';
+
+/** Who acted: an operator at the CLI, the admin API, Keymint itself, or an API client. */
+export type AuditActor = 'cli' | 'admin' | 'system' | 'client';
+
+/** Where a credential change came from; services take it from their caller. */
+export interface AuditContext {
+  actor: AuditActor;
+  /** The admin's email, the client_id... whatever names the actor, never a secret. */
+  actorId?: string | null;
+  ip?: string | null;
+}
+
+export const SYSTEM: AuditContext = Object.freeze({ actor: 'system' });
+
+/** Credential events the log records. */
+export type AuditAction =
+  | 'app.created'
+  | 'app.disabled'
+  | 'app.secret_added'
+  | 'app.secret_revoked'
+  | 'app.tokens_revoked'
+  | 'api_token.created'
+  | 'api_token.revoked'
+  | 'signing_key.staged'
+  | 'signing_key.rotated'
+  | 'signing_key.removed'
+  | 'client.authentication_failures';
+
+export interface AuditEvent {
+  tenantId: string | null;
+  action: AuditAction;
+  target?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  id: number;
+  tenantId: string | null;
+  actor: AuditActor;
+  actorId: string | null;
+  action: AuditAction;
+  target: string | null;
+  ip: string | null;
+  detail: Record<string, unknown> | null;
+  createdAt: number;
+}
+
+/**
+ * Append-only audit log of credential events. `record` only queues: the write happens in
+ * batches on a timer (and on close), so a token request that trips a limit or an operator
+ * command never waits on it.
+ */
+export class AuditLog {
+  private queue: Insertable<AuditLogTable>[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  record(context: AuditContext, event: AuditEvent): void {
+    this.queue.push({
+      tenant_id: event.tenantId,
+      actor: context.actor,
+      actor_id: context.actorId ?? null,
+      action: event.action,
+      target: event.target ?? null,
+      ip: context.ip ?? null,
+      detail: event.detail ? JSON.stringify(event.detail) : null,
+      created_at: this.now(),
+    });
+    // Bounded: if the database is down for long, the oldest entries go to the process log instead.
+    if (this.queue.length > 10_000) this.log.warn({ dropped: this.queue.shift() }, 'audit queue full');
+  }
+
+  /** Writes everything queued so far; concurrent calls run one after the other. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (this.queue.length === 0) return;
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        for (let i = 0; i < batch.length; i += 500) {
+          await this.db.insertInto('audit_log').values(batch.slice(i, i + 500)).execute();
+        }
+      } catch (error) {
+        this.queue.unshift(...batch);
+        this.log.error({ err: error }, 'audit log write failed; will retry');
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Newest first; for the admin API, the CLI and tests. */
+  async list(tenantId: string, limit = 100): Promise<AuditEntry[]> {
+    await this.flush();
+    const rows = await this.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      tenantId: row.tenant_id,
+      actor: row.actor as AuditActor,
+      actorId: row.actor_id,
+      action: row.action as AuditAction,
+      target: row.target,
+      ip: row.ip,
+      detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
+      createdAt: Number(row.created_at),
+    }));
+  }
+}

@@ -1,0 +1,34 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../apps/model.js';
+import { InvalidRequest } from '../errors.js';
+import type { FormBody } from '../http/form-body.js';
+import { formBodyOnly, noStore, param, rejectDuplicateParams } from '../http/hooks.js';
+import { readClientCredentials } from './client-auth.js';
+
+/**
+ * What every endpoint that a client calls with its credentials shares (token, RFC 7662
+ * introspection, RFC 7009 revocation): RFC 6749 §5.2 errors, no-store, form bodies only,
+ * no repeated parameter.
+ */
+export const clientEndpointOptions = {
+  config: { errorProfile: 'oauth' as const },
+  onRequest: noStore,
+  preValidation: [formBodyOnly, rejectDuplicateParams()],
+};
+
+/** Authenticates the calling app (same methods and failure budget as the token endpoint). */
+export async function authenticatedCaller(app: FastifyInstance, request: FastifyRequest): Promise<App> {
+  const body = request.body as FormBody;
+  const credentials = readClientCredentials(request.headers.authorization, {
+    client_id: param(body, 'client_id'),
+    client_secret: param(body, 'client_secret'),
+  });
+  return app.clientAuth.authenticate(request, request.tenant, credentials);
+}
+
+/** The required `token` parameter of RFC 7662 §2.1 and RFC 7009 §2.1. */
+export function requiredToken(request: FastifyRequest): string {
+  const token = param(request.body as FormBody, 'token');
+  if (token === undefined) throw new InvalidRequest('token is required');
+  return token;
+}

@@ -1,0 +1,31 @@
+import type { ApiTokenService } from '../api-tokens/service.js';
+import type { AppService } from '../apps/service.js';
+import { InvalidToken } from '../errors.js';
+import type { OpaqueTokenService } from '../opaque-tokens/service.js';
+import type { Principal } from './model.js';
+
+/**
+ * Resolves the prefixed Bearer credentials Keymint stores (`kmk_` API tokens, `kma_` opaque
+ * access tokens) into the principal the resource API authorises. JWTs are verified locally
+ * by the resource API instead. The caller compares `tenantSlug` with the tenant it serves.
+ */
+export class PrincipalService {
+  constructor(
+    private readonly apiTokens: ApiTokenService,
+    private readonly opaque: OpaqueTokenService,
+    private readonly apps: AppService,
+  ) {}
+
+  /** Throws InvalidToken (RFC 6750 §3.1) for anything but a live token. */
+  async resolveBearer(token: string): Promise<Principal> {
+    if (token.startsWith('kmk_')) return this.apiTokens.resolve(token);
+    if (token.startsWith('kma_')) {
+      const found = await this.opaque.find(token);
+      if (!found) throw new InvalidToken('the access token is unknown, revoked or expired');
+      const client = await this.apps.findClient(found.clientId);
+      if (!client || client.app.status !== 'active') throw new InvalidToken('the access token is unknown, revoked or expired');
+      return { tenantSlug: found.tenantSlug, clientId: found.clientId, scopes: found.scopes, kind: 'opaque', subject: found.clientId };
+    }
+    throw new InvalidToken('not a Keymint API token or opaque access token');
+  }
+}

@@ -1,0 +1,19 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TestServer } from './harness.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../../cli/bin/keymint.js', import.meta.url));
+
+/**
+ * Runs the real `keymint … --json` CLI against a test server's database and master key, as an
+ * operator would, and returns its JSON answer. Its writes reach the server through the change log.
+ */
+export async function keymintCli(server: TestServer, ...args: string[]): Promise<any> {
+  const { stdout } = await run(process.execPath, [CLI, ...args, '--json'], {
+    env: { ...process.env, KEYMINT_DATA_DIR: server.dataDir, KEYMINT_MASTER_KEY: server.server.keymint.config.masterKey!.toString('base64url') },
+    cwd: server.dataDir,
+  });
+  return JSON.parse(stdout);
+}
