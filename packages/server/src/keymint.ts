@@ -50,7 +50,7 @@ export interface OpenOptions {
 
 export async function openKeymint(config: Config, options: OpenOptions): Promise<Keymint> {
   const { log, now = Date.now } = options;
-  const { db, close: closeDb } = openDatabase(config.database);
+  const { db, close: closeDb } = openDatabase(config.database, (error) => log.warn({ err: error }, 'database connection lost; the pool reconnects on next use'));
   try {
     if (options.migrate) {
       const applied = await migrateToLatest(db);

@@ -17,7 +17,11 @@ export interface OpenDatabase {
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's exact range.
 pg.types.setTypeParser(20, (value) => Number(value));
 
-export function openDatabase(location: DatabaseLocation): OpenDatabase {
+/**
+ * `onConnectionError` hears about connections the server dropped while idle (a restart, a
+ * failover, an administrator): without a listener node-postgres would crash the process.
+ */
+export function openDatabase(location: DatabaseLocation, onConnectionError: (error: Error) => void = () => {}): OpenDatabase {
   let dialect: Dialect;
   if (location.kind === 'sqlite') {
     mkdirSync(dirname(location.path), { recursive: true });
@@ -31,7 +35,9 @@ export function openDatabase(location: DatabaseLocation): OpenDatabase {
     sqlite.pragma('foreign_keys = ON');
     dialect = new SqliteDialect({ database: sqlite });
   } else {
-    dialect = new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url, max: 10 }) });
+    const pool = new pg.Pool({ connectionString: location.url, max: 10 });
+    pool.on('error', onConnectionError);
+    dialect = new PostgresDialect({ pool });
   }
   const db = new Kysely<Database>({ dialect });
   return { db, kind: location.kind, close: () => db.destroy() };

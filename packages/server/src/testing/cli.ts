@@ -12,7 +12,7 @@ const CLI = fileURLToPath(new URL('../../../cli/bin/keymint.js', import.meta.url
  */
 export async function keymintCli(server: TestServer, ...args: string[]): Promise<any> {
   const { stdout } = await run(process.execPath, [CLI, ...args, '--json'], {
-    env: { ...process.env, KEYMINT_DATA_DIR: server.dataDir, KEYMINT_MASTER_KEY: server.server.keymint.config.masterKey!.toString('base64url') },
+    env: { ...process.env, ...server.env },
     cwd: server.dataDir,
   });
   return JSON.parse(stdout);
