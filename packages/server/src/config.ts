@@ -23,7 +23,16 @@ export interface Config {
   readonly jwksMaxAgeSeconds: number;
   /** How often a node polls the change log for writes made elsewhere (CLI, other nodes). */
   readonly changePollMs: number;
+  /**
+   * Where the signed-request profile remembers used signature_values: `memory` (one node) or
+   * `database` (shared by every node). From KEYMINT_REPLAY_STORE; default memory on SQLite,
+   * database on PostgreSQL (several nodes share one PostgreSQL).
+   */
+  readonly replayStore: ReplayStoreKind;
 }
+
+export const REPLAY_STORES = ['memory', 'database'] as const;
+export type ReplayStoreKind = (typeof REPLAY_STORES)[number];
 
 /** A bad setting: the message names the variable and what was expected. */
 export class ConfigError extends Error {
@@ -86,6 +95,11 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
   const logLevel = get('KEYMINT_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('KEYMINT_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
 
+  const replayText = get('KEYMINT_REPLAY_STORE') ?? (database.kind === 'postgres' ? 'database' : 'memory');
+  if (!(REPLAY_STORES as readonly string[]).includes(replayText)) {
+    throw new ConfigError('KEYMINT_REPLAY_STORE', `one of ${REPLAY_STORES.join(', ')}`, replayText);
+  }
+
   return Object.freeze({
     host,
     port,
@@ -98,6 +112,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     logLevel,
     jwksMaxAgeSeconds: parseInteger(get('KEYMINT_JWKS_MAX_AGE'), 'KEYMINT_JWKS_MAX_AGE', 300, 0, 86_400),
     changePollMs: parseInteger(get('KEYMINT_CHANGE_POLL_MS'), 'KEYMINT_CHANGE_POLL_MS', 250, 10, 60_000),
+    replayStore: replayText as ReplayStoreKind,
   });
 }
 

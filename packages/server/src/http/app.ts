@@ -5,6 +5,7 @@ import type { Keymint } from '../keymint.js';
 import { jwksRoutes } from '../keys/routes.js';
 import { metadataRoutes, rootMetadataRoutes } from '../oauth/metadata.js';
 import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
+import { profileRoutes } from '../profiles/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
@@ -65,6 +66,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(metadataRoutes, { keymint, publicUrl });
       await tenantScoped.register(jwksRoutes, { keymint });
       await tenantScoped.register(tokenEndpointRoutes, { keymint });
+      await tenantScoped.register(profileRoutes, { keymint });
     },
     { prefix: '/t/:tenant' },
   );

@@ -12,6 +12,7 @@ export interface Database {
   app_secrets: AppSecretsTable;
   signing_keys: SigningKeysTable;
   change_log: ChangeLogTable;
+  replay_values: ReplayValuesTable;
 }
 
 export interface TenantsTable {
@@ -92,6 +93,14 @@ export interface ChangeLogTable {
   entity: string;
   entity_id: string;
   created_at: number;
+}
+
+/** Signed-request profile: a signature_value a client used, remembered until it can no longer be replayed. */
+export interface ReplayValuesTable {
+  client_id: string;
+  /** SHA-256 (base64url) of the signature_value. */
+  value_hash: string;
+  expires_at: number;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
