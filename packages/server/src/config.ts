@@ -24,14 +24,14 @@ export interface Config {
   /** How often a node polls the change log for writes made elsewhere (CLI, other nodes). */
   readonly changePollMs: number;
   /**
-   * Where the signed-request profile remembers used signature_values: `memory` (one node) or
-   * `database` (shared by every node). From KEYMINT_REPLAY_STORE; default memory on SQLite,
-   * database on PostgreSQL (several nodes share one PostgreSQL).
+   * Where the signed-request profile remembers used signature_values: `memory` (one node),
+   * `database` or `redis` (shared by every node). From KEYMINT_REPLAY_STORE; default redis when
+   * KEYMINT_REDIS_URL is set, else database on PostgreSQL (several nodes share it), else memory.
    */
   readonly replayStore: ReplayStoreKind;
 }
 
-export const REPLAY_STORES = ['memory', 'database'] as const;
+export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
 export type ReplayStoreKind = (typeof REPLAY_STORES)[number];
 
 /** A bad setting: the message names the variable and what was expected. */
@@ -95,10 +95,11 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
   const logLevel = get('KEYMINT_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('KEYMINT_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
 
-  const replayText = get('KEYMINT_REPLAY_STORE') ?? (database.kind === 'postgres' ? 'database' : 'memory');
+  const replayText = get('KEYMINT_REPLAY_STORE') ?? (redisText !== undefined ? 'redis' : database.kind === 'postgres' ? 'database' : 'memory');
   if (!(REPLAY_STORES as readonly string[]).includes(replayText)) {
     throw new ConfigError('KEYMINT_REPLAY_STORE', `one of ${REPLAY_STORES.join(', ')}`, replayText);
   }
+  if (replayText === 'redis' && redisText === undefined) throw new ConfigError('KEYMINT_REDIS_URL', 'a redis:// URL when KEYMINT_REPLAY_STORE=redis');
 
   return Object.freeze({
     host,

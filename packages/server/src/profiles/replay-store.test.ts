@@ -7,34 +7,54 @@ import pg from 'pg';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
-import { DatabaseReplayStore, MemoryReplayStore, type ReplayStore } from './replay-store.js';
+import { Redis } from 'ioredis';
+import { DatabaseReplayStore, MemoryReplayStore, RedisReplayStore, type ReplayStore } from './replay-store.js';
 
 class ManualClock {
   at = 1_700_000_000_000;
   now = (): number => this.at;
 }
 
-/** The contract every store keeps; run against each implementation. */
-async function checkContract(store: ReplayStore, clock: ManualClock): Promise<void> {
-  const expiry = clock.at + 6_000;
-  assert.equal(await store.claim('client-a', 'value-1', expiry), true, 'a new value is claimed');
-  assert.equal(await store.claim('client-a', 'value-1', expiry), false, 'the same value again is a replay');
-  assert.equal(await store.claim('client-b', 'value-1', expiry), true, 'values are per client');
-  assert.equal(await store.claim('client-a', 'value-2', expiry), true, 'another value is new');
-  clock.at += 5_999;
-  assert.equal(await store.claim('client-a', 'value-1', clock.at + 6_000), false, 'still a replay just before expiry');
-  clock.at += 1;
-  assert.equal(await store.claim('client-a', 'value-1', clock.at + 6_000), true, 'forgotten once expired (its timestamp is stale by then)');
-  assert.equal(await store.claim('client-a', 'value-1', clock.at + 6_000), false, 'and spent again');
+/**
+ * The contract every store keeps; run against each implementation. `pass` lets time go by:
+ * the manual clock for stores that read it, real time too for Redis, which expires keys itself.
+ */
+async function checkContract(store: ReplayStore, clock: ManualClock, windowMs: number, pass: (ms: number) => Promise<void>): Promise<void> {
+  const a = `client-a-${randomLowerAlnum(6)}`;
+  const b = `client-b-${randomLowerAlnum(6)}`;
+  assert.equal(await store.claim(a, 'value-1', clock.at + windowMs), true, 'a new value is claimed');
+  assert.equal(await store.claim(a, 'value-1', clock.at + windowMs), false, 'the same value again is a replay');
+  assert.equal(await store.claim(b, 'value-1', clock.at + windowMs), true, 'values are per client');
+  assert.equal(await store.claim(a, 'value-2', clock.at + windowMs), true, 'another value is new');
+  await pass(windowMs / 2);
+  assert.equal(await store.claim(a, 'value-1', clock.at + windowMs), false, 'still a replay within the window');
+  await pass(windowMs / 2 + 100);
+  assert.equal(await store.claim(a, 'value-1', clock.at + windowMs), true, 'forgotten once expired (its timestamp is stale by then)');
+  assert.equal(await store.claim(a, 'value-1', clock.at + windowMs), false, 'and spent again');
 
   // Two nodes racing on one value: exactly one wins.
-  const raced = await Promise.all(Array.from({ length: 8 }, () => store.claim('client-c', 'contested', clock.at + 6_000)));
+  const raced = await Promise.all(Array.from({ length: 8 }, () => store.claim(a, 'contested', clock.at + windowMs)));
   assert.equal(raced.filter(Boolean).length, 1);
 }
 
+/** Stores that read the injected clock expire exactly at expiresAt. */
+async function checkExactExpiry(store: ReplayStore, clock: ManualClock): Promise<void> {
+  const expiry = clock.at + 6_000;
+  assert.equal(await store.claim('client-e', 'edge', expiry), true);
+  clock.at = expiry - 1;
+  assert.equal(await store.claim('client-e', 'edge', clock.at + 6_000), false, 'a replay 1 ms before expiry');
+  clock.at = expiry;
+  assert.equal(await store.claim('client-e', 'edge', clock.at + 6_000), true, 'claimable at expiry');
+}
+
+const advance = (clock: ManualClock) => async (ms: number) => {
+  clock.at += ms;
+};
+
 test('replay store (memory): claim once per client within the window, forget after', async () => {
   const clock = new ManualClock();
-  await checkContract(new MemoryReplayStore(clock.now), clock);
+  await checkContract(new MemoryReplayStore(clock.now), clock, 6_000, advance(clock));
+  await checkExactExpiry(new MemoryReplayStore(clock.now), clock);
 });
 
 test('replay store (memory): bounded; when full of live entries it refuses (503) rather than forget one', async () => {
@@ -55,7 +75,8 @@ test('replay store (database, SQLite): same contract, expired rows purged', asyn
   const store = new DatabaseReplayStore(db, clock.now);
   try {
     await migrateToLatest(db);
-    await checkContract(store, clock);
+    await checkContract(store, clock, 6_000, advance(clock));
+    await checkExactExpiry(store, clock);
     clock.at += 60_000;
     await store.purge();
     const left = await db.selectFrom('replay_values').selectAll().execute();
@@ -90,7 +111,8 @@ test('replay store (database, PostgreSQL): same contract with two nodes on one d
   const storeB = new DatabaseReplayStore(nodeB.db, clock.now);
   try {
     await migrateToLatest(nodeA.db);
-    await checkContract(storeA, clock);
+    await checkContract(storeA, clock, 6_000, advance(clock));
+    await checkExactExpiry(storeA, clock);
     const value = randomLowerAlnum(32);
     const [a, b] = await Promise.all([storeA.claim('client-x', value, clock.at + 6_000), storeB.claim('client-x', value, clock.at + 6_000)]);
     assert.equal(Number(a) + Number(b), 1, 'one node wins the race, the other sees a replay');
@@ -102,5 +124,46 @@ test('replay store (database, PostgreSQL): same contract with two nodes on one d
     await nodeB.close();
     await admin.query(`drop schema ${schema} cascade`);
     await admin.end();
+  }
+});
+
+test('replay store (Redis): same contract, keys expire by themselves, throwaway prefix', async (t) => {
+  const prefix = `keymint-test:${randomLowerAlnum(10)}:`;
+  const clock = new ManualClock();
+  clock.at = Date.now();
+  const store = RedisReplayStore.connect('redis://127.0.0.1:6379', clock.now, () => {}, prefix);
+  const probe = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0 });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+  } catch {
+    await store.close();
+    t.skip('Redis is not reachable on 127.0.0.1:6379');
+    return;
+  }
+  try {
+    const sleep = async (ms: number) => {
+      clock.at += ms;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    };
+    await checkContract(store, clock, 400, sleep);
+    const keys = await probe.keys(`${prefix}*`);
+    assert.ok(keys.length > 0 && keys.every((key) => !key.includes('value-') && !key.includes('contested')), 'keys hold digests, not values');
+    const ttl = await probe.pttl(keys[0]!);
+    assert.ok(ttl > 0 && ttl <= 400, `keys expire by themselves (pttl ${ttl})`);
+  } finally {
+    const keys = await probe.keys(`${prefix}*`);
+    if (keys.length > 0) await probe.del(...keys);
+    await probe.quit();
+    await store.close();
+  }
+});
+
+test('replay store (Redis): unreachable Redis fails closed with 503, never lets a request through', async () => {
+  const store = RedisReplayStore.connect('redis://127.0.0.1:1', Date.now, () => {});
+  try {
+    await assert.rejects(store.claim('client', 'value-value-value', Date.now() + 5_000), (error: Error & { status?: number }) => error.status === 503);
+  } finally {
+    await store.close();
   }
 });

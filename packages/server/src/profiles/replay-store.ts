@@ -1,4 +1,5 @@
-import type { ReplayStoreKind } from '../config.js';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
 import { sha256 } from '../crypto/hash.js';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { Db } from '../store/database.js';
@@ -113,6 +114,54 @@ export class DatabaseReplayStore implements ReplayStore {
   }
 }
 
-export function createReplayStore(kind: ReplayStoreKind, db: Db, now: () => number, onPurgeError?: (error: unknown) => void): ReplayStore {
-  return kind === 'database' ? new DatabaseReplayStore(db, now, 60_000, onPurgeError) : new MemoryReplayStore(now);
+/**
+ * Replay store shared through Redis: `SET key 1 PX ttl NX` is the atomic claim, and Redis
+ * forgets the key when the window has passed, so there is nothing to purge. Fails closed: when
+ * Redis does not answer within a second the request is refused (503), never let through.
+ */
+export class RedisReplayStore implements ReplayStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly now: () => number,
+    private readonly prefix = 'keymint:replay:',
+    private readonly ownsClient = true,
+  ) {}
+
+  static connect(url: string, now: () => number, onError: (error: unknown) => void = () => {}, prefix?: string): RedisReplayStore {
+    const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000, lazyConnect: false });
+    // Without a listener an 'error' event would crash the process; the commands that need Redis fail on their own.
+    redis.on('error', onError);
+    return new RedisReplayStore(redis, now, prefix);
+  }
+
+  async claim(clientId: string, value: string, expiresAtMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(expiresAtMs - this.now()));
+    let answer: string | null;
+    try {
+      answer = await this.redis.set(`${this.prefix}${entryKey(clientId, value)}`, '1', 'PX', ttl, 'NX');
+    } catch (error) {
+      const failure = new TemporarilyUnavailable('the replay store is unreachable: retry shortly', 1);
+      failure.cause = error;
+      throw failure;
+    }
+    return answer === 'OK';
+  }
+
+  async purge(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** The store the configuration names (KEYMINT_REPLAY_STORE, KEYMINT_REDIS_URL). */
+export function createReplayStore(config: Pick<Config, 'replayStore' | 'redisUrl'>, db: Db, now: () => number, onError?: (error: unknown) => void): ReplayStore {
+  switch (config.replayStore) {
+    case 'database':
+      return new DatabaseReplayStore(db, now, 60_000, onError);
+    case 'redis':
+      return RedisReplayStore.connect(config.redisUrl!, now, onError);
+    default:
+      return new MemoryReplayStore(now);
+  }
 }

@@ -26,8 +26,8 @@ export interface ProfileRoutesOptions {
  * grant resolution and issuance; only the request and response shapes differ.
  */
 export async function profileRoutes(app: FastifyInstance, { keymint, replay: injected }: ProfileRoutesOptions): Promise<void> {
-  const replay = injected ?? createReplayStore(keymint.config.replayStore, keymint.db, keymint.now, (error) =>
-    keymint.log.error({ err: error }, 'replay store purge failed'),
+  const replay = injected ?? createReplayStore(keymint.config, keymint.db, keymint.now, (error) =>
+    keymint.log.error({ err: error }, 'replay store failed'),
   );
   if (!injected) app.addHook('onClose', () => replay.close());
 
