@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { postForm, startTestServer, TestClock, type TestServer } from '../testing/harness.js';
+import type { SignedRequestBody } from './schemas.js';
 import { signRequest } from './signature.js';
 
 /** A clock that stands still, so "±5 s" means exactly that and not "±5 s give or take a tick". */
@@ -28,15 +29,7 @@ after(() => server.close());
 
 const nowSeconds = () => Math.floor(clock.now() / 1000);
 
-interface Signed {
-  client_id: string;
-  audience: string;
-  timestamp: number | string;
-  signature_value: string;
-  signature: string;
-  scopes?: string;
-  expiration?: string | number;
-}
+type Signed = SignedRequestBody;
 
 function sign(client: { clientId: string; clientSecret: string }, extra: Partial<Signed> = {}, timestamp: number | string = nowSeconds()): Signed {
   const value = extra.signature_value ?? randomLowerAlnum(32);
@@ -169,6 +162,15 @@ test('signed request: an app without signed_request keeps no recoverable secret 
   assert.ok(!sealed.includes(signed.clientSecret.slice(4, 20)), 'the sealed copy is ciphertext');
   assertOAuthError(await post(sign(plain)), 401, 'invalid_client');
   assert.equal((await post(sign(signed))).status, 200);
+});
+
+test('signed request: defence in depth: sealed copies left on an app without signed_request (direct database edit) do not sign', async () => {
+  const { keymint } = server.server;
+  const edited = await server.createApp({ authMethods: ['client_secret_post', 'signed_request'] });
+  assert.equal((await post(sign(edited))).status, 200);
+  await keymint.db.updateTable('apps').set({ auth_methods: JSON.stringify(['client_secret_post']) }).where('client_id', '=', edited.clientId).execute();
+  keymint.changes.emit({ tenantId: (await keymint.tenants.get('default')).id, entity: 'app', entityId: edited.clientId });
+  assertOAuthError(await post(sign(edited)), 401, 'invalid_client');
 });
 
 test('signed request: a signed_request-only app cannot use its secret at /oauth/token or the envelope', async () => {
