@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { ConfigError, loadConfig } from '../config.js';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
@@ -166,4 +167,14 @@ test('replay store (Redis): unreachable Redis fails closed with 503, never lets 
   } finally {
     await store.close();
   }
+});
+
+test('config: KEYMINT_REPLAY_STORE defaults to redis with KEYMINT_REDIS_URL, database on PostgreSQL, memory otherwise; bad values name the setting', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'keymint-config-'));
+  assert.equal(loadConfig({ env: {}, cwd }).replayStore, 'memory');
+  assert.equal(loadConfig({ env: { KEYMINT_DATABASE_URL: 'postgres://u@h:5432/d' }, cwd }).replayStore, 'database');
+  assert.equal(loadConfig({ env: { KEYMINT_REDIS_URL: 'redis://127.0.0.1:6379' }, cwd }).replayStore, 'redis');
+  assert.equal(loadConfig({ env: { KEYMINT_REDIS_URL: 'redis://127.0.0.1:6379', KEYMINT_REPLAY_STORE: 'database' }, cwd }).replayStore, 'database');
+  assert.throws(() => loadConfig({ env: { KEYMINT_REPLAY_STORE: 'disk' }, cwd }), (error: Error) => error instanceof ConfigError && error.setting === 'KEYMINT_REPLAY_STORE');
+  assert.throws(() => loadConfig({ env: { KEYMINT_REPLAY_STORE: 'redis' }, cwd }), (error: Error) => error instanceof ConfigError && error.setting === 'KEYMINT_REDIS_URL');
 });
