@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
+import { InvalidScope, ServerError, TemporarilyUnavailable, TooManyRequests, UnsupportedGrantType } from '../errors.js';
+import { envelopeCode } from '../http/errors.js';
 import { postForm, startTestServer, type TestServer } from '../testing/harness.js';
 
 let server: TestServer;
@@ -118,4 +120,17 @@ test('envelope: an unexpected failure (database closed under the server) → 500
   } finally {
     await own.close().catch(() => {});
   }
+});
+
+test('envelope: a body over the form limit → 413 413000 invalid_request, still the envelope shape', async () => {
+  const response = await postForm(url, `client_id=${app.clientId}&client_secret=${app.clientSecret}&scope=${'a'.repeat(20_000)}`);
+  assertEnvelopeError(response, 413, '413000', 'invalid_request', false);
+});
+
+test('envelope: codes the vendor does not define keep their status (429, 503); other 5xx are 500999', () => {
+  assert.deepEqual(envelopeCode(new TooManyRequests('slow down', 3)), { code: '429000', reason: 'too_many_requests' });
+  assert.deepEqual(envelopeCode(new TemporarilyUnavailable('later')), { code: '503000', reason: 'temporarily_unavailable' });
+  assert.deepEqual(envelopeCode(new InvalidScope('no')), { code: '400013', reason: 'invalid_request' });
+  assert.deepEqual(envelopeCode(new UnsupportedGrantType('no')), { code: '400013', reason: 'invalid_request' });
+  assert.deepEqual(envelopeCode(new ServerError('boom')), { code: '500999', reason: 'API_ERROR' });
 });

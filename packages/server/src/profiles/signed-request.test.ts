@@ -285,3 +285,30 @@ test('signed request: missing fields, wrong types, non-JSON bodies → 400 inval
   assertOAuthError(await post(JSON.stringify(good), 'text/plain'), 400, 'invalid_request');
   assert.doesNotMatch(server.logs(), new RegExp(app.clientSecret), 'the secret never reaches the log');
 });
+
+test('signed request: a body over the size limit → 413 invalid_request in the RFC 6749 shape', async () => {
+  const response = await post({ ...sign(app), padding: 'x'.repeat(70_000) });
+  assert.equal(response.status, 413);
+  assert.equal(response.body.error, 'invalid_request');
+});
+
+test('signed request: an unexpected failure (database closed under the server) → 500 server_error, cause logged, not leaked', async () => {
+  const own = await startTestServer();
+  try {
+    const fresh = await own.createApp({ authMethods: ['signed_request'] });
+    await own.server.keymint.db.destroy();
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const value = randomLowerAlnum(32);
+    const response = await fetch(`${own.issuer}/v3/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: fresh.clientId, audience: `${own.issuer}/api`, timestamp, signature_value: value, signature: signRequest(fresh.clientSecret, value, timestamp) }),
+    });
+    const body = await response.json();
+    assert.equal(response.status, 500);
+    assert.deepEqual(body, { error: 'server_error', error_description: 'internal error' });
+    assert.match(own.logs(), /request failed/);
+  } finally {
+    await own.close().catch(() => {});
+  }
+});
