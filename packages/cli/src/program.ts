@@ -84,6 +84,24 @@ export function buildProgram(): Command {
       }),
     );
 
+  tenant
+    .command('settings <slug>')
+    .description('show or change a tenant\'s settings')
+    .option('--signed-request-window <seconds>', 'how far a signed request\'s timestamp may be from server time (1-300, default 5)', integer)
+    .action((slug: string, options: { signedRequestWindow?: number }) =>
+      withKeymint(globals(), async ({ keymint }) => {
+        const changed = options.signedRequestWindow === undefined
+          ? await keymint.tenants.get(slug)
+          : await keymint.tenants.updateSettings(slug, { signedRequestMaxSkew: options.signedRequestWindow });
+        const view = {
+          tenant: changed.slug,
+          default_token_lifetime: changed.settings.defaultTokenLifetime,
+          signed_request_window: changed.settings.signedRequestMaxSkew,
+        };
+        print(globals().json, view, () => Object.entries(view).map(([k, v]) => `${k.padEnd(24)} ${v}`).join('\n'));
+      }),
+    );
+
   const app = program.command('app').description('OAuth applications (client credentials)');
   app
     .command('create')
@@ -162,6 +180,23 @@ export function buildProgram(): Command {
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         await keymint.accessTokens.revokeAllTokens(current.id, clientId, CLI);
         print(globals().json, { client_id: clientId, revoked: true }, () => `revoked every token of ${clientId}`);
+      }),
+    );
+  app
+    .command('auth-methods <client_id> <methods>')
+    .description('set the allowed auth methods (comma-separated: client_secret_basic, client_secret_post, signed_request)')
+    .action((clientId: string, methods: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods));
+        const view = { client_id: changed.clientId, auth_methods: changed.authMethods, new_secret_required: newSecretRequired };
+        print(globals().json, view, () =>
+          [
+            `app ${changed.clientId} allows ${changed.authMethods.join(', ')}`,
+            ...(newSecretRequired
+              ? ['', `Signed requests need a new secret: existing secrets were stored as hashes only. Run: keymint app secret add ${changed.clientId}`]
+              : []),
+          ].join('\n'),
+        );
       }),
     );
 

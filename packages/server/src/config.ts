@@ -33,7 +33,16 @@ export interface Config {
   readonly authFailureWindowSeconds: number;
   readonly authFailuresPerClient: number;
   readonly authFailuresPerIp: number;
+  /**
+   * Where the signed-request profile remembers used signature_values: `memory` (one node),
+   * `database` or `redis` (shared by every node). From KEYMINT_REPLAY_STORE; default redis when
+   * KEYMINT_REDIS_URL is set, else database on PostgreSQL (several nodes share it), else memory.
+   */
+  readonly replayStore: ReplayStoreKind;
 }
+
+export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
+export type ReplayStoreKind = (typeof REPLAY_STORES)[number];
 
 /** A bad setting: the message names the variable and what was expected. */
 export class ConfigError extends Error {
@@ -96,6 +105,12 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
   const logLevel = get('KEYMINT_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('KEYMINT_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
 
+  const replayText = get('KEYMINT_REPLAY_STORE') ?? (redisText !== undefined ? 'redis' : database.kind === 'postgres' ? 'database' : 'memory');
+  if (!(REPLAY_STORES as readonly string[]).includes(replayText)) {
+    throw new ConfigError('KEYMINT_REPLAY_STORE', `one of ${REPLAY_STORES.join(', ')}`, replayText);
+  }
+  if (replayText === 'redis' && redisText === undefined) throw new ConfigError('KEYMINT_REDIS_URL', 'a redis:// URL when KEYMINT_REPLAY_STORE=redis');
+
   return Object.freeze({
     host,
     port,
@@ -114,6 +129,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     authFailureWindowSeconds: parseInteger(get('KEYMINT_AUTH_FAILURE_WINDOW'), 'KEYMINT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
     authFailuresPerClient: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_CLIENT'), 'KEYMINT_AUTH_FAILURES_PER_CLIENT', 20, 1, 1_000_000),
     authFailuresPerIp: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_IP'), 'KEYMINT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
+    replayStore: replayText as ReplayStoreKind,
   });
 }
 

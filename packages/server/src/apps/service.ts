@@ -1,7 +1,7 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { safeEqual, sha256 } from '../crypto/hash.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
-import { seal } from '../crypto/seal.js';
+import { open, seal } from '../crypto/seal.js';
 import { generateToken, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
@@ -52,7 +52,14 @@ function toSecretInfo(row: AppSecretRow, now: number): SecretInfo {
 /** An app with the hashes of its secrets: what client authentication needs, kept in memory. */
 export interface ClientRecord {
   app: App;
-  secrets: { id: string; hash: string; expiresAt: number | null; revokedAt: number | null }[];
+  secrets: {
+    id: string;
+    hash: string;
+    expiresAt: number | null;
+    revokedAt: number | null;
+    /** The AES-256-GCM copy (still sealed) when the app allows signed requests; null otherwise. */
+    sealed?: string | null;
+  }[];
 }
 
 export interface NewSecret {
@@ -65,6 +72,7 @@ export interface NewSecret {
 // A well-formed hash that matches no secret: unknown clients are compared against it so that
 // "no such client" and "wrong secret" take the same time.
 const DECOY_HASH = sha256('keymint-decoy-secret');
+const DECOY_SECRET = 'kms_keymint-decoy-secret';
 
 /**
  * Work that must happen with an app's disabling: `inTransaction` commits or fails with it
@@ -236,6 +244,53 @@ export class AppService {
     return matched;
   }
 
+  /**
+   * Signed-request profile: which active secret signed a request. `verify` is given each
+   * recoverable secret in turn, all of them with no early exit, so the time does not say which
+   * one matched. A client with none (unknown, or not allowing signed requests) costs one decoy
+   * verification, like matchSecret. Returns the matching secret's id, or null.
+   */
+  matchSignedSecret(record: ClientRecord | null, verify: (secret: string) => boolean): string | null {
+    const now = this.now();
+    const sealed = (record?.secrets ?? []).filter((secret) => typeof secret.sealed === 'string');
+    if (sealed.length === 0) {
+      verify(DECOY_SECRET);
+      return null;
+    }
+    let matched: string | null = null;
+    for (const secret of sealed) {
+      const usable = secret.revokedAt === null && (secret.expiresAt === null || secret.expiresAt > now);
+      const plaintext = open(this.masterKey, secret.sealed as string, `client_secret:${secret.id}`);
+      if (verify(plaintext) && usable) matched = secret.id;
+    }
+    if (matched) this.pendingLastUsed.set(matched, now);
+    return matched;
+  }
+
+  /**
+   * Changes which client authentication methods an app allows. signed_request needs the secret
+   * itself, and only secrets added while the app allows it have a recoverable (sealed) copy:
+   * - enabling it leaves the existing secrets working for Basic and post but never for signed
+   *   requests; `newSecretRequired` then tells the caller to add a secret (addSecret seals it);
+   * - disabling it erases every sealed copy, so the database again holds hashes only.
+   */
+  async setAuthMethods(tenantId: string, clientId: string, methods: string[]): Promise<{ app: App; newSecretRequired: boolean }> {
+    const app = await this.get(tenantId, clientId);
+    const authMethods = validateAuthMethods(methods);
+    const signed = authMethods.includes('signed_request');
+    const now = this.now();
+    const newSecretRequired = await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('apps').set({ auth_methods: JSON.stringify(authMethods), updated_at: now }).where('id', '=', app.id).execute();
+      if (!signed) await trx.updateTable('app_secrets').set({ sealed_secret: null }).where('app_id', '=', app.id).execute();
+      await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      if (!signed) return false;
+      const rows = await trx.selectFrom('app_secrets').select(['revoked_at', 'expires_at', 'sealed_secret']).where('app_id', '=', app.id).execute();
+      return !rows.some((r) => r.sealed_secret !== null && secretStatus(r, now) === 'active');
+    });
+    this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
+    return { app: { ...app, authMethods, updatedAt: now }, newSecretRequired };
+  }
+
   /** Writes batched last-used times; called on a timer, never on the request path. */
   async flushLastUsed(): Promise<void> {
     if (this.pendingLastUsed.size === 0) return;
@@ -253,7 +308,7 @@ export class AppService {
     if (!row) return null;
     const secrets = await this.db
       .selectFrom('app_secrets')
-      .select(['id', 'secret_hash', 'expires_at', 'revoked_at'])
+      .select(['id', 'secret_hash', 'expires_at', 'revoked_at', 'sealed_secret'])
       .where('app_id', '=', row.id)
       .where('revoked_at', 'is', null)
       .execute();
@@ -264,6 +319,7 @@ export class AppService {
         hash: s.secret_hash,
         expiresAt: s.expires_at === null ? null : Number(s.expires_at),
         revokedAt: s.revoked_at === null ? null : Number(s.revoked_at),
+        sealed: s.sealed_secret,
       })),
     };
   }

@@ -8,6 +8,7 @@ import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
 import { installClientAuth } from '../oauth/auth-failures.js';
 import { introspectionRoutes } from '../introspection/routes.js';
 import { revocationRoutes } from '../revocation/routes.js';
+import { profileRoutes } from '../profiles/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
@@ -71,6 +72,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(tokenEndpointRoutes, { keymint });
       await tenantScoped.register(introspectionRoutes, { keymint });
       await tenantScoped.register(revocationRoutes, { keymint });
+      await tenantScoped.register(profileRoutes, { keymint });
     },
     { prefix: '/t/:tenant' },
   );

@@ -18,12 +18,27 @@ declare module 'fastify' {
   }
 }
 
-/** Numeric codes of the envelope profile (DESIGN "Envelope profile"). */
+/**
+ * Numeric codes of the envelope profile (DESIGN "Envelope profile"). Every 400 (invalid_scope,
+ * unsupported_grant_type... included) is 400013/invalid_request, the message saying which.
+ */
 const ENVELOPE_CODES: Record<number, { code: string; reason: string }> = {
   400: { code: '400013', reason: 'invalid_request' },
   401: { code: '401021', reason: 'invalid_client' },
   500: { code: '500999', reason: 'API_ERROR' },
 };
+
+/**
+ * Failures the envelope vendor defines no code for keep their HTTP status (a client's retry
+ * logic reads it): `{status}000` with the Keymint code as reason (429 too_many_requests, 404
+ * not_found, 413 invalid_request, 503 temporarily_unavailable). Any other 5xx is 500999.
+ */
+export function envelopeCode(error: KeymintError): { code: string; reason: string } {
+  const known = ENVELOPE_CODES[error.status];
+  if (known) return known;
+  if (error.status < 500 || error.status === 503) return { code: `${error.status}000`, reason: error.code };
+  return ENVELOPE_CODES[500]!;
+}
 
 /** Turns anything thrown into a KeymintError; unknown failures become a bare server_error. */
 export function toKeymintError(error: unknown, profile: ErrorProfile): KeymintError {
@@ -65,8 +80,9 @@ export function sendError(error: KeymintError, profile: ErrorProfile, request: F
   reply.code(error.status);
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   if (profile === 'envelope') {
-    const envelope = ENVELOPE_CODES[error.status] ?? ENVELOPE_CODES[error.status >= 500 ? 500 : 400]!;
-    const message = error.status >= 500 ? 'An unexpected error occurred' : error.message;
+    const envelope = envelopeCode(error);
+    if (envelope === ENVELOPE_CODES[500]) reply.code(500);
+    const message = envelope.code === '500999' ? 'An unexpected error occurred' : error.message;
     return reply.send({ error: { code: envelope.code, code_reason: envelope.reason, message } });
   }
   if (profile === 'oauth' && error instanceof InvalidClient && error.usedAuthorizationHeader) {

@@ -16,6 +16,7 @@ export interface Database {
   opaque_tokens: OpaqueTokensTable;
   token_revocations: TokenRevocationsTable;
   audit_log: AuditLogTable;
+  replay_values: ReplayValuesTable;
 }
 
 export interface TenantsTable {
@@ -96,6 +97,14 @@ export interface ChangeLogTable {
   entity: string;
   entity_id: string;
   created_at: number;
+}
+
+/** Signed-request profile: a signature_value a client used, remembered until it can no longer be replayed. */
+export interface ReplayValuesTable {
+  client_id: string;
+  /** SHA-256 (base64url) of the signature_value. */
+  value_hash: string;
+  expires_at: number;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

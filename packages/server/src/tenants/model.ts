@@ -1,6 +1,8 @@
 export interface TenantSettings {
   /** Seconds an app's access token lives unless the app sets its own lifetime. */
   defaultTokenLifetime: number;
+  /** Signed-request profile: how far (seconds) a request's timestamp may be from server time. */
+  signedRequestMaxSkew: number;
 }
 
 export interface Tenant {
@@ -18,7 +20,10 @@ export interface Scope {
   isDefault: boolean;
 }
 
-export const DEFAULT_TENANT_SETTINGS: TenantSettings = { defaultTokenLifetime: 7200 };
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = { defaultTokenLifetime: 7200, signedRequestMaxSkew: 5 };
+
+/** Bounds of the signed-request timestamp window: wide windows make captured requests replayable longer. */
+export const SIGNED_REQUEST_SKEW_LIMITS = { min: 1, max: 300 } as const;
 
 /** The catalog every new tenant starts with (DESIGN "Scope catalog"). */
 export const SEEDED_SCOPES: readonly Scope[] = [

@@ -5,7 +5,7 @@ import { recordChange } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
 import type { TenantRow } from '../store/schema.js';
 import type { KeyService } from '../keys/service.js';
-import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, TENANT_SLUG_PATTERN, type Scope, type Tenant, type TenantSettings } from './model.js';
+import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, SIGNED_REQUEST_SKEW_LIMITS, TENANT_SLUG_PATTERN, type Scope, type Tenant, type TenantSettings } from './model.js';
 
 function toTenant(row: TenantRow): Tenant {
   return {
@@ -107,5 +107,28 @@ export class TenantService {
     const scopes = rows.map((r) => ({ name: r.name, description: r.description, isDefault: r.is_default === 1 }));
     this.scopeCache.set(tenantId, scopes);
     return scopes;
+  }
+
+  /**
+   * Changes a tenant's settings; only the fields given. Every node drops its cached tenant
+   * through the change log, so the new values apply everywhere within a poll.
+   */
+  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew'>>): Promise<Tenant> {
+    const tenant = await this.get(slug);
+    if (patch.signedRequestMaxSkew !== undefined) {
+      const { min, max } = SIGNED_REQUEST_SKEW_LIMITS;
+      const skew = patch.signedRequestMaxSkew;
+      if (!Number.isInteger(skew) || skew < min || skew > max) {
+        throw new InvalidRequest(`the signed-request timestamp window must be a whole number of seconds from ${min} to ${max}`);
+      }
+    }
+    const settings: TenantSettings = { ...tenant.settings, ...patch };
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('tenants').set({ settings: JSON.stringify(settings) }).where('id', '=', tenant.id).execute();
+      await recordChange(trx, { tenantId: tenant.id, entity: 'tenant', entityId: slug }, now);
+    });
+    this.changes.emit({ tenantId: tenant.id, entity: 'tenant', entityId: slug });
+    return { ...tenant, settings };
   }
 }

@@ -1,0 +1,28 @@
+import { UnsupportedGrantType } from '../errors.js';
+import type { FormBody } from '../http/form-body.js';
+import { param } from '../http/hooks.js';
+import type { Keymint } from '../keymint.js';
+import { authenticateClient, readClientCredentials } from '../oauth/client-auth.js';
+import { issueJwtAccessToken, resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
+import type { Tenant } from '../tenants/model.js';
+
+/**
+ * Envelope profile (DESIGN "Envelope profile"): form `client_id` + `client_secret`, optional
+ * `grant_type` (only client_credentials) and `scope`, answered `{"data": token}`. The rules are
+ * the token endpoint's: same client authentication, grant resolution and issuance. The
+ * Authorization header is not read: this profile's clients send the form only.
+ */
+export async function issueForEnvelopeRequest(keymint: Keymint, tenant: Tenant, issuer: string, body: FormBody): Promise<{ data: TokenResponse }> {
+  const credentials = readClientCredentials(undefined, {
+    client_id: param(body, 'client_id'),
+    client_secret: param(body, 'client_secret'),
+  });
+  const grantType = param(body, 'grant_type');
+  if (grantType !== undefined && grantType !== 'client_credentials') {
+    throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported: omit it or send client_credentials`);
+  }
+  const client = await authenticateClient(keymint.apps, tenant, credentials);
+  const grant = resolveGrant(client, tenant, await keymint.tenants.scopes(tenant.id), issuer, { scope: param(body, 'scope'), audiences: [] });
+  const ring = await keymint.keys.ring(tenant.id);
+  return { data: issueJwtAccessToken(ring, tenant, issuer, client, grant, keymint.now()) };
+}

@@ -1,0 +1,91 @@
+import { InvalidClient, InvalidRequest } from '../errors.js';
+import type { Keymint } from '../keymint.js';
+import { issueJwtAccessToken, resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
+import type { Tenant } from '../tenants/model.js';
+import { parseDuration } from '../util/duration.js';
+import type { ReplayStore } from './replay-store.js';
+import type { SignedRequestBody } from './schemas.js';
+import { signatureMatches } from './signature.js';
+
+/** The timestamp as signed (its decimal text as sent) and as a number of seconds. */
+export interface SignedTimestamp {
+  text: string;
+  seconds: number;
+}
+
+export function readTimestamp(value: number | string): SignedTimestamp {
+  const text = String(value);
+  if (!/^[0-9]{1,11}$/.test(text)) throw new InvalidRequest('timestamp must be epoch seconds');
+  return { text, seconds: Number(text) };
+}
+
+/**
+ * A signed request is fresh when its timestamp is within `maxSkew` seconds of server time,
+ * either way (clocks drift both ways). Compared in whole seconds: the client cannot send less.
+ */
+export function checkFreshness(timestampSeconds: number, nowMs: number, maxSkew: number): void {
+  const nowSeconds = Math.floor(nowMs / 1000);
+  if (Math.abs(nowSeconds - timestampSeconds) > maxSkew) {
+    throw new InvalidRequest(`timestamp is more than ${maxSkew} s from server time: check the client's clock`);
+  }
+}
+
+/** `expiration`: "5m", "1h", "1d", or seconds as a number or numeric string; at least 1 s. */
+export function readExpiration(value: number | string): number {
+  const seconds = parseDuration(value);
+  if (seconds === null || seconds < 1) throw new InvalidRequest('expiration must be a duration such as 300, "300", "5m", "1h" or "1d"');
+  return seconds;
+}
+
+/**
+ * Until when a used signature_value must be remembered: after that, its timestamp is outside
+ * the window, so the request would be refused as stale anyway (one extra second for rounding).
+ */
+export function replayExpiry(timestampSeconds: number, maxSkew: number): number {
+  return (timestampSeconds + maxSkew + 1) * 1000;
+}
+
+/**
+ * Signed-request profile (DESIGN "Signed-request profile"): checks freshness, finds the client
+ * secret that signed (constant time per secret), spends the signature_value, then grants and
+ * issues exactly as the token endpoint does (resolveGrant, issueJwtAccessToken).
+ *
+ * Order matters: the cheap stateless checks first; the value is spent only once the signature
+ * is proven, so nobody without the secret can burn a client's values.
+ */
+export async function issueForSignedRequest(
+  keymint: Keymint,
+  replay: ReplayStore,
+  tenant: Tenant,
+  issuer: string,
+  body: SignedRequestBody,
+): Promise<TokenResponse> {
+  const maxSkew = tenant.settings.signedRequestMaxSkew;
+  const timestamp = readTimestamp(body.timestamp);
+  checkFreshness(timestamp.seconds, keymint.now(), maxSkew);
+  const expiration = body.expiration === undefined ? undefined : readExpiration(body.expiration);
+
+  const record = await keymint.apps.findClient(body.client_id);
+  const inTenant = record && record.app.tenantId === tenant.id ? record : null;
+  const secretId = keymint.apps.matchSignedSecret(inTenant, (secret) =>
+    signatureMatches(secret, body.signature_value, timestamp.text, body.signature),
+  );
+  // One answer for every failure, as authenticateClient gives: nothing tells which ids exist.
+  if (!inTenant || !secretId || inTenant.app.status !== 'active' || !inTenant.app.authMethods.includes('signed_request')) {
+    throw new InvalidClient('client authentication failed');
+  }
+  const app = inTenant.app;
+  if (!(await replay.claim(app.clientId, body.signature_value, replayExpiry(timestamp.seconds, maxSkew)))) {
+    throw new InvalidClient('signature_value was already used: sign each request with a new random value');
+  }
+
+  const grant = resolveGrant(app, tenant, await keymint.tenants.scopes(tenant.id), issuer, {
+    scope: body.scopes,
+    audiences: [body.audience],
+  });
+  if (expiration !== undefined && expiration > grant.lifetime) {
+    throw new InvalidRequest(`expiration exceeds this app's maximum token lifetime of ${grant.lifetime} s`);
+  }
+  const ring = await keymint.keys.ring(tenant.id);
+  return issueJwtAccessToken(ring, tenant, issuer, app, { ...grant, lifetime: expiration ?? grant.lifetime }, keymint.now());
+}
