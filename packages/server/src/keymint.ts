@@ -3,6 +3,7 @@ import { AppService } from './apps/service.js';
 import type { Config } from './config.js';
 import { loadOrCreateMasterKeyFile } from './crypto/master-key.js';
 import { KeyService } from './keys/service.js';
+import { BearerAuthenticator } from './resource/authenticate.js';
 import { ChangeFeed } from './store/change-log.js';
 import { openDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -17,6 +18,8 @@ export interface Keymint {
   readonly apps: AppService;
   readonly keys: KeyService;
   readonly changes: ChangeFeed;
+  /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
+  readonly bearer: BearerAuthenticator;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -51,6 +54,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     const keys = new KeyService(db, masterKey, changes, now);
     const tenants = new TenantService(db, keys, changes, now);
     const apps = new AppService(db, masterKey, changes, now);
+    const bearer = new BearerAuthenticator({ keys, now });
     const timers: NodeJS.Timeout[] = [];
     if (options.watchChanges) {
       await changes.start();
@@ -59,9 +63,10 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       timers.push(flush);
     }
     return {
-      config, db, log, tenants, apps, keys, changes, masterKeySource, now,
+      config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
       async close() {
         changes.stop();
+        bearer.close();
         for (const timer of timers) clearInterval(timer);
         await apps.flushLastUsed().catch((error) => log.error({ err: error }, 'last-used flush failed'));
         await closeDb();

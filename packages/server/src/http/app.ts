@@ -5,6 +5,7 @@ import type { Keymint } from '../keymint.js';
 import { jwksRoutes } from '../keys/routes.js';
 import { metadataRoutes, rootMetadataRoutes } from '../oauth/metadata.js';
 import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
+import { contactRoutes } from '../contacts/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
@@ -42,6 +43,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(swagger, {
     openapi: {
       info: { title: 'Keymint', version: '0.1.0', description: 'Self-hosted authentication server for REST API platforms' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'RFC 6750 Bearer: a JWT access token, kma_ or kmk_ token' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -65,6 +67,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(metadataRoutes, { keymint, publicUrl });
       await tenantScoped.register(jwksRoutes, { keymint });
       await tenantScoped.register(tokenEndpointRoutes, { keymint });
+      await tenantScoped.register(contactRoutes, { keymint });
     },
     { prefix: '/t/:tenant' },
   );

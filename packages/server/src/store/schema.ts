@@ -12,6 +12,7 @@ export interface Database {
   app_secrets: AppSecretsTable;
   signing_keys: SigningKeysTable;
   change_log: ChangeLogTable;
+  contacts: ContactsTable;
 }
 
 export interface TenantsTable {
@@ -101,3 +102,21 @@ export type NewApp = Insertable<AppsTable>;
 export type AppUpdate = Updateable<AppsTable>;
 export type AppSecretRow = Selectable<AppSecretsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
+
+export interface ContactsTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  /** Lowercased email: unique per tenant. */
+  email_normalized: string;
+  name: string | null;
+  phone: string | null;
+  /** JSON string[] */
+  tags: string;
+  /** subscribed | unsubscribed */
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ContactRow = Selectable<ContactsTable>;
