@@ -7,7 +7,11 @@ import { parseStringList } from '../util/json.js';
 import type { ContactChanges, ContactFilter, ContactStatus, NewContact } from './model.js';
 import type { Contact } from './schemas.js';
 
-function toContact(row: ContactRow): Contact {
+/** What a response needs: the row minus tenant_id and email_normalized. */
+const CONTACT_COLUMNS = ['id', 'email', 'name', 'phone', 'tags', 'status', 'created_at', 'updated_at'] as const;
+type ContactFields = Pick<ContactRow, (typeof CONTACT_COLUMNS)[number]>;
+
+function toContact(row: ContactFields): Contact {
   return {
     id: row.id,
     email: row.email,
@@ -26,7 +30,7 @@ interface Cursor {
   id: string;
 }
 
-function encodeCursor(row: ContactRow): string {
+function encodeCursor(row: ContactFields): string {
   return Buffer.from(JSON.stringify([Number(row.created_at), row.id])).toString('base64url');
 }
 
@@ -56,7 +60,7 @@ export class ContactService {
 
   /** Keyset pagination over (created_at, id): stable under inserts, no OFFSET scans. */
   async list(tenantId: string, filter: ContactFilter): Promise<{ data: Contact[]; next_cursor: string | null }> {
-    let query = this.db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId);
+    let query = this.db.selectFrom('contacts').select(CONTACT_COLUMNS).where('tenant_id', '=', tenantId);
     if (filter.email !== undefined) query = query.where('email_normalized', '=', filter.email.toLowerCase());
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.q !== undefined) {
