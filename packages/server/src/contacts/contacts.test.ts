@@ -260,6 +260,22 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.equal((await call(contactsUrl, { method: 'POST', token: 'kmt_mine', body: { email: 'q@example.com' } })).status, 403);
   });
 
+  test('a revocation check plugged into the authenticator refuses a JWT even after it was cached', async () => {
+    const token = await tokenFor(server.issuer, await server.createApp({ scopes: ['contacts_read'] }));
+    assert.equal((await call(contactsUrl, { token })).status, 200);
+    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
+    server.server.keymint.bearer.setRevocationCheck((claims) => claims.jti === jti);
+    try {
+      const refused = await call(contactsUrl, { token });
+      assert.equal(refused.status, 401);
+      assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      assert.match(refused.body.error_description, /revoked/);
+      assert.equal((await call(contactsUrl, { token: readToken })).status, 200);
+    } finally {
+      server.server.keymint.bearer.setRevocationCheck(() => false);
+    }
+  });
+
   test('/openapi.json documents the contacts routes with their schemas', async () => {
     const doc = await call(`${server.url}/openapi.json`);
     const list = doc.body.paths['/t/{tenant}/api/v1/contacts'];

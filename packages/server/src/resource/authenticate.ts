@@ -39,11 +39,12 @@ export type BearerResolver = (token: string, context: BearerContext) => Promise<
 /** `kmk_`, `kma_`…: lowercase letters then an underscore (DESIGN "Token formats"). */
 const PREFIX = /^[a-z]{2,8}_/;
 
+/** Whether a verified JWT has been revoked (e.g. by its jti, or all of its client's tokens). */
+export type RevocationCheck = (claims: AccessTokenClaims, context: BearerContext) => boolean | Promise<boolean>;
+
 export interface BearerAuthenticatorOptions {
   keys: KeyService;
   now: () => number;
-  /** Extra revocation check for JWTs (the revocation store, once it exists): true means revoked. */
-  isRevoked?: (claims: AccessTokenClaims, context: BearerContext) => boolean | Promise<boolean>;
 }
 
 /**
@@ -55,8 +56,17 @@ export interface BearerAuthenticatorOptions {
 export class BearerAuthenticator {
   private readonly resolvers = new Map<string, BearerResolver>();
   private readonly verifiers = new Map<string, Verifier>();
+  private revocationCheck: RevocationCheck | null = null;
 
   constructor(private readonly options: BearerAuthenticatorOptions) {}
+
+  /**
+   * Plugs in the process's revocation store: JWTs it reports revoked are refused, cached
+   * verification results included (the check runs on every request).
+   */
+  setRevocationCheck(check: RevocationCheck): void {
+    this.revocationCheck = check;
+  }
 
   /** Adds the resolver for tokens starting with `prefix` (e.g. `kmk_`). */
   register(prefix: string, resolver: BearerResolver): void {
@@ -88,14 +98,13 @@ export class BearerAuthenticator {
   private async verifyJwt(token: string, context: BearerContext): Promise<Principal> {
     let verifier = this.verifiers.get(context.issuer);
     if (!verifier) {
-      const isRevoked = this.options.isRevoked;
       verifier = createVerifier({
         issuer: context.issuer,
         audience: defaultAudience(context.issuer),
         getKey: inProcessKeys(this.options.keys, context.tenant.id),
         // The revocation store is in this process: no HTTP feed to poll.
         revocationPollMs: false,
-        isRevoked: isRevoked ? (claims) => isRevoked(claims, context) : undefined,
+        isRevoked: (claims) => this.revocationCheck?.(claims, context) ?? false,
         now: this.options.now,
       });
       this.verifiers.set(context.issuer, verifier);
