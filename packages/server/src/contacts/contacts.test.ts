@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ChangeFeed } from '../store/change-log.js';
 import { basic, postForm, startTestServer, TestClock, type TestServer } from '../testing/harness.js';
+import { ContactService } from './service.js';
 
 let server: TestServer;
 const clock = new TestClock();
@@ -258,6 +260,28 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.equal((await call(contactsUrl, { token: 'kmt_mine' })).status, 200);
     assert.equal((await call(contactsUrl, { token: 'kmt_theirs' })).status, 401);
     assert.equal((await call(contactsUrl, { method: 'POST', token: 'kmt_mine', body: { email: 'q@example.com' } })).status, 403);
+  });
+
+  test('cached list pages: a write made by another node (or the CLI) shows within a change-log poll', async () => {
+    const filtered = `${contactsUrl}?q=othernode`;
+    assert.deepEqual((await call(filtered, { token: readToken })).body.data, []);
+    assert.deepEqual((await call(filtered, { token: readToken })).body.data, [], 'now served from the cache');
+    const { keymint } = server.server;
+    // Another process: same database, its own change feed (nothing reaches this server in memory).
+    const otherNode = new ContactService(keymint.db, new ChangeFeed(keymint.db, 60_000, () => {}), keymint.now);
+    const tenant = await keymint.tenants.get('default');
+    const created = await otherNode.create(tenant.id, { email: 'othernode@example.com' });
+    const deadline = Date.now() + 2_000;
+    let seen: { id: string }[] = [];
+    while (Date.now() < deadline) {
+      seen = (await call(filtered, { token: readToken })).body.data;
+      if (seen.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.deepEqual(seen.map((c) => c.id), [created.id]);
+    const deleted = await call(`${contactsUrl}/${created.id}`, { method: 'DELETE', token: writeToken });
+    assert.equal(deleted.status, 204);
+    assert.deepEqual((await call(filtered, { token: readToken })).body.data, [], 'this node sees its own write at once');
   });
 
   test('a revocation check plugged into the authenticator refuses a JWT even after it was cached', async () => {

@@ -17,7 +17,7 @@ const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 
 /** The Contacts resource API under `/t/:tenant/api/v1/contacts` (DESIGN "Resource API"). */
 export async function contactRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
-  const contacts = new ContactService(keymint.db, keymint.now);
+  const contacts = new ContactService(keymint.db, keymint.changes, keymint.now);
   const read = requireScope(keymint.bearer, READ);
   const write = requireScope(keymint.bearer, WRITE);
   app.decorateRequest('principal', null);

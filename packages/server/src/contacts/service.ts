@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import { newId } from '../crypto/random.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
+import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
 import type { ContactRow } from '../store/schema.js';
 import { parseStringList } from '../util/json.js';
+import { ListCache } from './list-cache.js';
 import type { ContactChanges, ContactFilter, ContactStatus, NewContact } from './model.js';
 import type { Contact } from './schemas.js';
 
@@ -51,15 +53,42 @@ function containsPattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
 }
 
-/** Contacts of one tenant (DESIGN "Resource API"). Every query is scoped by tenant id. */
+export interface ContactPage {
+  data: Contact[];
+  next_cursor: string | null;
+}
+
+/**
+ * Contacts of one tenant (DESIGN "Resource API"). Every query is scoped by tenant id. List pages
+ * are served from memory until the tenant's contacts change (DESIGN: no per-request database
+ * read that a cache can serve); every write records a `contact` change so other nodes drop
+ * theirs within a poll.
+ */
 export class ContactService {
+  private readonly lists: ListCache<ContactPage>;
+
   constructor(
     private readonly db: Db,
+    private readonly changes: ChangeFeed,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.lists = new ListCache(now);
+    changes.on('contact', (change) => this.lists.invalidate(change.tenantId));
+  }
+
+  /** A page, from the cache or the database; callers must not modify it (it may be shared). */
+  async list(tenantId: string, filter: ContactFilter): Promise<ContactPage> {
+    const key = JSON.stringify([filter.email?.toLowerCase(), filter.status, filter.q, filter.limit, filter.cursor]);
+    const cached = this.lists.get(tenantId, key);
+    if (cached) return cached;
+    const generation = this.lists.generation(tenantId);
+    const page = await this.readPage(tenantId, filter);
+    this.lists.set(tenantId, key, page, generation);
+    return page;
+  }
 
   /** Keyset pagination over (created_at, id): stable under inserts, no OFFSET scans. */
-  async list(tenantId: string, filter: ContactFilter): Promise<{ data: Contact[]; next_cursor: string | null }> {
+  private async readPage(tenantId: string, filter: ContactFilter): Promise<ContactPage> {
     let query = this.db.selectFrom('contacts').select(CONTACT_COLUMNS).where('tenant_id', '=', tenantId);
     if (filter.email !== undefined) query = query.where('email_normalized', '=', filter.email.toLowerCase());
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
@@ -100,7 +129,13 @@ export class ContactService {
       created_at: now,
       updated_at: now,
     };
-    await this.writeUnique(tenantId, row.email_normalized, () => this.db.insertInto('contacts').values(row).execute());
+    await this.writeUnique(tenantId, row.email_normalized, () =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('contacts').values(row).execute();
+        await recordChange(trx, { tenantId, entity: 'contact', entityId: row.id }, now);
+      }),
+    );
+    this.changed(tenantId, row.id);
     return toContact(row);
   }
 
@@ -116,13 +151,17 @@ export class ContactService {
       updated_at: this.now(),
     };
     await this.writeUnique(tenantId, next.email_normalized === current.email_normalized ? null : next.email_normalized, () =>
-      this.db
-        .updateTable('contacts')
-        .set({ email: next.email, email_normalized: next.email_normalized, name: next.name, phone: next.phone, tags: next.tags, updated_at: next.updated_at })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .execute(),
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('contacts')
+          .set({ email: next.email, email_normalized: next.email_normalized, name: next.name, phone: next.phone, tags: next.tags, updated_at: next.updated_at })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', id)
+          .execute();
+        await recordChange(trx, { tenantId, entity: 'contact', entityId: id }, next.updated_at);
+      }),
     );
+    this.changed(tenantId, id);
     return toContact(next);
   }
 
@@ -130,13 +169,28 @@ export class ContactService {
     const current = await this.row(tenantId, id);
     if (current.status === 'unsubscribed') return toContact(current);
     const updatedAt = this.now();
-    await this.db.updateTable('contacts').set({ status: 'unsubscribed', updated_at: updatedAt }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('contacts').set({ status: 'unsubscribed', updated_at: updatedAt }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+      await recordChange(trx, { tenantId, entity: 'contact', entityId: id }, updatedAt);
+    });
+    this.changed(tenantId, id);
     return toContact({ ...current, status: 'unsubscribed', updated_at: updatedAt });
   }
 
   async delete(tenantId: string, id: string): Promise<void> {
-    const result = await this.db.deleteFrom('contacts').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw new NotFound('no such contact');
+    const deleted = await this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('contacts').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await recordChange(trx, { tenantId, entity: 'contact', entityId: id }, this.now());
+      return true;
+    });
+    if (!deleted) throw new NotFound('no such contact');
+    this.changed(tenantId, id);
+  }
+
+  /** This node drops the tenant's cached pages now; others do when they read the change log. */
+  private changed(tenantId: string, id: string): void {
+    this.changes.emit({ tenantId, entity: 'contact', entityId: id });
   }
 
   private async row(tenantId: string, id: string): Promise<ContactRow> {
