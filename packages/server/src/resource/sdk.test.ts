@@ -16,11 +16,18 @@ class CountingProxy {
   target = 0;
   tokenRequests = 0;
   failNextTokenRequests = 0;
+  dropNextTokenRequests = 0;
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       if (req.method === 'POST' && req.url?.endsWith('/oauth/token')) {
         this.tokenRequests += 1;
+        if (this.dropNextTokenRequests > 0) {
+          // A network failure as the client sees it: the connection closes with no answer.
+          this.dropNextTokenRequests -= 1;
+          req.socket.destroy();
+          return;
+        }
         if (this.failNextTokenRequests > 0) {
           this.failNextTokenRequests -= 1;
           req.resume();
@@ -113,6 +120,16 @@ describe('@keymint/sdk/node against a real Keymint server', () => {
     proxy.failNextTokenRequests = 5;
     await assert.rejects(giveUp.getToken(), (error: { status?: number; error?: string }) => error.status === 503 && error.error === 'temporarily_unavailable');
     proxy.failNextTokenRequests = 0;
+  });
+
+  test('client: a network error on the token request is retried', async () => {
+    const client = createClient({ issuer, clientId: app.clientId, clientSecret: app.clientSecret, maxRetries: 3 });
+    await client.fetch(`${issuer}/api/v1/contacts`).then((r) => r.body?.cancel());
+    client.invalidate();
+    const before = proxy.tokenRequests;
+    proxy.dropNextTokenRequests = 2;
+    assert.ok(await client.getToken());
+    assert.equal(proxy.tokenRequests - before, 3);
   });
 
   test('client: a wrong secret → TokenRequestError invalid_client, not retried', async () => {
