@@ -167,6 +167,15 @@ describe('createVerifier (RFC 9068 §4, RFC 8725)', () => {
     await refusal(verifier().verify(`${header}.${token.split('.')[1]}.${bytes.subarray(0, 63).toString('base64url')}`), 'ERR_TOKEN_SIGNATURE');
   });
 
+  test('RFC 7518 §3.4: an ES256 signature must be the 64-byte R‖S: DER-encoded or all-zero (CVE-2022-21449) → refused', async () => {
+    const input = `${b64({ alg: 'ES256', typ: 'at+jwt', kid: KID })}.${b64(claims())}`;
+    const der = cryptoSign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey as never), dsaEncoding: 'der' });
+    await refusal(verifier().verify(`${input}.${der.toString('base64url')}`), 'ERR_TOKEN_SIGNATURE');
+    await refusal(verifier().verify(`${input}.${Buffer.alloc(64).toString('base64url')}`), 'ERR_TOKEN_SIGNATURE');
+    const raw = cryptoSign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey as never), dsaEncoding: 'ieee-p1363' });
+    await verifier().verify(`${input}.${raw.toString('base64url')}`);
+  });
+
   test('§4: wrong or missing typ (an ID token or plain JWT presented as an access token) → ERR_TOKEN_TYPE', async () => {
     await refusal(verifier().verify(await sign(claims(), { typ: 'JWT' })), 'ERR_TOKEN_TYPE');
     await refusal(verifier().verify(await sign(claims(), { typ: undefined })), 'ERR_TOKEN_TYPE');
