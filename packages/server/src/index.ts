@@ -11,4 +11,4 @@ export type { ApiTokenInfo, NewApiToken } from './api-tokens/model.js';
 export type { AuditContext, AuditEntry } from './audit/service.js';
 export type { SigningKeyInfo } from './keys/model.js';
 export type { RotationResult } from './keys/service.js';
-export type { Principal } from './principals/model.js';
+export type { Principal } from './resource/authenticate.js';

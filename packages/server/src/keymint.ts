@@ -9,6 +9,7 @@ import { AccessTokenService } from './oauth/access-tokens.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
 import { PrincipalService } from './principals/service.js';
 import { RevocationService } from './revocation/service.js';
+import { BearerAuthenticator } from './resource/authenticate.js';
 import { ChangeFeed } from './store/change-log.js';
 import { openDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -33,6 +34,8 @@ export interface Keymint {
   readonly principals: PrincipalService;
   /** Deletes expired opaque tokens and spent revocations (also run on a timer by servers). */
   purgeExpired(): Promise<{ opaqueTokens: number; revocations: number }>;
+  /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
+  readonly bearer: BearerAuthenticator;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -88,6 +91,11 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     });
     const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired() });
     const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush()]);
+    const bearer = new BearerAuthenticator({ keys, now });
+    // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
+    bearer.register('kmk_', (token) => principals.resolveBearer(token));
+    bearer.register('kma_', (token) => principals.resolveBearer(token));
+    bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
 
     const timers: NodeJS.Timeout[] = [];
     const every = (ms: number, what: string, run: () => Promise<unknown>) => {
@@ -103,10 +111,11 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => keys.maintainAll());
     }
     return {
-      config, db, log, tenants, apps, keys, changes, masterKeySource, now,
+      config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired,
       async close() {
         changes.stop();
+        bearer.close();
         for (const timer of timers) clearInterval(timer);
         await flushAll().catch((error) => log.error({ err: error }, 'flush on close failed'));
         await closeDb();

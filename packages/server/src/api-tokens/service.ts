@@ -3,7 +3,7 @@ import { sha256 } from '../crypto/hash.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { InvalidRequest, InvalidToken, NotFound } from '../errors.js';
-import type { Principal } from '../principals/model.js';
+import type { Principal } from '../resource/authenticate.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
 import type { ApiTokenRow } from '../store/schema.js';

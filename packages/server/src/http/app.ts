@@ -9,6 +9,7 @@ import { installClientAuth } from '../oauth/auth-failures.js';
 import { introspectionRoutes } from '../introspection/routes.js';
 import { revocationRoutes } from '../revocation/routes.js';
 import { profileRoutes } from '../profiles/routes.js';
+import { contactRoutes } from '../contacts/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
@@ -46,6 +47,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(swagger, {
     openapi: {
       info: { title: 'Keymint', version: '0.1.0', description: 'Self-hosted authentication server for REST API platforms' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'RFC 6750 Bearer: a JWT access token, kma_ or kmk_ token' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -73,6 +75,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(introspectionRoutes, { keymint });
       await tenantScoped.register(revocationRoutes, { keymint });
       await tenantScoped.register(profileRoutes, { keymint });
+      await tenantScoped.register(contactRoutes, { keymint });
     },
     { prefix: '/t/:tenant' },
   );

@@ -2,7 +2,7 @@ import type { ApiTokenService } from '../api-tokens/service.js';
 import type { AppService } from '../apps/service.js';
 import { InvalidToken } from '../errors.js';
 import type { OpaqueTokenService } from '../opaque-tokens/service.js';
-import type { Principal } from './model.js';
+import type { Principal } from '../resource/authenticate.js';
 
 /**
  * Resolves the prefixed Bearer credentials Keymint stores (`kmk_` API tokens, `kma_` opaque

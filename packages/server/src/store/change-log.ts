@@ -1,7 +1,7 @@
 import type { Db } from './database.js';
 
 /** What a change-log row names; caches subscribe by entity. */
-export type ChangeEntity = 'tenant' | 'app' | 'signing_key' | 'scope' | 'api_token' | 'opaque_token' | 'revocation';
+export type ChangeEntity = 'tenant' | 'app' | 'signing_key' | 'scope' | 'api_token' | 'opaque_token' | 'revocation' | 'contact';
 
 export interface Change {
   tenantId: string;

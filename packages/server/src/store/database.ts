@@ -33,6 +33,7 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    cachePreparedStatements(sqlite);
     dialect = new SqliteDialect({ database: sqlite });
   } else {
     const pool = new pg.Pool({ connectionString: location.url, max: 10 });
@@ -41,4 +42,21 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
   }
   const db = new Kysely<Database>({ dialect });
   return { db, kind: location.kind, close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew, and preparing costs as much as running a
+ * small indexed query. Statements are reused by SQL text (queries are parameterised, so the
+ * texts are few); a statement still being iterated is never handed out twice.
+ */
+function cachePreparedStatements(sqlite: SQLite.Database, limit = 500): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const statements = new Map<string, SQLite.Statement>();
+  sqlite.prepare = ((source: string) => {
+    const cached = statements.get(source);
+    if (cached && !cached.busy) return cached;
+    const statement = prepare(source);
+    if (!cached && statements.size < limit) statements.set(source, statement);
+    return statement;
+  }) as typeof sqlite.prepare;
 }

@@ -1,12 +1,14 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
+import * as contacts from './migrations/0002_contacts.js';
 import * as credentials from './migrations/0003_credentials.js';
 import * as profiles from './migrations/0004_profiles.js';
 
 /** Every migration, in order. Static imports keep them inside the compiled build. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_contacts': contacts,
   '0003_credentials': credentials,
   '0004_profiles': profiles,
 };

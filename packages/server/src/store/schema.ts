@@ -17,6 +17,7 @@ export interface Database {
   token_revocations: TokenRevocationsTable;
   audit_log: AuditLogTable;
   replay_values: ReplayValuesTable;
+  contacts: ContactsTable;
 }
 
 export interface TenantsTable {
@@ -175,3 +176,20 @@ export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type OpaqueTokenRow = Selectable<OpaqueTokensTable>;
 export type TokenRevocationRow = Selectable<TokenRevocationsTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
+export interface ContactsTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  /** Lowercased email: unique per tenant. */
+  email_normalized: string;
+  name: string | null;
+  phone: string | null;
+  /** JSON string[] */
+  tags: string;
+  /** subscribed | unsubscribed */
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ContactRow = Selectable<ContactsTable>;

@@ -1,0 +1,190 @@
+import { discover, HTTP_TIMEOUT_MS, type FetchLike } from './discovery.js';
+import { TokenRequestError } from './errors.js';
+import { buildSignedTokenRequest } from './signed-request.js';
+
+/** How the client proves who it is to the token endpoint. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'signed_request';
+
+export interface ClientOptions {
+  /** The tenant's issuer, e.g. `https://auth.example.com/t/acme`. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Default `client_secret_basic` (RFC 6749 §2.3.1). `signed_request` uses Keymint's `/v3/tokens`. */
+  auth?: ClientAuthMethod;
+  /** Scopes to ask for; default: the app's default scopes. */
+  scopes?: string[];
+  /** Audience to ask for (RFC 8707); default the tenant's `{issuer}/api`. */
+  audience?: string;
+  /** Sent as `X-Tenant-Id` by {@link KeymintClient.fetch}. */
+  tenantId?: string;
+  /** Seconds before expiry at which a cached token is replaced; default 30. */
+  refreshSkewSeconds?: number;
+  /** Retries of a token request after a network error or a 5xx; default 3. */
+  maxRetries?: number;
+  /** HTTP client; default the global fetch. */
+  fetch?: FetchLike;
+  /** Clock in epoch milliseconds; default `Date.now`. */
+  now?: () => number;
+}
+
+/** RFC 6749 §5.1 successful token response. */
+export interface TokenSet {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope?: string;
+}
+
+export interface KeymintClient {
+  /**
+   * A valid access token: from the cache until shortly before it expires, then from the token
+   * endpoint. However many callers ask at once, at most one token request is in flight.
+   */
+  getToken(): Promise<string>;
+  /**
+   * `fetch` with `Authorization: Bearer` (and `X-Tenant-Id` when configured). On a 401 the token
+   * is replaced and the request retried once (RFC 6750 §3.1: the token may have been revoked
+   * or rotated early). Request bodies must be replayable (string, buffer, URLSearchParams…).
+   */
+  fetch(url: string | URL, init?: RequestInit): Promise<Response>;
+  /** Drops the cached token so the next call gets a fresh one. */
+  invalidate(): void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An API client for the OAuth 2.0 client credentials grant (RFC 6749 §4.4) against a Keymint
+ * issuer, with token caching and refresh before expiry.
+ *
+ * @example
+ * const client = createClient({ issuer, clientId, clientSecret, scopes: ['contacts_read'] });
+ * const response = await client.fetch(`${issuer}/api/v1/contacts`);
+ */
+export function createClient(options: ClientOptions): KeymintClient {
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? Date.now;
+  const auth = options.auth ?? 'client_secret_basic';
+  const skewMs = (options.refreshSkewSeconds ?? 30) * 1000;
+  const maxRetries = options.maxRetries ?? 3;
+  let tokenEndpoint: string | null = null;
+  let cached: { token: string; refreshAt: number } | null = null;
+  let inFlight: Promise<string> | null = null;
+
+  async function endpoint(): Promise<string> {
+    if (auth === 'signed_request') return `${options.issuer}/v3/tokens`;
+    if (!tokenEndpoint) {
+      const metadata = await discover(options.issuer, fetchImpl);
+      if (typeof metadata.token_endpoint !== 'string') throw new TokenRequestError(0, 'invalid_metadata', 'issuer metadata has no token_endpoint');
+      tokenEndpoint = metadata.token_endpoint;
+    }
+    return tokenEndpoint;
+  }
+
+  function tokenRequest(): { headers: Record<string, string>; body: string } {
+    if (auth === 'signed_request') {
+      const body = buildSignedTokenRequest({
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        audience: options.audience ?? `${options.issuer}/api`,
+        scopes: options.scopes,
+        nowMs: now(),
+      });
+      return { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    }
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (options.scopes && options.scopes.length > 0) form.set('scope', options.scopes.join(' '));
+    if (options.audience) form.set('audience', options.audience);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (auth === 'client_secret_basic') {
+      // RFC 6749 §2.3.1: id and secret are form-url-encoded before Base64.
+      const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+      headers.authorization = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(options.clientSecret)}`).toString('base64')}`;
+    } else {
+      form.set('client_id', options.clientId);
+      form.set('client_secret', options.clientSecret);
+    }
+    return { headers, body: form.toString() };
+  }
+
+  async function requestToken(): Promise<string> {
+    for (let attempt = 0; ; attempt += 1) {
+      let response: Response;
+      try {
+        // Built per attempt: a signed request's timestamp and one-time value must be fresh.
+        const { headers, body } = tokenRequest();
+        response = await fetchImpl(await endpoint(), {
+          method: 'POST',
+          headers: { accept: 'application/json', ...headers },
+          body,
+          signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+        });
+      } catch (error) {
+        if (error instanceof TokenRequestError) throw error;
+        if (attempt >= maxRetries) throw new TokenRequestError(0, 'network_error', `token request failed: ${(error as Error).message}`);
+        await sleep(backoffMs(attempt));
+        continue;
+      }
+      if (response.status >= 500 && attempt < maxRetries) {
+        await response.body?.cancel();
+        await sleep(backoffMs(attempt));
+        continue;
+      }
+      const text = await response.text();
+      let json: Record<string, unknown> | null = null;
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // handled below: a non-JSON answer is an error whatever its status
+      }
+      if (!response.ok || !json || typeof json.access_token !== 'string') {
+        const error = typeof json?.error === 'string' ? json.error : 'invalid_response';
+        const description = typeof json?.error_description === 'string' ? json.error_description : `token endpoint answered HTTP ${response.status}`;
+        throw new TokenRequestError(response.status, error, description);
+      }
+      const expiresIn = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 60;
+      // Replace the token skewMs before it expires, but never cache a short-lived one past half its life.
+      const refreshAt = now() + Math.max(expiresIn * 1000 - skewMs, (expiresIn * 1000) / 2);
+      cached = { token: json.access_token, refreshAt };
+      return json.access_token;
+    }
+  }
+
+  function getToken(): Promise<string> {
+    if (cached && now() < cached.refreshAt) return Promise.resolve(cached.token);
+    inFlight ??= requestToken().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  }
+
+  async function authorizedFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const send = async (token: string) => {
+      const headers = new Headers(init.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      if (options.tenantId) headers.set('x-tenant-id', options.tenantId);
+      return fetchImpl(url, { ...init, headers });
+    };
+    const token = await getToken();
+    const response = await send(token);
+    if (response.status !== 401) return response;
+    await response.body?.cancel();
+    // Only drop the token if no one replaced it meanwhile, so 100 parallel 401s cost one new token.
+    if (cached?.token === token) cached = null;
+    return send(await getToken());
+  }
+
+  return {
+    getToken,
+    fetch: authorizedFetch,
+    invalidate: () => {
+      cached = null;
+    },
+  };
+}
+
+/** Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms… capped at 2 s. */
+function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(2_000, 100 * 2 ** attempt);
+}

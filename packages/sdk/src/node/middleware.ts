@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerErrorResponse, extractBearerToken, type BearerSources } from './bearer.js';
+import { VerifierError } from './errors.js';
+import { assertScopes, type AccessTokenClaims, type Verifier } from './verifier.js';
+
+export interface ProtectOptions {
+  /** The verifier for your issuer and audience (see {@link createVerifier}). */
+  verifier: Verifier;
+  /** The `realm` of RFC 6750 §3 challenges; default `"api"`. */
+  realm?: string;
+}
+
+/**
+ * The whole resource-server check of RFC 6750: read the Bearer token (§2), verify it
+ * (RFC 9068 §4), and require every scope in `scopes` (§3.1 insufficient_scope).
+ */
+export async function authorizeRequest(verifier: Verifier, sources: BearerSources, scopes: readonly string[]): Promise<AccessTokenClaims> {
+  const claims = await verifier.verify(extractBearerToken(sources));
+  assertScopes(claims, scopes);
+  return claims;
+}
+
+/** A request after a successful check: the verified claims are on `auth`. */
+export type AuthenticatedRequest<R> = R & { auth: AccessTokenClaims };
+
+type ConnectRequest = IncomingMessage & { query?: unknown; body?: unknown; auth?: AccessTokenClaims };
+type ConnectNext = (error?: unknown) => void;
+
+function writeFailure(res: ServerResponse, error: VerifierError, realm: string): void {
+  const { status, headers, body } = bearerErrorResponse(error, realm);
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Express / Connect middleware. `requireScopes(...)` verifies the Bearer token, puts its claims
+ * on `req.auth` and calls `next()`; otherwise it answers 401/403/400 with the RFC 6750 §3
+ * `WWW-Authenticate` challenge (503 when the issuer's keys cannot be loaded).
+ *
+ * @example
+ * const { requireScopes } = expressAuth({ verifier });
+ * app.get('/contacts', requireScopes('contacts_read'), (req, res) => res.json({ client: req.auth.client_id }));
+ */
+export function expressAuth({ verifier, realm = 'api' }: ProtectOptions): {
+  requireScopes(...scopes: string[]): (req: IncomingMessage, res: ServerResponse, next: ConnectNext) => void;
+} {
+  return {
+    requireScopes(...scopes) {
+      return (req, res, next) => {
+        const request = req as ConnectRequest;
+        authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes).then(
+          (claims) => {
+            request.auth = claims;
+            next();
+          },
+          (error: unknown) => (error instanceof VerifierError ? writeFailure(res, error, realm) : next(error)),
+        );
+      };
+    },
+  };
+}
+
+/** The parts of Fastify the plugin uses, so the SDK needs no Fastify dependency. */
+interface FastifyLike {
+  decorate(name: string, value: unknown): unknown;
+  decorateRequest(name: string, value: unknown): unknown;
+}
+interface FastifyRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  query?: unknown;
+  body?: unknown;
+  auth?: AccessTokenClaims;
+}
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  headers(values: Record<string, string>): FastifyReplyLike;
+  send(body: unknown): FastifyReplyLike;
+}
+
+/** A Fastify `preHandler` hook. */
+export type FastifyPreHandler = (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>;
+
+/**
+ * Fastify plugin. Registers `fastify.requireScopes(...scopes)`, which returns a `preHandler`
+ * hook: it verifies the Bearer token and puts the claims on `request.auth`, or answers with the
+ * RFC 6750 §3 error and challenge. Not encapsulated (like `fastify-plugin`), so routes registered
+ * anywhere after it can use the decorator.
+ *
+ * @example
+ * await app.register(fastifyAuth, { verifier });
+ * app.get('/contacts', { preHandler: app.requireScopes('contacts_read') }, async (request) => request.auth);
+ */
+export const fastifyAuth = Object.assign(
+  async function keymintFastifyAuth(fastify: FastifyLike, { verifier, realm = 'api' }: ProtectOptions): Promise<void> {
+    fastify.decorateRequest('auth', null);
+    fastify.decorate('requireScopes', (...scopes: string[]): FastifyPreHandler => {
+      return async (request, reply) => {
+        try {
+          request.auth = await authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes);
+        } catch (error) {
+          if (!(error instanceof VerifierError)) throw error;
+          const { status, headers, body } = bearerErrorResponse(error, realm);
+          return reply.code(status).headers(headers).send(body);
+        }
+        return undefined;
+      };
+    });
+  },
+  // What fastify-plugin sets: the decorator is visible outside the plugin's own context.
+  { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: '@keymint/sdk' },
+);

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { FetchLike } from './discovery.js';
+import { InsufficientScopeError, InvalidTokenError, VerifierError } from './errors.js';
+import { refusingEmbeddedKeys, RemoteKeySource } from './key-source.js';
+import { RevocationFeed } from './revocations.js';
+
+/** Algorithms Keymint signs access tokens with (DESIGN "Signing key"); nothing else is ever accepted. */
+export type AccessTokenAlgorithm = 'ES256' | 'EdDSA';
+
+/** RFC 9068 §2.2 claims of a Keymint app access token, plus Keymint's `tid` (the tenant's slug). */
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  /** RFC 9068 §2.2.3: space-separated granted scopes. */
+  scope?: string;
+  /** The tenant's slug. */
+  tid?: string;
+}
+
+export interface VerifierOptions {
+  /** The tenant's issuer, e.g. `https://auth.example.com/t/acme`; compared byte for byte with `iss`. */
+  issuer: string;
+  /** The audience (or audiences) this API accepts; a token must name one (RFC 9068 §4). Keymint's default is `{issuer}/api`. */
+  audience: string | string[];
+  /** Accepted `alg` values; default `['ES256', 'EdDSA']`. `none` and HMAC algorithms are never accepted. */
+  algorithms?: AccessTokenAlgorithm[];
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`; default 5, at most 60. */
+  clockToleranceSeconds?: number;
+  /**
+   * Keys supplied in process instead of discovered over HTTP (a jose key getter, e.g. from
+   * `createLocalJWKSet`). Without it the JWKS is found through the issuer's metadata `jwks_uri`.
+   */
+  getKey?: JWTVerifyGetKey;
+  /** Milliseconds between two JWKS refetches caused by an unknown `kid`; default 5000. */
+  jwksCooldownMs?: number;
+  /** Seconds the JWKS is kept when its response carries no Cache-Control max-age; default 300. */
+  jwksDefaultMaxAgeSeconds?: number;
+  /** How many successful verifications to remember (keyed by a SHA-256 of the token, until its `exp`); default 10000, 0 disables. */
+  cacheSize?: number;
+  /** Milliseconds between polls of `{issuer}/oauth/revocations`; default 5000; `false` disables polling. */
+  revocationPollMs?: number | false;
+  /** An extra revocation check (e.g. an in-process revocation store); true means revoked. */
+  isRevoked?: (claims: AccessTokenClaims) => boolean | Promise<boolean>;
+  /** Called with background failures (revocation polling); default: ignored. */
+  onError?: (error: unknown) => void;
+  /** HTTP client for discovery, JWKS and revocation polling; default the global fetch. */
+  fetch?: FetchLike;
+  /** Clock in epoch milliseconds; default `Date.now` (tests inject one). */
+  now?: () => number;
+}
+
+export interface Verifier {
+  /**
+   * Verifies an RFC 9068 JWT access token and returns its claims, or throws an
+   * {@link InvalidTokenError} whose `.code` says why (RFC 6750 §3.1 `invalid_token`).
+   */
+  verify(token: string): Promise<AccessTokenClaims>;
+  /** Stops background polling (timers are unref'd anyway). */
+  close(): void;
+  /** Diagnostics: JWKS fetches so far (0 with in-process keys). */
+  readonly stats: { readonly jwksFetches: number; readonly cacheEntries: number };
+}
+
+/** RFC 8725 §3.11 / SECURITY-CHECKLIST: oversized tokens are refused before any parsing or crypto. */
+export const MAX_TOKEN_LENGTH = 8 * 1024;
+
+/** RFC 9068 §2.2: claims every access token carries. */
+const REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+
+/**
+ * Creates a verifier for one issuer's JWT access tokens (RFC 9068 §4): signature by a key of the
+ * issuer's JWKS with an allowed algorithm, `typ` `at+jwt`, `iss`, `aud`, time claims within a
+ * small stated leeway, every required claim present, no unknown `crit`, no embedded keys, and not
+ * revoked. Successful results are cached until the token's `exp`.
+ *
+ * @example
+ * const verifier = createVerifier({ issuer: 'https://auth.example.com/t/acme', audience: 'https://auth.example.com/t/acme/api' });
+ * const claims = await verifier.verify(token);
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const now = options.now ?? Date.now;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const tolerance = Math.min(Math.max(options.clockToleranceSeconds ?? 5, 0), 60);
+  const audience = options.audience;
+  if (!options.issuer || (Array.isArray(audience) ? audience.length === 0 : !audience)) {
+    throw new TypeError('createVerifier needs an issuer and an audience');
+  }
+  const remote = options.getKey
+    ? null
+    : new RemoteKeySource({
+        issuer: options.issuer,
+        fetch: fetchImpl,
+        cooldownMs: options.jwksCooldownMs ?? 5_000,
+        defaultMaxAgeSeconds: options.jwksDefaultMaxAgeSeconds ?? 300,
+        now,
+      });
+  const getKey = refusingEmbeddedKeys(options.getKey ?? remote!.getKey);
+  const feed = options.revocationPollMs === false
+    ? null
+    : new RevocationFeed({ issuer: options.issuer, fetch: fetchImpl, pollMs: options.revocationPollMs ?? 5_000, now, onError: options.onError ?? (() => {}) });
+  const cacheSize = Math.max(0, options.cacheSize ?? 10_000);
+  const cache = new Map<string, { claims: AccessTokenClaims; expiresAt: number }>();
+  const algorithms = options.algorithms ?? ['ES256', 'EdDSA'];
+
+  async function assertNotRevoked(claims: AccessTokenClaims): Promise<void> {
+    if (feed?.isRevoked(claims) || (options.isRevoked && (await options.isRevoked(claims)))) {
+      throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'the token has been revoked');
+    }
+  }
+
+  async function verify(token: string): Promise<AccessTokenClaims> {
+    if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token is empty');
+    if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('ERR_TOKEN_TOO_LARGE', `the token is longer than ${MAX_TOKEN_LENGTH} characters`);
+
+    const key = cacheSize > 0 ? createHash('sha256').update(token).digest('base64url') : '';
+    const hit = cacheSize > 0 ? cache.get(key) : undefined;
+    if (hit) {
+      if (now() < hit.expiresAt) {
+        await assertNotRevoked(hit.claims);
+        return hit.claims;
+      }
+      cache.delete(key);
+    }
+
+    if (feed) await feed.ready;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, {
+        issuer: options.issuer,
+        audience,
+        algorithms,
+        // RFC 9068 §4: "MUST verify that the typ header value is at+jwt or application/at+jwt".
+        typ: 'at+jwt',
+        clockTolerance: tolerance,
+        requiredClaims: REQUIRED_CLAIMS,
+        currentDate: new Date(now()),
+      }));
+    } catch (error) {
+      throw toVerifierError(error);
+    }
+    const claims = checkClaims(payload, now() / 1000, tolerance);
+    await assertNotRevoked(claims);
+    if (cacheSize > 0) {
+      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+      cache.set(key, { claims, expiresAt: claims.exp * 1000 });
+    }
+    return claims;
+  }
+
+  return {
+    verify,
+    close: () => feed?.close(),
+    get stats() {
+      return { jwksFetches: remote?.fetchCount ?? 0, cacheEntries: cache.size };
+    },
+  };
+}
+
+/** What jose checks generically, made specific to RFC 9068: string identifiers, no `iat` from the future. */
+function checkClaims(payload: JWTPayload, nowSeconds: number, tolerance: number): AccessTokenClaims {
+  for (const name of ['sub', 'client_id', 'jti'] as const) {
+    if (typeof payload[name] !== 'string' || payload[name] === '') throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', `the token's ${name} claim must be a non-empty string`);
+  }
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's scope claim must be a string");
+  if (payload.tid !== undefined && typeof payload.tid !== 'string') throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's tid claim must be a string");
+  if ((payload.iat as number) > nowSeconds + tolerance) throw new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'the token was issued in the future');
+  return payload as AccessTokenClaims;
+}
+
+/** jose failures → stable `ERR_TOKEN_*` codes under RFC 6750 `invalid_token`. */
+function toVerifierError(error: unknown): VerifierError {
+  if (error instanceof VerifierError) return error;
+  if (error instanceof joseErrors.JWTExpired) return new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired');
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'typ') return new InvalidTokenError('ERR_TOKEN_TYPE', 'the token is not an access token (typ must be at+jwt)');
+    if (error.claim === 'nbf' && error.reason === 'check_failed') return new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'the token is not valid yet');
+    return new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', `the token's ${error.claim} claim is ${error.reason === 'missing' ? 'missing' : 'not accepted'}`);
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('ERR_TOKEN_ALGORITHM', 'the token is signed with an algorithm that is not accepted');
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('ERR_TOKEN_SIGNATURE', 'the token signature is invalid');
+  if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return new InvalidTokenError('ERR_TOKEN_KEY_UNKNOWN', "the token is not signed by one of the issuer's keys");
+  }
+  if (error instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('ERR_TOKEN_UNSUPPORTED', 'the token uses an unsupported feature');
+  return new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token is malformed');
+}
+
+/**
+ * RFC 6750 §3.1: throws {@link InsufficientScopeError} (403 `insufficient_scope`) naming the
+ * scopes the token lacks. Scopes are the space-separated `scope` claim (RFC 9068 §2.2.3).
+ */
+export function assertScopes(claims: { scope?: unknown }, required: readonly string[]): void {
+  if (required.length === 0) return;
+  const granted = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+  const missing = required.filter((scope) => !granted.includes(scope));
+  if (missing.length > 0) throw new InsufficientScopeError(missing.join(' '));
+}
