@@ -3,7 +3,7 @@ import type { FormBody } from '../http/form-body.js';
 import { param } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
 import { authenticateClient, readClientCredentials } from '../oauth/client-auth.js';
-import { issueJwtAccessToken, resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
+import { resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
 import type { Tenant } from '../tenants/model.js';
 
 /**
@@ -23,6 +23,5 @@ export async function issueForEnvelopeRequest(keymint: Keymint, tenant: Tenant, 
   }
   const client = await authenticateClient(keymint.apps, tenant, credentials);
   const grant = resolveGrant(client, tenant, await keymint.tenants.scopes(tenant.id), issuer, { scope: param(body, 'scope'), audiences: [] });
-  const ring = await keymint.keys.ring(tenant.id);
-  return { data: issueJwtAccessToken(ring, tenant, issuer, client, grant, keymint.now()) };
+  return { data: await keymint.accessTokens.issueAccessToken(client, grant) };
 }

@@ -1,6 +1,6 @@
 import { InvalidClient, InvalidRequest } from '../errors.js';
 import type { Keymint } from '../keymint.js';
-import { issueJwtAccessToken, resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
+import { resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
 import type { Tenant } from '../tenants/model.js';
 import { parseDuration } from '../util/duration.js';
 import type { ReplayStore } from './replay-store.js';
@@ -48,7 +48,7 @@ export function replayExpiry(timestampSeconds: number, maxSkew: number): number 
 /**
  * Signed-request profile (DESIGN "Signed-request profile"): checks freshness, finds the client
  * secret that signed (constant time per secret), spends the signature_value, then grants and
- * issues exactly as the token endpoint does (resolveGrant, issueJwtAccessToken).
+ * issues exactly as the token endpoint does (resolveGrant, then the app's token format).
  *
  * Order matters: the cheap stateless checks first; the value is spent only once the signature
  * is proven, so nobody without the secret can burn a client's values.
@@ -86,6 +86,5 @@ export async function issueForSignedRequest(
   if (expiration !== undefined && expiration > grant.lifetime) {
     throw new InvalidRequest(`expiration exceeds this app's maximum token lifetime of ${grant.lifetime} s`);
   }
-  const ring = await keymint.keys.ring(tenant.id);
-  return issueJwtAccessToken(ring, tenant, issuer, app, { ...grant, lifetime: expiration ?? grant.lifetime }, keymint.now());
+  return keymint.accessTokens.issueAccessToken(app, { ...grant, lifetime: expiration ?? grant.lifetime });
 }
