@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // npm run bench: Keymint and node-oidc-provider side by side, identical autocannon loads, one run.
 //   node bench/run.mjs [--duration S] [--connections N] [--only a,b] [--long N] [--db sqlite|postgres] [--no-write]
+// Workloads: client_credentials_jwt, client_credentials_opaque, introspection, envelope, signed_request,
+// contacts_jwt, contacts_api_token, jwks, verifier (the SDK micro-benchmark, bench/verifier.mjs).
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   basicAuth, keymintCli, keymintEnvironment, load, PEER_CLIENT, root, rssMb, startKeymint, startPeer, stopProcess,
 } from './lib.mjs';
@@ -59,6 +62,79 @@ const workloads = [
     }),
   },
   {
+    name: 'client_credentials_opaque',
+    title: 'client credentials → opaque token',
+    keymint: ({ issuer, opaqueApp }) => ({
+      url: `${issuer}/oauth/token`,
+      method: 'POST',
+      headers: formHeaders({ authorization: basicAuth(opaqueApp.client_id, opaqueApp.client_secret) }),
+      body: form({ grant_type: 'client_credentials', scope: 'contacts_read' }),
+    }),
+    peer: ({ url }) => ({
+      url: `${url}/token`,
+      method: 'POST',
+      headers: formHeaders({ authorization: basicAuth(PEER_CLIENT.id, PEER_CLIENT.secret) }),
+      body: form({ grant_type: 'client_credentials', scope: 'contacts_read', resource: 'https://opaque.example.com' }),
+    }),
+  },
+  {
+    name: 'introspection',
+    title: 'introspection of an opaque token',
+    keymint: ({ issuer, app, opaqueToken }) => ({
+      url: `${issuer}/oauth/introspect`,
+      method: 'POST',
+      headers: formHeaders({ authorization: basicAuth(app.client_id, app.client_secret) }),
+      body: form({ token: opaqueToken }),
+    }),
+    peer: ({ url, peerOpaqueToken }) => ({
+      url: `${url}/token/introspection`,
+      method: 'POST',
+      headers: formHeaders({ authorization: basicAuth(PEER_CLIENT.id, PEER_CLIENT.secret) }),
+      body: form({ token: peerOpaqueToken }),
+    }),
+  },
+  {
+    name: 'envelope',
+    title: 'envelope profile /v1/auth/token',
+    keymint: ({ issuer, app }) => ({
+      url: `${issuer}/v1/auth/token`,
+      method: 'POST',
+      headers: formHeaders(),
+      body: form({ client_id: app.client_id, client_secret: app.client_secret }),
+    }),
+  },
+  {
+    name: 'signed_request',
+    title: 'signed request /v3/tokens (HMAC)',
+    keymint: ({ issuer, signedApp }) => {
+      // Every request signs a fresh value: a replayed one would be refused. Each body has the
+      // same length, so the first one also sets the Content-Length autocannon sends.
+      const signedBody = () => {
+        const timestamp = String(Math.floor(Date.now() / 1000));
+        const value = randomBytes(18).toString('base64url');
+        const signature = createHmac('sha256', signedApp.client_secret).update(`${value}.${value.length}.${timestamp}`).digest('hex');
+        return JSON.stringify({ client_id: signedApp.client_id, audience: `${issuer}/api`, timestamp, signature_value: value, signature });
+      };
+      return {
+        url: `${issuer}/v3/tokens`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: signedBody(),
+        setupRequest: (request) => ({ ...request, body: signedBody() }),
+      };
+    },
+  },
+  {
+    name: 'contacts_jwt',
+    title: 'GET /api/v1/contacts with a JWT',
+    keymint: ({ issuer, jwt }) => ({ url: `${issuer}/api/v1/contacts`, headers: { authorization: `Bearer ${jwt}` } }),
+  },
+  {
+    name: 'contacts_api_token',
+    title: 'GET /api/v1/contacts with an API token',
+    keymint: ({ issuer, apiToken }) => ({ url: `${issuer}/api/v1/contacts`, headers: { authorization: `Bearer ${apiToken}` } }),
+  },
+  {
     name: 'jwks',
     title: 'JWKS document',
     keymint: ({ issuer }) => ({ url: `${issuer}/.well-known/jwks.json` }),
@@ -75,18 +151,26 @@ const results = { startedAt: new Date().toISOString(), machine: machine(), setti
 
 const { env } = keymintEnvironment(database());
 const app = keymintCli(env, 'app', 'create', '--name', 'bench', '--scopes', 'contacts_read,contacts_write');
+const opaqueApp = keymintCli(env, 'app', 'create', '--name', 'bench-opaque', '--scopes', 'contacts_read', '--format', 'opaque');
+const signedApp = keymintCli(env, 'app', 'create', '--name', 'bench-signed', '--scopes', 'contacts_read', '--auth-methods', 'signed_request');
+const apiToken = keymintCli(env, 'token', 'create', '--name', 'bench', '--scopes', 'contacts_read').token;
 const keymint = await startKeymint(env);
 const restarted = { readyMs: null };
 const peer = await startPeer();
+const context = { issuer: keymint.issuer, url: keymint.url, app, opaqueApp, signedApp, apiToken };
 try {
+  context.jwt = await issue(`${keymint.issuer}/oauth/token`, app.client_id, app.client_secret, { grant_type: 'client_credentials', scope: 'contacts_read contacts_write' });
+  context.opaqueToken = await issue(`${keymint.issuer}/oauth/token`, opaqueApp.client_id, opaqueApp.client_secret, { grant_type: 'client_credentials' });
+  context.peerOpaqueToken = await issue(`${peer.url}/token`, PEER_CLIENT.id, PEER_CLIENT.secret, { grant_type: 'client_credentials', scope: 'contacts_read', resource: 'https://opaque.example.com' });
+  await seedContacts(keymint.issuer, context.jwt, 20);
   for (const workload of workloads) {
     if (only && !only.has(workload.name)) continue;
     process.stderr.write(`${workload.title}: Keymint…`);
-    const ours = await measure(workload.keymint({ issuer: keymint.issuer, url: keymint.url, app }));
+    const ours = await measure(workload.keymint(context));
     let theirs = null;
     if (workload.peer) {
       process.stderr.write(' node-oidc-provider…');
-      theirs = await measure(workload.peer({ url: peer.url }));
+      theirs = await measure(workload.peer({ url: peer.url, peerOpaqueToken: context.peerOpaqueToken }));
     }
     process.stderr.write(' done\n');
     results.workloads.push({ name: workload.name, title: workload.title, keymint: ours, peer: theirs, ratio: theirs ? round(ours.requestsPerSecond / theirs.requestsPerSecond) : null });
@@ -98,7 +182,7 @@ try {
     process.stderr.write(`long run: ${longRun} token requests, RSS every 2 s…\n`);
     const samples = [];
     const sampler = setInterval(() => samples.push(rssMb(keymint.child.pid)), 2000);
-    const figures = await load(workloads[0].keymint({ issuer: keymint.issuer, app }), { connections, amount: longRun });
+    const figures = await load(workloads[0].keymint(context), { connections, amount: longRun });
     clearInterval(sampler);
     const settled = samples.slice(Math.floor(samples.length / 5));
     results.longRun = {
@@ -115,6 +199,13 @@ try {
   await stopProcess(peer.child);
 }
 
+// SDK verifier micro-benchmark (in process, keys supplied locally): its last line is JSON.
+if (!only || only.has('verifier')) {
+  process.stderr.write('SDK verifier micro-benchmark…\n');
+  const output = execFileSync(process.execPath, [join(root, 'bench/verifier.mjs'), String(Math.max(1, Math.min(duration, 5)))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  results.verifier = JSON.parse(output.trim().split('\n').at(-1));
+}
+
 // Start-up on an existing database: the second start, timed from spawn to "listening".
 const again = await startKeymint(env);
 restarted.readyMs = Math.round(again.readyMs);
@@ -126,6 +217,23 @@ if (!options['no-write']) {
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   updateDocs(results);
+}
+
+async function issue(url, id, secret, fields) {
+  const response = await fetch(url, { method: 'POST', headers: formHeaders({ authorization: basicAuth(id, secret) }), body: form(fields) });
+  if (!response.ok) throw new Error(`token request to ${url} failed: ${response.status} ${await response.text()}`);
+  return (await response.json()).access_token;
+}
+
+async function seedContacts(issuer, jwt, count) {
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${issuer}/api/v1/contacts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `person${i}@example.com`, name: `Person ${i}`, tags: ['bench'] }),
+    });
+    if (response.status !== 201) throw new Error(`seeding contacts failed: ${response.status}`);
+  }
 }
 
 function round(value) {
@@ -156,6 +264,7 @@ function printReport(data) {
   console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
   console.log(`\nRSS after the loads: Keymint ${data.memory.keymintRssMb} MB, node-oidc-provider ${data.memory.peerRssMb} MB`);
   console.log(`ready on an existing database: ${data.startup.readyOnExistingDatabaseMs} ms (spawn to listening, includes Node start-up)`);
+  if (data.verifier) console.log(`SDK verifier: cached ${data.verifier.cached}/s, uncached ${data.verifier.uncached_sequential}/s sequential, ${data.verifier.uncached_concurrent}/s with 1000 in flight`);
   if (data.longRun) console.log(`long run: ${data.longRun.requests} requests, ${data.longRun.requestsPerSecond} req/s, RSS ${data.longRun.rssMinMb}–${data.longRun.rssMaxMb} MB (drift ${data.longRun.rssDriftPercent} %)`);
 }
 
@@ -170,6 +279,7 @@ function updateDocs(data) {
     ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
     '',
     `RSS after the loads: Keymint ${data.memory.keymintRssMb} MB, node-oidc-provider ${data.memory.peerRssMb} MB. Ready on an existing database: ${data.startup.readyOnExistingDatabaseMs} ms.`,
+    ...(data.verifier ? ['', `SDK verifier (in process): cached ${data.verifier.cached} verifications/s; uncached ${data.verifier.uncached_sequential}/s one at a time, ${data.verifier.uncached_concurrent}/s with 1000 in flight.`] : []),
     ...(data.longRun ? ['', `Long run: ${data.longRun.requests} token requests at ${data.longRun.requestsPerSecond} req/s, ${data.longRun.errors + data.longRun.non2xx} failures, RSS ${data.longRun.rssMinMb}–${data.longRun.rssMaxMb} MB after warm-up (drift ${data.longRun.rssDriftPercent} %).`] : []),
   ].join('\n');
   const text = readFileSync(path, 'utf8');

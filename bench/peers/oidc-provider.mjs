@@ -8,6 +8,9 @@ import Provider from 'oidc-provider';
 const port = Number(process.argv[2] ?? 3000);
 const issuer = `http://127.0.0.1:${port}`;
 const audience = 'https://api.example.com';
+// A second resource whose tokens are opaque (stored in the in-memory adapter), for the
+// opaque-token and introspection comparisons.
+const opaqueAudience = 'https://opaque.example.com';
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });
 const signingKey = { ...(await exportJWK(privateKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
 
@@ -34,13 +37,9 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => audience,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({
-        scope: 'contacts_read',
-        audience,
-        accessTokenTTL: 7200,
-        accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: 'ES256' } },
-      }),
+      getResourceServerInfo: (_ctx, resource) => resource === opaqueAudience
+        ? { scope: 'contacts_read', audience: opaqueAudience, accessTokenTTL: 7200, accessTokenFormat: 'opaque' }
+        : { scope: 'contacts_read', audience, accessTokenTTL: 7200, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } },
     },
   },
 });
