@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startTestServer } from './testing/harness.js';
@@ -37,5 +37,17 @@ test('the README walk-through works as written and returns a token that jose ver
     assert.equal(payload.scope, 'contacts_read');
   } finally {
     await server.close();
+  }
+});
+
+test('the README configuration table names every setting Keymint reads', () => {
+  const source = readFileSync(`${root}packages/server/src/config.ts`, 'utf8');
+  const settings = new Set(source.match(/'(?:KEYMINT_[A-Z_]+|PORT|HOST)'/g)!.map((quoted) => quoted.slice(1, -1)));
+  for (const setting of settings) assert.ok(readme.includes(`\`${setting}\``), `${setting} is missing from the README`);
+});
+
+test('every docs/ link in the README points at a file that exists', () => {
+  for (const [, path] of readme.matchAll(/\]\((docs\/[^)]+)\)/g)) {
+    assert.ok(existsSync(`${root}${path}`), `${path} does not exist`);
   }
 });
