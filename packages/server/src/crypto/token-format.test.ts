@@ -46,3 +46,14 @@ test('truncated, extended and non-alphanumeric tokens are refused', () => {
   assert.equal(hasValidFormat(`${token.slice(0, 10)}-${token.slice(11)}`, TOKEN_PREFIXES.clientSecret), false);
   assert.equal(hasValidFormat('', TOKEN_PREFIXES.clientSecret), false);
 });
+
+test('the random part is uniform over base62 (no modulo bias): every character appears near 1/62 of the time', () => {
+  const counts = new Map<string, number>();
+  const samples = 3000;
+  for (let i = 0; i < samples; i++) {
+    for (const c of generateToken(TOKEN_PREFIXES.apiToken).slice(4, 36)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  assert.equal(counts.size, 62);
+  const expected = (samples * 32) / 62;
+  for (const [c, n] of counts) assert.ok(Math.abs(n - expected) < expected * 0.15, `${c}: ${n} vs ${expected}`);
+});

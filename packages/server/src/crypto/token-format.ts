@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
+import { randomString } from './random.js';
 
 /**
  * Prefixed secrets (GitHub-style): PREFIX + 32 base62 characters of randomness + 6 base62
@@ -21,16 +21,8 @@ const RANDOM_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
 const BODY_PATTERN = /^[0-9A-Za-z]+$/;
 
-/** Uniform random base62 string: bytes ≥ 248 are dropped so that `% 62` has no bias. */
-export function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += BASE62[byte % 62];
-      if (out.length === length) break;
-    }
-  }
-  return out;
+function randomBase62(length: number): string {
+  return randomString(BASE62, length);
 }
 
 /** Base62, most significant digit first, left-padded with `0` to `width`. */
