@@ -80,3 +80,16 @@ test('/healthz and /readyz answer; unknown routes get a JSON 404', async () => {
     await server.close();
   }
 });
+
+test('request ids: a sane X-Request-Id from a proxy is kept in the log, anything else is replaced', async () => {
+  const server = await startTestServer();
+  try {
+    await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'lb-1234.abc' } });
+    await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'evil"{}' + 'x'.repeat(300) } });
+    const ids = server.logs().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { reqId?: string }).reqId).filter(Boolean);
+    assert.ok(ids.includes('lb-1234.abc'));
+    assert.ok(ids.every((id) => /^[\w.:-]{1,128}$/.test(id!)), 'every logged id is a plain token');
+  } finally {
+    await server.close();
+  }
+});

@@ -3,6 +3,7 @@ import { newJti } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import { GroupCommit } from '../store/group-commit.js';
 import type { OpaqueTokenRow } from '../store/schema.js';
 import { parseStringList } from '../util/json.js';
 
@@ -38,6 +39,10 @@ const MAX_CACHED = 100_000;
  */
 export class OpaqueTokenService {
   private readonly cache = new Map<string, OpaqueToken>();
+  // Batches stay under SQLite's bound-parameter limit (9 columns × 500 rows).
+  private readonly inserts = new GroupCommit<OpaqueTokenRow>(async (rows) => {
+    await this.db.insertInto('opaque_tokens').values(rows).execute();
+  }, 500);
 
   constructor(
     private readonly db: Db,
@@ -53,10 +58,13 @@ export class OpaqueTokenService {
     changes.on('revocation', dropClient);
   }
 
-  /** Stores a new token and returns its plaintext (shown once, to the client). */
+  /**
+   * Stores a new token and returns its plaintext (shown once, to the client) once the row has
+   * committed; concurrent issues share one INSERT (group commit).
+   */
   async issue(token: NewOpaqueToken): Promise<string> {
     const plaintext = generateToken(TOKEN_PREFIXES.opaqueAccessToken);
-    await this.db.insertInto('opaque_tokens').values(this.toRow(sha256(plaintext), token)).execute();
+    await this.inserts.add(this.toRow(sha256(plaintext), token));
     return plaintext;
   }
 
