@@ -94,7 +94,10 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
 
   app.patch('/tenants/:tenant/settings', { config, schema: { summary: 'Change tenant settings', tags, security, params: S.TenantParams, body: S.SettingsBody, response: { 200: S.SettingsView, ...S.errors } } }, async (request) => {
     const body = request.body as S.SettingsBody;
-    const updated = await keymint.tenants.updateSettings(request.adminTenant.slug, { defaultTokenLifetime: body.default_token_lifetime, signedRequestMaxSkew: body.signed_request_window });
+    const updated = await keymint.tenants.updateSettings(request.adminTenant.slug, {
+      ...(body.default_token_lifetime === undefined ? {} : { defaultTokenLifetime: body.default_token_lifetime }),
+      ...(body.signed_request_window === undefined ? {} : { signedRequestMaxSkew: body.signed_request_window }),
+    });
     keymint.audit.record(auditContext(request), { tenantId: updated.id, action: 'tenant.settings_updated', target: updated.slug, detail: { ...body } });
     return settingsView(updated);
   });

@@ -110,6 +110,11 @@ export class AdminService {
    */
   async completeSetup(input: { token: string; email?: string; password: string }, ip: string | null): Promise<NewSession> {
     const row = await this.usableSetupToken(input.token);
+    if (row.account_id === null) {
+      // A bootstrap link left over from an earlier start is void once someone has set up an owner.
+      if (await this.hasAccounts()) throw new InvalidRequest('this setup link is no longer valid: an admin account exists');
+      if (!input.email || !EMAIL.test(input.email.trim())) throw new InvalidRequest('an email is required to create the first admin account');
+    }
     const passwordHash = await hashPassword(validPassword(input.password));
     const now = this.now();
     // Spent first, atomically: two requests with one link cannot both get through.
@@ -117,10 +122,7 @@ export class AdminService {
     if (Number(spent.numUpdatedRows) !== 1) throw new InvalidRequest('this setup link has already been used');
     let accountId = row.account_id;
     if (accountId === null) {
-      // A bootstrap link left over from an earlier start is void once someone has set up an owner.
-      if (await this.hasAccounts()) throw new InvalidRequest('this setup link is no longer valid: an admin account exists');
-      if (!input.email) throw new InvalidRequest('email is required to create the first admin account');
-      const { account } = await this.createAccount({ email: input.email, role: 'owner', tenantId: null }, { actor: 'admin', actorId: input.email, ip });
+      const { account } = await this.createAccount({ email: input.email!, role: 'owner', tenantId: null }, { actor: 'admin', actorId: input.email, ip });
       accountId = account.id;
     }
     await this.db.updateTable('admin_accounts').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', accountId).execute();
