@@ -346,7 +346,8 @@ export function UsagePage({ tenant }: PageProps) {
   const max = Math.max(1, ...totals);
   const width = 720;
   const height = 220;
-  const bar = width / hours;
+  const left = 36;
+  const bar = (width - left) / hours;
   const start = Date.parse(from);
   return (
     <section aria-labelledby="page-title">
@@ -354,19 +355,23 @@ export function UsagePage({ tenant }: PageProps) {
       <p class="lead">Access tokens issued per app per hour, last 24 hours ({totals.reduce((a, b) => a + b, 0)} in total).</p>
       {apps.length === 0 ? <Empty>No tokens issued in the last 24 hours.</Empty> : null}
       <figure class="chart">
-        <svg viewBox={`0 0 ${width} ${height + 24}`} role="img" aria-labelledby="chart-title" preserveAspectRatio="none">
+        <svg viewBox={`0 0 ${width} ${height + 24}`} role="img" aria-labelledby="chart-title">
           <title id="chart-title">Tokens issued per hour, stacked by app; highest hour {max}</title>
-          <line x1="0" y1={height} x2={width} y2={height} class="axis" />
+          {[max, Math.round(max / 2)].filter((v, i, all) => v > 0 && all.indexOf(v) === i).map((v) => {
+            const y = height - (v / max) * (height - 10);
+            return <g key={`y${v}`}><line x1={left} y1={y} x2={width} y2={y} class="grid" /><text x={left - 6} y={y + 4} class="ytick">{v}</text></g>;
+          })}
+          <line x1={left} y1={height} x2={width} y2={height} class="axis" />
           {totals.map((_, i) => {
             let y = height;
             return apps.map((a, j) => {
               const value = a.counts[i] ?? 0;
               const h = (value / max) * (height - 10);
               y -= h;
-              return value > 0 ? <rect key={`${i}-${j}`} x={i * bar + 2} y={y} width={bar - 4} height={h} fill={colors[j % colors.length]}><title>{`${a.name}: ${value} at ${new Date(start + i * 3_600_000).getHours()}:00`}</title></rect> : null;
+              return value > 0 ? <rect key={`${i}-${j}`} x={left + i * bar + 2} y={y} width={bar - 4} height={h} fill={colors[j % colors.length]}><title>{`${a.name}: ${value} at ${new Date(start + i * 3_600_000).getHours()}:00`}</title></rect> : null;
             });
           })}
-          {totals.map((_, i) => (i % 4 === 0 ? <text key={`t${i}`} x={i * bar + bar / 2} y={height + 16} class="tick">{`${new Date(start + i * 3_600_000).getHours()}:00`}</text> : null))}
+          {totals.map((_, i) => (i % 4 === 0 ? <text key={`t${i}`} x={left + i * bar + bar / 2} y={height + 16} class="tick">{`${new Date(start + i * 3_600_000).getHours()}:00`}</text> : null))}
         </svg>
         <figcaption>
           <ul class="legend">
@@ -405,14 +410,14 @@ export function AuditPage({ tenant }: PageProps) {
       {entries.data && entries.data.entries.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead><tr><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">IP</th></tr></thead>
+            <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Actor</th><th scope="col">IP</th></tr></thead>
             <tbody>
               {entries.data.entries.map((e: any) => (
                 <tr key={e.id}>
-                  <td>{when(e.created_at)}</td>
-                  <td>{e.actor}{e.actor_id ? <small> {e.actor_id}</small> : null}</td>
+                  <td>{new Date(e.created_at).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })}</td>
                   <td><code>{e.action}</code></td>
                   <td>{e.target ? <code>{e.target}</code> : '—'}</td>
+                  <td>{e.actor}{e.actor_id ? <small> {e.actor_id}</small> : null}</td>
                   <td>{e.ip ?? '—'}</td>
                 </tr>
               ))}
@@ -485,7 +490,8 @@ export function SettingsPage({ tenant, canWrite }: PageProps) {
       ) : null}
       <h2>Admin API tokens</h2>
       <p class="lead">Bearer tokens (<code>kmo_…</code>) for scripts that call <a href="/docs">the admin API</a>, with the role they carry.</p>
-      <div class="table-wrap">
+      {adminTokens.data && adminTokens.data.tokens.length === 0 ? <Empty>No admin API tokens.</Empty> : null}
+      {adminTokens.data && adminTokens.data.tokens.length > 0 ? <div class="table-wrap">
         <table>
           <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Role</th><th scope="col">Created by</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>
@@ -497,9 +503,10 @@ export function SettingsPage({ tenant, canWrite }: PageProps) {
             ))}
           </tbody>
         </table>
-      </div>
+      </div> : null}
       {canWrite ? (
         <form class="inline-form" onSubmit={(e) => { e.preventDefault(); return run(async () => { const created = await api('POST', '/admin-tokens', { name: tokenName, role: tokenRole }); setTokenName(''); setShown(created.token); adminTokens.reload(); }); }}>
+          <h2>New admin token</h2>
           <div><label for="admin-token-name">Name</label><input id="admin-token-name" required value={tokenName} onInput={(e) => setTokenName((e.currentTarget as HTMLInputElement).value)} placeholder="terraform" /></div>
           <div><label for="admin-token-role">Role</label><select id="admin-token-role" value={tokenRole} onChange={(e) => setTokenRole((e.currentTarget as HTMLSelectElement).value)}><option value="viewer">viewer (read only)</option><option value="owner">owner</option></select></div>
           <button type="submit" class="primary">Create admin token</button>
