@@ -5,6 +5,7 @@ import type { Keymint } from '../keymint.js';
 import { parseDuration } from '../util/duration.js';
 import { auditContext, installAdminAuth, mayReach, readCookie, sessionCookieName, setSessionCookie } from './auth.js';
 import type { AdminPrincipal } from './model.js';
+import type { NewSession } from './service.js';
 import * as S from './schemas.js';
 import {
   adminTokenView, apiTokenView, appView, auditView, keyView, newSecretView, scopeView, secretView, settingsView, tenantView,
@@ -38,6 +39,10 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
   const open = { ...config, adminPublic: true };
   const issuerOf = (slug: string) => `${publicUrl()}/t/${slug}`;
   const accountView = (admin: AdminPrincipal, tenantSlug: string | null) => ({ email: admin.email, role: admin.role, tenant: tenantSlug, via: admin.via });
+  const sessionResponse = async (session: NewSession) => {
+    const principal: AdminPrincipal = { email: session.account.email, role: session.account.role, tenantId: session.account.tenantId, via: 'session' };
+    return { account: accountView(principal, await slugOf(principal.tenantId)), csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
+  };
   const slugOf = async (tenantId: string | null) => (tenantId === null ? null : (await keymint.tenants.list()).find((t) => t.id === tenantId)?.slug ?? null);
 
   // --- Session (console) -------------------------------------------------------------------
@@ -46,8 +51,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     const body = request.body as S.SignInBody;
     const session = await keymint.admins.signIn(body.email, body.password, request.ip);
     setSessionCookie(reply, publicUrl(), session);
-    const principal: AdminPrincipal = { email: session.account.email, role: session.account.role, tenantId: session.account.tenantId, via: 'session' };
-    return { account: accountView(principal, await slugOf(principal.tenantId)), csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
+    return sessionResponse(session);
   });
 
   app.get('/session', { config, schema: { summary: 'Who is signed in; the CSRF token of a console session', tags, security, response: { 200: S.SessionView, ...S.errors } } }, async (request) => {
@@ -71,8 +75,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     const body = request.body as S.SetupBody;
     const session = await keymint.admins.completeSetup({ token: body.token, email: body.email, password: body.password }, request.ip);
     setSessionCookie(reply, publicUrl(), session);
-    const principal: AdminPrincipal = { email: session.account.email, role: session.account.role, tenantId: session.account.tenantId, via: 'session' };
-    return { account: accountView(principal, await slugOf(principal.tenantId)), csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
+    return sessionResponse(session);
   });
 
   // --- Tenants -----------------------------------------------------------------------------
