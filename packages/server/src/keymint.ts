@@ -14,6 +14,8 @@ import { ChangeFeed } from './store/change-log.js';
 import { openDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { TenantService } from './tenants/service.js';
+import { AdminService } from './admin/service.js';
+import { IssuanceCounter } from './admin/usage.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
 export interface Keymint {
@@ -36,6 +38,10 @@ export interface Keymint {
   purgeExpired(): Promise<{ opaqueTokens: number; revocations: number }>;
   /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
   readonly bearer: BearerAuthenticator;
+  /** Admin accounts, console sessions, setup links, admin API tokens (admin/). */
+  readonly admins: AdminService;
+  /** Tokens issued per app per hour (admin usage chart). */
+  readonly usage: IssuanceCounter;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -89,8 +95,11 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       },
       afterCommit: (app) => changes.emit(revocations.changeFor(app.tenantId, app.clientId)),
     });
+    const admins = new AdminService(db, audit, now);
+    const usage = new IssuanceCounter(db, now);
+    accessTokens.onIssued((app, grant) => usage.record(grant.tenant.id, app.clientId));
     const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired() });
-    const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush()]);
+    const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush(), usage.flush()]);
     const bearer = new BearerAuthenticator({ keys, now });
     // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
     bearer.register('kmk_', (token) => principals.resolveBearer(token));
@@ -107,12 +116,13 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       await changes.start();
       every(5_000, 'last-used flush', () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed()]));
       every(1_000, 'audit flush', () => audit.flush());
+      every(10_000, 'usage flush', () => usage.flush());
       every(config.purgeIntervalSeconds * 1000, 'purge', purgeExpired);
       every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => keys.maintainAll());
     }
     return {
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
-      audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired,
+      audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage,
       async close() {
         changes.stop();
         bearer.close();

@@ -32,6 +32,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const address = await app.listen({ host: config.host, port: config.port });
     if (!publicUrl) publicUrl = address.replace('://[::1]', '://localhost');
     const tenants = await keymint.tenants.list();
+    // First start (no admin account yet): a one-time link to create the first owner.
+    const setupToken = await keymint.admins.bootstrapLink();
     const banner = [
       `Keymint is listening on ${address}`,
       `  public URL   ${publicUrl}`,
@@ -39,6 +41,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       `  master key   ${keymint.masterKeySource === 'environment' ? 'KEYMINT_MASTER_KEY' : `${config.masterKeyFile}${keymint.masterKeySource === 'new file' ? ' (created now: back it up)' : ''}`}`,
       ...tenants.map((t) => `  tenant ${t.slug.padEnd(12)} issuer ${publicUrl}/t/${t.slug}${created && t.slug === 'default' ? ' (created now)' : ''}`),
       `  API docs     ${publicUrl}/docs`,
+      `  console      ${publicUrl}/console`,
+      ...(setupToken ? [`  admin setup  ${publicUrl}/console/setup?token=${setupToken}  (one-time link, valid 24 h: create the first admin account)`] : []),
     ].join('\n');
     return {
       app,

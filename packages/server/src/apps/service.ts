@@ -187,6 +187,26 @@ export class AppService {
     return secret;
   }
 
+  /**
+   * "Regenerate": a new secret and every other secret revoked, in one transaction, so the app
+   * is never left without a working secret nor with the old ones still valid.
+   */
+  async regenerateSecret(tenantId: string, clientId: string, expiresInSeconds: number | null, context: AuditContext = SYSTEM): Promise<{ secret: NewSecret; revoked: string[] }> {
+    const app = await this.get(tenantId, clientId);
+    const now = this.now();
+    const result = await this.db.transaction().execute(async (trx) => {
+      const old = await trx.selectFrom('app_secrets').select('id').where('app_id', '=', app.id).where('revoked_at', 'is', null).execute();
+      if (old.length > 0) await trx.updateTable('app_secrets').set({ revoked_at: now }).where('id', 'in', old.map((r) => r.id)).execute();
+      const created = await this.insertSecret(trx, app, expiresInSeconds === null ? null : now + expiresInSeconds * 1000);
+      await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      return { secret: created, revoked: old.map((r) => r.id) };
+    });
+    this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
+    this.audit?.record(context, { tenantId, action: 'app.secret_added', target: clientId, detail: { secret_id: result.secret.secretId, expires_at: result.secret.expiresAt, regenerated: true } });
+    for (const id of result.revoked) this.audit?.record(context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: id } });
+    return result;
+  }
+
   async listSecrets(tenantId: string, clientId: string): Promise<SecretInfo[]> {
     const app = await this.get(tenantId, clientId);
     await this.flushLastUsed();
@@ -289,6 +309,36 @@ export class AppService {
     });
     this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
     return { app: { ...app, authMethods, updatedAt: now }, newSecretRequired };
+  }
+
+  /**
+   * Admin edits: token lifetime (null: the tenant default), audiences and scopes. Auth methods
+   * go through setAuthMethods (it manages sealed copies). Caches follow through the change log.
+   */
+  async update(
+    tenantId: string,
+    catalog: Scope[],
+    clientId: string,
+    patch: { tokenLifetime?: number | null; audiences?: string[]; scopes?: string[] },
+    context: AuditContext = SYSTEM,
+  ): Promise<App> {
+    const app = await this.get(tenantId, clientId);
+    const next = {
+      tokenLifetime: patch.tokenLifetime === undefined ? app.tokenLifetime : validateLifetime(patch.tokenLifetime),
+      audiences: patch.audiences === undefined ? app.audiences : validateAudiences(patch.audiences),
+      scopes: patch.scopes === undefined ? app.scopes : this.validateScopes(patch.scopes, catalog),
+    };
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('apps')
+        .set({ token_lifetime: next.tokenLifetime, audiences: JSON.stringify(next.audiences), scopes: JSON.stringify(next.scopes), updated_at: now })
+        .where('id', '=', app.id)
+        .execute();
+      await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+    });
+    this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
+    this.audit?.record(context, { tenantId, action: 'app.updated', target: clientId, detail: { token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes } });
+    return { ...app, ...next, updatedAt: now };
   }
 
   /** Writes batched last-used times; called on a timer, never on the request path. */

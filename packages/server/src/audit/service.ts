@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Insertable } from 'kysely';
 import type { Db } from '../store/database.js';
-import type { AuditLogTable } from '../store/schema.js';
+import type { AuditLogRow, AuditLogTable } from '../store/schema.js';
 
 /** Who acted: an operator at the CLI, the admin API, Keymint itself, or an API client. */
 export type AuditActor = 'cli' | 'admin' | 'system' | 'client';
@@ -28,7 +28,32 @@ export type AuditAction =
   | 'signing_key.staged'
   | 'signing_key.rotated'
   | 'signing_key.removed'
-  | 'client.authentication_failures';
+  | 'client.authentication_failures'
+  // Admin API and console (admin/).
+  | 'app.updated'
+  | 'scope.added'
+  | 'tenant.created'
+  | 'tenant.settings_updated'
+  | 'admin.created'
+  | 'admin.setup_completed'
+  | 'admin.signed_in'
+  | 'admin.sign_in_failed'
+  | 'admin.signed_out'
+  | 'admin_token.created'
+  | 'admin_token.revoked';
+
+/** Admin API audit filter: every field optional; times epoch ms; `before` pages by id. */
+export interface AuditFilter {
+  tenantId: string;
+  actor?: string;
+  actorId?: string;
+  action?: string;
+  target?: string;
+  since?: number;
+  until?: number;
+  before?: number;
+  limit?: number;
+}
 
 export interface AuditEvent {
   tenantId: string | null;
@@ -97,20 +122,39 @@ export class AuditLog {
     return this.flushing;
   }
 
+  /** Newest first, filtered (admin API audit view). */
+  async query(filter: AuditFilter): Promise<AuditEntry[]> {
+    await this.flush();
+    let query = this.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', filter.tenantId);
+    if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
+    if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
+    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+    if (filter.target !== undefined) query = query.where('target', '=', filter.target);
+    if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
+    if (filter.before !== undefined) query = query.where('id', '<', filter.before);
+    const rows = await query.orderBy('id', 'desc').limit(filter.limit ?? 100).execute();
+    return rows.map(toEntry);
+  }
+
   /** Newest first; for the admin API, the CLI and tests. */
   async list(tenantId: string, limit = 100): Promise<AuditEntry[]> {
     await this.flush();
     const rows = await this.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(limit).execute();
-    return rows.map((row) => ({
-      id: Number(row.id),
-      tenantId: row.tenant_id,
-      actor: row.actor as AuditActor,
-      actorId: row.actor_id,
-      action: row.action as AuditAction,
-      target: row.target,
-      ip: row.ip,
-      detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
-      createdAt: Number(row.created_at),
-    }));
+    return rows.map(toEntry);
   }
+}
+
+function toEntry(row: AuditLogRow): AuditEntry {
+  return {
+    id: Number(row.id),
+    tenantId: row.tenant_id,
+    actor: row.actor as AuditActor,
+    actorId: row.actor_id,
+    action: row.action as AuditAction,
+    target: row.target,
+    ip: row.ip,
+    detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
+    createdAt: Number(row.created_at),
+  };
 }

@@ -12,6 +12,8 @@ export const TOKEN_PREFIXES = {
   apiToken: 'kmk_',
   opaqueAccessToken: 'kma_',
   refreshToken: 'kmr_',
+  /** Admin API token (docs/admin.md): Bearer for /admin/v1, acts as the admin role it carries. */
+  adminToken: 'kmo_',
 } as const;
 
 export type TokenPrefix = (typeof TOKEN_PREFIXES)[keyof typeof TOKEN_PREFIXES];

@@ -14,6 +14,8 @@ import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
+import { adminRoutes } from '../admin/routes.js';
+import { consoleRoutes } from '../admin/console.js';
 
 export interface AppOptions {
   /** The public base URL; resolved after listen when not configured. */
@@ -62,7 +64,13 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(swagger, {
     openapi: {
       info: { title: 'Keymint', version: '0.1.0', description: 'Self-hosted authentication server for REST API platforms' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'RFC 6750 Bearer: a JWT access token, kma_ or kmk_ token' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'RFC 6750 Bearer: a JWT access token, kma_ or kmk_ token' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'Admin API token (kmo_…), docs/admin.md' },
+          adminSession: { type: 'apiKey', in: 'cookie', name: 'keymint_admin', description: 'Console session cookie (__Host-keymint_admin over https); unsafe requests also need X-CSRF-Token' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -80,6 +88,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   });
 
   await app.register(rootMetadataRoutes, { keymint, publicUrl });
+  await app.register(adminRoutes, { keymint, publicUrl, prefix: '/admin/v1' });
+  await app.register(consoleRoutes);
   await app.register(
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, keymint, publicUrl);

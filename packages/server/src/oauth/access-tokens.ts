@@ -42,12 +42,20 @@ export class AccessTokenService {
     private readonly now: () => number,
   ) {}
 
+  private readonly issuedListeners: ((app: App, grant: Grant) => void)[] = [];
+
+  /** Called after every issued token (the admin usage counter); must not throw or wait. */
+  onIssued(listener: (app: App, grant: Grant) => void): void {
+    this.issuedListeners.push(listener);
+  }
+
   /**
    * The one issuance path of every token route (`/oauth/token`, and the envelope and signed
    * profiles): an RFC 9068 JWT, or a `kma_` opaque token for apps whose format is `opaque`.
    */
   async issueAccessToken(app: App, grant: Grant): Promise<TokenResponse> {
     const nowMs = this.now();
+    for (const listener of this.issuedListeners) listener(app, grant);
     if (app.tokenFormat === 'opaque') {
       const issuedAt = Math.floor(nowMs / 1000) * 1000;
       const accessToken = await this.opaque.issue({

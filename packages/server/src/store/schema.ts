@@ -18,6 +18,11 @@ export interface Database {
   audit_log: AuditLogTable;
   replay_values: ReplayValuesTable;
   contacts: ContactsTable;
+  admin_accounts: AdminAccountsTable;
+  admin_sessions: AdminSessionsTable;
+  admin_setup_tokens: AdminSetupTokensTable;
+  admin_tokens: AdminTokensTable;
+  token_issuance_counts: TokenIssuanceCountsTable;
 }
 
 export interface TenantsTable {
@@ -193,3 +198,55 @@ export interface ContactsTable {
 }
 
 export type ContactRow = Selectable<ContactsTable>;
+
+/** Admin console and API (migration 0006). Times epoch ms; see admin/service.ts. */
+export interface AdminAccountsTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  /** owner | viewer */
+  role: string;
+  /** null: every tenant. */
+  tenant_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AdminSessionsTable {
+  id_hash: string;
+  account_id: string;
+  csrf_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AdminSetupTokensTable {
+  token_hash: string;
+  account_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface AdminTokensTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  hint: string;
+  role: string;
+  tenant_id: string | null;
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface TokenIssuanceCountsTable {
+  tenant_id: string;
+  client_id: string;
+  hour: number;
+  count: number;
+}
+
+export type AdminAccountRow = Selectable<AdminAccountsTable>;
+export type AdminTokenRow = Selectable<AdminTokensTable>;

@@ -109,12 +109,29 @@ export class TenantService {
     return scopes;
   }
 
+  /** Adds a scope to a tenant's catalog (admin API); 409 when the name exists. */
+  async addScope(tenantId: string, scope: Scope): Promise<Scope> {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(scope.name)) throw new InvalidRequest('a scope name is 1-64 letters, digits or _ . : -');
+    if ((await this.scopes(tenantId)).some((s) => s.name === scope.name)) throw new Conflict(`scope ${scope.name} already exists`);
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('scopes').values({ tenant_id: tenantId, name: scope.name, description: scope.description, is_default: scope.isDefault ? 1 : 0, created_at: now }).execute();
+      await recordChange(trx, { tenantId, entity: 'scope', entityId: scope.name }, now);
+    });
+    this.changes.emit({ tenantId, entity: 'scope', entityId: scope.name });
+    return scope;
+  }
+
   /**
    * Changes a tenant's settings; only the fields given. Every node drops its cached tenant
    * through the change log, so the new values apply everywhere within a poll.
    */
-  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew'>>): Promise<Tenant> {
+  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew' | 'defaultTokenLifetime'>>): Promise<Tenant> {
     const tenant = await this.get(slug);
+    if (patch.defaultTokenLifetime !== undefined) {
+      const lifetime = patch.defaultTokenLifetime;
+      if (!Number.isInteger(lifetime) || lifetime < 60 || lifetime > 86_400) throw new InvalidRequest('the default token lifetime must be a whole number of seconds from 60 to 86400');
+    }
     if (patch.signedRequestMaxSkew !== undefined) {
       const { min, max } = SIGNED_REQUEST_SKEW_LIMITS;
       const skew = patch.signedRequestMaxSkew;

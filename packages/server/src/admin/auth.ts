@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditContext } from '../audit/service.js';
+import { Forbidden, InvalidToken, MissingToken } from '../errors.js';
+import type { Keymint } from '../keymint.js';
+import type { Tenant } from '../tenants/model.js';
+import type { AdminPrincipal } from './model.js';
+import type { NewSession } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Admin route reachable without credentials (sign-in, setup). */
+    adminPublic?: boolean;
+    /** Unsafe admin route a viewer may call too (sign-out). */
+    adminAnyRole?: boolean;
+  }
+  interface FastifyRequest {
+    admin: AdminPrincipal;
+    adminTenant: Tenant;
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Cookie name: `__Host-` (Secure, Path=/, no Domain) whenever the console is served over https. */
+export function sessionCookieName(publicUrl: string): string {
+  return publicUrl.startsWith('https:') ? '__Host-keymint_admin' : 'keymint_admin';
+}
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
+export function setSessionCookie(reply: FastifyReply, publicUrl: string, session: NewSession | null): void {
+  const secure = publicUrl.startsWith('https:');
+  const value = session ? session.sessionId : '';
+  const maxAge = session ? Math.floor((session.expiresAt - Date.now()) / 1000) : 0;
+  reply.header('set-cookie', `${sessionCookieName(publicUrl)}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAge)}${secure ? '; Secure' : ''}`);
+}
+
+export function auditContext(request: FastifyRequest): AuditContext {
+  return { actor: 'admin', actorId: request.admin.email + (request.admin.tokenId ? ` (token ${request.admin.tokenId})` : ''), ip: request.ip };
+}
+
+/**
+ * Cross-site request forgery defence for cookie sessions (OWASP ASVS 5.0 V3.5): an unsafe
+ * request must come from the console's own origin (Origin, else Sec-Fetch-Site) and echo the
+ * session's CSRF token in X-CSRF-Token, a header no cross-site form can set.
+ */
+export function sameOrigin(request: FastifyRequest, publicUrl: string): boolean {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return origin === new URL(publicUrl).origin;
+  return request.headers['sec-fetch-site'] === 'same-origin';
+}
+
+/**
+ * Authenticates every admin route: `Authorization: Bearer kmo_…` (scripts) or the console
+ * session cookie; then enforces CSRF, the role (viewer: read only) and the tenant reach.
+ */
+export function installAdminAuth(app: FastifyInstance, keymint: Keymint, publicUrl: () => string): void {
+  app.decorateRequest('admin', null as unknown as AdminPrincipal);
+  app.decorateRequest('adminTenant', null as unknown as Tenant);
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    const unsafe = UNSAFE.has(request.method);
+    if (config.adminPublic) {
+      // Login CSRF: a sign-in or setup posted from another site is refused too.
+      if (unsafe && !sameOrigin(request, publicUrl())) throw new Forbidden('cross-origin request refused');
+      return;
+    }
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer ([^\s]+)$/i.exec(authorization);
+      if (!match) throw new InvalidToken('expected Authorization: Bearer kmo_…');
+      request.admin = await keymint.admins.resolveToken(match[1]!);
+    } else {
+      const sessionId = readCookie(request, sessionCookieName(publicUrl()));
+      const principal = sessionId ? await keymint.admins.resolveSession(sessionId) : null;
+      if (!principal) throw new MissingToken('sign in first, or send an admin token');
+      if (unsafe && !sameOrigin(request, publicUrl())) throw new Forbidden('cross-origin request refused');
+      if (unsafe && !keymint.admins.csrfMatches(principal, header(request, 'x-csrf-token'))) throw new Forbidden('missing or wrong X-CSRF-Token header');
+      request.admin = principal;
+    }
+    if (unsafe && !config.adminAnyRole && request.admin.role !== 'owner') throw new Forbidden('viewers may only read');
+    const slug = (request.params as { tenant?: string }).tenant;
+    if (slug !== undefined) {
+      const tenant = await keymint.tenants.findBySlug(slug);
+      if (!tenant || !mayReach(request.admin, tenant.id)) {
+        // The same answer for "no such tenant" and "not yours": another tenant's name is not disclosed.
+        throw new Forbidden(`no access to tenant ${slug}`);
+      }
+      request.adminTenant = tenant;
+    }
+  });
+}
+
+export function mayReach(admin: AdminPrincipal, tenantId: string): boolean {
+  return admin.tenantId === null || admin.tenantId === tenantId;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? undefined : value;
+}

@@ -1,0 +1,146 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Admin API schemas (docs/admin.md): request validation, response serialization and the
+ * OpenAPI document at /openapi.json. Times are ISO 8601 strings; null means "never"/"none".
+ */
+const Time = Type.String({ format: 'date-time' });
+const MaybeTime = Type.Union([Time, Type.Null()]);
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('viewer')]);
+const ScopeName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Scopes = Type.Array(ScopeName, { maxItems: 100, uniqueItems: true });
+const Audiences = Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: '^\\S+$' }), { maxItems: 50, uniqueItems: true });
+const AuthMethod = Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('signed_request')]);
+/** Seconds, or a duration such as "90d", "12h" (at most ~10 years). */
+const Duration = Type.Union([Type.Integer({ minimum: 1, maximum: 315_360_000 }), Type.String({ pattern: '^\\d{1,9}[smhd]?$' })]);
+
+export const ErrorBody = Type.Object({ error: Type.String(), error_description: Type.String() }, { title: 'AdminError' });
+export const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+export const NoContent = { type: 'null', description: 'Done' } as const;
+
+export const Account = Type.Object({
+  email: Type.String(),
+  role: Role,
+  tenant: Type.Union([Type.String(), Type.Null()], { description: 'The only tenant this admin may reach; null: every tenant' }),
+  via: Type.Union([Type.Literal('session'), Type.Literal('token')]),
+});
+export const SessionView = Type.Object({
+  account: Account,
+  csrf_token: Type.Union([Type.String(), Type.Null()], { description: 'Send as X-CSRF-Token on every POST/PATCH/DELETE made with the session cookie' }),
+  expires_at: MaybeTime,
+});
+
+export const SignInBody = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export type SignInBody = Static<typeof SignInBody>;
+export const SetupToken = Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
+export const InspectSetupBody = Type.Object({ token: SetupToken }, { additionalProperties: false });
+export const SetupInfo = Type.Object({ email: Type.Union([Type.String(), Type.Null()], { description: 'null: the first-start link, which asks for an email' }), expires_at: Time });
+export const SetupBody = Type.Object({
+  token: SetupToken,
+  email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+  password: Type.String({ minLength: 10, maxLength: 1024 }),
+}, { additionalProperties: false });
+export type SetupBody = Static<typeof SetupBody>;
+
+export const TenantParams = Type.Object({ tenant: Type.String({ minLength: 1, maxLength: 63 }) });
+export const AppParams = Type.Object({ tenant: Type.String({ minLength: 1, maxLength: 63 }), client_id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type AppParams = Static<typeof AppParams>;
+export const SecretParams = Type.Object({ tenant: Type.String(), client_id: Type.String({ maxLength: 64 }), secret_id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type SecretParams = Static<typeof SecretParams>;
+export const IdParams = Type.Object({ tenant: Type.String(), id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type IdParams = Static<typeof IdParams>;
+export const AdminTokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const TenantView = Type.Object({ tenant: Type.String(), name: Type.String(), issuer: Type.String(), app_id: Type.String(), created_at: Time });
+export const TenantList = Type.Object({ tenants: Type.Array(TenantView) });
+export const CreateTenantBody = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 63 }), name: Type.Optional(Name) }, { additionalProperties: false });
+export type CreateTenantBody = Static<typeof CreateTenantBody>;
+
+export const SettingsView = Type.Object({ tenant: Type.String(), default_token_lifetime: Type.Integer(), signed_request_window: Type.Integer() });
+export const SettingsBody = Type.Object({
+  default_token_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400 })),
+  signed_request_window: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+}, { additionalProperties: false, minProperties: 1 });
+export type SettingsBody = Static<typeof SettingsBody>;
+
+export const ScopeView = Type.Object({ name: Type.String(), description: Type.String(), default: Type.Boolean() });
+export const ScopeList = Type.Object({ scopes: Type.Array(ScopeView) });
+export const AddScopeBody = Type.Object({ name: ScopeName, description: Type.Optional(Type.String({ maxLength: 500 })), default: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export type AddScopeBody = Static<typeof AddScopeBody>;
+
+export const AppView = Type.Object({
+  client_id: Type.String(), name: Type.String(), scopes: Type.Array(Type.String()), audiences: Type.Array(Type.String()),
+  token_lifetime: Type.Union([Type.Integer(), Type.Null()], { description: 'Seconds; null: the tenant default' }),
+  token_format: Type.String(), auth_methods: Type.Array(Type.String()), status: Type.String(), created_at: Time, updated_at: Time,
+}, { title: 'App' });
+export const AppList = Type.Object({ apps: Type.Array(AppView) });
+export const CreateAppBody = Type.Object({
+  name: Name,
+  scopes: Type.Optional(Scopes),
+  audiences: Type.Optional(Audiences),
+  token_lifetime: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()])),
+  token_format: Type.Optional(Type.Union([Type.Literal('jwt'), Type.Literal('opaque')])),
+  auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
+}, { additionalProperties: false });
+export type CreateAppBody = Static<typeof CreateAppBody>;
+export const UpdateAppBody = Type.Object({
+  scopes: Type.Optional(Scopes),
+  audiences: Type.Optional(Audiences),
+  token_lifetime: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()])),
+  auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
+}, { additionalProperties: false, minProperties: 1 });
+export type UpdateAppBody = Static<typeof UpdateAppBody>;
+export const UpdatedApp = Type.Object({ app: AppView, new_secret_required: Type.Boolean({ description: 'signed_request was enabled and no secret has a recoverable copy yet: add one' }) });
+
+export const NewSecretView = Type.Object({
+  secret_id: Type.String(),
+  client_secret: Type.String({ description: 'Shown once: Keymint keeps only its hash' }),
+  expires_at: MaybeTime,
+});
+export const CreatedApp = Type.Object({ app: AppView, secret: NewSecretView });
+export const SecretView = Type.Object({ id: Type.String(), hint: Type.String(), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime });
+export const SecretList = Type.Object({ secrets: Type.Array(SecretView) });
+export const AddSecretBody = Type.Object({ expires_in: Type.Optional(Duration) }, { additionalProperties: false });
+export type AddSecretBody = Static<typeof AddSecretBody>;
+export const Regenerated = Type.Object({ secret: NewSecretView, revoked: Type.Array(Type.String(), { description: 'ids of the secrets revoked in the same step' }) });
+
+export const ApiTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), scopes: Type.Array(Type.String()), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime });
+export const ApiTokenList = Type.Object({ tokens: Type.Array(ApiTokenView) });
+export const CreateApiTokenBody = Type.Object({ name: Name, scopes: Type.Optional(Scopes), expires_in: Type.Optional(Duration) }, { additionalProperties: false });
+export type CreateApiTokenBody = Static<typeof CreateApiTokenBody>;
+export const NewApiTokenView = Type.Object({ token: Type.String({ description: 'Shown once' }), info: ApiTokenView });
+
+export const KeyView = Type.Object({ kid: Type.String(), alg: Type.String(), state: Type.String(), created_at: Time, activated_at: MaybeTime, retired_at: MaybeTime, remove_after: MaybeTime });
+export const KeyList = Type.Object({ keys: Type.Array(KeyView) });
+export const RotationView = Type.Object({ promoted: Type.Union([Type.String(), Type.Null()]), next: Type.Object({ kid: Type.String(), activates_at: Time }), keys: Type.Array(KeyView) });
+
+export const AuditQuery = Type.Object({
+  actor: Type.Optional(Type.Union([Type.Literal('cli'), Type.Literal('admin'), Type.Literal('system'), Type.Literal('client')])),
+  actor_id: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z_.]+$' })),
+  app: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'client_id (or any other target id)' })),
+  since: Type.Optional(Type.String({ format: 'date-time' })),
+  until: Type.Optional(Type.String({ format: 'date-time' })),
+  before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'entry id: page to older entries' })),
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+}, { additionalProperties: false });
+export type AuditQuery = Static<typeof AuditQuery>;
+export const AuditEntryView = Type.Object({
+  id: Type.Integer(), actor: Type.String(), actor_id: Type.Union([Type.String(), Type.Null()]), action: Type.String(),
+  target: Type.Union([Type.String(), Type.Null()]), ip: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]), created_at: Time,
+});
+export const AuditList = Type.Object({ entries: Type.Array(AuditEntryView) });
+
+export const UsageQuery = Type.Object({ hours: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])$', description: '1-168, default 24' })) }, { additionalProperties: false });
+export const UsageView = Type.Object({
+  from: Time, hours: Type.Integer(),
+  apps: Type.Array(Type.Object({ client_id: Type.String(), name: Type.String(), counts: Type.Array(Type.Integer()) })),
+});
+
+export const AdminTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), role: Role, tenant: Type.Union([Type.String(), Type.Null()]), created_by: Type.String(), created_at: Time, last_used_at: MaybeTime, revoked_at: MaybeTime });
+export const AdminTokenList = Type.Object({ tokens: Type.Array(AdminTokenView) });
+export const CreateAdminTokenBody = Type.Object({ name: Name, role: Type.Optional(Role) }, { additionalProperties: false });
+export type CreateAdminTokenBody = Static<typeof CreateAdminTokenBody>;
+export const NewAdminTokenView = Type.Object({ token: Type.String({ description: 'kmo_…, shown once' }), info: AdminTokenView });

@@ -1,0 +1,257 @@
+import type { AuditContext, AuditLog } from '../audit/service.js';
+import { safeEqual, sha256 } from '../crypto/hash.js';
+import { hashPassword, verifyPassword } from '../crypto/password.js';
+import { newId, randomKey } from '../crypto/random.js';
+import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { Conflict, Forbidden, InvalidRequest, InvalidToken, NotFound } from '../errors.js';
+import type { Db } from '../store/database.js';
+import type { AdminAccountRow, AdminTokenRow } from '../store/schema.js';
+import { ADMIN_LIMITS, ADMIN_ROLES, type AdminAccount, type AdminPrincipal, type AdminRole, type AdminTokenInfo } from './model.js';
+import { SignInLimiter } from './sign-in-limiter.js';
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+function toAccount(row: AdminAccountRow): AdminAccount {
+  return { id: row.id, email: row.email, role: row.role as AdminRole, tenantId: row.tenant_id, hasPassword: row.password_hash !== null, createdAt: Number(row.created_at) };
+}
+
+function toTokenInfo(row: AdminTokenRow): AdminTokenInfo {
+  return {
+    id: row.id, name: row.name, hint: row.hint, role: row.role as AdminRole, tenantId: row.tenant_id, createdBy: row.created_by,
+    createdAt: Number(row.created_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+function validRole(role: string | undefined): AdminRole {
+  const value = role ?? 'owner';
+  if (!(ADMIN_ROLES as readonly string[]).includes(value)) throw new InvalidRequest(`role must be one of: ${ADMIN_ROLES.join(', ')}`);
+  return value as AdminRole;
+}
+
+function validPassword(password: string): string {
+  if (password.length < ADMIN_LIMITS.minPasswordLength || password.length > 1024) {
+    throw new InvalidRequest(`the password must be ${ADMIN_LIMITS.minPasswordLength}-1024 characters`);
+  }
+  return password;
+}
+
+/** A random value for a cookie or link: 256 bits, base64url. */
+function secretValue(): string {
+  return randomKey(32).toString('base64url');
+}
+
+export interface NewSession {
+  /** The cookie value: returned once, stored as SHA-256 only. */
+  sessionId: string;
+  /** Echoed by the console in X-CSRF-Token on every unsafe request. */
+  csrfToken: string;
+  account: AdminAccount;
+  expiresAt: number;
+}
+
+/**
+ * Admin accounts, console sessions, one-time setup links and admin API tokens (`kmo_`).
+ * Sessions and tokens are read from the database on each admin request: admin traffic is
+ * light, and a revoked token or ended session then stops working on every node at once.
+ */
+export class AdminService {
+  readonly limiter: SignInLimiter;
+
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+    private readonly now: () => number,
+  ) {
+    this.limiter = new SignInLimiter(now, { perEmail: ADMIN_LIMITS.failuresPerEmail, perIp: ADMIN_LIMITS.failuresPerIp, windowMs: ADMIN_LIMITS.failureWindowMs });
+  }
+
+  async hasAccounts(): Promise<boolean> {
+    return (await this.db.selectFrom('admin_accounts').select('id').limit(1).executeTakeFirst()) !== undefined;
+  }
+
+  /**
+   * `keymint admin create`: an account with a password, or without one and a one-time setup
+   * link (the returned token) for the person to choose it.
+   */
+  async createAccount(input: { email: string; password?: string; role?: string; tenantId?: string | null }, context: AuditContext): Promise<{ account: AdminAccount; setupToken: string | null }> {
+    const email = input.email.trim().toLowerCase();
+    if (!EMAIL.test(email)) throw new InvalidRequest('email must look like name@example.com');
+    const role = validRole(input.role);
+    const passwordHash = input.password === undefined ? null : await hashPassword(validPassword(input.password));
+    const now = this.now();
+    const row: AdminAccountRow = { id: newId('adm'), email, password_hash: passwordHash, role, tenant_id: input.tenantId ?? null, created_at: now, updated_at: now };
+    if (await this.db.selectFrom('admin_accounts').select('id').where('email', '=', email).executeTakeFirst()) {
+      throw new Conflict(`an admin account for ${email} already exists`);
+    }
+    await this.db.insertInto('admin_accounts').values(row).execute();
+    const setupToken = passwordHash === null ? await this.insertSetupToken(row.id) : null;
+    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin.created', target: email, detail: { role, tenant_id: row.tenant_id } });
+    return { account: toAccount(row), setupToken };
+  }
+
+  /** The first-start link: only while no admin account exists (server.ts prints it). */
+  async bootstrapLink(): Promise<string | null> {
+    if (await this.hasAccounts()) return null;
+    return this.insertSetupToken(null);
+  }
+
+  /** What a setup page needs to know about a link, without using it. */
+  async inspectSetup(token: string): Promise<{ email: string | null; expiresAt: number }> {
+    const row = await this.usableSetupToken(token);
+    const account = row.account_id === null ? null : await this.db.selectFrom('admin_accounts').select('email').where('id', '=', row.account_id).executeTakeFirst();
+    return { email: account?.email ?? null, expiresAt: Number(row.expires_at) };
+  }
+
+  /**
+   * Uses a setup link once: sets the password of the account it was made for, or (the
+   * bootstrap link) creates the first global owner. Returns a signed-in session.
+   */
+  async completeSetup(input: { token: string; email?: string; password: string }, ip: string | null): Promise<NewSession> {
+    const row = await this.usableSetupToken(input.token);
+    if (row.account_id === null) {
+      // A bootstrap link left over from an earlier start is void once someone has set up an owner.
+      if (await this.hasAccounts()) throw new InvalidRequest('this setup link is no longer valid: an admin account exists');
+      if (!input.email || !EMAIL.test(input.email.trim())) throw new InvalidRequest('an email is required to create the first admin account');
+    }
+    const passwordHash = await hashPassword(validPassword(input.password));
+    const now = this.now();
+    // Spent first, atomically: two requests with one link cannot both get through.
+    const spent = await this.db.updateTable('admin_setup_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
+    if (Number(spent.numUpdatedRows) !== 1) throw new InvalidRequest('this setup link has already been used');
+    let accountId = row.account_id;
+    if (accountId === null) {
+      const { account } = await this.createAccount({ email: input.email!, role: 'owner', tenantId: null }, { actor: 'admin', actorId: input.email, ip });
+      accountId = account.id;
+    }
+    await this.db.updateTable('admin_accounts').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', accountId).execute();
+    const account = toAccount((await this.db.selectFrom('admin_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow()));
+    this.audit.record({ actor: 'admin', actorId: account.email, ip }, { tenantId: account.tenantId, action: 'admin.setup_completed', target: account.email });
+    return this.startSession(account);
+  }
+
+  /** Email + password → session; 429 past the failure budget, the same 401 for any failure. */
+  async signIn(emailText: string, password: string, ip: string): Promise<NewSession> {
+    const email = emailText.trim().toLowerCase();
+    this.limiter.check(email, ip);
+    const row = await this.db.selectFrom('admin_accounts').selectAll().where('email', '=', email).executeTakeFirst();
+    // verifyPassword does the full scrypt work for unknown emails too: the time does not tell.
+    const ok = await verifyPassword(password, row?.password_hash ?? null);
+    if (!row || !ok) {
+      this.limiter.failed(email, ip);
+      this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: row?.tenant_id ?? null, action: 'admin.sign_in_failed', target: email });
+      throw new InvalidToken('wrong email or password');
+    }
+    this.limiter.succeeded(email);
+    const account = toAccount(row);
+    this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: account.tenantId, action: 'admin.signed_in', target: email });
+    return this.startSession(account);
+  }
+
+  async signOut(sessionId: string, context: AuditContext): Promise<void> {
+    await this.db.deleteFrom('admin_sessions').where('id_hash', '=', sha256(sessionId)).execute();
+    this.audit.record(context, { tenantId: null, action: 'admin.signed_out', target: context.actorId ?? null });
+  }
+
+  /** The principal of a session cookie, or null when unknown or expired. */
+  async resolveSession(sessionId: string): Promise<AdminPrincipal | null> {
+    const row = await this.db
+      .selectFrom('admin_sessions')
+      .innerJoin('admin_accounts', 'admin_accounts.id', 'admin_sessions.account_id')
+      .select(['admin_accounts.email', 'admin_accounts.role', 'admin_accounts.tenant_id', 'admin_sessions.csrf_hash', 'admin_sessions.expires_at'])
+      .where('admin_sessions.id_hash', '=', sha256(sessionId))
+      .executeTakeFirst();
+    if (!row || Number(row.expires_at) <= this.now()) return null;
+    return { email: row.email, role: row.role as AdminRole, tenantId: row.tenant_id, via: 'session', csrfHash: row.csrf_hash };
+  }
+
+  /** Constant-time check of the header a console request echoes. */
+  csrfMatches(principal: AdminPrincipal, presented: string | undefined): boolean {
+    return presented !== undefined && principal.csrfHash !== undefined && safeEqual(sha256(presented), principal.csrfHash);
+  }
+
+  /**
+   * The session's CSRF token, derived from the cookie value: the console can fetch it again
+   * after a reload (GET /admin/v1/session) without any write, and another origin cannot read it.
+   */
+  csrfTokenOf(sessionId: string): string {
+    return sha256(`csrf\n${sessionId}`);
+  }
+
+  async account(email: string): Promise<AdminAccount> {
+    const row = await this.db.selectFrom('admin_accounts').selectAll().where('email', '=', email).executeTakeFirst();
+    if (!row) throw new NotFound('no such admin account');
+    return toAccount(row);
+  }
+
+  /** Admin API token, acting with `role` (at most the creator's) within the creator's tenant reach. */
+  async createToken(creator: AdminPrincipal, input: { name: string; role?: string }, context: AuditContext): Promise<{ info: AdminTokenInfo; token: string }> {
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 200) throw new InvalidRequest('name must be 1-200 characters');
+    const role = validRole(input.role);
+    if (creator.role !== 'owner') throw new Forbidden('only owners may create admin tokens');
+    const token = generateToken(TOKEN_PREFIXES.adminToken);
+    const row: AdminTokenRow = {
+      id: newId('kmo'), name, token_hash: sha256(token), hint: tokenHint(token), role, tenant_id: creator.tenantId,
+      created_by: creator.email, created_at: this.now(), last_used_at: null, revoked_at: null,
+    };
+    await this.db.insertInto('admin_tokens').values(row).execute();
+    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.created', target: row.id, detail: { name, role } });
+    return { info: toTokenInfo(row), token };
+  }
+
+  /** Tokens the caller may see: all for a global admin, its tenant's otherwise. */
+  async listTokens(viewer: AdminPrincipal): Promise<AdminTokenInfo[]> {
+    let query = this.db.selectFrom('admin_tokens').selectAll().orderBy('created_at');
+    if (viewer.tenantId !== null) query = query.where('tenant_id', '=', viewer.tenantId);
+    return (await query.execute()).map(toTokenInfo);
+  }
+
+  async revokeToken(viewer: AdminPrincipal, id: string, context: AuditContext): Promise<AdminTokenInfo> {
+    const row = await this.db.selectFrom('admin_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || (viewer.tenantId !== null && row.tenant_id !== viewer.tenantId)) throw new NotFound(`admin token ${id} does not exist`);
+    const now = this.now();
+    if (row.revoked_at === null) {
+      await this.db.updateTable('admin_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+      this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.revoked', target: id });
+    }
+    return toTokenInfo({ ...row, revoked_at: row.revoked_at ?? now });
+  }
+
+  /** The principal of a `kmo_` Bearer token; InvalidToken when malformed, unknown or revoked. */
+  async resolveToken(token: string): Promise<AdminPrincipal> {
+    if (!hasValidFormat(token, TOKEN_PREFIXES.adminToken)) throw new InvalidToken('the admin token is malformed');
+    const row = await this.db.selectFrom('admin_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row || row.revoked_at !== null) throw new InvalidToken('the admin token is unknown or revoked');
+    const now = this.now();
+    // Last-used to the minute is enough, and keeps busy scripts from writing on every call.
+    if (row.last_used_at === null || Number(row.last_used_at) < now - 60_000) {
+      await this.db.updateTable('admin_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    }
+    return { email: row.created_by, role: row.role as AdminRole, tenantId: row.tenant_id, via: 'token', tokenId: row.id };
+  }
+
+  private async startSession(account: AdminAccount): Promise<NewSession> {
+    const sessionId = secretValue();
+    const csrfToken = this.csrfTokenOf(sessionId);
+    const now = this.now();
+    const expiresAt = now + ADMIN_LIMITS.sessionMs;
+    await this.db.insertInto('admin_sessions').values({ id_hash: sha256(sessionId), account_id: account.id, csrf_hash: sha256(csrfToken), created_at: now, expires_at: expiresAt }).execute();
+    await this.db.deleteFrom('admin_sessions').where('expires_at', '<=', now).execute();
+    return { sessionId, csrfToken, account, expiresAt };
+  }
+
+  private async insertSetupToken(accountId: string | null): Promise<string> {
+    const token = secretValue();
+    const now = this.now();
+    await this.db.insertInto('admin_setup_tokens').values({ token_hash: sha256(token), account_id: accountId, created_at: now, expires_at: now + ADMIN_LIMITS.setupLinkMs, used_at: null }).execute();
+    return token;
+  }
+
+  private async usableSetupToken(token: string) {
+    const row = await this.db.selectFrom('admin_setup_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row || row.used_at !== null || Number(row.expires_at) <= this.now()) throw new InvalidRequest('this setup link is unknown, used or expired');
+    return row;
+  }
+}

@@ -1,0 +1,33 @@
+import type { ApiTokenInfo } from '../api-tokens/model.js';
+import type { App, SecretInfo } from '../apps/model.js';
+import type { NewSecret } from '../apps/service.js';
+import type { AuditEntry } from '../audit/service.js';
+import type { SigningKeyInfo } from '../keys/model.js';
+import type { Scope, Tenant } from '../tenants/model.js';
+import type { AdminTokenInfo } from './model.js';
+
+/** Epoch ms → ISO 8601; null stays null. */
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const at = (ms: number): string => new Date(ms).toISOString();
+
+export const tenantView = (t: Tenant, issuer: string) => ({ tenant: t.slug, name: t.name, issuer, app_id: t.appId, created_at: at(t.createdAt) });
+export const settingsView = (t: Tenant) => ({ tenant: t.slug, default_token_lifetime: t.settings.defaultTokenLifetime, signed_request_window: t.settings.signedRequestMaxSkew });
+export const scopeView = (s: Scope) => ({ name: s.name, description: s.description, default: s.isDefault });
+export const appView = (a: App) => ({
+  client_id: a.clientId, name: a.name, scopes: a.scopes, audiences: a.audiences, token_lifetime: a.tokenLifetime, token_format: a.tokenFormat,
+  auth_methods: a.authMethods, status: a.status, created_at: at(a.createdAt), updated_at: at(a.updatedAt),
+});
+export const newSecretView = (s: NewSecret) => ({ secret_id: s.secretId, client_secret: s.clientSecret, expires_at: iso(s.expiresAt) });
+export const secretView = (s: SecretInfo) => ({
+  id: s.id, hint: s.hint, status: s.status, created_at: at(s.createdAt), expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt), revoked_at: iso(s.revokedAt),
+});
+export const apiTokenView = (t: ApiTokenInfo) => ({
+  id: t.id, name: t.name, hint: t.hint, scopes: t.scopes, status: t.status, created_at: at(t.createdAt), expires_at: iso(t.expiresAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt),
+});
+export const keyView = (k: SigningKeyInfo) => ({
+  kid: k.kid, alg: k.alg, state: k.state, created_at: at(k.createdAt), activated_at: iso(k.activatedAt), retired_at: iso(k.retiredAt), remove_after: iso(k.removeAfter),
+});
+export const auditView = (e: AuditEntry) => ({ id: e.id, actor: e.actor, actor_id: e.actorId, action: e.action, target: e.target, ip: e.ip, detail: e.detail, created_at: at(e.createdAt) });
+export const adminTokenView = (t: AdminTokenInfo, tenantSlug: string | null) => ({
+  id: t.id, name: t.name, hint: t.hint, role: t.role, tenant: tenantSlug, created_by: t.createdBy, created_at: at(t.createdAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt),
+});
