@@ -15,6 +15,8 @@ import type { KeyState, SigningKeyInfo } from './model.js';
 export interface TenantKeyRing {
   /** Signs RFC 9068 app access tokens (`typ: at+jwt`). */
   accessTokenSigner: JwtSigner;
+  /** Signs end-user access and identity tokens (`typ: JWT`) with the same key: one JWKS for both. */
+  userTokenSigner: JwtSigner;
   /** The JWKS document, serialised once. */
   jwksJson: string;
   etag: string;
@@ -259,6 +261,7 @@ export class KeyService {
     return {
       verificationKeys: createLocalJWKSet(jwks),
       accessTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'at+jwt'),
+      userTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'JWT'),
       jwksJson,
       etag: `"${sha256(jwksJson).slice(0, 27)}"`,
     };
