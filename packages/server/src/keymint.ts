@@ -14,6 +14,8 @@ import { ChangeFeed } from './store/change-log.js';
 import { openDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { TenantService } from './tenants/service.js';
+import { createCodeMailer } from './users/mailer.js';
+import { UserService } from './users/service.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
 export interface Keymint {
@@ -36,6 +38,12 @@ export interface Keymint {
   purgeExpired(): Promise<{ opaqueTokens: number; revocations: number }>;
   /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
   readonly bearer: BearerAuthenticator;
+  /**
+   * End users of each tenant's app (users/service.ts): sign-up/in, sessions, refresh; for the
+   * admin API, `users.revokeUserSessions(tenantId, userId, context)`, `users.list`,
+   * `users.updateSettings(slug, patch)`.
+   */
+  readonly users: UserService;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -96,6 +104,11 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     bearer.register('kmk_', (token) => principals.resolveBearer(token));
     bearer.register('kma_', (token) => principals.resolveBearer(token));
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
+    const users = new UserService({
+      db, tenants, keys, revocations, changes, audit, now,
+      mailer: createCodeMailer(config, log),
+      failureLimits: { windowMs: config.authFailureWindowSeconds * 1000, perEmail: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
+    });
 
     const timers: NodeJS.Timeout[] = [];
     const every = (ms: number, what: string, run: () => Promise<unknown>) => {
@@ -112,10 +125,11 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     }
     return {
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
-      audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired,
+      audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, users,
       async close() {
         changes.stop();
         bearer.close();
+        users.close();
         for (const timer of timers) clearInterval(timer);
         await flushAll().catch((error) => log.error({ err: error }, 'flush on close failed'));
         await closeDb();

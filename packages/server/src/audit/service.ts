@@ -28,7 +28,10 @@ export type AuditAction =
   | 'signing_key.staged'
   | 'signing_key.rotated'
   | 'signing_key.removed'
-  | 'client.authentication_failures';
+  | 'client.authentication_failures'
+  | 'user.sessions_revoked'
+  | 'user.refresh_token_reused'
+  | 'user.settings_updated';
 
 export interface AuditEvent {
   tenantId: string | null;

@@ -17,6 +17,11 @@ export interface TenantKeyRing {
   accessTokenSigner: JwtSigner;
   /** Signs end-user access and identity tokens (`typ: JWT`) with the same key: one JWKS for both. */
   userTokenSigner: JwtSigner;
+  /**
+   * Signs end-user identity tokens: their own `typ` (RFC 8725 §3.11 explicit typing), so a profile
+   * token can never pass where an access token is expected.
+   */
+  identityTokenSigner: JwtSigner;
   /** The JWKS document, serialised once. */
   jwksJson: string;
   etag: string;
@@ -262,6 +267,7 @@ export class KeyService {
       verificationKeys: createLocalJWKSet(jwks),
       accessTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'at+jwt'),
       userTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'JWT'),
+      identityTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'id+jwt'),
       jwksJson,
       etag: `"${sha256(jwksJson).slice(0, 27)}"`,
     };
