@@ -4,7 +4,7 @@ import { safeEqual, sha256 } from '../crypto/hash.js';
 import { burnPasswordCheck, hashPassword, randomDigits, verifyPassword } from '../crypto/password.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
-import { Conflict, InvalidGrant, InvalidRequest, InvalidToken, TemporarilyUnavailable } from '../errors.js';
+import { Conflict, InvalidGrant, InvalidRequest, InvalidToken, NotFound, TemporarilyUnavailable } from '../errors.js';
 import type { KeyService } from '../keys/service.js';
 import type { RevocationService } from '../revocation/service.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
@@ -316,6 +316,13 @@ export class UserService {
   async findUserByEmail(tenantId: string, email: string): Promise<EndUser | null> {
     const row = await this.findByEmail(tenantId, normalizeEmail(email));
     return row ? toUser(row) : null;
+  }
+
+  /** Like findUserByEmail, but a missing user is a NotFound (404, CLI error). */
+  async userByEmail(tenantId: string, email: string): Promise<EndUser> {
+    const user = await this.findUserByEmail(tenantId, email);
+    if (!user) throw new NotFound(`no end user ${email}`);
+    return user;
   }
 
   async sessions(tenantId: string, userId: string): Promise<UserSession[]> {
