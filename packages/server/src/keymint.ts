@@ -35,7 +35,7 @@ export interface Keymint {
   /** Resolves `kmk_` / `kma_` Bearer tokens for the resource API. */
   readonly principals: PrincipalService;
   /** Deletes expired opaque tokens and spent revocations (also run on a timer by servers). */
-  purgeExpired(): Promise<{ opaqueTokens: number; revocations: number }>;
+  purgeExpired(): Promise<{ opaqueTokens: number; revocations: number; userSessions: number }>;
   /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
   readonly bearer: BearerAuthenticator;
   /**
@@ -97,7 +97,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       },
       afterCommit: (app) => changes.emit(revocations.changeFor(app.tenantId, app.clientId)),
     });
-    const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired() });
+    const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired(), userSessions: await users.purgeExpired() });
     const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush()]);
     const bearer = new BearerAuthenticator({ keys, now });
     // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.

@@ -206,6 +206,11 @@ test('sessions end: sign-out revokes (feed + session route); absolute and idle l
     const tenant = await keymint.tenants.get('default');
     assert.equal(await keymint.users.revokeUserSessions(tenant.id, d1.user.id, { actor: 'admin', actorId: 'owner@example.com' }), 2);
     for (const d of [d1, d2]) assert.equal((await call(`${server.issuer}/auth/refresh`, { refresh_token: d.refresh_token })).status, 400);
+
+    // Ended sessions go with the purge, their refresh tokens with them.
+    clock.advance(3_601_000);
+    assert.equal((await keymint.purgeExpired()).userSessions, 5);
+    assert.equal((await keymint.db.selectFrom('refresh_tokens').select('token_hash').execute()).length, 0);
   } finally {
     await server.close();
   }
