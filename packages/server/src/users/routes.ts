@@ -1,8 +1,10 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRequest, MissingToken, InvalidToken } from '../errors.js';
+import { extractBearerToken } from '@keymint/sdk/node';
+import { InvalidRequest, MissingToken, type KeymintError } from '../errors.js';
 import { noStore } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
+import { toKeymintError } from '../resource/authenticate.js';
 import { corsHook, csrfHook } from './browser-guard.js';
 import { clearSessionCookies, cookieNames, readCookie, setSessionCookies } from './cookies.js';
 import type { SessionTokens } from './model.js';
@@ -17,15 +19,15 @@ async function jsonBodyOnly(request: FastifyRequest): Promise<void> {
   if (type !== 'application/json') throw new InvalidRequest('the request body must be application/json');
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
 /** The access token of a session route: Authorization header, or (cookie mode) the access cookie. */
 function accessTokenOf(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header !== undefined && header !== '') {
-    const match = BEARER.exec(header);
-    if (!match) throw new InvalidToken('the Authorization header is not a well-formed Bearer token');
-    return match[1]!;
+    try {
+      return extractBearerToken({ authorization: header });
+    } catch (error) {
+      throw toKeymintError(error) as KeymintError;
+    }
   }
   const fromCookie = readCookie(request, cookieNames(request.issuer).access);
   if (fromCookie) return fromCookie;

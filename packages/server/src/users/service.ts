@@ -1,4 +1,4 @@
-import { createAuthTokenVerifier, VerifierError, type AuthInfo, type AuthTokenVerifier } from '@keymint/sdk/node';
+import { createAuthTokenVerifier, type AuthInfo, type AuthTokenVerifier } from '@keymint/sdk/node';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { safeEqual, sha256 } from '../crypto/hash.js';
 import { burnPasswordCheck, hashPassword, randomDigits, verifyPassword } from '../crypto/password.js';
@@ -6,6 +6,7 @@ import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { Conflict, InvalidGrant, InvalidRequest, InvalidToken, NotFound, TemporarilyUnavailable } from '../errors.js';
 import type { KeyService } from '../keys/service.js';
+import { toKeymintError } from '../resource/authenticate.js';
 import type { RevocationService } from '../revocation/service.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -276,8 +277,7 @@ export class UserService {
     try {
       info = await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
     } catch (error) {
-      if (error instanceof VerifierError) throw new InvalidToken(error.message);
-      throw error;
+      throw toKeymintError(error);
     }
     const row = await this.deps.db.selectFrom('user_sessions').selectAll().where('id', '=', info.sessionId).where('tenant_id', '=', tenant.id).executeTakeFirst();
     const ended = row ? sessionEnded(row, this.settings(tenant), this.deps.now()) : 'the session does not exist';
