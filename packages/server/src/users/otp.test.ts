@@ -80,6 +80,13 @@ test('development mode (no KEYMINT_SMTP_URL): the code is written to the server 
     const code = JSON.parse(line).code as string;
     assert.match(code, /^\d{6}$/);
     assert.equal((await post(`${server.issuer}/auth/otp/verify`, { email: 'max@example.com', code })).status, 200);
+
+    // Code mails are limited per email (nobody can mail-bomb an address through Keymint).
+    for (let i = 0; i < 4; i++) assert.equal((await post(`${server.issuer}/auth/otp/start`, { email: 'max@example.com' })).status, 204);
+    const limited = await fetch(`${server.issuer}/auth/otp/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'max@example.com' }) });
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.equal((await post(`${server.issuer}/auth/otp/start`, { email: 'other@example.com' })).status, 204);
   } finally {
     await server.close();
   }

@@ -238,12 +238,21 @@ test('verifyAuthToken refuses a tampered, an expired (typed TokenExpiredError) a
     await assert.rejects(at(exp + 6).verifyAuthToken(mine), (e: unknown) => e instanceof TokenExpiredError && e.status === 401 && e.error === 'invalid_token');
     await at(exp + 4).verifyAuthToken(mine);
 
-    // An app access token (typ at+jwt) is not an end-user token either.
-    const app = await server.createApp();
-    const form = new URLSearchParams({ grant_type: 'client_credentials', audience: appId });
-    const appToken = await fetch(`${server.issuer}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}` }, body: form });
-    const appJwt = ((await appToken.json()) as Json).access_token;
-    if (appJwt) await assert.rejects(auth.verifyAuthToken(appJwt), InvalidTokenError);
+    // An app access token (typ at+jwt) is not an end-user token, even with the app id as audience.
+    const app = await server.createApp({ audiences: [appId] });
+    const appToken = await fetch(`${server.issuer}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', audience: appId }),
+    });
+    const appJwt = ((await appToken.json()) as Json).access_token as string;
+    assert.equal(claimsOf(appJwt).aud, appId);
+    await assert.rejects(auth.verifyAuthToken(appJwt), (e: InvalidTokenError) => e.code === 'ERR_TOKEN_TYPE');
+
+    // A refresh token is good only at its own tenant (and presenting it elsewhere revokes nothing).
+    const other = (await call(`${server.url}/t/other/auth/signin`, { email: 'fay@example.com', password: 'fay-password' })).body;
+    assert.equal((await call(`${server.issuer}/auth/refresh`, { refresh_token: other.refresh_token })).body.error, 'invalid_grant');
+    assert.equal((await call(`${server.url}/t/other/auth/refresh`, { refresh_token: other.refresh_token })).status, 200);
   } finally {
     await server.close();
   }
@@ -357,6 +366,23 @@ test('cookie mode CSRF defence: no X-Keymint-CSRF header, a foreign Origin, or S
     const out = await call(`${server.issuer}/auth/signout`, undefined, { cookie: access, [CSRF_HEADER]: '1', origin: allowed });
     assert.equal(out.status, 204);
     assert.ok(out.headers.getSetCookie().every((c) => /Max-Age=0/.test(c)), 'sign-out clears both cookies');
+  } finally {
+    await server.close();
+  }
+});
+
+test('bearer mode CORS: an allowed origin is named (without credentials), any other origin gets no CORS headers', async () => {
+  const server = await startTestServer();
+  try {
+    await server.server.keymint.users.updateSettings('default', { allowedOrigins: ['http://127.0.0.1:4000'] });
+    const allowed = await call(`${server.issuer}/auth/signup`, { email: 'lou@example.com', password: 'lou-password' }, { origin: 'http://127.0.0.1:4000' });
+    assert.equal(allowed.status, 201);
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://127.0.0.1:4000');
+    assert.equal(allowed.headers.get('access-control-allow-credentials'), null);
+    assert.match(allowed.headers.get('vary') ?? '', /Origin/);
+    const other = await call(`${server.issuer}/auth/signin`, { email: 'lou@example.com', password: 'lou-password' }, { origin: 'https://evil.example' });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    assert.equal(other.headers.get('access-control-allow-credentials'), null);
   } finally {
     await server.close();
   }
