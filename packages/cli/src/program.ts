@@ -3,15 +3,16 @@ import { loadConfig, parseDuration, startServer, migrateToLatest, createLogger, 
 import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
+import { registerUserCommands } from './users.js';
 
 /** Audit context of every change made from the command line. */
 const CLI = { actor: 'cli' } as const;
 
-function list(value: string): string[] {
+export function list(value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
-function seconds(value: string): number {
+export function seconds(value: string): number {
   const parsed = parseDuration(value);
   if (parsed === null || parsed === 0) throw new InvalidArgumentError('expected a duration such as 3600, 90s, 15m, 12h or 7d');
   return parsed;
@@ -336,6 +337,7 @@ export function buildProgram(): Command {
       }),
     );
 
+  registerUserCommands(program, globals);
   return program;
 }
 

@@ -39,6 +39,12 @@ export interface Config {
    * KEYMINT_REDIS_URL is set, else database on PostgreSQL (several nodes share it), else memory.
    */
   readonly replayStore: ReplayStoreKind;
+  /**
+   * Where end users' one-time sign-in codes are mailed (KEYMINT_SMTP_URL, e.g.
+   * smtp://user:pass@mail.example.com:587 or smtps://…:465) and from whom (KEYMINT_SMTP_FROM).
+   * Null: development mode, the code is written to the server log (docs/end-users.md).
+   */
+  readonly smtp: { readonly url: string; readonly from: string } | null;
 }
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
@@ -111,6 +117,11 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
   }
   if (replayText === 'redis' && redisText === undefined) throw new ConfigError('KEYMINT_REDIS_URL', 'a redis:// URL when KEYMINT_REPLAY_STORE=redis');
 
+  const smtpText = get('KEYMINT_SMTP_URL');
+  if (smtpText !== undefined && !/^smtps?:\/\/[^/]/.test(smtpText)) throw new ConfigError('KEYMINT_SMTP_URL', 'an smtp:// or smtps:// URL', redactUrl(smtpText));
+  const smtpFrom = get('KEYMINT_SMTP_FROM') ?? 'Keymint <no-reply@localhost>';
+  if (!/^[^\r\n]*@[^\r\n]*$/.test(smtpFrom)) throw new ConfigError('KEYMINT_SMTP_FROM', 'a sender address such as "Acme <no-reply@acme.example>"', smtpFrom);
+
   return Object.freeze({
     host,
     port,
@@ -130,6 +141,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     authFailuresPerClient: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_CLIENT'), 'KEYMINT_AUTH_FAILURES_PER_CLIENT', 20, 1, 1_000_000),
     authFailuresPerIp: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_IP'), 'KEYMINT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
     replayStore: replayText as ReplayStoreKind,
+    smtp: smtpText === undefined ? null : Object.freeze({ url: smtpText, from: smtpFrom }),
   });
 }
 

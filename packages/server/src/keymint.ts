@@ -16,6 +16,8 @@ import { migrateToLatest } from './store/migrate.js';
 import { TenantService } from './tenants/service.js';
 import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
+import { createCodeMailer } from './users/mailer.js';
+import { UserService } from './users/service.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
 export interface Keymint {
@@ -35,13 +37,19 @@ export interface Keymint {
   /** Resolves `kmk_` / `kma_` Bearer tokens for the resource API. */
   readonly principals: PrincipalService;
   /** Deletes expired opaque tokens and spent revocations (also run on a timer by servers). */
-  purgeExpired(): Promise<{ opaqueTokens: number; revocations: number }>;
+  purgeExpired(): Promise<{ opaqueTokens: number; revocations: number; userSessions: number }>;
   /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
   readonly bearer: BearerAuthenticator;
   /** Admin accounts, console sessions, setup links, admin API tokens (admin/). */
   readonly admins: AdminService;
   /** Tokens issued per app per hour (admin usage chart). */
   readonly usage: IssuanceCounter;
+  /**
+   * End users of each tenant's app (users/service.ts): sign-up/in, sessions, refresh; for the
+   * admin API, `users.revokeUserSessions(tenantId, userId, context)`, `users.list`,
+   * `users.updateSettings(slug, patch)`.
+   */
+  readonly users: UserService;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -98,13 +106,18 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     const admins = new AdminService(db, audit, now);
     const usage = new IssuanceCounter(db, now);
     accessTokens.onIssued((app, grant) => usage.record(grant.tenant.id, app.clientId));
-    const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired() });
+    const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired(), userSessions: await users.purgeExpired() });
     const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush(), usage.flush()]);
     const bearer = new BearerAuthenticator({ keys, now });
     // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
     bearer.register('kmk_', (token) => principals.resolveBearer(token));
     bearer.register('kma_', (token) => principals.resolveBearer(token));
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
+    const users = new UserService({
+      db, tenants, keys, revocations, changes, audit, now,
+      mailer: createCodeMailer(config, log),
+      failureLimits: { windowMs: config.authFailureWindowSeconds * 1000, perEmail: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
+    });
 
     const timers: NodeJS.Timeout[] = [];
     const every = (ms: number, what: string, run: () => Promise<unknown>) => {
@@ -122,10 +135,11 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     }
     return {
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
-      audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage,
+      audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
       async close() {
         changes.stop();
         bearer.close();
+        users.close();
         for (const timer of timers) clearInterval(timer);
         await flushAll().catch((error) => log.error({ err: error }, 'flush on close failed'));
         await closeDb();

@@ -27,6 +27,16 @@ export class InvalidTokenError extends VerifierError {
 }
 
 /**
+ * The token was valid but has expired (`ERR_TOKEN_EXPIRED`): still `invalid_token` / 401, typed so
+ * that a backend can tell its client to refresh and retry rather than to sign in again.
+ */
+export class TokenExpiredError extends InvalidTokenError {
+  constructor(message = 'the token has expired') {
+    super('ERR_TOKEN_EXPIRED', message);
+  }
+}
+
+/**
  * RFC 6750 §3.1: the request carried no token at all. Still a 401, but the challenge names no
  * error code ("the resource server SHOULD NOT include an error code").
  */

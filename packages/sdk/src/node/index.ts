@@ -3,10 +3,11 @@
  * RFC 6750 middleware) and call one as a client (RFC 6749 §4.4 client credentials).
  */
 export { createVerifier, assertScopes, MAX_TOKEN_LENGTH, type Verifier, type VerifierOptions, type AccessTokenClaims, type AccessTokenAlgorithm } from './verifier.js';
-export { VerifierError, InvalidTokenError, MissingTokenError, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, TokenRequestError } from './errors.js';
+export { VerifierError, InvalidTokenError, TokenExpiredError, MissingTokenError, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, TokenRequestError } from './errors.js';
 export { extractBearerToken, bearerChallenge, bearerErrorResponse, type BearerSources } from './bearer.js';
 export { expressAuth, fastifyAuth, authorizeRequest, type ProtectOptions, type AuthenticatedRequest, type FastifyPreHandler } from './middleware.js';
 export { createClient, type ClientOptions, type ClientAuthMethod, type KeymintClient, type TokenSet } from './client.js';
 export { signatureFor, buildSignedTokenRequest, newSignatureValue, type SignedTokenRequest } from './signed-request.js';
 export { discover, metadataUrl, type IssuerMetadata, type FetchLike } from './discovery.js';
 export type { RevocationEntry, RevocationFeedPage } from './revocations.js';
+export { createAuthTokenVerifier, readCookie, ACCESS_COOKIE_NAMES, type AuthTokenVerifier, type AuthTokenVerifierOptions, type AuthTokenClaims, type AuthInfo, type RequestLike } from './auth-token.js';

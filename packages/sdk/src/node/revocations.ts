@@ -1,7 +1,10 @@
 import { HTTP_TIMEOUT_MS, type FetchLike } from './discovery.js';
 
-/** One entry of the revocation feed: a single token by `jti`, or every token of a client issued before a time. */
-export type RevocationEntry = { jti: string; exp: number } | { client_id: string; issued_before: number };
+/**
+ * One entry of the revocation feed: a single token by `jti`, every token of a client issued before
+ * a time, or every access token of an end-user session (`sid`) until `exp`.
+ */
+export type RevocationEntry = { jti: string; exp: number } | { client_id: string; issued_before: number } | { sid: string; exp: number };
 
 /** `GET {issuer}/oauth/revocations` response (DESIGN "HTTP contract"). */
 export interface RevocationFeedPage {
@@ -28,6 +31,7 @@ export interface RevocationFeedOptions {
 export class RevocationFeed {
   private readonly jtis = new Map<string, number>();
   private readonly clients = new Map<string, number>();
+  private readonly sessions = new Map<string, number>();
   private cursor: string | null = null;
   private etag: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -42,8 +46,9 @@ export class RevocationFeed {
   }
 
   /** True when the token with these claims has been revoked. */
-  isRevoked(claims: { jti?: unknown; client_id?: unknown; iat?: unknown }): boolean {
+  isRevoked(claims: { jti?: unknown; client_id?: unknown; iat?: unknown; sid?: unknown }): boolean {
     if (typeof claims.jti === 'string' && this.jtis.has(claims.jti)) return true;
+    if (typeof claims.sid === 'string' && this.sessions.has(claims.sid)) return true;
     if (typeof claims.client_id === 'string') {
       const before = this.clients.get(claims.client_id);
       if (before !== undefined && typeof claims.iat === 'number' && claims.iat < before) return true;
@@ -110,6 +115,8 @@ export class RevocationFeed {
       if (entry === null || typeof entry !== 'object') continue;
       if ('jti' in entry && typeof entry.jti === 'string' && typeof entry.exp === 'number') {
         this.jtis.set(entry.jti, entry.exp);
+      } else if ('sid' in entry && typeof entry.sid === 'string' && typeof entry.exp === 'number') {
+        this.sessions.set(entry.sid, Math.max(entry.exp, this.sessions.get(entry.sid) ?? 0));
       } else if ('client_id' in entry && typeof entry.client_id === 'string' && typeof entry.issued_before === 'number') {
         this.clients.set(entry.client_id, Math.max(entry.issued_before, this.clients.get(entry.client_id) ?? 0));
       }
@@ -123,5 +130,6 @@ export class RevocationFeed {
   private prune(): void {
     const nowSeconds = this.options.now() / 1000;
     for (const [jti, exp] of this.jtis) if (exp + 60 < nowSeconds) this.jtis.delete(jti);
+    for (const [sid, exp] of this.sessions) if (exp + 60 < nowSeconds) this.sessions.delete(sid);
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FetchLike } from './discovery.js';
-import { InsufficientScopeError, InvalidTokenError, VerifierError } from './errors.js';
+import { InsufficientScopeError, InvalidTokenError, TokenExpiredError, VerifierError } from './errors.js';
 import { refusingEmbeddedKeys, RemoteKeySource } from './key-source.js';
 import { RevocationFeed } from './revocations.js';
 
@@ -55,12 +55,12 @@ export interface VerifierOptions {
   now?: () => number;
 }
 
-export interface Verifier {
+export interface Verifier<C = AccessTokenClaims> {
   /**
    * Verifies an RFC 9068 JWT access token and returns its claims, or throws an
    * {@link InvalidTokenError} whose `.code` says why (RFC 6750 §3.1 `invalid_token`).
    */
-  verify(token: string): Promise<AccessTokenClaims>;
+  verify(token: string): Promise<C>;
   /** Stops background polling (timers are unref'd anyway). */
   close(): void;
   /** Diagnostics: JWKS fetches so far (0 with in-process keys). */
@@ -71,7 +71,7 @@ export interface Verifier {
 export const MAX_TOKEN_LENGTH = 8 * 1024;
 
 /** RFC 9068 §2.2: claims every access token carries. */
-const REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+const REQUIRED_CLAIMS: readonly string[] = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 
 /**
  * Creates a verifier for one issuer's JWT access tokens (RFC 9068 §4): signature by a key of the
@@ -84,12 +84,42 @@ const REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
  * const claims = await verifier.verify(token);
  */
 export function createVerifier(options: VerifierOptions): Verifier {
+  return buildVerifier<AccessTokenClaims>(options, options.audience, ACCESS_TOKEN_PROFILE);
+}
+
+/**
+ * What distinguishes one kind of Keymint JWT from another for a verifier: its explicit `typ`
+ * (RFC 8725 §3.11, so one kind can never pass for another), the claims it must carry, and the
+ * checks jose does not make.
+ */
+export interface TokenProfile<C> {
+  typ: string;
+  requiredClaims: readonly string[];
+  /** Said when `typ` does not match, e.g. "not an access token (typ must be at+jwt)". */
+  typMismatch: string;
+  check(payload: JWTPayload, nowSeconds: number, tolerance: number): C;
+}
+
+const ACCESS_TOKEN_PROFILE: TokenProfile<AccessTokenClaims> = {
+  // RFC 9068 §4: "MUST verify that the typ header value is at+jwt or application/at+jwt".
+  typ: 'at+jwt',
+  requiredClaims: REQUIRED_CLAIMS,
+  typMismatch: 'the token is not an access token (typ must be at+jwt)',
+  check: checkClaims,
+};
+
+/**
+ * The verification machinery shared by every Keymint token kind: size limit, key discovery with
+ * refetch cooldown, no embedded keys, pinned algorithms, `iss`/`aud`/time checks with a small
+ * leeway, the revocation feed, and a cache of successes until `exp`.
+ * @internal
+ */
+export function buildVerifier<C extends JWTPayload & { exp: number }>(options: Omit<VerifierOptions, 'audience' | 'isRevoked'> & { isRevoked?: (claims: C) => boolean | Promise<boolean> }, audience: string | string[], profile: TokenProfile<C>): Verifier<C> {
   const now = options.now ?? Date.now;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const tolerance = Math.min(Math.max(options.clockToleranceSeconds ?? 5, 0), 60);
-  const audience = options.audience;
   if (!options.issuer || (Array.isArray(audience) ? audience.length === 0 : !audience)) {
-    throw new TypeError('createVerifier needs an issuer and an audience');
+    throw new TypeError('a Keymint verifier needs an issuer and an audience');
   }
   const remote = options.getKey
     ? null
@@ -105,16 +135,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     ? null
     : new RevocationFeed({ issuer: options.issuer, fetch: fetchImpl, pollMs: options.revocationPollMs ?? 5_000, now, onError: options.onError ?? (() => {}) });
   const cacheSize = Math.max(0, options.cacheSize ?? 10_000);
-  const cache = new Map<string, { claims: AccessTokenClaims; expiresAt: number }>();
+  const cache = new Map<string, { claims: C; expiresAt: number }>();
   const algorithms = options.algorithms ?? ['ES256', 'EdDSA'];
 
-  async function assertNotRevoked(claims: AccessTokenClaims): Promise<void> {
+  async function assertNotRevoked(claims: C): Promise<void> {
     if (feed?.isRevoked(claims) || (options.isRevoked && (await options.isRevoked(claims)))) {
       throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'the token has been revoked');
     }
   }
 
-  async function verify(token: string): Promise<AccessTokenClaims> {
+  async function verify(token: string): Promise<C> {
     if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token is empty');
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('ERR_TOKEN_TOO_LARGE', `the token is longer than ${MAX_TOKEN_LENGTH} characters`);
 
@@ -135,16 +165,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
         issuer: options.issuer,
         audience,
         algorithms,
-        // RFC 9068 §4: "MUST verify that the typ header value is at+jwt or application/at+jwt".
-        typ: 'at+jwt',
+        typ: profile.typ,
         clockTolerance: tolerance,
-        requiredClaims: REQUIRED_CLAIMS,
+        requiredClaims: [...profile.requiredClaims],
         currentDate: new Date(now()),
       }));
     } catch (error) {
-      throw toVerifierError(error);
+      throw toVerifierError(error, profile.typMismatch);
     }
-    const claims = checkClaims(payload, now() / 1000, tolerance);
+    const claims = profile.check(payload, now() / 1000, tolerance);
     await assertNotRevoked(claims);
     if (cacheSize > 0) {
       if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
@@ -174,11 +203,11 @@ function checkClaims(payload: JWTPayload, nowSeconds: number, tolerance: number)
 }
 
 /** jose failures → stable `ERR_TOKEN_*` codes under RFC 6750 `invalid_token`. */
-function toVerifierError(error: unknown): VerifierError {
+function toVerifierError(error: unknown, typMismatch: string): VerifierError {
   if (error instanceof VerifierError) return error;
-  if (error instanceof joseErrors.JWTExpired) return new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired');
+  if (error instanceof joseErrors.JWTExpired) return new TokenExpiredError();
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'typ') return new InvalidTokenError('ERR_TOKEN_TYPE', 'the token is not an access token (typ must be at+jwt)');
+    if (error.claim === 'typ') return new InvalidTokenError('ERR_TOKEN_TYPE', typMismatch);
     if (error.claim === 'nbf' && error.reason === 'check_failed') return new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'the token is not valid yet');
     return new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', `the token's ${error.claim} claim is ${error.reason === 'missing' ? 'missing' : 'not accepted'}`);
   }

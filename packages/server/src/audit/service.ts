@@ -40,7 +40,11 @@ export type AuditAction =
   | 'admin.sign_in_failed'
   | 'admin.signed_out'
   | 'admin_token.created'
-  | 'admin_token.revoked';
+  | 'admin_token.revoked'
+  // End users (users/).
+  | 'user.sessions_revoked'
+  | 'user.refresh_token_reused'
+  | 'user.settings_updated';
 
 /** Admin API audit filter: every field optional; times epoch ms; `before` pages by id. */
 export interface AuditFilter {

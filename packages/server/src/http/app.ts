@@ -10,6 +10,7 @@ import { introspectionRoutes } from '../introspection/routes.js';
 import { revocationRoutes } from '../revocation/routes.js';
 import { profileRoutes } from '../profiles/routes.js';
 import { contactRoutes } from '../contacts/routes.js';
+import { userRoutes } from '../users/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
@@ -101,6 +102,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(revocationRoutes, { keymint });
       await tenantScoped.register(profileRoutes, { keymint });
       await tenantScoped.register(contactRoutes, { keymint });
+      await tenantScoped.register(userRoutes, { keymint });
     },
     { prefix: '/t/:tenant' },
   );

@@ -15,6 +15,13 @@ import type { KeyState, SigningKeyInfo } from './model.js';
 export interface TenantKeyRing {
   /** Signs RFC 9068 app access tokens (`typ: at+jwt`). */
   accessTokenSigner: JwtSigner;
+  /** Signs end-user access and identity tokens (`typ: JWT`) with the same key: one JWKS for both. */
+  userTokenSigner: JwtSigner;
+  /**
+   * Signs end-user identity tokens: their own `typ` (RFC 8725 §3.11 explicit typing), so a profile
+   * token can never pass where an access token is expected.
+   */
+  identityTokenSigner: JwtSigner;
   /** The JWKS document, serialised once. */
   jwksJson: string;
   etag: string;
@@ -259,6 +266,8 @@ export class KeyService {
     return {
       verificationKeys: createLocalJWKSet(jwks),
       accessTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'at+jwt'),
+      userTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'JWT'),
+      identityTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'id+jwt'),
       jwksJson,
       etag: `"${sha256(jwksJson).slice(0, 27)}"`,
     };

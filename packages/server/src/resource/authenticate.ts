@@ -149,7 +149,7 @@ function inProcessKeys(keys: KeyService, tenantId: string): JWTVerifyGetKey {
 }
 
 /** SDK failures → the server's wire errors (rendered by the `bearer` error profile). */
-function toKeymintError(error: unknown): unknown {
+export function toKeymintError(error: unknown): unknown {
   if (!(error instanceof VerifierError)) return error;
   if (error instanceof MissingTokenError) return new MissingToken(error.message);
   if (error instanceof InsufficientScopeError) return new InsufficientScope(error.scope);

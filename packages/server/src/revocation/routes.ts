@@ -21,7 +21,8 @@ export async function revocationRoutes(app: FastifyInstance, { keymint }: { keym
 
   /**
    * The public revocation feed resource servers poll, like the JWKS: a JWT is revoked when its
-   * jti is listed, or its client_id is listed with `iat < issued_before`.
+   * jti is listed, or its client_id is listed with `iat < issued_before`, or (end-user tokens)
+   * its session `sid` is listed.
    */
   app.get('/oauth/revocations', {
     schema: {
@@ -36,7 +37,7 @@ export async function revocationRoutes(app: FastifyInstance, { keymint }: { keym
               type: 'array',
               items: {
                 type: 'object',
-                properties: { jti: { type: 'string' }, exp: { type: 'integer' }, client_id: { type: 'string' }, issued_before: { type: 'integer' } },
+                properties: { jti: { type: 'string' }, exp: { type: 'integer' }, client_id: { type: 'string' }, issued_before: { type: 'integer' }, sid: { type: 'string' } },
               },
             },
             cursor: { type: 'string' },

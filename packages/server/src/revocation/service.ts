@@ -4,7 +4,7 @@ import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
 
 /** One entry of the revocation feed (DESIGN "HTTP contract"), times in epoch seconds. */
-export type RevocationEntry = { jti: string; exp: number } | { client_id: string; issued_before: number };
+export type RevocationEntry = { jti: string; exp: number } | { client_id: string; issued_before: number } | { sid: string; exp: number };
 
 export interface RevocationFeed {
   revocations: RevocationEntry[];
@@ -17,6 +17,8 @@ interface Revocation {
   clientId: string | null;
   /** Epoch ms */
   issuedBefore: number | null;
+  /** An end-user session: every access token carrying this `sid`. */
+  sessionId: string | null;
   /** Epoch ms: every token this revokes has expired by then. */
   expiresAt: number;
 }
@@ -26,6 +28,8 @@ interface TenantRevocations {
   byJti: Map<string, number>;
   /** client_id → latest issued_before (ms). */
   byClient: Map<string, number>;
+  /** sid → when its last access token expires (ms). */
+  bySession: Map<string, number>;
   maxId: number;
 }
 
@@ -51,7 +55,7 @@ export class RevocationService {
     const now = this.now();
     // Nothing to do for an expired token, or one already listed (a repeated RFC 7009 call).
     if (exp * 1000 <= now || (await this.load(tenantId)).byJti.has(jti)) return;
-    await this.insert(this.db, tenantId, { jti, client_id: null, issued_before: null, expires_at: exp * 1000 }, now);
+    await this.insert(this.db, tenantId, { jti, client_id: null, issued_before: null, session_id: null, expires_at: exp * 1000 }, now);
     this.changes.emit({ tenantId, entity: 'revocation', entityId: jti });
   }
 
@@ -61,7 +65,21 @@ export class RevocationService {
    */
   async revokeClient(trx: Db, tenantId: string, clientId: string, now: number): Promise<void> {
     // No app token lives longer than the app lifetime ceiling, so then the entry can go.
-    await this.insert(trx, tenantId, { jti: null, client_id: clientId, issued_before: now, expires_at: now + APP_LIMITS.maxTokenLifetime * 1000 }, now);
+    await this.insert(trx, tenantId, { jti: null, client_id: clientId, issued_before: now, session_id: null, expires_at: now + APP_LIMITS.maxTokenLifetime * 1000 }, now);
+  }
+
+  /**
+   * Revokes every access token of an end-user session until `expiresAt` (epoch ms, when its
+   * newest access token expires). Runs inside the caller's transaction (signing out, refresh
+   * token reuse); the caller emits `sessionChange` after commit.
+   */
+  async revokeSession(trx: Db, tenantId: string, sessionId: string, expiresAt: number, now: number): Promise<void> {
+    if (expiresAt <= now) return;
+    await this.insert(trx, tenantId, { jti: null, client_id: null, issued_before: null, session_id: sessionId, expires_at: expiresAt }, now);
+  }
+
+  sessionChange(tenantId: string, sessionId: string) {
+    return { tenantId, entity: 'revocation' as const, entityId: sessionId };
   }
 
   changeFor(tenantId: string, clientId: string) {
@@ -69,9 +87,13 @@ export class RevocationService {
   }
 
   /** True when a JWT with these claims is revoked (jti listed, or its client revoked after `iat`). */
-  async isRevoked(tenantId: string, claims: { jti?: unknown; client_id?: unknown; iat?: unknown }): Promise<boolean> {
+  async isRevoked(tenantId: string, claims: { jti?: unknown; client_id?: unknown; iat?: unknown; sid?: unknown }): Promise<boolean> {
     const state = await this.load(tenantId);
     const now = this.now();
+    if (typeof claims.sid === 'string') {
+      const until = state.bySession.get(claims.sid);
+      if (until !== undefined && until > now) return true;
+    }
     if (typeof claims.jti === 'string') {
       const until = state.byJti.get(claims.jti);
       if (until !== undefined && until > now) return true;
@@ -92,7 +114,9 @@ export class RevocationService {
     const now = this.now();
     const revocations: RevocationEntry[] = state.list
       .filter((r) => r.expiresAt > now && (since === null || r.id > since))
-      .map((r) => (r.jti !== null
+      .map((r) => (r.sessionId !== null
+        ? { sid: r.sessionId, exp: Math.ceil(r.expiresAt / 1000) }
+        : r.jti !== null
         ? { jti: r.jti, exp: Math.floor(r.expiresAt / 1000) }
         // Rounded up: a token issued in the same second, before the revocation, has `iat < issued_before`.
         : { client_id: r.clientId!, issued_before: Math.ceil(r.issuedBefore! / 1000) }));
@@ -106,10 +130,10 @@ export class RevocationService {
     return Number(result.numDeletedRows);
   }
 
-  private async insert(db: Db, tenantId: string, values: { jti: string | null; client_id: string | null; issued_before: number | null; expires_at: number }, now: number): Promise<void> {
+  private async insert(db: Db, tenantId: string, values: { jti: string | null; client_id: string | null; issued_before: number | null; session_id: string | null; expires_at: number }, now: number): Promise<void> {
     const write = async (trx: Db) => {
       await trx.insertInto('token_revocations').values({ tenant_id: tenantId, ...values, created_at: now }).execute();
-      await recordChange(trx, { tenantId, entity: 'revocation', entityId: values.jti ?? values.client_id ?? '' }, now);
+      await recordChange(trx, { tenantId, entity: 'revocation', entityId: values.jti ?? values.client_id ?? values.session_id ?? '' }, now);
     };
     if (db.isTransaction) await write(db);
     else await db.transaction().execute(write);
@@ -133,7 +157,7 @@ export class RevocationService {
       .where('expires_at', '>', this.now())
       .orderBy('id')
       .execute();
-    const state: TenantRevocations = { list: [], byJti: new Map(), byClient: new Map(), maxId: 0 };
+    const state: TenantRevocations = { list: [], byJti: new Map(), byClient: new Map(), bySession: new Map(), maxId: 0 };
     const newest = await this.db
       .selectFrom('token_revocations')
       .select((eb) => eb.fn.max('id').as('max'))
@@ -146,8 +170,10 @@ export class RevocationService {
         jti: row.jti,
         clientId: row.client_id,
         issuedBefore: row.issued_before === null ? null : Number(row.issued_before),
+        sessionId: row.session_id ?? null,
         expiresAt: Number(row.expires_at),
       };
+      if (revocation.sessionId !== null) state.bySession.set(revocation.sessionId, Math.max(state.bySession.get(revocation.sessionId) ?? 0, revocation.expiresAt));
       state.list.push(revocation);
       if (revocation.jti !== null) state.byJti.set(revocation.jti, revocation.expiresAt);
       if (revocation.clientId !== null && revocation.issuedBefore !== null) {

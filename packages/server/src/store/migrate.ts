@@ -4,6 +4,7 @@ import * as foundation from './migrations/0001_foundation.js';
 import * as contacts from './migrations/0002_contacts.js';
 import * as credentials from './migrations/0003_credentials.js';
 import * as profiles from './migrations/0004_profiles.js';
+import * as users from './migrations/0005_users.js';
 import * as admin from './migrations/0006_admin.js';
 
 /** Every migration, in order. Static imports keep them inside the compiled build. */
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_contacts': contacts,
   '0003_credentials': credentials,
   '0004_profiles': profiles,
+  '0005_users': users,
   '0006_admin': admin,
 };
 

@@ -23,6 +23,10 @@ export interface Database {
   admin_setup_tokens: AdminSetupTokensTable;
   admin_tokens: AdminTokensTable;
   token_issuance_counts: TokenIssuanceCountsTable;
+  end_users: EndUsersTable;
+  user_sessions: UserSessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  otp_codes: OtpCodesTable;
 }
 
 export interface TenantsTable {
@@ -161,6 +165,8 @@ export interface TokenRevocationsTable {
   issued_before: number | null;
   expires_at: number;
   created_at: number;
+  /** An end-user session whose access tokens are all revoked (0005_users). */
+  session_id: string | null;
 }
 
 export interface AuditLogTable {
@@ -250,3 +256,54 @@ export interface TokenIssuanceCountsTable {
 
 export type AdminAccountRow = Selectable<AdminAccountsTable>;
 export type AdminTokenRow = Selectable<AdminTokensTable>;
+
+/** End users of a tenant's app (DESIGN "End user"). */
+export interface EndUsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  /** Lowercased email: unique per tenant. */
+  email_normalized: string;
+  /** `scrypt$N$r$p$salt$hash` (crypto/password.ts); null when the account only signs in by code. */
+  password_hash: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserSessionsTable {
+  /** The `sid` claim. */
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  created_at: number;
+  /** Last sign-in or refresh: the idle timeout counts from here. */
+  last_used_at: number;
+  /** Absolute end of the session. */
+  expires_at: number;
+  /** Expiry of the newest access token issued for the session. */
+  access_expires_at: number;
+  revoked_at: number | null;
+}
+
+/** Rotating `kmr_` refresh tokens; a used one stays (used_at set) so that reuse is detected. */
+export interface RefreshTokensTable {
+  /** SHA-256 (base64url) of the token. */
+  token_hash: string;
+  session_id: string;
+  tenant_id: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** The one live sign-in code per email and tenant. */
+export interface OtpCodesTable {
+  tenant_id: string;
+  email_normalized: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export type EndUserRow = Selectable<EndUsersTable>;
+export type UserSessionRow = Selectable<UserSessionsTable>;

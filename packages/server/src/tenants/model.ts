@@ -1,8 +1,12 @@
+import type { EndUserSettings } from '../users/model.js';
+
 export interface TenantSettings {
   /** Seconds an app's access token lives unless the app sets its own lifetime. */
   defaultTokenLifetime: number;
   /** Signed-request profile: how far (seconds) a request's timestamp may be from server time. */
   signedRequestMaxSkew: number;
+  /** End-user settings (users/model.ts); defaults apply to any field not set. */
+  endUsers?: Partial<EndUserSettings>;
 }
 
 export interface Tenant {

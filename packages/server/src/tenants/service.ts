@@ -126,7 +126,7 @@ export class TenantService {
    * Changes a tenant's settings; only the fields given. Every node drops its cached tenant
    * through the change log, so the new values apply everywhere within a poll.
    */
-  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew' | 'defaultTokenLifetime'>>): Promise<Tenant> {
+  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew' | 'defaultTokenLifetime' | 'endUsers'>>): Promise<Tenant> {
     const tenant = await this.get(slug);
     if (patch.defaultTokenLifetime !== undefined) {
       const lifetime = patch.defaultTokenLifetime;

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { withKeymint, type GlobalOptions } from './context.js';
+import { print, table } from './output.js';
+import { list, seconds } from './program.js';
+import { iso } from './views.js';
+
+const CLI = { actor: 'cli' } as const;
+
+/** `keymint users …`: the tenant's end users and how they sign in (docs/end-users.md). */
+export function registerUserCommands(program: Command, globals: () => GlobalOptions): void {
+  const users = program.command('users').description('end users of the tenant\'s app: settings, accounts, sessions (docs/end-users.md)');
+  users
+    .command('settings')
+    .description('show or change how end users get tokens')
+    .option('--mode <mode>', 'bearer (tokens in JSON) or cookie (HTTP-only cookies)')
+    .option('--origins <origins>', 'comma-separated origins allowed to call /auth (e.g. https://app.example.com); "" for none', (value: string) => list(value))
+    .option('--access-lifetime <duration>', 'access-token lifetime (default 1h)', seconds)
+    .option('--idle-timeout <duration>', 'session ends after this long without use (default 7d)', seconds)
+    .option('--session-lifetime <duration>', 'session ends this long after sign-in at the latest (default 30d)', seconds)
+    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number }) =>
+      withKeymint(globals(), async ({ keymint, tenant, issuer }) => {
+        const patch = {
+          ...(options.mode !== undefined ? { tokenMode: options.mode as 'bearer' | 'cookie' } : {}),
+          ...(options.origins !== undefined ? { allowedOrigins: options.origins } : {}),
+          ...(options.accessLifetime !== undefined ? { accessTokenLifetime: options.accessLifetime } : {}),
+          ...(options.idleTimeout !== undefined ? { sessionIdleTimeout: options.idleTimeout } : {}),
+          ...(options.sessionLifetime !== undefined ? { sessionAbsoluteLifetime: options.sessionLifetime } : {}),
+        };
+        const settings = Object.keys(patch).length > 0 ? await keymint.users.updateSettings(tenant.slug, patch, CLI) : keymint.users.settings(tenant);
+        const view = {
+          tenant: tenant.slug,
+          issuer,
+          app_id: tenant.appId,
+          token_mode: settings.tokenMode,
+          allowed_origins: settings.allowedOrigins,
+          access_token_lifetime: settings.accessTokenLifetime,
+          session_idle_timeout: settings.sessionIdleTimeout,
+          session_absolute_lifetime: settings.sessionAbsoluteLifetime,
+        };
+        print(globals().json, view, () => Object.entries(view).map(([k, v]) => `${k.padEnd(26)} ${Array.isArray(v) ? v.join(', ') || '(none)' : v}`).join('\n'));
+      }),
+    );
+  users
+    .command('list')
+    .description('list end users, newest first')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, tenant }) => {
+        const all = (await keymint.users.list(tenant.id)).map((u) => ({ id: u.id, email: u.email, created_at: iso(u.createdAt) }));
+        print(globals().json, { users: all }, () => table([['ID', 'EMAIL', 'CREATED'], ...all.map((u) => [u.id, u.email, u.created_at ?? ''])]));
+      }),
+    );
+  users
+    .command('signout-all <email>')
+    .description('revoke every session of a user: their tokens stop working on every verifier within a poll')
+    .action((email: string) =>
+      withKeymint(globals(), async ({ keymint, tenant }) => {
+        const user = await keymint.users.userByEmail(tenant.id, email);
+        const revoked = await keymint.users.revokeUserSessions(tenant.id, user.id, CLI);
+        print(globals().json, { user_id: user.id, sessions_revoked: revoked }, () => `revoked ${revoked} session(s) of ${email}`);
+      }),
+    );
+}

@@ -1,0 +1,51 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionTokens } from './model.js';
+
+/**
+ * Cookie mode (DESIGN "End-user endpoints"): tokens travel in HTTP-only cookies that page scripts
+ * cannot read (an XSS cannot steal them). Both are SameSite=Lax and, on https, Secure. The access
+ * cookie has Path=/ so that the app's backend on the same host receives it: on https it is
+ * `__Host-` prefixed (the browser then guarantees Secure, Path=/ and no Domain). The refresh
+ * cookie goes only to the refresh route (Path), which rules out `__Host-`; it takes `__Secure-`.
+ * Cookies are host-wide (ports do not separate them): the app and the issuer share a host.
+ */
+export interface CookieNames {
+  access: string;
+  refresh: string;
+  secure: boolean;
+  refreshPath: string;
+}
+
+export function cookieNames(issuer: string): CookieNames {
+  const url = new URL(issuer);
+  const secure = url.protocol === 'https:';
+  return {
+    access: secure ? '__Host-keymint_access' : 'keymint_access',
+    refresh: secure ? '__Secure-keymint_refresh' : 'keymint_refresh',
+    secure,
+    refreshPath: `${url.pathname.replace(/\/$/, '')}/auth/refresh`,
+  };
+}
+
+export function setSessionCookies(reply: FastifyReply, issuer: string, tokens: SessionTokens, now: number): void {
+  const names = cookieNames(issuer);
+  const common = { httpOnly: true, secure: names.secure, sameSite: 'lax' as const };
+  reply.setCookie(names.access, tokens.accessToken, { ...common, path: '/', maxAge: tokens.expiresIn });
+  reply.setCookie(names.refresh, tokens.refreshToken, {
+    ...common,
+    path: names.refreshPath,
+    maxAge: Math.max(0, Math.floor((tokens.sessionExpiresAt - now) / 1000)),
+  });
+}
+
+export function clearSessionCookies(reply: FastifyReply, issuer: string): void {
+  const names = cookieNames(issuer);
+  const common = { httpOnly: true, secure: names.secure, sameSite: 'lax' as const, maxAge: 0 };
+  reply.setCookie(names.access, '', { ...common, path: '/' });
+  reply.setCookie(names.refresh, '', { ...common, path: names.refreshPath });
+}
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const value = request.cookies[name];
+  return value === undefined || value === '' ? undefined : value;
+}

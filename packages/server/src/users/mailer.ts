@@ -1,0 +1,39 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+
+/** Delivers one-time sign-in codes. */
+export interface CodeMailer {
+  sendCode(to: string, code: string, context: { tenantName: string; minutes: number }): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Over SMTP with nodemailer when KEYMINT_SMTP_URL is set. Without it (development), the code is
+ * written to the server log at warn level: the one place a sign-in code is ever logged, so a
+ * developer can sign in without a mail server (docs/end-users.md says so). Never enable this
+ * fallback where real users sign in: set KEYMINT_SMTP_URL.
+ */
+export function createCodeMailer(config: Config, log: Logger): CodeMailer {
+  if (!config.smtp) {
+    return {
+      async sendCode(to, code, { minutes }) {
+        log.warn({ email: to, code, expires_in_minutes: minutes }, 'development mode (no KEYMINT_SMTP_URL): sign-in code written to the log instead of mailed');
+      },
+      close() {},
+    };
+  }
+  const { url, from } = config.smtp;
+  const transport: Transporter = nodemailer.createTransport(url);
+  return {
+    async sendCode(to, code, { tenantName, minutes }) {
+      await transport.sendMail({
+        from,
+        to,
+        subject: `Your ${tenantName} sign-in code: ${code}`,
+        text: `Your sign-in code is ${code}\n\nIt expires in ${minutes} minutes and works once. If you did not ask for it, ignore this mail.\n`,
+      });
+    },
+    close: () => transport.close(),
+  };
+}

@@ -1,0 +1,66 @@
+/** How a tenant's end users get and present their tokens (DESIGN "End-user endpoints"). */
+export type TokenMode = 'bearer' | 'cookie';
+
+/** Per-tenant end-user settings, stored in the tenant's settings under `endUsers`. */
+export interface EndUserSettings {
+  /** Origins (scheme://host[:port]) whose pages may call the `/auth` routes (CORS, cookie-mode CSRF check). */
+  allowedOrigins: string[];
+  /** `bearer`: tokens in JSON bodies; `cookie`: HTTP-only cookies, never readable by page scripts. */
+  tokenMode: TokenMode;
+  /** Seconds an access token lives. */
+  accessTokenLifetime: number;
+  /** Seconds a session survives without a sign-in or refresh. */
+  sessionIdleTimeout: number;
+  /** Seconds a session lives at most, however active. */
+  sessionAbsoluteLifetime: number;
+}
+
+export const DEFAULT_END_USER_SETTINGS: EndUserSettings = Object.freeze({
+  allowedOrigins: [],
+  tokenMode: 'bearer',
+  accessTokenLifetime: 3600,
+  sessionIdleTimeout: 7 * 86_400,
+  sessionAbsoluteLifetime: 30 * 86_400,
+}) as EndUserSettings;
+
+export const END_USER_LIMITS = {
+  accessTokenLifetime: { min: 1, max: 86_400 },
+  sessionIdleTimeout: { min: 60, max: 365 * 86_400 },
+  sessionAbsoluteLifetime: { min: 60, max: 365 * 86_400 },
+  password: { min: 8, max: 256 },
+  /** Sign-in codes: digits, lifetime and wrong guesses allowed per code. */
+  otp: { digits: 6, lifetimeSeconds: 600, attempts: 5 },
+} as const;
+
+export interface EndUser {
+  id: string;
+  email: string;
+  createdAt: number;
+}
+
+export interface UserSession {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+/** What a successful sign-in, sign-up, code verification or refresh hands out. */
+export interface SessionTokens {
+  accessToken: string;
+  identityToken: string;
+  refreshToken: string;
+  /** Seconds the access token lives. */
+  expiresIn: number;
+  user: { id: string; email: string };
+  sessionId: string;
+  /** Epoch ms: when the session (and so the refresh token) ends at the latest. */
+  sessionExpiresAt: number;
+}
+
+/** `did:keymint:{id}`: the `sub` of a user's tokens. */
+export function userDid(userId: string): string {
+  return `did:keymint:${userId}`;
+}

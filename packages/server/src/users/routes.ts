@@ -1,0 +1,122 @@
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { extractBearerToken } from '@keymint/sdk/node';
+import { InvalidRequest, MissingToken, type KeymintError } from '../errors.js';
+import { noStore } from '../http/hooks.js';
+import type { Keymint } from '../keymint.js';
+import { toKeymintError } from '../resource/authenticate.js';
+import { corsHook, csrfHook } from './browser-guard.js';
+import { clearSessionCookies, cookieNames, readCookie, setSessionCookies } from './cookies.js';
+import type { SessionTokens } from './model.js';
+import { CredentialsBody, ErrorBody, OtpStartBody, OtpVerifyBody, RefreshBody, SessionBody, SessionTokensBody } from './schemas.js';
+
+const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+const tags = ['end users'];
+
+/** Bodies are JSON only: a cross-site HTML form (urlencoded, multipart, text/plain) never gets parsed. */
+async function jsonBodyOnly(request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') throw new InvalidRequest('the request body must be application/json');
+}
+
+/** The access token of a session route: Authorization header, or (cookie mode) the access cookie. */
+function accessTokenOf(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (header !== undefined && header !== '') {
+    try {
+      return extractBearerToken({ authorization: header });
+    } catch (error) {
+      throw toKeymintError(error) as KeymintError;
+    }
+  }
+  const fromCookie = readCookie(request, cookieNames(request.issuer).access);
+  if (fromCookie) return fromCookie;
+  throw new MissingToken('this request needs the access token (Bearer header or cookie)');
+}
+
+/**
+ * `/t/:tenant/auth/…`: the end-user endpoints (DESIGN "End-user endpoints"). Thin: parse, call
+ * UserService, then answer in the tenant's token mode (JSON tokens, or HTTP-only cookies).
+ */
+export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
+  const { users } = keymint;
+  await app.register(cookie);
+  app.addHook('onRequest', corsHook(users));
+  const csrf = csrfHook(users);
+  const config = { errorProfile: 'oauth' as const };
+
+  function reply(request: FastifyRequest, response: FastifyReply, tokens: SessionTokens, status = 200) {
+    const base = { identity_token: tokens.identityToken, expires_in: tokens.expiresIn, user: tokens.user };
+    if (users.settings(request.tenant).tokenMode === 'cookie') {
+      setSessionCookies(response, request.issuer, tokens, keymint.now());
+      return response.code(status).send(base);
+    }
+    return response.code(status).send({ ...base, access_token: tokens.accessToken, refresh_token: tokens.refreshToken, token_type: 'Bearer' });
+  }
+
+  // CORS preflight for every /auth route; the onRequest hook above adds the allow headers.
+  app.options('/auth/*', { schema: { hide: true } }, async (_request, response) => response.code(204).send());
+
+  const post = { config, onRequest: [noStore, csrf], preValidation: jsonBodyOnly };
+
+  app.post('/auth/signup', {
+    ...post,
+    schema: { summary: 'Sign up with email and password', tags, body: CredentialsBody, response: { 201: SessionTokensBody, ...errors } },
+  }, async (request, response) => reply(request, response, await users.signUp(request.tenant, request.issuer, request.body as CredentialsBody), 201));
+
+  app.post('/auth/signin', {
+    ...post,
+    schema: { summary: 'Sign in with email and password', tags, body: CredentialsBody, response: { 200: SessionTokensBody, ...errors } },
+  }, async (request, response) => reply(request, response, await users.signIn(request.tenant, request.issuer, request.body as CredentialsBody, { ip: request.ip })));
+
+  app.post('/auth/otp/start', {
+    ...post,
+    schema: { summary: 'Mail a one-time sign-in code', tags, body: OtpStartBody, response: { 204: { type: 'null' }, ...errors } },
+  }, async (request, response) => {
+    await users.startOtp(request.tenant, request.body as OtpStartBody, { ip: request.ip });
+    return response.code(204).send();
+  });
+
+  app.post('/auth/otp/verify', {
+    ...post,
+    schema: { summary: 'Sign in (or up) with a mailed code', tags, body: OtpVerifyBody, response: { 200: SessionTokensBody, ...errors } },
+  }, async (request, response) => reply(request, response, await users.verifyOtp(request.tenant, request.issuer, request.body as OtpVerifyBody, { ip: request.ip })));
+
+  app.post('/auth/refresh', {
+    ...post,
+    schema: { summary: 'Rotate the refresh token for new session tokens', tags, body: RefreshBody, response: { 200: SessionTokensBody, ...errors } },
+  }, async (request, response) => {
+    const cookieMode = users.settings(request.tenant).tokenMode === 'cookie';
+    const token = cookieMode ? readCookie(request, cookieNames(request.issuer).refresh) : (request.body as RefreshBody).refresh_token;
+    try {
+      return reply(request, response, await users.refresh(request.tenant, request.issuer, token));
+    } catch (error) {
+      // A dead session's cookies are useless: drop them so the browser stops sending them.
+      if (cookieMode) clearSessionCookies(response, request.issuer);
+      throw error;
+    }
+  });
+
+  app.post('/auth/signout', {
+    config: { errorProfile: 'bearer' as const },
+    onRequest: [noStore, csrf],
+    schema: { summary: 'Sign out: revoke the session', tags, security: [{ bearerAuth: [] }], response: { 204: { type: 'null' }, ...errors } },
+  }, async (request, response) => {
+    if (users.settings(request.tenant).tokenMode === 'cookie') clearSessionCookies(response, request.issuer);
+    await users.signOut(request.tenant, request.issuer, accessTokenOf(request));
+    return response.code(204).send();
+  });
+
+  app.get('/auth/session', {
+    config: { errorProfile: 'bearer' as const },
+    onRequest: noStore,
+    schema: { summary: 'The signed-in user and session', tags, security: [{ bearerAuth: [] }], response: { 200: SessionBody, ...errors } },
+  }, async (request) => {
+    const { user, session } = await users.authenticate(request.tenant, request.issuer, accessTokenOf(request));
+    const seconds = (ms: number) => Math.floor(ms / 1000);
+    return {
+      user: { id: user.id, email: user.email },
+      session: { id: session.id, created_at: seconds(session.createdAt), last_used_at: seconds(session.lastUsedAt), expires_at: seconds(session.expiresAt) },
+    };
+  });
+}

@@ -1,0 +1,41 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** End-user endpoint schemas (DESIGN "End-user endpoints"): validation, serialization, OpenAPI. */
+const Email = Type.String({ minLength: 3, maxLength: 320 });
+
+export const CredentialsBody = Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+export type CredentialsBody = Static<typeof CredentialsBody>;
+
+export const OtpStartBody = Type.Object({ email: Email }, { additionalProperties: false });
+export type OtpStartBody = Static<typeof OtpStartBody>;
+
+export const OtpVerifyBody = Type.Object({ email: Email, code: Type.String({ minLength: 1, maxLength: 12 }) }, { additionalProperties: false });
+export type OtpVerifyBody = Static<typeof OtpVerifyBody>;
+
+/** Bearer mode sends the refresh token in the body; cookie mode sends it as a cookie and `{}` here. */
+export const RefreshBody = Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
+export type RefreshBody = Static<typeof RefreshBody>;
+
+const User = Type.Object({ id: Type.String(), email: Type.String() });
+
+/** Bearer mode: every token; cookie mode: no access or refresh token (they are in HTTP-only cookies). */
+export const SessionTokensBody = Type.Object({
+  access_token: Type.Optional(Type.String()),
+  identity_token: Type.String({ description: 'Profile claims (email…), typ id+jwt: not an access token' }),
+  refresh_token: Type.Optional(Type.String()),
+  token_type: Type.Optional(Type.Literal('Bearer')),
+  expires_in: Type.Integer({ description: 'Seconds the access token lives' }),
+  user: User,
+});
+
+export const SessionBody = Type.Object({
+  user: User,
+  session: Type.Object({
+    id: Type.String(),
+    created_at: Type.Integer({ description: 'epoch seconds' }),
+    last_used_at: Type.Integer({ description: 'epoch seconds' }),
+    expires_at: Type.Integer({ description: 'epoch seconds: absolute end of the session' }),
+  }),
+});
+
+export const ErrorBody = Type.Object({ error: Type.String(), error_description: Type.String() });

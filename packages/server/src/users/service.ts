@@ -1,0 +1,453 @@
+import { createAuthTokenVerifier, type AuthInfo, type AuthTokenVerifier } from '@keymint/sdk/node';
+import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
+import { safeEqual, sha256 } from '../crypto/hash.js';
+import { burnPasswordCheck, hashPassword, randomDigits, verifyPassword } from '../crypto/password.js';
+import { newId } from '../crypto/random.js';
+import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { Conflict, InvalidGrant, InvalidRequest, InvalidToken, NotFound, TemporarilyUnavailable } from '../errors.js';
+import type { KeyService } from '../keys/service.js';
+import { toKeymintError } from '../resource/authenticate.js';
+import type { RevocationService } from '../revocation/service.js';
+import { recordChange, type ChangeFeed } from '../store/change-log.js';
+import type { Db } from '../store/database.js';
+import type { EndUserRow, UserSessionRow } from '../store/schema.js';
+import type { Tenant } from '../tenants/model.js';
+import type { TenantService } from '../tenants/service.js';
+import { FailureBudget } from './failure-budget.js';
+import type { CodeMailer } from './mailer.js';
+import {
+  DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type SessionTokens, type TokenMode, type UserSession,
+} from './model.js';
+
+export interface UserServiceDeps {
+  db: Db;
+  tenants: TenantService;
+  keys: KeyService;
+  revocations: RevocationService;
+  changes: ChangeFeed;
+  audit: AuditLog;
+  mailer: CodeMailer;
+  now: () => number;
+  /** Failed sign-ins (and code sends) allowed per window, per email and per IP. */
+  failureLimits: { windowMs: number; perEmail: number; perIp: number };
+}
+
+/** Where a request came from, for the failure budget and the audit log. */
+export interface Caller {
+  ip: string;
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
+
+function normalizeEmail(email: unknown): string {
+  if (typeof email !== 'string') throw new InvalidRequest('email must be a string');
+  const trimmed = email.trim();
+  if (trimmed.length > 320 || !EMAIL.test(trimmed)) throw new InvalidRequest('email is not an email address');
+  return trimmed.toLowerCase();
+}
+
+function checkPasswordShape(password: unknown): string {
+  const { min, max } = END_USER_LIMITS.password;
+  if (typeof password !== 'string' || password.length < min || password.length > max) {
+    throw new InvalidRequest(`password must be ${min} to ${max} characters`);
+  }
+  return password;
+}
+
+function toUser(row: EndUserRow): EndUser {
+  return { id: row.id, email: row.email, createdAt: Number(row.created_at) };
+}
+
+function toSession(row: UserSessionRow): UserSession {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: Number(row.created_at),
+    lastUsedAt: Number(row.last_used_at),
+    expiresAt: Number(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+/** Why a session no longer accepts refreshes, or null when it is live. */
+function sessionEnded(row: UserSessionRow, settings: EndUserSettings, now: number): string | null {
+  if (row.revoked_at !== null) return 'the session has been revoked';
+  if (Number(row.expires_at) <= now) return 'the session has expired';
+  if (Number(row.last_used_at) + settings.sessionIdleTimeout * 1000 <= now) return 'the session has expired (idle)';
+  return null;
+}
+
+/**
+ * End users of a tenant's app (DESIGN "End user"): accounts by email + password or emailed
+ * one-time code, sessions with rotating refresh tokens and reuse detection, short-lived ES256
+ * access tokens (`typ: JWT`) that app backends verify locally, and session revocation published
+ * in the revocation feed so those tokens stop verifying everywhere.
+ */
+export class UserService {
+  private readonly verifiers = new Map<string, AuthTokenVerifier>();
+  private readonly signInFailures: FailureBudget;
+  private readonly codeSends: FailureBudget;
+
+  constructor(private readonly deps: UserServiceDeps) {
+    this.signInFailures = new FailureBudget(deps.failureLimits, deps.now);
+    // Each code send counts against a small budget, so nobody can mail-bomb an address through us.
+    this.codeSends = new FailureBudget({ ...deps.failureLimits, perEmail: Math.min(5, deps.failureLimits.perEmail) }, deps.now);
+  }
+
+  /** The tenant's end-user settings, defaults filled in. */
+  settings(tenant: Tenant): EndUserSettings {
+    return { ...DEFAULT_END_USER_SETTINGS, ...tenant.settings.endUsers };
+  }
+
+  /** Validates and stores end-user settings (admin API, CLI); applies on every node within a poll. */
+  async updateSettings(slug: string, patch: Partial<EndUserSettings>, context: AuditContext = SYSTEM): Promise<EndUserSettings> {
+    const tenant = await this.deps.tenants.get(slug);
+    const next = { ...this.settings(tenant), ...patch };
+    for (const name of ['accessTokenLifetime', 'sessionIdleTimeout', 'sessionAbsoluteLifetime'] as const) {
+      const { min, max } = END_USER_LIMITS[name];
+      const value = next[name];
+      if (!Number.isInteger(value) || value < min || value > max) throw new InvalidRequest(`${name} must be a whole number of seconds from ${min} to ${max}`);
+    }
+    if (!(['bearer', 'cookie'] as TokenMode[]).includes(next.tokenMode)) throw new InvalidRequest('tokenMode must be bearer or cookie');
+    if (!Array.isArray(next.allowedOrigins) || next.allowedOrigins.length > 50) throw new InvalidRequest('allowedOrigins must be a list of at most 50 origins');
+    next.allowedOrigins = next.allowedOrigins.map(canonicalOrigin);
+    await this.deps.tenants.updateSettings(slug, { endUsers: next });
+    this.deps.audit.record(context, { tenantId: tenant.id, action: 'user.settings_updated', detail: { ...next } });
+    return next;
+  }
+
+  async signUp(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }): Promise<SessionTokens> {
+    const email = normalizeEmail(input.email);
+    const password = checkPasswordShape(input.password);
+    const now = this.deps.now();
+    const row: EndUserRow = {
+      id: newId('usr'),
+      tenant_id: tenant.id,
+      email: (input.email as string).trim(),
+      email_normalized: email,
+      password_hash: await hashPassword(password),
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.deps.db.insertInto('end_users').values(row).execute();
+    } catch (error) {
+      if (await this.findByEmail(tenant.id, email)) throw new Conflict('an account with this email already exists: sign in instead');
+      throw error;
+    }
+    return this.startSession(tenant, issuer, row);
+  }
+
+  async signIn(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller): Promise<SessionTokens> {
+    const email = normalizeEmail(input.email);
+    if (typeof input.password !== 'string' || input.password.length > END_USER_LIMITS.password.max) throw new InvalidRequest('password must be a string of at most 256 characters');
+    this.signInFailures.check(`${tenant.id}:${email}`, caller.ip);
+    const user = await this.findByEmail(tenant.id, email);
+    // The same work whether or not the account exists: the timing does not reveal it.
+    const valid = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await burnPasswordCheck(input.password), false);
+    if (!user || !valid) {
+      this.signInFailures.fail(`${tenant.id}:${email}`, caller.ip);
+      throw new InvalidGrant('wrong email or password');
+    }
+    this.signInFailures.succeed(`${tenant.id}:${email}`);
+    return this.startSession(tenant, issuer, user);
+  }
+
+  /** Mails a one-time code; the answer is the same whether or not the email has an account. */
+  async startOtp(tenant: Tenant, input: { email: unknown }, caller: Caller): Promise<void> {
+    const email = normalizeEmail(input.email);
+    const key = `${tenant.id}:${email}`;
+    this.codeSends.check(key, caller.ip);
+    this.codeSends.fail(key, caller.ip);
+    const code = randomDigits(END_USER_LIMITS.otp.digits);
+    const now = this.deps.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
+      await trx.insertInto('otp_codes').values({
+        tenant_id: tenant.id,
+        email_normalized: email,
+        code_hash: otpHash(tenant.id, email, code),
+        attempts: 0,
+        expires_at: now + END_USER_LIMITS.otp.lifetimeSeconds * 1000,
+        created_at: now,
+      }).execute();
+    });
+    try {
+      await this.deps.mailer.sendCode(email, code, { tenantName: tenant.name, minutes: END_USER_LIMITS.otp.lifetimeSeconds / 60 });
+    } catch {
+      throw new TemporarilyUnavailable('the sign-in code could not be sent: try again later', 30);
+    }
+  }
+
+  /** Exchanges a mailed code for a session; the first successful code sign-in creates the account. */
+  async verifyOtp(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown }, caller: Caller): Promise<SessionTokens> {
+    const email = normalizeEmail(input.email);
+    if (typeof input.code !== 'string' || !/^\d{1,12}$/.test(input.code)) throw new InvalidRequest('code must be the digits that were mailed');
+    const key = `${tenant.id}:${email}`;
+    this.signInFailures.check(key, caller.ip);
+    const now = this.deps.now();
+    const stored = await this.deps.db.selectFrom('otp_codes').selectAll().where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).executeTakeFirst();
+    const matches = stored !== undefined && Number(stored.expires_at) > now && safeEqual(stored.code_hash, otpHash(tenant.id, email, input.code));
+    // Deleting the matched row is the atomic step: of two concurrent uses of one code, one wins.
+    const consumed = matches
+      ? Number((await this.deps.db.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).where('code_hash', '=', stored!.code_hash).executeTakeFirst()).numDeletedRows) === 1
+      : false;
+    if (!consumed) {
+      this.signInFailures.fail(key, caller.ip);
+      if (stored && !matches) {
+        // A code survives a few wrong guesses only: 10^6 codes, at most `attempts` tries each.
+        if (stored.attempts + 1 >= END_USER_LIMITS.otp.attempts) {
+          await this.deps.db.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
+        } else {
+          await this.deps.db.updateTable('otp_codes').set({ attempts: stored.attempts + 1 }).where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
+        }
+      }
+      throw new InvalidGrant('the code is wrong, used or expired');
+    }
+    this.signInFailures.succeed(key);
+    let user = await this.findByEmail(tenant.id, email);
+    if (!user) {
+      const row: EndUserRow = { id: newId('usr'), tenant_id: tenant.id, email: (input.email as string).trim(), email_normalized: email, password_hash: null, created_at: now, updated_at: now };
+      try {
+        await this.deps.db.insertInto('end_users').values(row).execute();
+        user = row;
+      } catch (error) {
+        user = await this.findByEmail(tenant.id, email);
+        if (!user) throw error;
+      }
+    }
+    return this.startSession(tenant, issuer, user);
+  }
+
+  /**
+   * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation).
+   * Spending is one conditional UPDATE, so of two concurrent uses only one succeeds. A token that
+   * was already spent means it leaked (or was replayed): the whole session is revoked, the newest
+   * refresh token and every access token included.
+   */
+  async refresh(tenant: Tenant, issuer: string, refreshToken: unknown): Promise<SessionTokens> {
+    if (typeof refreshToken !== 'string' || refreshToken === '') throw new InvalidRequest('refresh_token is required');
+    if (!hasValidFormat(refreshToken, TOKEN_PREFIXES.refreshToken)) throw new InvalidGrant('the refresh token is not valid');
+    const hash = sha256(refreshToken);
+    const now = this.deps.now();
+    const settings = this.settings(tenant);
+    const outcome = await this.deps.db.transaction().execute(async (trx) => {
+      const spent = await trx
+        .updateTable('refresh_tokens')
+        .set({ used_at: now })
+        .where('token_hash', '=', hash)
+        .where('tenant_id', '=', tenant.id)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(spent.numUpdatedRows) !== 1) {
+        const known = await trx.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', hash).where('tenant_id', '=', tenant.id).executeTakeFirst();
+        return known ? { kind: 'reused' as const, sessionId: known.session_id } : { kind: 'unknown' as const };
+      }
+      const session = await trx
+        .selectFrom('user_sessions')
+        .innerJoin('refresh_tokens', 'refresh_tokens.session_id', 'user_sessions.id')
+        .selectAll('user_sessions')
+        .where('refresh_tokens.token_hash', '=', hash)
+        .executeTakeFirstOrThrow();
+      const ended = sessionEnded(session, settings, now);
+      if (ended) return { kind: 'ended' as const, reason: ended };
+      const user = await trx.selectFrom('end_users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
+      const next = generateToken(TOKEN_PREFIXES.refreshToken);
+      const accessExpiresAt = accessExpiry(now, settings);
+      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(next), session_id: session.id, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
+      await trx.updateTable('user_sessions').set({ last_used_at: now, access_expires_at: accessExpiresAt }).where('id', '=', session.id).execute();
+      return { kind: 'ok' as const, session, user, refreshToken: next };
+    });
+    if (outcome.kind === 'unknown') throw new InvalidGrant('the refresh token is not valid');
+    if (outcome.kind === 'ended') throw new InvalidGrant(outcome.reason);
+    if (outcome.kind === 'reused') {
+      const revoked = await this.revokeSession(tenant.id, outcome.sessionId, now);
+      if (revoked) this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.refresh_token_reused', target: outcome.sessionId });
+      throw new InvalidGrant('the refresh token was already used: the session has been revoked');
+    }
+    return this.tokensFor(tenant, issuer, outcome.user, outcome.session.id, Number(outcome.session.expires_at), outcome.refreshToken, now);
+  }
+
+  /**
+   * Verifies an end-user access token (the SDK verifier, keys from memory) and checks its
+   * session is still live in the database.
+   */
+  async authenticate(tenant: Tenant, issuer: string, accessToken: string): Promise<{ info: AuthInfo; user: EndUser; session: UserSession }> {
+    let info: AuthInfo;
+    try {
+      info = await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
+    } catch (error) {
+      throw toKeymintError(error);
+    }
+    const row = await this.deps.db.selectFrom('user_sessions').selectAll().where('id', '=', info.sessionId).where('tenant_id', '=', tenant.id).executeTakeFirst();
+    const ended = row ? sessionEnded(row, this.settings(tenant), this.deps.now()) : 'the session does not exist';
+    if (!row || ended || row.user_id !== info.userId) throw new InvalidToken(ended ?? 'the session does not match the token');
+    const user = await this.deps.db.selectFrom('end_users').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow();
+    return { info, user: toUser(user), session: toSession(row) };
+  }
+
+  /** Ends the session the access token belongs to. */
+  async signOut(tenant: Tenant, issuer: string, accessToken: string): Promise<void> {
+    const { session } = await this.authenticate(tenant, issuer, accessToken);
+    await this.revokeSession(tenant.id, session.id, this.deps.now());
+  }
+
+  /**
+   * Revokes every live session of a user (admin: "sign out everywhere"); their access tokens are
+   * published in the revocation feed until they expire. Returns how many sessions ended.
+   */
+  async revokeUserSessions(tenantId: string, userId: string, context: AuditContext = SYSTEM): Promise<number> {
+    const now = this.deps.now();
+    const tenant = await this.deps.db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst();
+    const settings = this.settings(await this.deps.tenants.get(tenant?.slug ?? ''));
+    const open = await this.deps.db.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+    let count = 0;
+    // Ended sessions (expired, idle) are revoked too, for good measure, but only live ones are counted.
+    for (const row of open) if ((await this.revokeSession(tenantId, row.id, now)) && !sessionEnded(row, settings, now)) count++;
+    this.deps.audit.record(context, { tenantId, action: 'user.sessions_revoked', target: userId, detail: { sessions: count } });
+    return count;
+  }
+
+  async list(tenantId: string, limit = 100): Promise<EndUser[]> {
+    const rows = await this.deps.db.selectFrom('end_users').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'desc').limit(limit).execute();
+    return rows.map(toUser);
+  }
+
+  async findUserByEmail(tenantId: string, email: string): Promise<EndUser | null> {
+    const row = await this.findByEmail(tenantId, normalizeEmail(email));
+    return row ? toUser(row) : null;
+  }
+
+  /** Like findUserByEmail, but a missing user is a NotFound (404, CLI error). */
+  async userByEmail(tenantId: string, email: string): Promise<EndUser> {
+    const user = await this.findUserByEmail(tenantId, email);
+    if (!user) throw new NotFound(`no end user ${email}`);
+    return user;
+  }
+
+  async sessions(tenantId: string, userId: string): Promise<UserSession[]> {
+    const rows = await this.deps.db.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+    return rows.map(toSession);
+  }
+
+  /**
+   * Deletes sessions past their absolute end or revoked with no access token left alive (their
+   * refresh tokens with them) and expired sign-in codes. Spent refresh tokens of live sessions
+   * stay: they are what reuse detection compares against.
+   */
+  async purgeExpired(): Promise<number> {
+    const now = this.deps.now();
+    return this.deps.db.transaction().execute(async (trx) => {
+      const ended = trx.selectFrom('user_sessions').select('id').where((eb) => eb.or([
+        eb('expires_at', '<=', now),
+        eb.and([eb('revoked_at', 'is not', null), eb('access_expires_at', '<=', now)]),
+      ]));
+      await trx.deleteFrom('refresh_tokens').where('session_id', 'in', ended).execute();
+      const deleted = await trx.deleteFrom('user_sessions').where('id', 'in', ended).executeTakeFirst();
+      await trx.deleteFrom('otp_codes').where('expires_at', '<=', now).execute();
+      return Number(deleted.numDeletedRows);
+    });
+  }
+
+  close(): void {
+    for (const verifier of this.verifiers.values()) verifier.close();
+    this.deps.mailer.close();
+  }
+
+  /** Marks the session revoked and lists it in the revocation feed; false when it already was. */
+  private async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
+    const { db, revocations, changes } = this.deps;
+    const revoked = await db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).where('tenant_id', '=', tenantId).executeTakeFirst();
+      const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+      if (!row || Number(result.numUpdatedRows) !== 1) return false;
+      // Refresh tokens of a revoked session are refused by the session check; the feed covers access tokens.
+      await revocations.revokeSession(trx, tenantId, sessionId, Number(row.access_expires_at), now);
+      await recordChange(trx, revocations.sessionChange(tenantId, sessionId), now);
+      return true;
+    });
+    if (revoked) changes.emit(revocations.sessionChange(tenantId, sessionId));
+    return revoked;
+  }
+
+  private async startSession(tenant: Tenant, issuer: string, user: EndUserRow): Promise<SessionTokens> {
+    const now = this.deps.now();
+    const settings = this.settings(tenant);
+    const sessionId = newId('ses');
+    const expiresAt = now + settings.sessionAbsoluteLifetime * 1000;
+    const refreshToken = generateToken(TOKEN_PREFIXES.refreshToken);
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.insertInto('user_sessions').values({
+        id: sessionId, tenant_id: tenant.id, user_id: user.id, created_at: now, last_used_at: now, expires_at: expiresAt,
+        access_expires_at: accessExpiry(now, settings), revoked_at: null,
+      }).execute();
+      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(refreshToken), session_id: sessionId, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
+    });
+    return this.tokensFor(tenant, issuer, user, sessionId, expiresAt, refreshToken, now);
+  }
+
+  private async tokensFor(tenant: Tenant, issuer: string, user: EndUserRow, sessionId: string, sessionExpiresAt: number, refreshToken: string, nowMs: number): Promise<SessionTokens> {
+    const ring = await this.deps.keys.ring(tenant.id);
+    const settings = this.settings(tenant);
+    const iat = Math.floor(nowMs / 1000);
+    const exp = iat + settings.accessTokenLifetime;
+    const sub = userDid(user.id);
+    return {
+      accessToken: ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp }),
+      identityToken: ring.identityTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp, email: user.email, auth_time: iat }),
+      refreshToken,
+      expiresIn: settings.accessTokenLifetime,
+      user: { id: user.id, email: user.email },
+      sessionId,
+      sessionExpiresAt,
+    };
+  }
+
+  private async findByEmail(tenantId: string, email: string): Promise<EndUserRow | undefined> {
+    return this.deps.db.selectFrom('end_users').selectAll().where('tenant_id', '=', tenantId).where('email_normalized', '=', email).executeTakeFirst();
+  }
+
+  /** The SDK's end-user verifier for this tenant, with its keys from memory (no HTTP to ourselves). */
+  private verifierFor(tenant: Tenant, issuer: string): AuthTokenVerifier {
+    const key = `${tenant.id} ${issuer}`;
+    let verifier = this.verifiers.get(key);
+    if (!verifier) {
+      verifier = createAuthTokenVerifier({
+        issuer,
+        appId: tenant.appId,
+        getKey: async (header, token) => (await this.deps.keys.ring(tenant.id)).verificationKeys(header, token),
+        // Revocation is checked against the session row instead; results are not cached for the same reason.
+        revocationPollMs: false,
+        cacheSize: 0,
+        now: this.deps.now,
+      });
+      this.verifiers.set(key, verifier);
+    }
+    return verifier;
+  }
+}
+
+/** The `exp` of an access token issued at `now`, in ms: what a session revocation must cover. */
+function accessExpiry(now: number, settings: EndUserSettings): number {
+  return (Math.floor(now / 1000) + settings.accessTokenLifetime) * 1000;
+}
+
+/** The code is bound to tenant and email, so a stored hash says nothing reusable elsewhere. */
+function otpHash(tenantId: string, email: string, code: string): string {
+  return sha256(`otp:${tenantId}:${email}:${code}`);
+}
+
+/** `scheme://host[:port]` exactly as browsers send it in the Origin header. */
+export function canonicalOrigin(origin: unknown): string {
+  if (typeof origin !== 'string') throw new InvalidRequest('each allowed origin must be a string');
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new InvalidRequest(`${origin} is not an origin such as https://app.example.com`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin.replace(/\/$/, '')) {
+    throw new InvalidRequest(`${origin} is not an origin such as https://app.example.com (scheme, host and port only)`);
+  }
+  return url.origin;
+}
