@@ -2,7 +2,7 @@
 // npm run bench: Keymint and node-oidc-provider side by side, identical autocannon loads, one run.
 //   node bench/run.mjs [--duration S] [--connections N] [--only a,b] [--long N] [--db sqlite|postgres] [--no-write]
 // Workloads: client_credentials_jwt, client_credentials_opaque, introspection, envelope, signed_request,
-// contacts_jwt, contacts_api_token, jwks, verifier (the SDK micro-benchmark, bench/verifier.mjs).
+// contacts_jwt, contacts_api_token, jwks, end_user_refresh, verifier (the SDK micro-benchmark, bench/verifier.mjs).
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -199,6 +199,19 @@ try {
   await stopProcess(peer.child);
 }
 
+// End-user refresh: each connection owns a session and spends its refresh token for the next
+// one (tokens rotate on every use), so this is a closed loop rather than an autocannon run.
+if (!only || only.has('end_user_refresh')) {
+  process.stderr.write('end-user refresh (rotating refresh tokens)…');
+  const again = await startKeymint(env);
+  try {
+    results.workloads.push({ name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', keymint: await refreshLoad(again.issuer), peer: null, ratio: null });
+  } finally {
+    await stopProcess(again.child);
+  }
+  process.stderr.write(' done\n');
+}
+
 // SDK verifier micro-benchmark (in process, keys supplied locally): its last line is JSON.
 if (!only || only.has('verifier')) {
   process.stderr.write('SDK verifier micro-benchmark…\n');
@@ -223,6 +236,45 @@ async function issue(url, id, secret, fields) {
   const response = await fetch(url, { method: 'POST', headers: formHeaders({ authorization: basicAuth(id, secret) }), body: form(fields) });
   if (!response.ok) throw new Error(`token request to ${url} failed: ${response.status} ${await response.text()}`);
   return (await response.json()).access_token;
+}
+
+async function refreshLoad(issuer) {
+  const signUp = async (i) => {
+    const response = await fetch(`${issuer}/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `bench${i}-${Date.now()}@example.com`, password: 'bench-password-123' }),
+    });
+    if (response.status !== 201) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
+    return (await response.json()).refresh_token;
+  };
+  const tokens = await Promise.all(Array.from({ length: connections }, (_, i) => signUp(i)));
+  const latencies = [];
+  let errors = 0;
+  const run = async (deadline) => {
+    await Promise.all(tokens.map(async (_, slot) => {
+      while (Date.now() < deadline) {
+        const started = performance.now();
+        const response = await fetch(`${issuer}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: tokens[slot] }) });
+        const body = await response.json();
+        if (response.status !== 200) {
+          errors += 1;
+          tokens[slot] = await signUp(`r${slot}-${errors}`);
+          continue;
+        }
+        tokens[slot] = body.refresh_token;
+        latencies.push(performance.now() - started);
+      }
+    }));
+  };
+  if (warmup > 0) await run(Date.now() + warmup * 1000);
+  latencies.length = 0;
+  const started = Date.now();
+  await run(started + duration * 1000);
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+  return { requestsPerSecond: Math.round(latencies.length / elapsed), p50: at(0.5), p99: at(0.99), errors, non2xx: 0, total: latencies.length };
 }
 
 async function seedContacts(issuer, jwt, count) {
