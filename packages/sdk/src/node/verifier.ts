@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FetchLike } from './discovery.js';
+import { assertStrictCompactJws } from './compact.js';
 import { InsufficientScopeError, InvalidTokenError, VerifierError } from './errors.js';
 import { refusingEmbeddedKeys, RemoteKeySource } from './key-source.js';
 import { RevocationFeed } from './revocations.js';
@@ -128,6 +129,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       cache.delete(key);
     }
 
+    assertStrictCompactJws(token);
     if (feed) await feed.ready;
     let payload: JWTPayload;
     try {
