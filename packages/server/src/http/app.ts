@@ -14,6 +14,7 @@ import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 
 export interface AppOptions {
   /** The public base URL; resolved after listen when not configured. */
@@ -32,6 +33,9 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     requestTimeout: 30_000,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Router and HTTP-parser refusals in the documented error shape too (security/fuzz.test.ts).
+    frameworkErrors,
+    clientErrorHandler,
   });
 
   registerFormParser(app);
