@@ -30,6 +30,11 @@ export class ChildServer {
     this.url = `http://127.0.0.1:${port}`;
   }
 
+  /** The server's process id while it runs (for RSS samples from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get issuer(): string {
     return `${this.url}/t/default`;
   }
