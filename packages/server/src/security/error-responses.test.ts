@@ -63,6 +63,7 @@ function clientAuthRows(extra: string): { name: string; body: () => string; head
     { name: 'empty secret in Basic → 400 invalid_request', body: () => form({}), headers: () => ({ authorization: `Basic ${b64(`${client.clientId}:`)}` }), status: 400, error: 'invalid_request' },
     { name: 'another scheme (Bearer) → 400 invalid_request', body: () => form({}), headers: () => ({ authorization: 'Bearer abc' }), status: 400, error: 'invalid_request' },
     { name: '§3.1: a parameter sent twice → 400 invalid_request', body: () => `${form({ client_id: client.clientId, client_secret: client.clientSecret })}&client_id=${client.clientId}`, status: 400, error: 'invalid_request' },
+    { name: '§3.1: an optional parameter no handler reads (token_type_hint) sent twice → 400 invalid_request', body: () => `${form({ client_id: client.clientId, client_secret: client.clientSecret })}&token_type_hint=a&token_type_hint=b`, status: 400, error: 'invalid_request' },
     { name: '§3.2: a JSON body → 400 invalid_request', body: () => JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret }), headers: () => ({ 'content-type': 'application/json' }), status: 400, error: 'invalid_request' },
   ];
 }
