@@ -15,6 +15,7 @@ import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
+import { rejectNulCharacters } from './input-guard.js';
 
 export interface AppOptions {
   /** The public base URL; resolved after listen when not configured. */
@@ -47,6 +48,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     return sendError(failure, profile, request, reply);
   });
   app.setNotFoundHandler((request, reply) => sendError(notFound(request), 'api', request, reply));
+  // Before every route's own preValidation hooks (authentication included): see input-guard.ts.
+  app.addHook('preValidation', rejectNulCharacters);
 
   await app.register(swagger, {
     openapi: {
