@@ -170,6 +170,28 @@ describe('fuzzing: random headers, bodies, query and path parameters never produ
     }
   });
 
+  test('a NUL character in a tenant slug, client_id, token, search term, path id or JSON field → 4xx, never a 500 (PostgreSQL refuses NUL)', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const json = { 'content-type': 'application/json' };
+    const bearer = { authorization: `Bearer ${writeToken}` };
+    const cases: [string, string, Record<string, string>, string?][] = [
+      ['GET', `${server.url}/t/default%00/.well-known/jwks.json`, {}],
+      ['POST', `${server.issuer}/oauth/token`, form, 'grant_type=client_credentials&client_id=%00abc&client_secret=x'],
+      ['POST', `${server.issuer}/oauth/introspect`, form, 'client_id=%00abc&client_secret=x&token=t'],
+      ['POST', `${server.issuer}/oauth/revoke`, form, 'client_id=abc&client_secret=x&token=%00'],
+      ['POST', `${server.issuer}/v1/auth/token`, form, 'client_id=%00abc&client_secret=x'],
+      ['POST', `${server.issuer}/v3/tokens`, json, JSON.stringify({ client_id: '\u0000abcdefghijklmn', audience: 'x', timestamp: Math.floor(Date.now() / 1000), signature_value: 'a'.repeat(20), signature: 'ab' })],
+      ['GET', `${server.issuer}/api/v1/contacts/%00abc`, bearer],
+      ['GET', `${server.issuer}/api/v1/contacts?q=%00&email=%00`, bearer],
+      ['POST', `${server.issuer}/api/v1/contacts`, { ...bearer, ...json }, JSON.stringify({ email: 'nul@example.com', name: 'x\u0000' })],
+      ['POST', `${server.issuer}/api/v1/contacts`, { ...bearer, ...json }, JSON.stringify({ email: 'nul2@example.com', tags: ['\u0000'] })],
+    ];
+    for (const [method, url, headers, sent] of cases) {
+      const answer = await send(method, url, headers, sent);
+      assert.ok(answer.status === 400 || answer.status === 404, `${method} ${url} ${sent ?? ''} → ${answer.status} ${answer.text}`);
+    }
+  });
+
   test('after all of it the server is up and logged no unexpected failure', async () => {
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     assert.doesNotMatch(server.logs(), /"level":(50|60)/, 'no request failed with an unexpected error');

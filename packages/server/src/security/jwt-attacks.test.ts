@@ -88,6 +88,13 @@ function hs256(secret: string, alg = 'HS256'): string {
   const hash = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg]!;
   return `${input}.${b64url(createHmac(hash, secret).update(input).digest())}`;
 }
+/** Standard base64 of a header or claims set, padded with a filler claim until it shows `wanted` (a "+", "/" or "=" that base64url never has). */
+function standardBase64(make: (extra: Record<string, unknown>) => Record<string, unknown>, wanted: RegExp): string {
+  for (let filler = '>?'; ; filler += filler.length % 2 ? '>' : '?') {
+    const encoded = Buffer.from(JSON.stringify(make({ filler }))).toString('base64');
+    if (wanted.test(encoded)) return encoded;
+  }
+}
 /** P-256 group order n: r = s = n is the other CVE-2022-21449 "psychic signature". */
 const P256_N = Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex');
 
@@ -190,8 +197,8 @@ const CASES: Case[] = [
   { name: 'five segments (JWE-shaped)', token: () => `${real()}.x.y` },
   { name: 'empty segments', token: () => '..' },
   { name: 'characters outside base64url (!#$)', token: () => '!!!.###.$$$' },
-  { name: 'standard base64 "+" and "/" in a really signed header', token: () => { const input = `${Buffer.from(JSON.stringify(header({ pad: '>>>???' }))).toString('base64').replace(/=+$/, '')}.${b64url(JSON.stringify(claims()))}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
-  { name: 'padding "=" in a really signed payload', token: () => { const input = `${b64url(JSON.stringify(header()))}.${Buffer.from(JSON.stringify(claims({ x: 'a' }))).toString('base64')}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
+  { name: 'standard base64 "+" and "/" in a really signed header', token: () => { const input = `${standardBase64(header, /[+/]/).replace(/=+$/, '')}.${b64url(JSON.stringify(claims()))}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
+  { name: 'padding "=" in a really signed payload', token: () => { const input = `${b64url(JSON.stringify(header()))}.${standardBase64(claims, /=$/)}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
   { name: 'header that is not JSON', token: () => { const input = `${b64url('{"alg":"ES256",')}.${b64url(JSON.stringify(claims()))}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
   ...['null', '[]', '1', '"claims"', 'true'].map((payload) => ({ name: `payload ${payload} (really signed)`, token: () => real(header(), payload) })),
   { name: 'duplicate claim name (aud: evil first, the right one last; really signed)', token: () => real(header(), JSON.stringify(claims()).replace('{', '{"aud":"https://evil.example/api",')) },
