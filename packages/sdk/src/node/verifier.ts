@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FetchLike } from './discovery.js';
+import { assertStrictCompactJws } from './compact.js';
 import { InsufficientScopeError, InvalidTokenError, TokenExpiredError, VerifierError } from './errors.js';
 import { refusingEmbeddedKeys, RemoteKeySource } from './key-source.js';
 import { RevocationFeed } from './revocations.js';
@@ -158,6 +159,7 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
       cache.delete(key);
     }
 
+    assertStrictCompactJws(token);
     if (feed) await feed.ready;
     let payload: JWTPayload;
     try {

@@ -17,6 +17,8 @@ import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { adminRoutes } from '../admin/routes.js';
 import { consoleRoutes } from '../admin/console.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
+import { rejectNulCharacters } from './input-guard.js';
 
 export interface AppOptions {
   /** The public base URL; resolved after listen when not configured. */
@@ -50,6 +52,9 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     requestTimeout: 30_000,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Router and HTTP-parser refusals in the documented error shape too (security/fuzz.test.ts).
+    frameworkErrors,
+    clientErrorHandler,
   });
 
   registerFormParser(app);
@@ -61,6 +66,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     return sendError(failure, profile, request, reply);
   });
   app.setNotFoundHandler((request, reply) => sendError(notFound(request), 'api', request, reply));
+  // Before every route's own preValidation hooks (authentication included): see input-guard.ts.
+  app.addHook('preValidation', rejectNulCharacters);
 
   await app.register(swagger, {
     openapi: {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFound } from '../errors.js';
 import type { Keymint } from '../keymint.js';
-import type { Tenant } from '../tenants/model.js';
+import { TENANT_SLUG_PATTERN, type Tenant } from '../tenants/model.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,7 +21,9 @@ export function scopeToTenant(app: FastifyInstance, keymint: Keymint, publicUrl:
   app.decorateRequest('issuer', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const slug = (request.params as { tenant?: string }).tenant ?? '';
-    const tenant = await keymint.tenants.findBySlug(slug);
+    // A slug no tenant can have is unknown without a lookup (and a NUL byte never reaches
+    // PostgreSQL, which refuses it as a query parameter: security/fuzz.test.ts).
+    const tenant = TENANT_SLUG_PATTERN.test(slug) ? await keymint.tenants.findBySlug(slug) : null;
     if (!tenant) throw new NotFound('no such tenant');
     request.tenant = tenant;
     request.issuer = `${publicUrl()}/t/${tenant.slug}`;

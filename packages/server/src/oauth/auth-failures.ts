@@ -45,11 +45,20 @@ export class ClientAuthenticator {
   }
 
   /** authenticateClient, counting failures; throws InvalidClient, or TooManyRequests past the budget. */
-  async authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
+  authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
+    return this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.keymint.apps, tenant, credentials));
+  }
+
+  /**
+   * Runs a client authentication of another shape (e.g. an HMAC-signed request) under the same
+   * failure budget: an InvalidClient it throws is counted against `clientId` and the caller's IP,
+   * so no endpoint that checks a client's secret is an unmetered guessing oracle.
+   */
+  async guard<T>(request: FastifyRequest, tenant: Tenant, clientId: string, attempt: () => Promise<T>): Promise<T> {
     try {
-      return await authenticateClient(this.keymint.apps, tenant, credentials);
+      return await attempt();
     } catch (error) {
-      if (error instanceof InvalidClient) await this.countFailure(request, tenant, credentials.clientId);
+      if (error instanceof InvalidClient) await this.countFailure(request, tenant, clientId);
       throw error;
     }
   }

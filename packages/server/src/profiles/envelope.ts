@@ -2,7 +2,8 @@ import { UnsupportedGrantType } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
 import { param } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
-import { authenticateClient, readClientCredentials } from '../oauth/client-auth.js';
+import { readClientCredentials, type PresentedCredentials } from '../oauth/client-auth.js';
+import type { App } from '../apps/model.js';
 import { resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
 import type { Tenant } from '../tenants/model.js';
 
@@ -12,7 +13,14 @@ import type { Tenant } from '../tenants/model.js';
  * the token endpoint's: same client authentication, grant resolution and issuance. The
  * Authorization header is not read: this profile's clients send the form only.
  */
-export async function issueForEnvelopeRequest(keymint: Keymint, tenant: Tenant, issuer: string, body: FormBody): Promise<{ data: TokenResponse }> {
+export async function issueForEnvelopeRequest(
+  keymint: Keymint,
+  tenant: Tenant,
+  issuer: string,
+  body: FormBody,
+  /** Client authentication under the failed-attempt budget (app.clientAuth), as at /oauth/token. */
+  authenticate: (credentials: PresentedCredentials) => Promise<App>,
+): Promise<{ data: TokenResponse }> {
   const credentials = readClientCredentials(undefined, {
     client_id: param(body, 'client_id'),
     client_secret: param(body, 'client_secret'),
@@ -21,7 +29,7 @@ export async function issueForEnvelopeRequest(keymint: Keymint, tenant: Tenant, 
   if (grantType !== undefined && grantType !== 'client_credentials') {
     throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported: omit it or send client_credentials`);
   }
-  const client = await authenticateClient(keymint.apps, tenant, credentials);
+  const client = await authenticate(credentials);
   const grant = resolveGrant(client, tenant, await keymint.tenants.scopes(tenant.id), issuer, { scope: param(body, 'scope'), audiences: [] });
   return { data: await keymint.accessTokens.issueAccessToken(client, grant) };
 }

@@ -36,7 +36,8 @@ export async function profileRoutes(app: FastifyInstance, { keymint }: { keymint
     },
     onRequest: noStore,
     preValidation: [formBodyOnly, rejectDuplicateParams()],
-    handler: async (request) => issueForEnvelopeRequest(keymint, request.tenant, request.issuer, request.body as FormBody),
+    handler: async (request) => issueForEnvelopeRequest(keymint, request.tenant, request.issuer, request.body as FormBody,
+      (credentials) => app.clientAuth.authenticate(request, request.tenant, credentials)),
   });
 
   app.route({
@@ -52,6 +53,7 @@ export async function profileRoutes(app: FastifyInstance, { keymint }: { keymint
     },
     onRequest: noStore,
     preValidation: jsonBodyOnly,
-    handler: async (request) => issueForSignedRequest(keymint, replay, request.tenant, request.issuer, request.body as SignedRequestBody),
+    handler: async (request) => issueForSignedRequest(keymint, replay, request.tenant, request.issuer, request.body as SignedRequestBody,
+      (clientId, attempt) => app.clientAuth.guard(request, request.tenant, clientId, attempt)),
   });
 }

@@ -59,22 +59,29 @@ export async function issueForSignedRequest(
   tenant: Tenant,
   issuer: string,
   body: SignedRequestBody,
+  /**
+   * Runs the secret check under the failed client authentication budget (app.clientAuth.guard):
+   * an HMAC compare is as good a guessing oracle as a Basic secret, so its failures count alike.
+   */
+  failureBudget: <T>(clientId: string, attempt: () => Promise<T>) => Promise<T>,
 ): Promise<TokenResponse> {
   const maxSkew = tenant.settings.signedRequestMaxSkew;
   const timestamp = readTimestamp(body.timestamp);
   checkFreshness(timestamp.seconds, keymint.now(), maxSkew);
   const expiration = body.expiration === undefined ? undefined : readExpiration(body.expiration);
 
-  const record = await keymint.apps.findClient(body.client_id);
-  const inTenant = record && record.app.tenantId === tenant.id ? record : null;
-  const secretId = keymint.apps.matchSignedSecret(inTenant, (secret) =>
-    signatureMatches(secret, body.signature_value, timestamp.text, body.signature),
-  );
-  // One answer for every failure, as authenticateClient gives: nothing tells which ids exist.
-  if (!inTenant || !secretId || inTenant.app.status !== 'active' || !inTenant.app.authMethods.includes('signed_request')) {
-    throw new InvalidClient('client authentication failed');
-  }
-  const app = inTenant.app;
+  const app = await failureBudget(body.client_id, async () => {
+    const record = await keymint.apps.findClient(body.client_id);
+    const inTenant = record && record.app.tenantId === tenant.id ? record : null;
+    const secretId = keymint.apps.matchSignedSecret(inTenant, (secret) =>
+      signatureMatches(secret, body.signature_value, timestamp.text, body.signature),
+    );
+    // One answer for every failure, as authenticateClient gives: nothing tells which ids exist.
+    if (!inTenant || !secretId || inTenant.app.status !== 'active' || !inTenant.app.authMethods.includes('signed_request')) {
+      throw new InvalidClient('client authentication failed');
+    }
+    return inTenant.app;
+  });
   if (!(await replay.claim(app.clientId, body.signature_value, replayExpiry(timestamp.seconds, maxSkew)))) {
     throw new InvalidClient('signature_value was already used: sign each request with a new random value');
   }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type DatabaseConnection, type Dialect, type Driver } from 'kysely';
 import type { DatabaseLocation } from '../config.js';
 import type { Database } from './schema.js';
 
@@ -34,7 +34,7 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     cachePreparedStatements(sqlite);
-    dialect = new SqliteDialect({ database: sqlite });
+    dialect = new ImmediateSqliteDialect({ database: sqlite });
   } else {
     const pool = new pg.Pool({ connectionString: location.url, max: 10 });
     pool.on('error', onConnectionError);
@@ -59,4 +59,21 @@ function cachePreparedStatements(sqlite: SQLite.Database, limit = 500): void {
     if (!cached && statements.size < limit) statements.set(source, statement);
     return statement;
   }) as typeof sqlite.prepare;
+}
+
+/**
+ * Transactions that take SQLite's write lock when they begin (`BEGIN IMMEDIATE`). A deferred
+ * `BEGIN` reads first and upgrades to a writer later; if another process (the CLI next to a
+ * server, or the server next to the CLI) committed in between, the upgrade fails at once with
+ * SQLITE_BUSY ("database is locked") and busy_timeout never applies. Taking the lock up front
+ * makes the other writer wait its turn instead (security/durability.test.ts found this).
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
