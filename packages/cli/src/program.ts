@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, parseDuration, startServer, migrateToLatest, createLogger, openKeymint } from '@keymint/server';
+import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve } from '@keymint/server';
 import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
@@ -36,17 +36,11 @@ export function buildProgram(): Command {
     .description('run the server (migrates and bootstraps on first start)')
     .option('--port <n>', 'listen port (overrides PORT)')
     .option('--host <address>', 'listen address (overrides HOST)')
-    .action(async (options: { port?: string; host?: string }) => {
-      const config = loadConfig({ flags: options });
-      const server = await startServer(config);
-      process.stdout.write(`${server.banner}\n`);
-      const stop = async (signal: string) => {
-        server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
-        await server.close();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-      process.once('SIGINT', () => void stop('SIGINT'));
+    .option('--workers <n>', 'worker processes sharing the port (node:cluster); dead workers are replaced', integer)
+    .action(async (options: { port?: string; host?: string; workers?: number }) => {
+      const { workers, ...flags } = options;
+      if (workers !== undefined && (workers < 1 || workers > 64)) throw new InvalidArgumentError('--workers: expected 1 to 64');
+      await serve(loadConfig({ flags }), { workers });
     });
 
   program

@@ -12,3 +12,4 @@ export type { AuditContext, AuditEntry } from './audit/service.js';
 export type { SigningKeyInfo } from './keys/model.js';
 export type { RotationResult } from './keys/service.js';
 export type { Principal } from './resource/authenticate.js';
+export { serve, type ServeOptions } from './cluster.js';

@@ -54,6 +54,7 @@ export class ApiTokenService {
     changes.on('api_token', (change) => {
       for (const [hash, token] of this.cache) if (token.id === change.entityId) this.cache.delete(hash);
     });
+    changes.onReset(() => this.cache.clear());
   }
 
   async create(tenantId: string, catalog: Scope[], input: CreateApiTokenInput, context: AuditContext): Promise<NewApiToken> {

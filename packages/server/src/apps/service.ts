@@ -1,4 +1,5 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
+import { CacheStats } from '../util/cache-stats.js';
 import { safeEqual, sha256 } from '../crypto/hash.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { open, seal } from '../crypto/seal.js';
@@ -85,6 +86,7 @@ export interface DisableHook {
 
 export class AppService {
   private readonly clients = new Map<string, Promise<ClientRecord | null>>();
+  readonly cacheStats = new CacheStats();
   private readonly pendingLastUsed = new Map<string, number>();
   private readonly disableHooks: DisableHook[] = [];
 
@@ -96,6 +98,7 @@ export class AppService {
     private readonly audit?: AuditLog,
   ) {
     changes.on('app', (change) => this.clients.delete(change.entityId));
+    changes.onReset(() => this.clients.clear());
   }
 
   onDisable(hook: DisableHook): void {
@@ -214,6 +217,7 @@ export class AppService {
   /** The app and its secret hashes by client_id, from memory after the first read. */
   findClient(clientId: string): Promise<ClientRecord | null> {
     let record = this.clients.get(clientId);
+    this.cacheStats.count(record !== undefined);
     if (!record) {
       record = this.loadClient(clientId);
       // Bounded: a flood of made-up client ids must not grow memory without end.

@@ -51,6 +51,7 @@ export class OpaqueTokenService {
     };
     changes.on('app', dropClient);
     changes.on('revocation', dropClient);
+    changes.onReset(() => this.cache.clear());
   }
 
   /** Stores a new token and returns its plaintext (shown once, to the client). */

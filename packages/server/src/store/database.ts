@@ -12,6 +12,15 @@ export interface OpenDatabase {
   db: Db;
   kind: DatabaseLocation['kind'];
   close(): Promise<void>;
+  /** Connections of the PostgreSQL pool (metrics); null on SQLite. */
+  poolStats(): PoolStats | null;
+}
+
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's exact range.
@@ -23,6 +32,7 @@ pg.types.setTypeParser(20, (value) => Number(value));
  */
 export function openDatabase(location: DatabaseLocation, onConnectionError: (error: Error) => void = () => {}): OpenDatabase {
   let dialect: Dialect;
+  let pool: pg.Pool | null = null;
   if (location.kind === 'sqlite') {
     mkdirSync(dirname(location.path), { recursive: true });
     const sqlite = new SQLite(location.path);
@@ -36,12 +46,19 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     cachePreparedStatements(sqlite);
     dialect = new SqliteDialect({ database: sqlite });
   } else {
-    const pool = new pg.Pool({ connectionString: location.url, max: 10 });
+    // A bounded wait for a connection: during an outage requests fail fast (503) instead of piling up.
+    pool = new pg.Pool({ connectionString: location.url, max: 10, connectionTimeoutMillis: 5_000 });
     pool.on('error', onConnectionError);
     dialect = new PostgresDialect({ pool });
   }
   const db = new Kysely<Database>({ dialect });
-  return { db, kind: location.kind, close: () => db.destroy() };
+  const stats = pool;
+  return {
+    db,
+    kind: location.kind,
+    close: () => db.destroy(),
+    poolStats: () => (stats ? { max: 10, total: stats.totalCount, idle: stats.idleCount, waiting: stats.waitingCount } : null),
+  };
 }
 
 /**
