@@ -49,6 +49,11 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     // A bounded wait for a connection: during an outage requests fail fast (503) instead of piling up.
     pool = new pg.Pool({ connectionString: location.url, max: 10, connectionTimeoutMillis: 5_000 });
     pool.on('error', onConnectionError);
+    // A connection checked out between two statements of a transaction has no pool listener:
+    // a server shutdown message arriving then would be an uncaught 'error' and kill the process.
+    // The failure reaches the caller through its next query (and becomes a 503), so this only
+    // keeps the event from being unhandled; idle connections still report through 'error' above.
+    pool.on('connect', (client) => client.on('error', () => {}));
     dialect = new PostgresDialect({ pool });
   }
   const db = new Kysely<Database>({ dialect });
