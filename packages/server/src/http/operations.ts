@@ -23,7 +23,7 @@ export interface Operations {
 export function installOperations(app: FastifyInstance, keymint: Keymint): Operations {
   let draining = false;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'keymint_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'keymint_' });
 
   const latency = new Histogram({
     name: 'keymint_http_request_duration_seconds',
