@@ -13,3 +13,4 @@ export type { SigningKeyInfo } from './keys/model.js';
 export type { RotationResult } from './keys/service.js';
 export type { Principal } from './resource/authenticate.js';
 export { serve, type ServeOptions } from './cluster.js';
+export { rotateMasterKey, type MasterKeyRotation } from './master-key/rotate.js';
