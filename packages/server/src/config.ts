@@ -149,7 +149,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     authFailuresPerIp: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_IP'), 'KEYMINT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
     replayStore: replayText as ReplayStoreKind,
     outageGraceSeconds: parseInteger(get('KEYMINT_OUTAGE_GRACE'), 'KEYMINT_OUTAGE_GRACE', 120, 0, 86_400),
-    cacheRefreshSeconds: parseInteger(get('KEYMINT_CACHE_REFRESH'), 'KEYMINT_CACHE_REFRESH', 300, 5, 86_400),
+    cacheRefreshSeconds: parseInteger(get('KEYMINT_CACHE_REFRESH'), 'KEYMINT_CACHE_REFRESH', 300, 1, 86_400),
     changeLogRetentionHours: parseInteger(get('KEYMINT_CHANGE_LOG_RETENTION_HOURS'), 'KEYMINT_CHANGE_LOG_RETENTION_HOURS', 24, 1, 8760),
     shutdownTimeoutSeconds: parseInteger(get('KEYMINT_SHUTDOWN_TIMEOUT'), 'KEYMINT_SHUTDOWN_TIMEOUT', 25, 1, 3600),
     trustProxy: parseTrustProxy(get('KEYMINT_TRUST_PROXY')),
