@@ -300,11 +300,17 @@ export class AppService {
     if (this.pendingLastUsed.size === 0) return;
     const batch = [...this.pendingLastUsed];
     this.pendingLastUsed.clear();
-    await this.db.transaction().execute(async (trx) => {
-      for (const [id, at] of batch) {
-        await trx.updateTable('app_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
-      }
-    });
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const [id, at] of batch) {
+          await trx.updateTable('app_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
+        }
+      });
+    } catch (error) {
+      // Database away: keep the batch for the next flush (a newer use recorded meanwhile wins).
+      for (const [id, at] of batch) if ((this.pendingLastUsed.get(id) ?? 0) < at) this.pendingLastUsed.set(id, at);
+      throw error;
+    }
   }
 
   private async loadClient(clientId: string): Promise<ClientRecord | null> {

@@ -35,6 +35,14 @@ test('database outage: 503 + Retry-After while down (never 500), cached apps kee
     const writeContact = () => status(`${server.issuer}/api/v1/contacts`, { method: 'POST', headers: bearer, body: JSON.stringify({ email: `x${Math.random()}@example.com` }) });
     assert.equal((await writeContact()).status, 201);
     assert.equal((await status(`${server.url}/readyz`)).status, 200);
+    // App B is used once before the outage (last-used written) and once during it.
+    const { keymint } = server.server;
+    const tenantId = (await keymint.tenants.get('default')).id;
+    const appB = await server.createApp();
+    const tokenB = () => postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(appB.clientId, appB.clientSecret) });
+    assert.equal((await tokenB()).status, 200);
+    await keymint.apps.flushLastUsed();
+    const usedBefore = (await keymint.apps.listSecrets(tenantId, appB.clientId))[0]!.lastUsedAt!;
 
     const seen: Array<{ phase: string; what: string; status: number; retryAfter: string | null }> = [];
     let phase = 'up';
@@ -57,6 +65,9 @@ test('database outage: 503 + Retry-After while down (never 500), cached apps kee
     // Within the grace: tokens for the cached app still come; the write is 503 with Retry-After.
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal((await tokenRequest()).status, 200, 'a cached app still gets tokens within the grace period');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal((await tokenB()).status, 200);
+    await assert.rejects(keymint.apps.flushLastUsed(), 'the last-used batch cannot be written now');
     const write = await writeContact();
     assert.equal(write.status, 503);
     assert.ok(Number(write.retryAfter) > 0, 'Retry-After on 503');
@@ -94,6 +105,10 @@ test('database outage: 503 + Retry-After while down (never 500), cached apps kee
     const after = seen.filter((r) => r.phase === 'recovered');
     assert.ok(after.length >= 3 && after.every((r) => r.status === 200 || r.status === 201), 'everything works after recovery');
     assert.equal((await writeContact()).status, 201);
+    // The batch that failed during the outage was kept and is written now.
+    await keymint.apps.flushLastUsed();
+    const usedAfter = (await keymint.apps.listSecrets(tenantId, appB.clientId))[0]!.lastUsedAt!;
+    assert.ok(usedAfter > usedBefore, 'the use during the outage was recorded after recovery');
     assert.doesNotMatch(server.logs(), /"statusCode":500/);
   } finally {
     await server.close();
