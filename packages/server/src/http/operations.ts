@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { sql } from 'kysely';
@@ -23,6 +24,8 @@ export interface Operations {
 export function installOperations(app: FastifyInstance, keymint: Keymint): Operations {
   let draining = false;
   const registry = new Registry();
+  // Under `serve --workers N` a scrape reaches one worker: a worker label keeps their series apart.
+  if (cluster.isWorker) registry.setDefaultLabels({ worker: String(process.pid) });
   collectDefaultMetrics({ register: registry, prefix: 'keymint_' });
 
   const latency = new Histogram({
