@@ -61,7 +61,7 @@ export function toKeymintError(error: unknown, profile: ErrorProfile): KeymintEr
   if (status === 404) return new NotFound('not found');
   if (status !== undefined && status >= 400 && status < 500) return new InvalidRequest('malformed request');
   // A database outage is something to retry, not a bug: 503 + Retry-After (docs/operations.md).
-  if (isDatabaseUnavailable(error)) return new TemporarilyUnavailable('the service is temporarily unavailable: retry shortly', 2);
+  if (isDatabaseUnavailable(error)) return new TemporarilyUnavailable('storage temporarily unavailable: retry shortly', 2);
   return new ServerError('internal error');
 }
 

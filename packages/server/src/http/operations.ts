@@ -110,7 +110,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   app.addHook('onRequest', async (request) => {
     if (OPERATIONS_ROUTES.has(request.routeOptions.url ?? '')) return;
     const stale = keymint.changes.staleForMs();
-    if (stale > 0 && stale >= graceMs) throw new TemporarilyUnavailable('the service is temporarily unavailable: retry shortly', 2);
+    if (stale > 0 && stale >= graceMs) throw new TemporarilyUnavailable('temporarily unavailable: retry shortly', 2);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

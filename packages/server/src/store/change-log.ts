@@ -54,6 +54,7 @@ export class ChangeFeed {
   /** Skipped ids → when they were first skipped. */
   private readonly gaps = new Map<number, number>();
   private polling: Promise<void> | null = null;
+  private pollStartedAt = 0;
   private again = false;
   private started = false;
   private lastSuccess = 0;
@@ -109,6 +110,7 @@ export class ChangeFeed {
       this.again = true;
       return this.polling;
     }
+    this.pollStartedAt = this.clock();
     this.polling = (async () => {
       try {
         do {
@@ -183,8 +185,12 @@ export class ChangeFeed {
    * are only as fresh as this: callers bound how long they serve from them (docs/operations.md).
    */
   staleForMs(): number {
-    if (!this.started || this.failingSince === null) return 0;
-    return Math.max(0, this.clock() - this.lastSuccess);
+    if (!this.started) return 0;
+    const now = this.clock();
+    // A poll that hangs (a partition that drops packets rather than refusing) is a failure too.
+    const hung = this.polling !== null && now - this.pollStartedAt > Math.max(5_000, 4 * this.pollMs);
+    if (this.failingSince === null && !hung) return 0;
+    return Math.max(0, now - this.lastSuccess);
   }
 
   /** Deletes rows older than `olderThanMs` (every node has long read them); returns how many. */

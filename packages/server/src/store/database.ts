@@ -47,7 +47,7 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     dialect = new SqliteDialect({ database: sqlite });
   } else {
     // A bounded wait for a connection: during an outage requests fail fast (503) instead of piling up.
-    pool = new pg.Pool({ connectionString: location.url, max: 10, connectionTimeoutMillis: 5_000 });
+    pool = new pg.Pool({ connectionString: location.url, max: 10, connectionTimeoutMillis: 5_000, keepAlive: true });
     pool.on('error', onConnectionError);
     // A connection checked out between two statements of a transaction has no pool listener:
     // a server shutdown message arriving then would be an uncaught 'error' and kill the process.
