@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, parseDuration, startServer, migrateToLatest, createLogger, openKeymint } from '@keymint/server';
+import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve, rotateMasterKey } from '@keymint/server';
 import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
@@ -37,17 +37,11 @@ export function buildProgram(): Command {
     .description('run the server (migrates and bootstraps on first start)')
     .option('--port <n>', 'listen port (overrides PORT)')
     .option('--host <address>', 'listen address (overrides HOST)')
-    .action(async (options: { port?: string; host?: string }) => {
-      const config = loadConfig({ flags: options });
-      const server = await startServer(config);
-      process.stdout.write(`${server.banner}\n`);
-      const stop = async (signal: string) => {
-        server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
-        await server.close();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-      process.once('SIGINT', () => void stop('SIGINT'));
+    .option('--workers <n>', 'worker processes sharing the port (node:cluster); dead workers are replaced', integer)
+    .action(async (options: { port?: string; host?: string; workers?: number }) => {
+      const { workers, ...flags } = options;
+      if (workers !== undefined && (workers < 1 || workers > 64)) throw new InvalidArgumentError('--workers: expected 1 to 64');
+      await serve(loadConfig({ flags }), { workers });
     });
 
   program
@@ -62,6 +56,23 @@ export function buildProgram(): Command {
       } finally {
         await keymint.close();
       }
+    });
+
+  program
+    .command('master-key')
+    .description('the master key that seals private signing keys and signed-request secrets (docs/operations.md)')
+    .command('rotate')
+    .description('re-seal every sealed value under a new master key; stop every server first')
+    .option('--new-key-file <path>', 'where to write the new key (required when KEYMINT_MASTER_KEY holds the key)')
+    .action(async (options: { newKeyFile?: string }) => {
+      const result = await rotateMasterKey(loadConfig(), options);
+      print(globals().json, { signing_keys: result.signingKeys, client_secrets: result.clientSecrets, new_key_file: result.newKeyFile, previous_key_file: result.previousKeyFile }, () =>
+        [
+          `re-sealed ${result.signingKeys} signing keys and ${result.clientSecrets} client secret copies`,
+          `  new master key   ${result.newKeyFile}${result.previousKeyFile ? '' : ' (put it in KEYMINT_MASTER_KEY on every node, then delete the file)'}`,
+          ...(result.previousKeyFile ? [`  old master key   ${result.previousKeyFile} (delete once every backup you keep is re-sealed or expired)`] : []),
+        ].join('\n'),
+      );
     });
 
   const tenant = program.command('tenant').description('tenants: one issuer, key set, catalog and app list each');

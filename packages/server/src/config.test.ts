@@ -77,3 +77,19 @@ test('sqlite: URLs accept relative and absolute paths', () => {
   assert.equal(loadConfig({ env: { KEYMINT_DATABASE_URL: 'sqlite:/var/lib/k.db' }, cwd }).database.url, 'sqlite:/var/lib/k.db');
   assert.equal(loadConfig({ env: { KEYMINT_DATABASE_URL: 'postgres://u@127.0.0.1:5432/test' }, cwd }).database.kind, 'postgres');
 });
+
+test('operations settings: defaults, KEYMINT_TRUST_PROXY forms, and bad values named', () => {
+  const config = loadConfig({ env: {}, cwd });
+  assert.equal(config.trustProxy, false);
+  assert.equal(config.outageGraceSeconds, 120);
+  assert.equal(config.cacheRefreshSeconds, 300);
+  assert.equal(config.changeLogRetentionHours, 24);
+  assert.equal(config.shutdownTimeoutSeconds, 25);
+  assert.equal(config.authFailureRedisPrefix, 'keymint:auth-failures:');
+  assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: 'true' }, cwd }).trustProxy, true);
+  assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: '1' }, cwd }).trustProxy, 1);
+  assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: '10.0.0.5, 10.0.1.0/24,loopback' }, cwd }).trustProxy, '10.0.0.5,10.0.1.0/24,loopback');
+  assert.equal(configError({ KEYMINT_TRUST_PROXY: 'proxy.example.com' }).setting, 'KEYMINT_TRUST_PROXY');
+  assert.equal(configError({ KEYMINT_OUTAGE_GRACE: '-1' }).setting, 'KEYMINT_OUTAGE_GRACE');
+  assert.equal(configError({ KEYMINT_CACHE_REFRESH: '0' }).setting, 'KEYMINT_CACHE_REFRESH');
+});

@@ -45,6 +45,24 @@ export interface Config {
    * Null: development mode, the code is written to the server log (docs/end-users.md).
    */
   readonly smtp: { readonly url: string; readonly from: string } | null;
+  /**
+   * Operations (docs/operations.md). Seconds a node keeps serving from its caches after it lost
+   * the database (KEYMINT_OUTAGE_GRACE; 0: refuse at once); revocations made meanwhile are unseen.
+   */
+  readonly outageGraceSeconds: number;
+  /** Seconds between full cache refreshes, the safety net behind the change feed (KEYMINT_CACHE_REFRESH). */
+  readonly cacheRefreshSeconds: number;
+  /** Hours change_log rows are kept before pruning (KEYMINT_CHANGE_LOG_RETENTION_HOURS). */
+  readonly changeLogRetentionHours: number;
+  /** Seconds SIGTERM waits for in-flight requests before closing anyway (KEYMINT_SHUTDOWN_TIMEOUT). */
+  readonly shutdownTimeoutSeconds: number;
+  /**
+   * Which proxies to trust for X-Forwarded-For / -Proto (KEYMINT_TRUST_PROXY): false (default),
+   * true (every hop), a hop count, or a comma-separated list of addresses/CIDRs (Fastify trustProxy).
+   */
+  readonly trustProxy: boolean | number | string;
+  /** Redis key prefix of the shared failed-authentication counters (KEYMINT_REDIS_PREFIX + 'auth-failures:'). */
+  readonly authFailureRedisPrefix: string;
 }
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
@@ -142,6 +160,12 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     authFailuresPerIp: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_IP'), 'KEYMINT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
     replayStore: replayText as ReplayStoreKind,
     smtp: smtpText === undefined ? null : Object.freeze({ url: smtpText, from: smtpFrom }),
+    outageGraceSeconds: parseInteger(get('KEYMINT_OUTAGE_GRACE'), 'KEYMINT_OUTAGE_GRACE', 120, 0, 86_400),
+    cacheRefreshSeconds: parseInteger(get('KEYMINT_CACHE_REFRESH'), 'KEYMINT_CACHE_REFRESH', 300, 1, 86_400),
+    changeLogRetentionHours: parseInteger(get('KEYMINT_CHANGE_LOG_RETENTION_HOURS'), 'KEYMINT_CHANGE_LOG_RETENTION_HOURS', 24, 1, 8760),
+    shutdownTimeoutSeconds: parseInteger(get('KEYMINT_SHUTDOWN_TIMEOUT'), 'KEYMINT_SHUTDOWN_TIMEOUT', 25, 1, 3600),
+    trustProxy: parseTrustProxy(get('KEYMINT_TRUST_PROXY')),
+    authFailureRedisPrefix: `${get('KEYMINT_REDIS_PREFIX') ?? 'keymint:'}auth-failures:`,
   });
 }
 
@@ -156,6 +180,15 @@ function parseInteger(text: string | undefined, setting: string, fallback: numbe
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(setting, `a whole number from ${min} to ${max}`, text);
   return value;
+}
+
+function parseTrustProxy(text: string | undefined): boolean | number | string {
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  if (entries.every((entry) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry) || ['loopback', 'linklocal', 'uniquelocal'].includes(entry))) return entries.join(',');
+  throw new ConfigError('KEYMINT_TRUST_PROXY', 'false, true, a hop count, or comma-separated proxy addresses/CIDRs', text);
 }
 
 function parsePublicUrl(text: string): string {

@@ -13,3 +13,5 @@ export type { SigningKeyInfo } from './keys/model.js';
 export type { RotationResult } from './keys/service.js';
 export type { Principal } from './resource/authenticate.js';
 export type { EndUser, EndUserSettings, UserSession, TokenMode } from './users/model.js';
+export { serve, type ServeOptions } from './cluster.js';
+export { rotateMasterKey, type MasterKeyRotation } from './master-key/rotate.js';

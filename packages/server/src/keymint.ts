@@ -11,7 +11,9 @@ import { PrincipalService } from './principals/service.js';
 import { RevocationService } from './revocation/service.js';
 import { BearerAuthenticator } from './resource/authenticate.js';
 import { ChangeFeed } from './store/change-log.js';
-import { openDatabase, type Db } from './store/database.js';
+import { openDatabase, type Db, type PoolStats } from './store/database.js';
+import { runExclusively } from './store/locks.js';
+import { ChangeListener } from './store/notify.js';
 import { migrateToLatest } from './store/migrate.js';
 import { TenantService } from './tenants/service.js';
 import { AdminService } from './admin/service.js';
@@ -53,6 +55,12 @@ export interface Keymint {
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
+  /** PostgreSQL pool use for /metrics; null on SQLite. */
+  poolStats(): PoolStats | null;
+  /** Whether the LISTEN connection is up (PostgreSQL servers); null when there is none. */
+  listening(): boolean | null;
+  /** Writes batched in memory (last-used times, audit) now: graceful shutdown calls it. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,7 +75,7 @@ export interface OpenOptions {
 
 export async function openKeymint(config: Config, options: OpenOptions): Promise<Keymint> {
   const { log, now = Date.now } = options;
-  const { db, close: closeDb } = openDatabase(config.database, (error) => log.warn({ err: error }, 'database connection lost; the pool reconnects on next use'));
+  const { db, close: closeDb, poolStats } = openDatabase(config.database, (error) => log.warn({ err: error }, 'database connection lost; the pool reconnects on next use'));
   try {
     if (options.migrate) {
       const applied = await migrateToLatest(db);
@@ -80,7 +88,12 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       masterKey = file.key;
       masterKeySource = file.created ? 'new file' : 'file';
     }
-    const changes = new ChangeFeed(db, config.changePollMs, (error) => log.error({ err: error }, 'change feed poll failed'));
+    // One line per outage, not one per poll: the first failure is logged, then only recovery.
+    let feedFailing = false;
+    const changes = new ChangeFeed(db, config.changePollMs, (error) => {
+      if (!feedFailing) log.error({ err: error }, 'change feed poll failed; serving from cache (KEYMINT_OUTAGE_GRACE) until the database returns');
+      feedFailing = true;
+    }, { now });
     const audit = new AuditLog(db, log, now);
     const keys = new KeyService(db, masterKey, changes, now, {
       ...DEFAULT_ROTATION_POLICY,
@@ -125,19 +138,48 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       timer.unref();
       timers.push(timer);
     };
+    let listener: ChangeListener | null = null;
     if (options.watchChanges) {
       await changes.start();
+      if (config.database.kind === 'postgres') {
+        listener = new ChangeListener(config.database.url, changes, log);
+        await listener.start();
+      }
+      every(config.changePollMs, 'change feed recovery check', async () => {
+        if (feedFailing && changes.staleForMs() === 0) {
+          feedFailing = false;
+          log.info('change feed recovered; caches refreshed');
+        }
+      });
+      // The safety net behind the feed: every cache starts over now and then (not while the
+      // database is away: then the caches are all there is, see KEYMINT_OUTAGE_GRACE).
+      every(config.cacheRefreshSeconds * 1000, 'cache refresh', async () => {
+        if (changes.staleForMs() === 0) changes.resetAll();
+      });
+      // Every node has read a row within seconds; a day's worth is kept for diagnosis.
+      every(Math.min(3_600_000, config.changeLogRetentionHours * 3_600_000 / 4), 'change log prune', () =>
+        runExclusively(db, 'keymint:change-log-prune', async () => {
+          const pruned = await changes.prune(config.changeLogRetentionHours * 3_600_000);
+          if (pruned > 0) log.debug({ pruned }, 'change log pruned');
+        }));
       every(5_000, 'last-used flush', () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed()]));
       every(1_000, 'audit flush', () => audit.flush());
       every(10_000, 'usage flush', () => usage.flush());
       every(config.purgeIntervalSeconds * 1000, 'purge', purgeExpired);
-      every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => keys.maintainAll());
+      // One node at a time rotates keys: two nodes staging a next key at once would publish two.
+      every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
     }
     return {
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
+      poolStats,
+      listening: () => (listener ? listener.listening : null),
+      async flush() {
+        await flushAll();
+      },
       async close() {
         changes.stop();
+        await listener?.stop();
         bearer.close();
         users.close();
         for (const timer of timers) clearInterval(timer);

@@ -50,7 +50,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       publicUrl,
       banner,
       async close() {
-        await app.close();
+        // Graceful: /readyz fails, the listener closes (new requests are refused, idle keep-alive
+        // connections closed), in-flight requests finish, then batched writes are flushed and the
+        // pools closed. Requests still running after KEYMINT_SHUTDOWN_TIMEOUT are cut.
+        app.operations.drain();
+        const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutSeconds * 1000);
+        deadline.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(deadline);
+        }
         await keymint.close();
       },
     };

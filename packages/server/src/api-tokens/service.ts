@@ -54,6 +54,7 @@ export class ApiTokenService {
     changes.on('api_token', (change) => {
       for (const [hash, token] of this.cache) if (token.id === change.entityId) this.cache.delete(hash);
     });
+    changes.onReset(() => this.cache.clear());
   }
 
   async create(tenantId: string, catalog: Scope[], input: CreateApiTokenInput, context: AuditContext): Promise<NewApiToken> {
@@ -139,8 +140,14 @@ export class ApiTokenService {
     if (this.pendingLastUsed.size === 0) return;
     const batch = [...this.pendingLastUsed];
     this.pendingLastUsed.clear();
-    await this.db.transaction().execute(async (trx) => {
-      for (const [id, at] of batch) await trx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
-    });
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const [id, at] of batch) await trx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+      });
+    } catch (error) {
+      // Database away: keep the batch for the next flush (a newer use recorded meanwhile wins).
+      for (const [id, at] of batch) if ((this.pendingLastUsed.get(id) ?? 0) < at) this.pendingLastUsed.set(id, at);
+      throw error;
+    }
   }
 }

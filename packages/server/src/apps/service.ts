@@ -1,4 +1,5 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
+import { CacheStats } from '../util/cache-stats.js';
 import { safeEqual, sha256 } from '../crypto/hash.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { open, seal } from '../crypto/seal.js';
@@ -85,6 +86,7 @@ export interface DisableHook {
 
 export class AppService {
   private readonly clients = new Map<string, Promise<ClientRecord | null>>();
+  readonly cacheStats = new CacheStats();
   private readonly pendingLastUsed = new Map<string, number>();
   private readonly disableHooks: DisableHook[] = [];
 
@@ -96,6 +98,7 @@ export class AppService {
     private readonly audit?: AuditLog,
   ) {
     changes.on('app', (change) => this.clients.delete(change.entityId));
+    changes.onReset(() => this.clients.clear());
   }
 
   onDisable(hook: DisableHook): void {
@@ -234,6 +237,7 @@ export class AppService {
   /** The app and its secret hashes by client_id, from memory after the first read. */
   findClient(clientId: string): Promise<ClientRecord | null> {
     let record = this.clients.get(clientId);
+    this.cacheStats.count(record !== undefined);
     if (!record) {
       record = this.loadClient(clientId);
       // Bounded: a flood of made-up client ids must not grow memory without end.
@@ -346,11 +350,17 @@ export class AppService {
     if (this.pendingLastUsed.size === 0) return;
     const batch = [...this.pendingLastUsed];
     this.pendingLastUsed.clear();
-    await this.db.transaction().execute(async (trx) => {
-      for (const [id, at] of batch) {
-        await trx.updateTable('app_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
-      }
-    });
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const [id, at] of batch) {
+          await trx.updateTable('app_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
+        }
+      });
+    } catch (error) {
+      // Database away: keep the batch for the next flush (a newer use recorded meanwhile wins).
+      for (const [id, at] of batch) if ((this.pendingLastUsed.get(id) ?? 0) < at) this.pendingLastUsed.set(id, at);
+      throw error;
+    }
   }
 
   private async loadClient(clientId: string): Promise<ClientRecord | null> {

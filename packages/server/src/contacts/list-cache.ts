@@ -44,6 +44,11 @@ export class ListCache<T> {
     pages.set(key, { value, storedAt: this.now() });
   }
 
+  /** Every tenant's pages (the change feed's periodic full refresh). */
+  invalidateAll(): void {
+    for (const tenantId of new Set([...this.pages.keys(), ...this.generations.keys()])) this.invalidate(tenantId);
+  }
+
   invalidate(tenantId: string): void {
     this.generations.set(tenantId, this.generation(tenantId) + 1);
     const pages = this.pages.get(tenantId);

@@ -74,6 +74,7 @@ export class ContactService {
   ) {
     this.lists = new ListCache(now);
     changes.on('contact', (change) => this.lists.invalidate(change.tenantId));
+    changes.onReset(() => this.lists.invalidateAll());
   }
 
   /** A page, from the cache or the database; callers must not modify it (it may be shared). */

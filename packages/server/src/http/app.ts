@@ -19,6 +19,15 @@ import { adminRoutes } from '../admin/routes.js';
 import { consoleRoutes } from '../admin/console.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { rejectNulCharacters } from './input-guard.js';
+import { Redis } from 'ioredis';
+import { installOperations, type Operations } from './operations.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Health, readiness, metrics (http/operations.ts); `drain()` on graceful shutdown. */
+    operations: Operations;
+  }
+}
 
 export interface AppOptions {
   /** The public base URL; resolved after listen when not configured. */
@@ -51,6 +60,9 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     // 400/404 for junk, never a hang: slow clients are cut off.
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Client IPs (rate limits, audit) from X-Forwarded-For only behind trusted proxies (KEYMINT_TRUST_PROXY).
+    // (A hop count is accepted at run time though Fastify's types omit it.)
+    trustProxy: keymint.config.trustProxy as boolean | string,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Router and HTTP-parser refusals in the documented error shape too (security/fuzz.test.ts).
     frameworkErrors,
@@ -84,16 +96,11 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await keymint.db.selectFrom('tenants').select('id').limit(1).execute();
-      return { status: 'ready' };
-    } catch {
-      reply.code(503).header('retry-after', '5');
-      return { status: 'unavailable', reason: 'database unreachable' };
-    }
-  });
+  app.decorate('operations', installOperations(app, keymint));
+  // Failed-authentication counters shared by every node when Redis is configured.
+  const redis = keymint.config.redisUrl ? new Redis(keymint.config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false }) : null;
+  redis?.on('error', (error) => keymint.log.warn({ err: error }, 'redis (auth-failure counters) unreachable'));
+  if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
 
   await app.register(rootMetadataRoutes, { keymint, publicUrl });
   await app.register(adminRoutes, { keymint, publicUrl, prefix: '/admin/v1' });
@@ -101,7 +108,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, keymint, publicUrl);
-      await installClientAuth(tenantScoped, keymint);
+      await installClientAuth(tenantScoped, keymint, { redis, nameSpace: keymint.config.authFailureRedisPrefix });
       await tenantScoped.register(metadataRoutes, { keymint, publicUrl });
       await tenantScoped.register(jwksRoutes, { keymint });
       await tenantScoped.register(tokenEndpointRoutes, { keymint });

@@ -2,6 +2,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   InsufficientScope, InvalidClient, InvalidRequest, KeymintError, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType,
 } from '../errors.js';
+import { TemporarilyUnavailable } from '../errors.js';
+import { isDatabaseUnavailable } from '../store/outage.js';
 
 /**
  * How a route renders failures:
@@ -58,6 +60,8 @@ export function toKeymintError(error: unknown, profile: ErrorProfile): KeymintEr
   }
   if (status === 404) return new NotFound('not found');
   if (status !== undefined && status >= 400 && status < 500) return new InvalidRequest('malformed request');
+  // A database outage is something to retry, not a bug: 503 + Retry-After (docs/operations.md).
+  if (isDatabaseUnavailable(error)) return new TemporarilyUnavailable('storage temporarily unavailable: retry shortly', 2);
   return new ServerError('internal error');
 }
 

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { CacheStats } from '../util/cache-stats.js';
 import { APP_LIMITS } from '../apps/model.js';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
@@ -70,6 +71,7 @@ function toInfo(row: SigningKeyRow): SigningKeyInfo {
 
 export class KeyService {
   private readonly rings = new Map<string, Promise<TenantKeyRing>>();
+  readonly cacheStats = new CacheStats();
 
   constructor(
     private readonly db: Db,
@@ -80,6 +82,7 @@ export class KeyService {
     private readonly audit?: AuditLog,
   ) {
     changes.on('signing_key', (change) => this.rings.delete(change.tenantId));
+    changes.onReset(() => this.rings.clear());
   }
 
   /** Gives a tenant a signing key when it has none in state `current` (first start, new tenant). */
@@ -221,6 +224,7 @@ export class KeyService {
   /** The tenant's signer and JWKS; loaded once, then served from memory until a key changes. */
   ring(tenantId: string): Promise<TenantKeyRing> {
     let ring = this.rings.get(tenantId);
+    this.cacheStats.count(ring !== undefined);
     if (!ring) {
       ring = this.loadRing(tenantId);
       this.rings.set(tenantId, ring);

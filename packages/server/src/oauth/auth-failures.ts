@@ -1,4 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../apps/model.js';
 import { InvalidClient, TooManyRequests } from '../errors.js';
@@ -14,6 +15,12 @@ declare module 'fastify' {
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+
+/** The client a request authenticated as (metrics label tokens by it; unknown ids never become labels). */
+const authenticatedClients = new WeakMap<FastifyRequest, string>();
+export function authenticatedClientId(request: FastifyRequest): string | undefined {
+  return authenticatedClients.get(request);
+}
 
 /**
  * Client authentication for every endpoint that takes client credentials (token,
@@ -45,8 +52,10 @@ export class ClientAuthenticator {
   }
 
   /** authenticateClient, counting failures; throws InvalidClient, or TooManyRequests past the budget. */
-  authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
-    return this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.keymint.apps, tenant, credentials));
+  async authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
+    const app = await this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.keymint.apps, tenant, credentials));
+    authenticatedClients.set(request, app.clientId);
+    return app;
   }
 
   /**
@@ -86,7 +95,13 @@ export class ClientAuthenticator {
 }
 
 /** Registers the rate-limit plugin (no route limits of its own) and decorates `clientAuth`. */
-export async function installClientAuth(app: FastifyInstance, keymint: Keymint): Promise<void> {
-  await app.register(rateLimit, { global: false });
+export async function installClientAuth(app: FastifyInstance, keymint: Keymint, options: { redis?: Redis | null; nameSpace?: string } = {}): Promise<void> {
+  // With KEYMINT_REDIS_URL the counters live in Redis, so a budget is one budget across all nodes.
+  // Redis failing must not lock every client out: the plugin skips counting on a store error.
+  const redis = options.redis ?? null;
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: options.nameSpace ?? 'keymint-auth-failures:', skipOnError: true } : {}),
+  });
   app.decorate('clientAuth', new ClientAuthenticator(app, keymint));
 }

@@ -56,6 +56,7 @@ export class OpaqueTokenService {
     };
     changes.on('app', dropClient);
     changes.on('revocation', dropClient);
+    changes.onReset(() => this.cache.clear());
   }
 
   /**

@@ -1,4 +1,5 @@
 import { APP_LIMITS } from '../apps/model.js';
+import { CacheStats } from '../util/cache-stats.js';
 import { sha256 } from '../crypto/hash.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -41,6 +42,7 @@ interface TenantRevocations {
  */
 export class RevocationService {
   private readonly tenants = new Map<string, Promise<TenantRevocations>>();
+  readonly cacheStats = new CacheStats();
 
   constructor(
     private readonly db: Db,
@@ -48,6 +50,7 @@ export class RevocationService {
     private readonly now: () => number,
   ) {
     changes.on('revocation', (change) => this.tenants.delete(change.tenantId));
+    changes.onReset(() => this.tenants.clear());
   }
 
   /** Revokes one JWT until its own expiry (`exp`, epoch seconds). */
@@ -141,6 +144,7 @@ export class RevocationService {
 
   private load(tenantId: string): Promise<TenantRevocations> {
     let state = this.tenants.get(tenantId);
+    this.cacheStats.count(state !== undefined);
     if (!state) {
       state = this.read(tenantId);
       this.tenants.set(tenantId, state);

@@ -12,6 +12,15 @@ export interface OpenDatabase {
   db: Db;
   kind: DatabaseLocation['kind'];
   close(): Promise<void>;
+  /** Connections of the PostgreSQL pool (metrics); null on SQLite. */
+  poolStats(): PoolStats | null;
+}
+
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's exact range.
@@ -23,6 +32,7 @@ pg.types.setTypeParser(20, (value) => Number(value));
  */
 export function openDatabase(location: DatabaseLocation, onConnectionError: (error: Error) => void = () => {}): OpenDatabase {
   let dialect: Dialect;
+  let pool: pg.Pool | null = null;
   if (location.kind === 'sqlite') {
     mkdirSync(dirname(location.path), { recursive: true });
     const sqlite = new SQLite(location.path);
@@ -36,12 +46,24 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     cachePreparedStatements(sqlite);
     dialect = new ImmediateSqliteDialect({ database: sqlite });
   } else {
-    const pool = new pg.Pool({ connectionString: location.url, max: 10 });
+    // A bounded wait for a connection: during an outage requests fail fast (503) instead of piling up.
+    pool = new pg.Pool({ connectionString: location.url, max: 10, connectionTimeoutMillis: 5_000, keepAlive: true });
     pool.on('error', onConnectionError);
+    // A connection checked out between two statements of a transaction has no pool listener:
+    // a server shutdown message arriving then would be an uncaught 'error' and kill the process.
+    // The failure reaches the caller through its next query (and becomes a 503), so this only
+    // keeps the event from being unhandled; idle connections still report through 'error' above.
+    pool.on('connect', (client) => client.on('error', () => {}));
     dialect = new PostgresDialect({ pool });
   }
   const db = new Kysely<Database>({ dialect });
-  return { db, kind: location.kind, close: () => db.destroy() };
+  const stats = pool;
+  return {
+    db,
+    kind: location.kind,
+    close: () => db.destroy(),
+    poolStats: () => (stats ? { max: 10, total: stats.totalCount, idle: stats.idleCount, waiting: stats.waitingCount } : null),
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { newId, randomLowerAlnum } from '../crypto/random.js';
+import { CacheStats } from '../util/cache-stats.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import type { ChangeFeed } from '../store/change-log.js';
 import { recordChange } from '../store/change-log.js';
@@ -21,6 +22,7 @@ function toTenant(row: TenantRow): Tenant {
 /** Tenants and their scope catalogs, cached in memory (a tenant is read on every request). */
 export class TenantService {
   private readonly bySlug = new Map<string, Tenant | null>();
+  readonly cacheStats = new CacheStats();
   private readonly scopeCache = new Map<string, Scope[]>();
 
   constructor(
@@ -31,6 +33,10 @@ export class TenantService {
   ) {
     changes.on('tenant', () => this.bySlug.clear());
     changes.on('scope', (change) => this.scopeCache.delete(change.tenantId));
+    changes.onReset(() => {
+      this.bySlug.clear();
+      this.scopeCache.clear();
+    });
   }
 
   async create(slug: string, name = slug): Promise<Tenant> {
@@ -81,6 +87,7 @@ export class TenantService {
 
   async findBySlug(slug: string): Promise<Tenant | null> {
     const cached = this.bySlug.get(slug);
+    this.cacheStats.count(cached !== undefined);
     if (cached !== undefined) return cached;
     const row = await this.db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
     const tenant = row ? toTenant(row) : null;

@@ -1,0 +1,87 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from './config.js';
+import { openKeymint } from './keymint.js';
+import { createLogger } from './log.js';
+import { startServer } from './server.js';
+
+export interface ServeOptions {
+  /** Worker processes sharing the port (node:cluster); 1 serves in this process. */
+  workers?: number;
+  /** Where the banner goes (stdout). */
+  print?: (text: string) => void;
+}
+
+/**
+ * `keymint serve`: one process, or a primary that forks `workers` processes sharing one port.
+ * Every process, and every worker, drains on SIGTERM/SIGINT (server.close: readiness fails,
+ * in-flight requests finish, batches flush, pools close) and then exits 0.
+ */
+export async function serve(config: Config, options: ServeOptions = {}): Promise<void> {
+  const workers = options.workers ?? 1;
+  const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  if (workers > 1 && cluster.isPrimary) return runPrimary(config, workers, print);
+  const server = await startServer(config);
+  print(cluster.isWorker ? `[worker ${process.pid}] ${server.banner.split('\n')[0]}` : server.banner);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
+    try {
+      await server.close();
+    } catch (error) {
+      server.app.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    server.app.log.info('shut down');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  // A worker also stops when the primary asks (its SIGTERM reaches us as a signal too).
+  if (cluster.isWorker) process.on('disconnect', () => void stop('primary gone'));
+}
+
+/**
+ * The primary migrates once (workers then find the schema current), forks the workers and
+ * replaces any that dies, backing off when they keep dying at start. SIGTERM to the primary
+ * is passed to every worker; the primary exits when the last one has drained.
+ */
+async function runPrimary(config: Config, count: number, print: (text: string) => void): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const keymint = await openKeymint(config, { log, migrate: true });
+  await keymint.tenants.ensureDefault();
+  await keymint.close();
+
+  let stopping = false;
+  let recentDeaths: number[] = [];
+  const fork = (): Worker => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.values(cluster.workers ?? {}).every((w) => w === undefined || w === worker || w.isDead())) {
+        log.info('all workers drained; primary exiting');
+        process.exit(0);
+      }
+      return;
+    }
+    const now = Date.now();
+    recentDeaths = [...recentDeaths.filter((at) => now - at < 60_000), now];
+    // Crash loop guard: after 5 deaths within a minute, wait before each replacement.
+    const delay = recentDeaths.length > 5 ? 5_000 : 0;
+    log.warn({ pid: worker.process.pid, code, signal, restartInMs: delay }, 'worker died; starting a replacement');
+    setTimeout(fork, delay);
+  });
+  for (let i = 0; i < count; i++) fork();
+  print(`Keymint primary ${process.pid}: ${count} workers on ${config.host}:${config.port}`);
+
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'primary: draining every worker');
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    if (alive.length === 0) process.exit(0);
+    for (const worker of alive) worker.process.kill('SIGTERM');
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,168 @@
+import cluster from 'node:cluster';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { sql } from 'kysely';
+import { TemporarilyUnavailable } from '../errors.js';
+import type { Keymint } from '../keymint.js';
+import { authenticatedClientId } from '../oauth/auth-failures.js';
+import { TOKEN_ENDPOINT_PATHS } from '../oauth/token-endpoint.js';
+
+/** Routes that issue tokens (RFC 6749 endpoint and the vendor profiles' token routes). */
+const TOKEN_ROUTES = new Set([...TOKEN_ENDPOINT_PATHS, '/v1/auth/token', '/v3/tokens'].map((path) => `/t/:tenant${path}`));
+/** Routes that must answer while the database is away: they report on it. */
+const OPERATIONS_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+export interface Operations {
+  /** Marks the node as draining: /readyz answers 503 so the balancer stops sending new requests. */
+  drain(): void;
+}
+
+/**
+ * Health, readiness, Prometheus metrics and the database-outage policy (docs/operations.md).
+ * Each app has its own metric registry, so several servers in one process (tests) stay apart.
+ */
+export function installOperations(app: FastifyInstance, keymint: Keymint): Operations {
+  let draining = false;
+  const registry = new Registry();
+  // Under `serve --workers N` a scrape reaches one worker: a worker label keeps their series apart.
+  if (cluster.isWorker) registry.setDefaultLabels({ worker: String(process.pid) });
+  collectDefaultMetrics({ register: registry, prefix: 'keymint_' });
+
+  const latency = new Histogram({
+    name: 'keymint_http_request_duration_seconds',
+    help: 'Time from request received to response sent, by route pattern',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const tokens = new Counter({
+    name: 'keymint_tokens_issued_total',
+    help: 'Token requests by tenant, authenticated client and result (issued, client_error, unavailable, server_error)',
+    labelNames: ['tenant', 'client_id', 'result'] as const,
+    registers: [registry],
+  });
+  const caches: Array<[string, { cacheStats: { hits: number; misses: number } }]> = [
+    ['apps', keymint.apps], ['signing_keys', keymint.keys], ['revocations', keymint.revocations], ['tenants', keymint.tenants],
+  ];
+  new Counter({
+    name: 'keymint_cache_lookups_total',
+    help: 'In-memory cache lookups by cache and result (hit, miss): the hit ratio is hit / (hit + miss)',
+    labelNames: ['cache', 'result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [name, service] of caches) {
+        this.inc({ cache: name, result: 'hit' }, service.cacheStats.hits);
+        this.inc({ cache: name, result: 'miss' }, service.cacheStats.misses);
+      }
+    },
+  });
+  new Gauge({
+    name: 'keymint_db_pool_connections',
+    help: 'PostgreSQL pool connections by state (max, total, idle, waiting = queries queued for a connection)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = keymint.poolStats();
+      if (!stats) return;
+      for (const [state, value] of Object.entries(stats)) this.set({ state }, value);
+    },
+  });
+  new Gauge({
+    name: 'keymint_change_feed_stale_seconds',
+    help: 'Seconds since the change feed last read the database while it is failing; 0 when healthy',
+    registers: [registry],
+    collect() {
+      this.set(keymint.changes.staleForMs() / 1000);
+    },
+  });
+  new Gauge({
+    name: 'keymint_change_feed_pending_gaps',
+    help: 'change_log ids skipped by the cursor and still awaited (transactions committing out of id order)',
+    registers: [registry],
+    collect() {
+      this.set(keymint.changes.pendingGaps);
+    },
+  });
+  new Gauge({
+    name: 'keymint_change_listener_connected',
+    help: '1 when the PostgreSQL LISTEN connection is up (0 means changes arrive by polling only)',
+    registers: [registry],
+    collect() {
+      const listening = keymint.listening();
+      if (listening !== null) this.set(listening ? 1 : 0);
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    latency.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    if (TOKEN_ROUTES.has(route) && request.method === 'POST') {
+      tokens.inc({ tenant: tenantLabel(request), client_id: authenticatedClientId(request) ?? 'unauthenticated', result: resultOf(status) });
+    }
+  });
+
+  // Outage policy: within KEYMINT_OUTAGE_GRACE of losing the database a node keeps answering
+  // from its caches (tokens for known apps, JWKS, cached revocations); past it, every request is
+  // 503 because caches that cannot see revocations must not be trusted any longer.
+  const graceMs = keymint.config.outageGraceSeconds * 1000;
+  app.addHook('onRequest', async (request) => {
+    if (OPERATIONS_ROUTES.has(request.routeOptions.url ?? '')) return;
+    const stale = keymint.changes.staleForMs();
+    if (stale > 0 && stale >= graceMs) throw new TemporarilyUnavailable('temporarily unavailable: retry shortly', 2);
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const failing = draining ? 'shutting down' : await notReady(keymint);
+    if (failing) {
+      reply.code(503).header('retry-after', '2').header('cache-control', 'no-store');
+      return { status: 'unavailable', reason: failing };
+    }
+    reply.header('cache-control', 'no-store');
+    return { status: 'ready' };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
+    return registry.metrics();
+  });
+  return { drain: () => (draining = true) };
+}
+
+/** Why this node should not get traffic, or null: the database answers and tenant default's signing key is loaded. */
+async function notReady(keymint: Keymint): Promise<string | null> {
+  try {
+    await withTimeout(sql`select 1`.execute(keymint.db), 2_000);
+  } catch {
+    return 'database unreachable';
+  }
+  try {
+    const tenant = await keymint.tenants.findBySlug('default');
+    if (tenant) await withTimeout(keymint.keys.ring(tenant.id), 2_000);
+  } catch {
+    return 'signing keys not loaded';
+  }
+  return null;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function tenantLabel(request: FastifyRequest): string {
+  return (request as { tenant?: { slug?: string } }).tenant?.slug ?? 'unknown';
+}
+
+function resultOf(status: number): string {
+  if (status < 300) return 'issued';
+  if (status === 503) return 'unavailable';
+  if (status >= 500) return 'server_error';
+  return 'client_error';
+}
