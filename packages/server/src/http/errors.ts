@@ -82,6 +82,10 @@ function quote(value: string): string {
 
 export function sendError(error: KeymintError, profile: ErrorProfile, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.code(error.status);
+  // An error is never worth caching, and on token routes it must not be (RFC 6749 §5.1): set it
+  // here too, since a failure in an early hook (the tenant lookup) comes before the route's noStore.
+  reply.header('cache-control', 'no-store');
+  if (profile === 'oauth' || profile === 'envelope') reply.header('pragma', 'no-cache');
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   if (profile === 'envelope') {
     const envelope = envelopeCode(error);

@@ -388,3 +388,9 @@ test('the log never holds a client secret or an access token', async () => {
   assert.ok(!logs.includes(ok.body.access_token.split('.')[2]), 'token signature in the log');
   assert.ok(!logs.includes(Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')), 'Basic credentials in the log');
 });
+
+test('§5.1: an error raised before the route\'s own hooks (unknown tenant on a token path) is still no-store', async () => {
+  const response = await postForm(`${server.url}/t/no-such-tenant/oauth/token`, { grant_type: 'client_credentials' });
+  assert.equal(response.status, 404);
+  assert.equal(response.headers.get('cache-control'), 'no-store');
+});
