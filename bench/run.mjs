@@ -2,7 +2,7 @@
 // npm run bench: Keymint and node-oidc-provider side by side, identical autocannon loads, one run.
 //   node bench/run.mjs [--duration S] [--connections N] [--only a,b] [--long N] [--db sqlite|postgres] [--no-write]
 // Workloads: client_credentials_jwt, client_credentials_opaque, introspection, envelope, signed_request,
-// contacts_jwt, contacts_api_token, jwks, end_user_refresh, verifier (the SDK micro-benchmark, bench/verifier.mjs).
+// contacts_jwt, contacts_api_token, jwks, end_user_refresh, workers, verifier (the SDK micro-benchmark, bench/verifier.mjs).
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +212,20 @@ if (!only || only.has('end_user_refresh')) {
   process.stderr.write(' done\n');
 }
 
+// Scaling: the JWT workload against `serve --workers 2`, compared with the one-process figure above.
+if (!only || only.has('workers')) {
+  process.stderr.write('client credentials with --workers 2…');
+  const cluster = await startKeymint(env, ['--workers', '2']);
+  try {
+    const figures = await measure(workloads[0].keymint({ ...context, issuer: cluster.issuer, url: cluster.url }));
+    const single = results.workloads.find((w) => w.name === 'client_credentials_jwt')?.keymint;
+    results.workers = { workers: 2, ...figures, ratioToOneProcess: single ? round(figures.requestsPerSecond / single.requestsPerSecond) : null };
+  } finally {
+    await stopProcess(cluster.child);
+  }
+  process.stderr.write(' done\n');
+}
+
 // SDK verifier micro-benchmark (in process, keys supplied locally): its last line is JSON.
 if (!only || only.has('verifier')) {
   process.stderr.write('SDK verifier micro-benchmark…\n');
@@ -316,6 +330,7 @@ function printReport(data) {
   console.log(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
   console.log(`\nRSS after the loads: Keymint ${data.memory.keymintRssMb} MB, node-oidc-provider ${data.memory.peerRssMb} MB`);
   console.log(`ready on an existing database: ${data.startup.readyOnExistingDatabaseMs} ms (spawn to listening, includes Node start-up)`);
+  if (data.workers) console.log(`--workers 2: ${data.workers.requestsPerSecond} tokens/s, p99 ${data.workers.p99} ms${data.workers.ratioToOneProcess ? ` (${data.workers.ratioToOneProcess}× one process)` : ''}`);
   if (data.verifier) console.log(`SDK verifier: cached ${data.verifier.cached}/s, uncached ${data.verifier.uncached_sequential}/s sequential, ${data.verifier.uncached_concurrent}/s with 1000 in flight`);
   if (data.longRun) console.log(`long run: ${data.longRun.requests} requests, ${data.longRun.requestsPerSecond} req/s, RSS ${data.longRun.rssMinMb}–${data.longRun.rssMaxMb} MB (drift ${data.longRun.rssDriftPercent} %)`);
 }
@@ -331,6 +346,7 @@ function updateDocs(data) {
     ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
     '',
     `RSS after the loads: Keymint ${data.memory.keymintRssMb} MB, node-oidc-provider ${data.memory.peerRssMb} MB. Ready on an existing database: ${data.startup.readyOnExistingDatabaseMs} ms.`,
+    ...(data.workers ? ['', `\`serve --workers 2\`: ${data.workers.requestsPerSecond} JWT tokens/s, p99 ${data.workers.p99} ms${data.workers.ratioToOneProcess ? `, ${data.workers.ratioToOneProcess}× one process (both servers and autocannon share 2 cores)` : ''}.`] : []),
     ...(data.verifier ? ['', `SDK verifier (in process): cached ${data.verifier.cached} verifications/s; uncached ${data.verifier.uncached_sequential}/s one at a time, ${data.verifier.uncached_concurrent}/s with 1000 in flight.`] : []),
     ...(data.longRun ? ['', `Long run: ${data.longRun.requests} token requests at ${data.longRun.requestsPerSecond} req/s, ${data.longRun.errors + data.longRun.non2xx} failures, RSS ${data.longRun.rssMinMb}–${data.longRun.rssMaxMb} MB after warm-up (drift ${data.longRun.rssDriftPercent} %).`] : []),
   ].join('\n');
