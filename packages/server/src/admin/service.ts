@@ -7,7 +7,7 @@ import { Conflict, Forbidden, InvalidRequest, InvalidToken, NotFound } from '../
 import type { Db } from '../store/database.js';
 import type { AdminAccountRow, AdminTokenRow } from '../store/schema.js';
 import { ADMIN_LIMITS, ADMIN_ROLES, type AdminAccount, type AdminPrincipal, type AdminRole, type AdminTokenInfo } from './model.js';
-import { SignInLimiter } from './sign-in-limiter.js';
+import { FailureBudget } from '../util/failure-budget.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
@@ -57,14 +57,14 @@ export interface NewSession {
  * light, and a revoked token or ended session then stops working on every node at once.
  */
 export class AdminService {
-  readonly limiter: SignInLimiter;
+  readonly limiter: FailureBudget;
 
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly now: () => number,
   ) {
-    this.limiter = new SignInLimiter(now, { perEmail: ADMIN_LIMITS.failuresPerEmail, perIp: ADMIN_LIMITS.failuresPerIp, windowMs: ADMIN_LIMITS.failureWindowMs });
+    this.limiter = new FailureBudget({ perEmail: ADMIN_LIMITS.failuresPerEmail, perIp: ADMIN_LIMITS.failuresPerIp, windowMs: ADMIN_LIMITS.failureWindowMs }, now);
   }
 
   async hasAccounts(): Promise<boolean> {
@@ -139,11 +139,11 @@ export class AdminService {
     // verifyPassword does the full scrypt work for unknown emails too: the time does not tell.
     const ok = await verifyPassword(password, row?.password_hash ?? null);
     if (!row || !ok) {
-      this.limiter.failed(email, ip);
+      this.limiter.fail(email, ip);
       this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: row?.tenant_id ?? null, action: 'admin.sign_in_failed', target: email });
       throw new InvalidToken('wrong email or password');
     }
-    this.limiter.succeeded(email);
+    this.limiter.succeed(email);
     const account = toAccount(row);
     this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: account.tenantId, action: 'admin.signed_in', target: email });
     return this.startSession(account);

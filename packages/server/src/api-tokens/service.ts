@@ -6,6 +6,7 @@ import { InvalidRequest, InvalidToken, NotFound } from '../errors.js';
 import type { Principal } from '../resource/authenticate.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import { LastUsedTimes } from '../store/last-used.js';
 import type { ApiTokenRow } from '../store/schema.js';
 import type { Scope } from '../tenants/model.js';
 import { parseStringList } from '../util/json.js';
@@ -43,7 +44,7 @@ const MAX_CACHED = 50_000;
  */
 export class ApiTokenService {
   private readonly cache = new Map<string, CachedToken>();
-  private readonly pendingLastUsed = new Map<string, number>();
+  private readonly lastUsed: LastUsedTimes;
 
   constructor(
     private readonly db: Db,
@@ -51,6 +52,7 @@ export class ApiTokenService {
     private readonly now: () => number,
     private readonly audit: AuditLog,
   ) {
+    this.lastUsed = new LastUsedTimes(db, 'api_tokens');
     changes.on('api_token', (change) => {
       for (const [hash, token] of this.cache) if (token.id === change.entityId) this.cache.delete(hash);
     });
@@ -131,23 +133,12 @@ export class ApiTokenService {
     }
     const now = this.now();
     if (cached.expiresAt !== null && cached.expiresAt <= now) throw new InvalidToken('the API token has expired');
-    this.pendingLastUsed.set(cached.id, now);
+    this.lastUsed.record(cached.id, now);
     return { tenantSlug: cached.tenantSlug, clientId: null, scopes: cached.scopes, kind: 'api_token', subject: cached.id };
   }
 
   /** Writes batched last-used times; called on a timer, never on the request path. */
-  async flushLastUsed(): Promise<void> {
-    if (this.pendingLastUsed.size === 0) return;
-    const batch = [...this.pendingLastUsed];
-    this.pendingLastUsed.clear();
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const [id, at] of batch) await trx.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
-      });
-    } catch (error) {
-      // Database away: keep the batch for the next flush (a newer use recorded meanwhile wins).
-      for (const [id, at] of batch) if ((this.pendingLastUsed.get(id) ?? 0) < at) this.pendingLastUsed.set(id, at);
-      throw error;
-    }
+  flushLastUsed(): Promise<void> {
+    return this.lastUsed.flush();
   }
 }

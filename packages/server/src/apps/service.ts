@@ -7,6 +7,7 @@ import { generateToken, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import { LastUsedTimes } from '../store/last-used.js';
 import type { AppRow, AppSecretRow } from '../store/schema.js';
 import type { Scope } from '../tenants/model.js';
 import { parseStringList } from '../util/json.js';
@@ -87,7 +88,7 @@ export interface DisableHook {
 export class AppService {
   private readonly clients = new Map<string, Promise<ClientRecord | null>>();
   readonly cacheStats = new CacheStats();
-  private readonly pendingLastUsed = new Map<string, number>();
+  private readonly lastUsed: LastUsedTimes;
   private readonly disableHooks: DisableHook[] = [];
 
   constructor(
@@ -97,6 +98,7 @@ export class AppService {
     private readonly now: () => number,
     private readonly audit?: AuditLog,
   ) {
+    this.lastUsed = new LastUsedTimes(db, 'app_secrets');
     changes.on('app', (change) => this.clients.delete(change.entityId));
     changes.onReset(() => this.clients.clear());
   }
@@ -264,7 +266,7 @@ export class AppService {
       const usable = secret.revokedAt === null && (secret.expiresAt === null || secret.expiresAt > now);
       if (safeEqual(hash, secret.hash) && usable) matched = secret.id;
     }
-    if (matched) this.pendingLastUsed.set(matched, now);
+    if (matched) this.lastUsed.record(matched, now);
     return matched;
   }
 
@@ -287,7 +289,7 @@ export class AppService {
       const plaintext = open(this.masterKey, secret.sealed as string, `client_secret:${secret.id}`);
       if (verify(plaintext) && usable) matched = secret.id;
     }
-    if (matched) this.pendingLastUsed.set(matched, now);
+    if (matched) this.lastUsed.record(matched, now);
     return matched;
   }
 
@@ -346,21 +348,8 @@ export class AppService {
   }
 
   /** Writes batched last-used times; called on a timer, never on the request path. */
-  async flushLastUsed(): Promise<void> {
-    if (this.pendingLastUsed.size === 0) return;
-    const batch = [...this.pendingLastUsed];
-    this.pendingLastUsed.clear();
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const [id, at] of batch) {
-          await trx.updateTable('app_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
-        }
-      });
-    } catch (error) {
-      // Database away: keep the batch for the next flush (a newer use recorded meanwhile wins).
-      for (const [id, at] of batch) if ((this.pendingLastUsed.get(id) ?? 0) < at) this.pendingLastUsed.set(id, at);
-      throw error;
-    }
+  flushLastUsed(): Promise<void> {
+    return this.lastUsed.flush();
   }
 
   private async loadClient(clientId: string): Promise<ClientRecord | null> {

@@ -13,7 +13,7 @@ import type { Db } from '../store/database.js';
 import type { EndUserRow, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
-import { FailureBudget } from './failure-budget.js';
+import { FailureBudget } from '../util/failure-budget.js';
 import type { CodeMailer } from './mailer.js';
 import {
   DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type SessionTokens, type TokenMode, type UserSession,

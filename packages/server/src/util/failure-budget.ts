@@ -6,7 +6,8 @@ interface Window {
 }
 
 /**
- * Failed sign-in attempts per email and per IP in fixed windows (OWASP ASVS V6.3: brute force).
+ * Failed sign-in attempts per email and per IP in fixed windows (OWASP ASVS V6.3: brute force),
+ * for people's passwords and codes: end users (users/) and admin accounts (admin/).
  * Unlike client secrets (190 random bits, see oauth/auth-failures.ts), a password can be guessed,
  * so past the budget the password is not even checked: the answer is 429 with Retry-After until
  * the window ends. In memory, per node: with N nodes an attacker gets at most N budgets.
