@@ -64,3 +64,15 @@ export interface SessionTokens {
 export function userDid(userId: string): string {
   return `did:keymint:${userId}`;
 }
+
+/** Session tokens as JSON (bearer mode of `/auth/…`, and `grant_type=refresh_token` at the token endpoint). */
+export function sessionTokensJson(tokens: SessionTokens) {
+  return {
+    access_token: tokens.accessToken,
+    identity_token: tokens.identityToken,
+    refresh_token: tokens.refreshToken,
+    token_type: 'Bearer' as const,
+    expires_in: tokens.expiresIn,
+    user: tokens.user,
+  };
+}
