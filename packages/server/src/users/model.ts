@@ -38,6 +38,12 @@ export interface EndUser {
   createdAt: number;
 }
 
+/** A user as the admin API lists it. */
+export interface EndUserSummary extends EndUser {
+  /** Epoch ms of the newest session still kept (sign-up, sign-in or code sign-in); null when none. */
+  lastSignInAt: number | null;
+}
+
 export interface UserSession {
   id: string;
   userId: string;
