@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createAuthTokenVerifier, type InvalidTokenError } from '@keymint/sdk/node';
 import { postForm, startTestServer, type TestServer } from '../testing/harness.js';
+import { waitFor } from '../testing/wait.js';
 import { AdminClient, createAdmin } from './testing.js';
 
 const T = '/tenants/default';
@@ -14,17 +15,6 @@ async function auth(server: TestServer, path: 'signup' | 'signin', email: string
   return (await response.json()) as Json;
 }
 
-async function waitFor(check: () => Promise<void>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 test('Admin API users: an owner lists users and live sessions, revokes one session and then all; refresh → invalid_grant, access tokens refused once the feed lists the sid', { timeout: 60_000 }, async () => {
   const server = await startTestServer();

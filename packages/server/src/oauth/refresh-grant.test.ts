@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { createAuthTokenVerifier, type InvalidTokenError } from '@keymint/sdk/node';
 import * as oauth from 'oauth4webapi';
 import { basic, postForm, startTestServer, type TestServer } from '../testing/harness.js';
+import { waitFor } from '../testing/wait.js';
 
 let server: TestServer;
 let tokenUrl: string;
@@ -31,17 +32,6 @@ function assertOAuthError(response: { status: number; headers: Headers; body: Js
   assert.equal(response.headers.get('cache-control'), 'no-store');
 }
 
-async function waitFor(check: () => Promise<void>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 test('RFC 6749 §6: grant_type=refresh_token without client authentication rotates the session like /auth/refresh (same shape, no-store)', async () => {
   const first = await signUp('rita@example.com');
