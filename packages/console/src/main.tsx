@@ -101,7 +101,7 @@ function Console({ account, onSignedOut }: { account: Account; onSignedOut: () =
   else if (section === 'usage') page = <UsagePage {...props} />;
   else if (section === 'audit') page = <AuditPage {...props} />;
   else if (section === 'scopes') page = <ScopesPage {...props} />;
-  else if (section === 'users') page = <UsersPage />;
+  else if (section === 'users') page = <UsersPage {...props} />;
   else page = <SettingsPage {...props} />;
   return (
     <div class="shell">

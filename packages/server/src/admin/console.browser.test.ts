@@ -16,6 +16,11 @@ async function tokenStatus(server: TestServer, clientId: string, secret: string)
   return (await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials', scope: 'contacts_read' }, { authorization: basic(clientId, secret) })).status;
 }
 
+/** RFC 6749 §6 at the token endpoint: what a revoked session's refresh token gets. */
+function refreshStatus(server: TestServer, refreshToken: string) {
+  return postForm(`${server.issuer}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshToken });
+}
+
 async function jwksKids(server: TestServer): Promise<string[]> {
   const jwks = await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] };
   return jwks.keys.map((k) => k.kid).sort();
@@ -34,7 +39,7 @@ async function secretFromDialog(page: Page): Promise<string> {
   return value;
 }
 
-test('Console end to end: sign in, create an app, copy its secret, regenerate, revoke an API token, rotate a key; screenshots at 1280 and 390 px', { timeout: 180_000 }, async () => {
+test('Console end to end: sign in, create an app, copy its secret, regenerate, revoke an API token, rotate a key, revoke a user\'s sessions; screenshots at 1280 and 390 px', { timeout: 180_000 }, async () => {
   assert.ok(existsSync(`${CONSOLE_DIST}index.html`), 'the console is built by `npm run build` (npm test runs it)');
   mkdirSync(SHOTS, { recursive: true });
   const server = await startTestServer({ env: { KEYMINT_JWKS_MAX_AGE: '0' } });
@@ -116,6 +121,50 @@ test('Console end to end: sign in, create an app, copy its secret, regenerate, r
     assert.equal(added.length, 1, `a new key is published: ${before} → ${after}`);
     await page.getByText(added[0]!, { exact: true }).waitFor();
     assert.ok((await page.getByRole('status').textContent())!.includes('signs from now on'));
+
+    // Users: someone signs up through /auth/signup; the console lists them and signs them out everywhere
+    const signup = await fetch(`${server.issuer}/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'mia@example.com', password: 'mia-password-1' }) });
+    assert.equal(signup.status, 201);
+    const mia = await signup.json() as { refresh_token: string; access_token: string };
+    const again = await fetch(`${server.issuer}/auth/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'mia@example.com', password: 'mia-password-1' }) });
+    const miaPhone = await again.json() as { refresh_token: string; access_token: string };
+    const sid = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).sid as string;
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await page.getByRole('cell', { name: /mia@example\.com usr_/ }).waitFor();
+    // Keyboard: the Sessions button is reachable and moves focus to the sessions heading.
+    await page.getByRole('button', { name: 'Sessions of mia@example.com' }).focus();
+    await page.keyboard.press('Enter');
+    const sessionsHeading = page.getByRole('heading', { name: 'Sessions of mia@example.com' });
+    await sessionsHeading.waitFor();
+    await page.waitForFunction("document.activeElement?.id === 'sessions-title'", undefined, { timeout: 5000 }); // focus moves to the sessions
+    await page.getByRole('rowheader', { name: sid(mia.access_token) }).waitFor();
+    await page.getByRole('rowheader', { name: sid(miaPhone.access_token) }).waitFor();
+    await page.screenshot({ path: `${SHOTS}users-sessions-1280.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SHOTS}users-sessions-390.png`, fullPage: true });
+    assert.ok(await page.getByRole('button', { name: `Revoke session ${sid(mia.access_token)}` }).isVisible(), 'the revoke button is in view at 390 px');
+    await page.setViewportSize({ width: 1280, height: 860 });
+    // One session, confirmed in a dialog (Cancel first: nothing happens)
+    await page.getByRole('button', { name: `Revoke session ${sid(mia.access_token)}` }).click();
+    const confirmOne = page.getByRole('dialog', { name: 'Revoke this session?' });
+    await confirmOne.getByRole('button', { name: 'Cancel' }).click();
+    await confirmOne.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: `Revoke session ${sid(mia.access_token)}` }).click();
+    await confirmOne.getByRole('button', { name: 'Revoke session' }).click();
+    await page.getByRole('rowheader', { name: sid(mia.access_token) }).waitFor({ state: 'detached' });
+    assert.equal((await refreshStatus(server, mia.refresh_token)).body.error, 'invalid_grant', 'the revoked session cannot refresh');
+    assert.equal(await page.getByRole('rowheader', { name: sid(miaPhone.access_token) }).count(), 1, 'the other session lives on');
+    // Every session
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    const confirmAll = page.getByRole('dialog', { name: 'Sign out everywhere?' });
+    await page.screenshot({ path: `${SHOTS}users-confirm-1280.png` });
+    await confirmAll.getByRole('button', { name: 'Revoke all sessions' }).click();
+    await page.getByRole('status').filter({ hasText: 'signed out everywhere' }).waitFor();
+    await page.getByText('No live sessions.').waitFor();
+    const refused = await refreshStatus(server, miaPhone.refresh_token);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'invalid_grant', 'a revoked session cannot refresh');
 
     // The audit log shows what was done, by whom
     await page.getByRole('link', { name: 'Audit log' }).click();

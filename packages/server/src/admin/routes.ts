@@ -8,7 +8,7 @@ import type { AdminPrincipal } from './model.js';
 import type { NewSession } from './service.js';
 import * as S from './schemas.js';
 import {
-  adminTokenView, apiTokenView, appView, auditView, keyView, newSecretView, scopeView, secretView, settingsView, tenantView,
+  adminTokenView, apiTokenView, appView, auditView, endUserBaseView, endUserView, keyView, newSecretView, scopeView, secretView, settingsView, tenantView, userSessionView,
 } from './views.js';
 
 const security: { [name: string]: string[] }[] = [{ adminToken: [] }, { adminSession: [] }];
@@ -217,6 +217,32 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     const usage = await keymint.usage.series(request.adminTenant.id, hours);
     const names = new Map((await keymint.apps.list(request.adminTenant.id)).map((a) => [a.clientId, a.name]));
     return { from: new Date(usage.from).toISOString(), hours, apps: usage.apps.map((a) => ({ client_id: a.clientId, name: names.get(a.clientId) ?? a.clientId, counts: a.counts })) };
+  });
+
+  // --- End users and their sessions (docs/end-users.md) ------------------------------------
+  tags = ['admin: end users'];
+  app.get('/tenants/:tenant/users', { config, schema: { summary: 'End users, newest first, with their last sign-in (paged)', tags, security, params: S.TenantParams, querystring: S.UsersQuery, response: { 200: S.EndUserList, ...S.errors } } }, async (request) => {
+    const query = request.query as S.UsersQuery;
+    const page = await keymint.users.listPage(request.adminTenant.id, { limit: query.limit === undefined ? 50 : Number(query.limit), before: query.before, email: query.email });
+    return { users: page.users.map(endUserView), next: page.next };
+  });
+
+  app.get('/tenants/:tenant/users/:id/sessions', { config, schema: { summary: 'A user\'s live sessions', tags, security, params: S.UserParams, response: { 200: S.UserSessionList, ...S.errors } } }, async (request) => {
+    const tenant = request.adminTenant;
+    const user = await keymint.users.getUser(tenant.id, (request.params as S.UserParams).id);
+    const idle = keymint.users.settings(tenant).sessionIdleTimeout;
+    return { user: endUserBaseView(user), sessions: (await keymint.users.liveSessions(tenant, user.id)).map((s) => userSessionView(s, idle)) };
+  });
+
+  app.delete('/tenants/:tenant/users/:id/sessions', { config, schema: { summary: 'Sign a user out everywhere: revoke every session (access tokens via the revocation feed)', tags, security, params: S.UserParams, response: { 200: S.RevokedSessions, ...S.errors } } }, async (request) => {
+    const user = await keymint.users.getUser(request.adminTenant.id, (request.params as S.UserParams).id);
+    return { revoked: await keymint.users.revokeUserSessions(request.adminTenant.id, user.id, auditContext(request)) };
+  });
+
+  app.delete('/tenants/:tenant/users/:id/sessions/:sid', { config, schema: { summary: 'Revoke one session of a user', tags, security, params: S.UserSessionParams, response: { 204: S.NoContent, ...S.errors } } }, async (request, reply) => {
+    const params = request.params as S.UserSessionParams;
+    await keymint.users.revokeUserSession(request.adminTenant.id, params.id, params.sid, auditContext(request));
+    return reply.code(204).send();
   });
 
   // --- Admin API tokens (kmo_) -------------------------------------------------------------

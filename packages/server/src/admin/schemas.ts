@@ -144,3 +144,25 @@ export const AdminTokenList = Type.Object({ tokens: Type.Array(AdminTokenView) }
 export const CreateAdminTokenBody = Type.Object({ name: Name, role: Type.Optional(Role) }, { additionalProperties: false });
 export type CreateAdminTokenBody = Static<typeof CreateAdminTokenBody>;
 export const NewAdminTokenView = Type.Object({ token: Type.String({ description: 'kmo_…, shown once' }), info: AdminTokenView });
+
+export const UsersQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$', description: '1-200, default 50' })),
+  before: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the `next` of the previous page: the id of its last user' })),
+  email: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'only the user with this email (case-insensitive)' })),
+}, { additionalProperties: false });
+export type UsersQuery = Static<typeof UsersQuery>;
+export const EndUserView = Type.Object({
+  id: Type.String(), email: Type.String(), created_at: Time,
+  last_sign_in_at: Type.Union([Time, Type.Null()], { description: 'newest session still kept (ended sessions are purged); null: none' }),
+}, { title: 'EndUser' });
+export const EndUserList = Type.Object({ users: Type.Array(EndUserView), next: Type.Union([Type.String(), Type.Null()], { description: 'pass as `before` for the next page; null: no more' }) });
+export const UserParams = Type.Object({ tenant: Type.String(), id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type UserParams = Static<typeof UserParams>;
+export const UserSessionParams = Type.Object({ tenant: Type.String(), id: Type.String({ minLength: 1, maxLength: 64 }), sid: Type.String({ minLength: 1, maxLength: 64 }) });
+export type UserSessionParams = Static<typeof UserSessionParams>;
+export const UserSessionView = Type.Object({
+  sid: Type.String({ description: 'the `sid` claim of the session\'s tokens' }), created_at: Time, last_used_at: Time,
+  expires_at: Time, idle_expires_at: Type.String({ format: 'date-time', description: 'when the session ends without a refresh' }),
+});
+export const UserSessionList = Type.Object({ user: Type.Object({ id: Type.String(), email: Type.String(), created_at: Time }), sessions: Type.Array(UserSessionView) });
+export const RevokedSessions = Type.Object({ revoked: Type.Integer({ description: 'live sessions ended' }) });

@@ -43,6 +43,7 @@ export type AuditAction =
   | 'admin_token.revoked'
   // End users (users/).
   | 'user.sessions_revoked'
+  | 'user.session_revoked'
   | 'user.refresh_token_reused'
   | 'user.settings_updated';
 

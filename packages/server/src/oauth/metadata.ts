@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Keymint } from '../keymint.js';
 import type { Tenant } from '../tenants/model.js';
+import { GRANT_TYPES } from './token-endpoint.js';
 
 /** RFC 8414 authorization server metadata for one tenant. */
 export async function metadataDocument(keymint: Keymint, tenant: Tenant, issuer: string, publicUrl: string): Promise<Record<string, unknown>> {
@@ -14,10 +15,12 @@ export async function metadataDocument(keymint: Keymint, tenant: Tenant, issuer:
     revocation_endpoint: `${issuer}/oauth/revoke`,
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: scopes.map((s) => s.name),
-    // Keymint has no authorization endpoint: client credentials only, so no response types.
+    // Keymint has no authorization endpoint (apps use client credentials; end users sign in at
+    // /auth/… and refresh at the token endpoint), so no response types.
     response_types_supported: [],
-    grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    grant_types_supported: [...GRANT_TYPES],
+    // `none`: end-user refreshes (the tenant's public app, identified by its app_id at most).
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256'],
     service_documentation: `${publicUrl}/docs`,

@@ -82,7 +82,7 @@ describe('client credentials with the clients integrators use', () => {
       const metadata = (await response.json()) as Record<string, unknown>;
       assert.equal(metadata.issuer, iss, url);
       assert.equal(metadata.token_endpoint, tokenUrl);
-      assert.deepEqual(metadata.grant_types_supported, ['client_credentials']);
+      assert.deepEqual(metadata.grant_types_supported, ['client_credentials', 'refresh_token']);
       assert.deepEqual(metadata.scopes_supported, ['contacts_read', 'contacts_write']);
     }
   });
@@ -354,8 +354,8 @@ describe('RFC 6749 §5.2 errors', () => {
 
 test('junk headers and bodies never produce a 5xx: always a JSON error with error and error_description', async () => {
   const app = await server.createApp();
-  const field = fc.oneof(fc.constantFrom('grant_type', 'client_id', 'client_secret', 'scope', 'audience', 'resource'), fc.string({ maxLength: 12 }));
-  const value = fc.oneof(fc.constantFrom('client_credentials', app.clientId, app.clientSecret, 'contacts_read', ''), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }));
+  const field = fc.oneof(fc.constantFrom('grant_type', 'client_id', 'client_secret', 'scope', 'audience', 'resource', 'refresh_token'), fc.string({ maxLength: 12 }));
+  const value = fc.oneof(fc.constantFrom('client_credentials', 'refresh_token', app.clientId, app.clientSecret, 'contacts_read', '', 'kmr_000000000000000000000000000000000000'), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }));
   const authorization = fc.option(fc.oneof(fc.constant(basic(app.clientId, app.clientSecret)), fc.string({ maxLength: 60 }).map((s) => `Basic ${s}`), fc.string({ maxLength: 60 })), { nil: undefined });
   const contentType = fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'application/x-www-form-urlencoded; charset=utf-8', 'image/png');
   await fc.assert(

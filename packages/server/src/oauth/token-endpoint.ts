@@ -5,8 +5,12 @@ import { formBodyOnly, noStore, param, params, rejectDuplicateParams } from '../
 import type { Keymint } from '../keymint.js';
 import { readClientCredentials } from './client-auth.js';
 import { resolveGrant } from './client-credentials.js';
+import { refreshTokenGrant } from './refresh-grant.js';
 
 const SUPPORTED_GRANTS = new Set(['client_credentials']);
+
+/** Grants the metadata advertises (RFC 8414 `grant_types_supported`). */
+export const GRANT_TYPES = ['client_credentials', 'refresh_token'] as const;
 
 /** Paths of the token endpoint: RFC 6749 style and the IdentityServer path integrators know. */
 export const TOKEN_ENDPOINT_PATHS = ['/oauth/token', '/connect/token'] as const;
@@ -18,13 +22,19 @@ const tokenResponseSchema = {
       access_token: { type: 'string' },
       token_type: { type: 'string' },
       expires_in: { type: 'integer' },
-      scope: { type: 'string' },
+      scope: { type: 'string', description: 'client_credentials: the granted scopes' },
+      refresh_token: { type: 'string', description: 'refresh_token grant: the next refresh token (the one sent is spent)' },
+      identity_token: { type: 'string', description: 'refresh_token grant: profile claims, typ id+jwt' },
+      user: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' } }, required: ['id', 'email'] },
     },
-    required: ['access_token', 'token_type', 'expires_in', 'scope'],
+    required: ['access_token', 'token_type', 'expires_in'],
   },
 };
 
-/** RFC 6749 §4.4 token endpoint (client credentials), with RFC 8707 resource indicators. */
+/**
+ * RFC 6749 token endpoint: §4.4 client credentials (with RFC 8707 resource indicators) for apps,
+ * §6 refresh_token for end-user sessions (oauth/refresh-grant.ts).
+ */
 export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
   for (const url of TOKEN_ENDPOINT_PATHS) {
     app.route({
@@ -32,7 +42,7 @@ export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { k
       url,
       config: { errorProfile: 'oauth' },
       schema: {
-        summary: 'Issue an access token (client credentials)',
+        summary: 'Issue an access token (client credentials) or refresh an end-user session (refresh_token)',
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded'],
         response: tokenResponseSchema,
@@ -41,6 +51,8 @@ export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { k
       preValidation: [formBodyOnly, rejectDuplicateParams(['resource'])],
       handler: async (request) => {
         const body = request.body as FormBody;
+        // End-user refreshes carry no client credentials: decided before the credentials are read.
+        if (param(body, 'grant_type') === 'refresh_token') return refreshTokenGrant(app, keymint, request, body);
         const credentials = readClientCredentials(request.headers.authorization, {
           client_id: param(body, 'client_id'),
           client_secret: param(body, 'client_secret'),

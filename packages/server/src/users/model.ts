@@ -38,6 +38,12 @@ export interface EndUser {
   createdAt: number;
 }
 
+/** A user as the admin API lists it. */
+export interface EndUserSummary extends EndUser {
+  /** Epoch ms of the newest session still kept (sign-up, sign-in or code sign-in); null when none. */
+  lastSignInAt: number | null;
+}
+
 export interface UserSession {
   id: string;
   userId: string;
@@ -63,4 +69,16 @@ export interface SessionTokens {
 /** `did:keymint:{id}`: the `sub` of a user's tokens. */
 export function userDid(userId: string): string {
   return `did:keymint:${userId}`;
+}
+
+/** Session tokens as JSON (bearer mode of `/auth/…`, and `grant_type=refresh_token` at the token endpoint). */
+export function sessionTokensJson(tokens: SessionTokens) {
+  return {
+    access_token: tokens.accessToken,
+    identity_token: tokens.identityToken,
+    refresh_token: tokens.refreshToken,
+    token_type: 'Bearer' as const,
+    expires_in: tokens.expiresIn,
+    user: tokens.user,
+  };
 }

@@ -7,7 +7,7 @@ import type { Keymint } from '../keymint.js';
 import { toKeymintError } from '../resource/authenticate.js';
 import { corsHook, csrfHook } from './browser-guard.js';
 import { clearSessionCookies, cookieNames, readCookie, setSessionCookies } from './cookies.js';
-import type { SessionTokens } from './model.js';
+import { sessionTokensJson, type SessionTokens } from './model.js';
 import { CredentialsBody, ErrorBody, OtpStartBody, OtpVerifyBody, RefreshBody, SessionBody, SessionTokensBody } from './schemas.js';
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
@@ -51,7 +51,7 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
       setSessionCookies(response, request.issuer, tokens, keymint.now());
       return response.code(status).send(base);
     }
-    return response.code(status).send({ ...base, access_token: tokens.accessToken, refresh_token: tokens.refreshToken, token_type: 'Bearer' });
+    return response.code(status).send(sessionTokensJson(tokens));
   }
 
   // CORS preflight for every /auth route; the onRequest hook above adds the allow headers.

@@ -16,7 +16,7 @@ import type { TenantService } from '../tenants/service.js';
 import { FailureBudget } from '../util/failure-budget.js';
 import type { CodeMailer } from './mailer.js';
 import {
-  DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type SessionTokens, type TokenMode, type UserSession,
+  DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type EndUserSummary, type SessionTokens, type TokenMode, type UserSession,
 } from './model.js';
 
 export interface UserServiceDeps {
@@ -311,6 +311,58 @@ export class UserService {
   async list(tenantId: string, limit = 100): Promise<EndUser[]> {
     const rows = await this.deps.db.selectFrom('end_users').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'desc').limit(limit).execute();
     return rows.map(toUser);
+  }
+
+  /**
+   * A page of the tenant's users, newest first, each with its last sign-in (the newest session
+   * Keymint still keeps: ended sessions are purged). `before` is the id of the last user of the
+   * previous page; `next` is set when more users follow.
+   */
+  async listPage(tenantId: string, options: { limit: number; before?: string; email?: string }): Promise<{ users: EndUserSummary[]; next: string | null }> {
+    const { db } = this.deps;
+    let query = db
+      .selectFrom('end_users')
+      .select(['id', 'email', 'created_at'])
+      .select((eb) => eb.selectFrom('user_sessions').select((s) => s.fn.max('user_sessions.created_at').as('last')).whereRef('user_sessions.user_id', '=', 'end_users.id').as('last_sign_in_at'))
+      .where('tenant_id', '=', tenantId);
+    if (options.email !== undefined) query = query.where('email_normalized', '=', normalizeEmail(options.email));
+    if (options.before !== undefined) {
+      const cursor = await db.selectFrom('end_users').select(['created_at']).where('tenant_id', '=', tenantId).where('id', '=', options.before).executeTakeFirst();
+      if (!cursor) throw new InvalidRequest('before must be the id of a user of this tenant');
+      const at = Number(cursor.created_at);
+      query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', options.before!)])]));
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
+    const page = rows.slice(0, options.limit);
+    return {
+      users: page.map((row) => ({ id: row.id, email: row.email, createdAt: Number(row.created_at), lastSignInAt: row.last_sign_in_at === null ? null : Number(row.last_sign_in_at) })),
+      next: rows.length > options.limit ? page[page.length - 1]!.id : null,
+    };
+  }
+
+  /** A user of the tenant, or NotFound (also for another tenant's user). */
+  async getUser(tenantId: string, userId: string): Promise<EndUser> {
+    const row = await this.deps.db.selectFrom('end_users').selectAll().where('tenant_id', '=', tenantId).where('id', '=', userId).executeTakeFirst();
+    if (!row) throw new NotFound('no such end user');
+    return toUser(row);
+  }
+
+  /** The user's sessions that still accept refreshes (not revoked, expired or idle), newest first. */
+  async liveSessions(tenant: Tenant, userId: string): Promise<UserSession[]> {
+    const settings = this.settings(tenant);
+    const now = this.deps.now();
+    const rows = await this.deps.db.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenant.id).where('user_id', '=', userId).where('revoked_at', 'is', null).orderBy('created_at', 'desc').execute();
+    return rows.filter((row) => !sessionEnded(row, settings, now)).map(toSession);
+  }
+
+  /**
+   * Revokes one session of a user (admin). Its access tokens are published in the revocation feed
+   * like on sign-out. NotFound when the session is not the user's or has already been revoked.
+   */
+  async revokeUserSession(tenantId: string, userId: string, sessionId: string, context: AuditContext = SYSTEM): Promise<void> {
+    const row = await this.deps.db.selectFrom('user_sessions').select('id').where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('id', '=', sessionId).executeTakeFirst();
+    if (!row || !(await this.revokeSession(tenantId, sessionId, this.deps.now()))) throw new NotFound('no such live session');
+    this.deps.audit.record(context, { tenantId, action: 'user.session_revoked', target: userId, detail: { session: sessionId } });
   }
 
   async findUserByEmail(tenantId: string, email: string): Promise<EndUser | null> {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { createAuthTokenVerifier, InvalidTokenError, TokenExpiredError } from '@keymint/sdk/node';
 import { decodeProtectedHeader } from 'jose';
 import { startTestServer, TestClock, type TestServer } from '../testing/harness.js';
+import { waitFor } from '../testing/wait.js';
 import { CSRF_HEADER } from './browser-guard.js';
 
 type Json = Record<string, any>;
@@ -403,15 +404,3 @@ test('tenant end-user settings are validated', async () => {
   }
 });
 
-async function waitFor(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
