@@ -63,10 +63,10 @@ export interface TokenResponse {
 }
 
 /** An RFC 9068 JWT access token for the grant. */
-export function issueJwtAccessToken(ring: TenantKeyRing, tenant: Tenant, issuer: string, app: App, grant: Grant, nowMs: number): TokenResponse {
+export async function issueJwtAccessToken(ring: TenantKeyRing, tenant: Tenant, issuer: string, app: App, grant: Grant, nowMs: number): Promise<TokenResponse> {
   const iat = Math.floor(nowMs / 1000);
   const scope = grant.scopes.join(' ');
-  const accessToken = ring.accessTokenSigner.sign({
+  const accessToken = await ring.accessTokenSigner.sign({
     iss: issuer,
     sub: app.clientId,
     client_id: app.clientId,

@@ -444,9 +444,13 @@ export class UserService {
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + settings.accessTokenLifetime;
     const sub = userDid(user.id);
+    const [accessToken, identityToken] = await Promise.all([
+      ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp }),
+      ring.identityTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp, email: user.email, auth_time: iat }),
+    ]);
     return {
-      accessToken: ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp }),
-      identityToken: ring.identityTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp, email: user.email, auth_time: iat }),
+      accessToken,
+      identityToken,
       refreshToken,
       expiresIn: settings.accessTokenLifetime,
       user: { id: user.id, email: user.email },
