@@ -46,7 +46,9 @@ function slowTokenRequest(port: number, authorization: string): { sendRest(): vo
     socket.on('close', () => resolve(raw));
     socket.on('error', () => resolve(raw));
   });
-  return { sendRest: () => socket.end(body.slice(10)), response };
+  // write, not end: a client that half-closes its side may see the server close the socket before
+  // an asynchronous response is written; `Connection: close` makes the server close after answering.
+  return { sendRest: () => socket.write(body.slice(10)), response };
 }
 
 test('SIGTERM under load: requests in flight complete, new ones are refused cleanly, batched writes are flushed, exit 0', async () => {
