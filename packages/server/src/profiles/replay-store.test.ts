@@ -147,11 +147,12 @@ test('replay store (Redis): same contract, keys expire by themselves, throwaway 
       clock.at += ms;
       await new Promise((resolve) => setTimeout(resolve, ms));
     };
-    await checkContract(store, clock, 400, sleep);
+    // Real time on Redis: a window wide enough that a busy machine cannot blur "within" and "after".
+    await checkContract(store, clock, 2_000, sleep);
     const keys = await probe.keys(`${prefix}*`);
     assert.ok(keys.length > 0 && keys.every((key) => !key.includes('value-') && !key.includes('contested')), 'keys hold digests, not values');
     const ttl = await probe.pttl(keys[0]!);
-    assert.ok(ttl > 0 && ttl <= 400, `keys expire by themselves (pttl ${ttl})`);
+    assert.ok(ttl > 0 && ttl <= 2_000, `keys expire by themselves (pttl ${ttl})`);
   } finally {
     const keys = await probe.keys(`${prefix}*`);
     if (keys.length > 0) await probe.del(...keys);
