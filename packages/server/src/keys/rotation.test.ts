@@ -106,3 +106,22 @@ test('key lifecycle: automatic rotation after KEYMINT_KEY_ROTATION_DAYS; retired
     await server.close();
   }
 });
+
+test('an operator rotation racing the maintenance step leaves exactly one next key', async () => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
+  try {
+    const { keymint } = server.server;
+    const tenant = await keymint.tenants.get('default');
+    for (let round = 0; round < 3; round++) {
+      // The published next key is old enough to sign, so both paths want to promote and restage.
+      clock.advance(400_000);
+      await Promise.all([keymint.keys.rotate(tenant.id), keymint.keys.maintain(tenant.id), keymint.keys.maintain(tenant.id)]);
+      const states = (await keymint.keys.list(tenant.id)).map((k) => k.state);
+      assert.equal(states.filter((s) => s === 'next').length, 1, `round ${round}: ${states.join(', ')}`);
+      assert.equal(states.filter((s) => s === 'current').length, 1);
+    }
+  } finally {
+    await server.close();
+  }
+});

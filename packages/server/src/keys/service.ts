@@ -71,6 +71,7 @@ function toInfo(row: SigningKeyRow): SigningKeyInfo {
 
 export class KeyService {
   private readonly rings = new Map<string, Promise<TenantKeyRing>>();
+  private readonly keyChanges = new Map<string, Promise<void>>();
   readonly cacheStats = new CacheStats();
 
   constructor(
@@ -86,7 +87,27 @@ export class KeyService {
   }
 
   /** Gives a tenant a signing key when it has none in state `current` (first start, new tenant). */
-  async ensureCurrentKey(tenantId: string, alg: SigningAlgorithm = 'ES256'): Promise<void> {
+  ensureCurrentKey(tenantId: string, alg: SigningAlgorithm = 'ES256'): Promise<void> {
+    return this.exclusive(tenantId, () => this.ensureCurrentKeyNow(tenantId, alg));
+  }
+
+  /**
+   * Runs key-state changes of one tenant one after another in this process: an operator's
+   * rotation and the maintenance timer would otherwise interleave between "promote next" and
+   * "stage a new next" and both stage one. (Across nodes, maintenance runs under an advisory lock.)
+   */
+  private exclusive<T>(tenantId: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.keyChanges.get(tenantId) ?? Promise.resolve();
+    const result = previous.then(run, run);
+    const settled = result.then(() => {}, () => {});
+    this.keyChanges.set(tenantId, settled);
+    void settled.then(() => {
+      if (this.keyChanges.get(tenantId) === settled) this.keyChanges.delete(tenantId);
+    });
+    return result;
+  }
+
+  private async ensureCurrentKeyNow(tenantId: string, alg: SigningAlgorithm): Promise<void> {
     const current = await this.db
       .selectFrom('signing_keys')
       .select('kid')
@@ -104,7 +125,11 @@ export class KeyService {
    * (staged now if there was none) is scheduled to sign as soon as verifiers can know it.
    * Never makes a key sign that a verifier's cached JWKS may lack.
    */
-  async rotate(tenantId: string, context: AuditContext = SYSTEM): Promise<RotationResult> {
+  rotate(tenantId: string, context: AuditContext = SYSTEM): Promise<RotationResult> {
+    return this.exclusive(tenantId, () => this.rotateNow(tenantId, context));
+  }
+
+  private async rotateNow(tenantId: string, context: AuditContext): Promise<RotationResult> {
     const now = this.now();
     const next = await this.findNext(tenantId);
     if (next && Number(next.created_at) + this.policy.publishAheadMs <= now && (await this.promote(tenantId, next, now, context))) {
@@ -119,7 +144,11 @@ export class KeyService {
    * removes retired keys whose tokens have all expired, promotes a due `next`, starts the
    * automatic rotation when the current key is old, and keeps one `next` key published.
    */
-  async maintain(tenantId: string): Promise<void> {
+  maintain(tenantId: string): Promise<void> {
+    return this.exclusive(tenantId, () => this.maintainNow(tenantId));
+  }
+
+  private async maintainNow(tenantId: string): Promise<void> {
     const now = this.now();
     const expired = await this.db
       .selectFrom('signing_keys')
@@ -138,7 +167,7 @@ export class KeyService {
     }
 
     const current = await this.db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).where('state', '=', 'current').executeTakeFirst();
-    if (!current) return this.ensureCurrentKey(tenantId);
+    if (!current) return this.ensureCurrentKeyNow(tenantId, 'ES256');
     const next = await this.findNext(tenantId);
     if (!next) {
       await this.stage(tenantId, current.alg as SigningAlgorithm, null, SYSTEM);
