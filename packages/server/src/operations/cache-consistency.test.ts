@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { within } from '../testing/wait.js';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { basic, postForm, startTestServer } from '../testing/harness.js';
@@ -6,14 +7,6 @@ import { TEST_DATABASE } from '../testing/databases.js';
 
 async function tokenStatus(issuer: string, clientId: string, secret: string): Promise<number> {
   return (await postForm(`${issuer}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(clientId, secret) })).status;
-}
-
-async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > limitMs) assert.fail(`${what}: not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 test('the periodic full cache refresh catches a change the feed never announced (KEYMINT_CACHE_REFRESH)', async () => {

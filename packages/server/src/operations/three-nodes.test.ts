@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { within } from '../testing/wait.js';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { randomKey } from '../crypto/random.js';
@@ -40,16 +41,6 @@ async function contacts(base: string, accessToken: string): Promise<number> {
   const response = await fetch(`${base}/api/v1/contacts`, { headers: { authorization: `Bearer ${accessToken}` } });
   await response.arrayBuffer();
   return response.status;
-}
-
-/** Polls `check` until it is true; returns the milliseconds it took, or fails past `limitMs`. */
-async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > limitMs) assert.fail(`${what}: not seen within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 test('three nodes: an app created on node 1 gets a token on node 2 that node 3 accepts; a revocation or a disable on node 1 is refused on nodes 2 and 3 within 1 s', async () => {

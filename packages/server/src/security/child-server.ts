@@ -1,21 +1,11 @@
 // Test support: the real `keymint serve` as a child process (so a test can kill -9 it), and the
 // real CLI against the same storage. Tests only: nothing in the server imports this file.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const CLI = fileURLToPath(new URL('../../../cli/bin/keymint.js', import.meta.url));
 const run = promisify(execFile);
-
-/** A port that was free a moment ago (the child binds it; a restart reuses it, so the issuer stays the same). */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 export class ChildServer {
   private child: ChildProcess | null = null;

@@ -8,7 +8,8 @@ import { randomKey } from '../crypto/random.js';
 import { openKeymint } from '../keymint.js';
 import { createLogger } from '../log.js';
 import { basic, postForm, prepareTestStorage } from '../testing/harness.js';
-import { ChildServer, freePort } from './child-server.js';
+import { freePort } from '../testing/net.js';
+import { ChildServer } from './child-server.js';
 
 /**
  * SECURITY-CHECKLIST "kill -9 at any moment: every acknowledged write survives; revoked stays

@@ -11,7 +11,8 @@ import autocannon from 'autocannon';
 import { createVerifier } from '@keymint/sdk/node';
 import { randomKey } from '../crypto/random.js';
 import { basic } from '../testing/harness.js';
-import { ChildServer, freePort } from './child-server.js';
+import { freePort } from '../testing/net.js';
+import { ChildServer } from './child-server.js';
 
 const seconds = Math.min(Math.max(Number(process.env.KEYMINT_SOAK_SECONDS ?? 60), 10), 600);
 const connections = 16;

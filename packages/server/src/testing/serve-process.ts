@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { randomKey } from '../crypto/random.js';
 import { prepareTestStorage } from './harness.js';
-import { freePort } from './private-postgres.js';
+import { freePort } from './net.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/bin/keymint.js', import.meta.url));
 const run = promisify(execFile);

@@ -14,3 +14,13 @@ export async function waitFor(check: () => Promise<void>, timeoutMs = 5_000): Pr
     }
   }
 }
+
+/** Polls `check` until it is true; returns the milliseconds it took, or fails past `limitMs`. */
+export async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > limitMs) throw new Error(`${what}: not seen within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
