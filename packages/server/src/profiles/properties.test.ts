@@ -69,13 +69,15 @@ const headers = fc.record(
   { requiredKeys: [] },
 );
 const junkValue = fc.oneof(fc.string({ maxLength: 40 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+// String() throws on generated objects without a usable toString (fc.object may make {toString: ''}).
+const formValue = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 const FIELDS = ['client_id', 'client_secret', 'grant_type', 'scope', 'audience', 'timestamp', 'signature_value', 'signature', 'scopes', 'expiration'];
 const shapedJunk = fc.dictionary(fc.constantFrom(...FIELDS), junkValue);
 const body = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.json({ maxDepth: 2 }),
   shapedJunk.map((record) => JSON.stringify(record)),
-  shapedJunk.map((record) => new URLSearchParams(Object.entries(record).map(([k, v]): [string, string] => [k, String(v)])).toString()),
+  shapedJunk.map((record) => new URLSearchParams(Object.entries(record).map(([k, v]): [string, string] => [k, formValue(v)])).toString()),
   fc.array(fc.tuple(fc.constantFrom(...FIELDS, 'x'), fc.string({ maxLength: 20 })), { maxLength: 6 }).map((pairs) => new URLSearchParams(pairs).toString()),
 );
 
