@@ -61,6 +61,14 @@ export interface Config {
    * true (every hop), a hop count, or a comma-separated list of addresses/CIDRs (Fastify trustProxy).
    */
   readonly trustProxy: boolean | number | string;
+  /**
+   * Connection timeouts in seconds (docs/operations.md "Connection timeouts"): a socket with no
+   * traffic for `idle` is closed (KEYMINT_IDLE_TIMEOUT), a keep-alive socket waits `keepAlive`
+   * for the next request (KEYMINT_KEEP_ALIVE_TIMEOUT), request headers must all arrive within
+   * `headers` (KEYMINT_HEADERS_TIMEOUT) and the whole request, body included, within `request`
+   * (KEYMINT_REQUEST_TIMEOUT).
+   */
+  readonly timeouts: { readonly idle: number; readonly keepAlive: number; readonly headers: number; readonly request: number };
   /** Redis key prefix of the shared failed-authentication counters (KEYMINT_REDIS_PREFIX + 'auth-failures:'). */
   readonly authFailureRedisPrefix: string;
 }
@@ -165,6 +173,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     changeLogRetentionHours: parseInteger(get('KEYMINT_CHANGE_LOG_RETENTION_HOURS'), 'KEYMINT_CHANGE_LOG_RETENTION_HOURS', 24, 1, 8760),
     shutdownTimeoutSeconds: parseInteger(get('KEYMINT_SHUTDOWN_TIMEOUT'), 'KEYMINT_SHUTDOWN_TIMEOUT', 25, 1, 3600),
     trustProxy: parseTrustProxy(get('KEYMINT_TRUST_PROXY')),
+    timeouts: parseTimeouts(get),
     authFailureRedisPrefix: `${get('KEYMINT_REDIS_PREFIX') ?? 'keymint:'}auth-failures:`,
   });
 }
@@ -180,6 +189,20 @@ function parseInteger(text: string | undefined, setting: string, fallback: numbe
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(setting, `a whole number from ${min} to ${max}`, text);
   return value;
+}
+
+function parseTimeouts(get: (name: string) => string | undefined): Config['timeouts'] {
+  const timeouts = Object.freeze({
+    idle: parseInteger(get('KEYMINT_IDLE_TIMEOUT'), 'KEYMINT_IDLE_TIMEOUT', 30, 1, 3600),
+    keepAlive: parseInteger(get('KEYMINT_KEEP_ALIVE_TIMEOUT'), 'KEYMINT_KEEP_ALIVE_TIMEOUT', 30, 1, 3600),
+    headers: parseInteger(get('KEYMINT_HEADERS_TIMEOUT'), 'KEYMINT_HEADERS_TIMEOUT', 20, 1, 3600),
+    request: parseInteger(get('KEYMINT_REQUEST_TIMEOUT'), 'KEYMINT_REQUEST_TIMEOUT', 30, 1, 3600),
+  });
+  // Node refuses a headers timeout above the request timeout: say so by name instead of crashing later.
+  if (timeouts.headers > timeouts.request) {
+    throw new ConfigError('KEYMINT_HEADERS_TIMEOUT', `at most KEYMINT_REQUEST_TIMEOUT (${timeouts.request})`, String(timeouts.headers));
+  }
+  return timeouts;
 }
 
 function parseTrustProxy(text: string | undefined): boolean | number | string {
