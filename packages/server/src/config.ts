@@ -69,6 +69,8 @@ export interface Config {
    * (KEYMINT_REQUEST_TIMEOUT).
    */
   readonly timeouts: { readonly idle: number; readonly keepAlive: number; readonly headers: number; readonly request: number };
+  /** Seconds a console session survives without a request (KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT, docs/admin.md). */
+  readonly adminSessionIdleTimeoutSeconds: number;
   /** Redis key prefix of the shared failed-authentication counters (KEYMINT_REDIS_PREFIX + 'auth-failures:'). */
   readonly authFailureRedisPrefix: string;
 }
@@ -174,6 +176,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     shutdownTimeoutSeconds: parseInteger(get('KEYMINT_SHUTDOWN_TIMEOUT'), 'KEYMINT_SHUTDOWN_TIMEOUT', 25, 1, 3600),
     trustProxy: parseTrustProxy(get('KEYMINT_TRUST_PROXY')),
     timeouts: parseTimeouts(get),
+    adminSessionIdleTimeoutSeconds: parseInteger(get('KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT'), 'KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT', 1800, 60, 12 * 3600),
     authFailureRedisPrefix: `${get('KEYMINT_REDIS_PREFIX') ?? 'keymint:'}auth-failures:`,
   });
 }

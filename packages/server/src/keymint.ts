@@ -20,6 +20,7 @@ import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
+import { PasswordService } from './users/passwords.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
 export interface Keymint {
@@ -52,6 +53,8 @@ export interface Keymint {
    * `users.updateSettings(slug, patch)`.
    */
   readonly users: UserService;
+  /** End users' password change and reset (users/passwords.ts). */
+  readonly passwords: PasswordService;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -116,7 +119,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       },
       afterCommit: (app) => changes.emit(revocations.changeFor(app.tenantId, app.clientId)),
     });
-    const admins = new AdminService(db, audit, now);
+    const admins = new AdminService(db, audit, now, config.adminSessionIdleTimeoutSeconds * 1000);
     const usage = new IssuanceCounter(db, now);
     accessTokens.onIssued((app, grant) => usage.record(grant.tenant.id, app.clientId));
     const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired(), userSessions: await users.purgeExpired() });
@@ -127,7 +130,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     bearer.register('kma_', (token) => principals.resolveBearer(token));
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
     const users = new UserService({
-      db, tenants, keys, revocations, changes, audit, now,
+      db, tenants, keys, revocations, changes, audit, now, log,
       mailer: createCodeMailer(config, log),
       failureLimits: { windowMs: config.authFailureWindowSeconds * 1000, perEmail: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
     });
@@ -172,6 +175,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     return {
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
+      passwords: new PasswordService({ db, audit, users, now }),
       poolStats,
       listening: () => (listener ? listener.listening : null),
       async flush() {

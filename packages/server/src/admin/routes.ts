@@ -227,6 +227,16 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     return { users: page.users.map(endUserView), next: page.next };
   });
 
+  const policyView = (slug: string, settings: { signup: 'open' | 'closed'; requireVerifiedEmail: boolean }) => ({ tenant: slug, signup: settings.signup, require_verified_email: settings.requireVerifiedEmail });
+  app.get('/tenants/:tenant/users/signup-policy', { config, schema: { summary: 'Who may sign up, and whether a password needs a verified email', tags, security, params: S.TenantParams, response: { 200: S.EndUserPolicyView, ...S.errors } } }, async (request) =>
+    policyView(request.adminTenant.slug, keymint.users.settings(request.adminTenant)));
+
+  app.patch('/tenants/:tenant/users/signup-policy', { config, schema: { summary: 'Open or close sign-up; require a verified email before a password signs in', tags, security, params: S.TenantParams, body: S.EndUserPolicyBody, response: { 200: S.EndUserPolicyView, ...S.errors } } }, async (request) => {
+    const body = request.body as S.EndUserPolicyBody;
+    const patch = { ...(body.signup !== undefined ? { signup: body.signup } : {}), ...(body.require_verified_email !== undefined ? { requireVerifiedEmail: body.require_verified_email } : {}) };
+    return policyView(request.adminTenant.slug, await keymint.users.updateSettings(request.adminTenant.slug, patch, auditContext(request)));
+  });
+
   app.get('/tenants/:tenant/users/:id/sessions', { config, schema: { summary: 'A user\'s live sessions', tags, security, params: S.UserParams, response: { 200: S.UserSessionList, ...S.errors } } }, async (request) => {
     const tenant = request.adminTenant;
     const user = await keymint.users.getUser(tenant.id, (request.params as S.UserParams).id);

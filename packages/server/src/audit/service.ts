@@ -45,7 +45,12 @@ export type AuditAction =
   | 'user.sessions_revoked'
   | 'user.session_revoked'
   | 'user.refresh_token_reused'
-  | 'user.settings_updated';
+  | 'user.settings_updated'
+  // Email proof and passwords (users/email-proof.ts, users/passwords.ts).
+  | 'user.unproven_password_removed'
+  | 'user.email_verified'
+  | 'user.password_changed'
+  | 'user.password_reset';
 
 /** Admin API audit filter: every field optional; times epoch ms; `before` pages by id. */
 export interface AuditFilter {
