@@ -126,8 +126,8 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush(), usage.flush()]);
     const bearer = new BearerAuthenticator({ keys, now });
     // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
-    bearer.register('kmk_', (token) => principals.resolveBearer(token));
-    bearer.register('kma_', (token) => principals.resolveBearer(token));
+    bearer.register('kmk_', (token, context) => principals.resolveBearer(token, context.tenant.slug));
+    bearer.register('kma_', (token, context) => principals.resolveBearer(token, context.tenant.slug));
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now, log,

@@ -16,7 +16,7 @@ import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { adminRoutes } from '../admin/routes.js';
-import { consoleRoutes } from '../admin/console.js';
+import { consoleRoutes, secureHeaders } from '../admin/console.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { rejectNulCharacters } from './input-guard.js';
 import { Redis } from 'ioredis';
@@ -98,7 +98,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The docs pages get the console's headers: a framed or script-injected docs page is as bad as a framed console.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: async (_request, reply) => secureHeaders(reply) } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.decorate('operations', installOperations(app, keymint));

@@ -72,7 +72,7 @@ test('sign-up and sign-in: ES256 access token (typ JWT, sid, sub DID, aud app id
     const session = await fetch(`${server.issuer}/auth/session`, { headers: { authorization: `Bearer ${signin.body.access_token}` } });
     assert.equal(session.status, 200);
     const sessionBody = (await session.json()) as Json;
-    assert.deepEqual(sessionBody.user, { id: user.id, email: 'Ada@Example.com' });
+    assert.deepEqual(sessionBody.user, { id: user.id, email: 'Ada@Example.com', email_verified: false });
     assert.equal(sessionBody.session.id, claimsOf(signin.body.access_token).sid);
   } finally {
     await server.close();
