@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startTestServer, TestClock } from '../testing/harness.js';
+import { AdminClient, createAdmin } from './testing.js';
+
+test('console sessions end after KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT without a request (OWASP ASVS 5.0 V7.3.1); each request restarts the idle clock', async () => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock, env: { KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT: '600' } });
+  try {
+    const { email, password } = await createAdmin(server, 'ida@example.com');
+    const admin = await AdminClient.signIn(server, email, password);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(8 * 60_000);
+      assert.equal((await admin.call('GET', '/session')).status, 200, `used every 8 minutes: alive after ${(i + 1) * 8} minutes`);
+    }
+    clock.advance(10 * 60_000 + 1_000);
+    const idle = await admin.call('GET', '/session');
+    assert.equal(idle.status, 401, 'ten idle minutes end it');
+    const { db } = server.server.keymint;
+    assert.equal((await db.selectFrom('admin_sessions').select('id_hash').execute()).length, 0, 'and the row is gone');
+    assert.equal((await AdminClient.signIn(server, email, password)).cookie !== null, true, 'signing in again works');
+  } finally {
+    await server.close();
+  }
+});
+
+test('kmo_ admin tokens: optional expires_in (refused after it), last-used time and expiry shown in the admin API', async () => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
+  try {
+    const { email, password } = await createAdmin(server, 'jo@example.com');
+    const admin = await AdminClient.signIn(server, email, password);
+    assert.equal((await admin.call('POST', '/admin-tokens', { name: 'too short', expires_in: 10 })).status, 400);
+    const expiring = await admin.call('POST', '/admin-tokens', { name: 'ci for a day', expires_in: 86_400 });
+    assert.equal(expiring.status, 201);
+    const lasting = await admin.call('POST', '/admin-tokens', { name: 'terraform' });
+    assert.equal(lasting.body.info.expires_at, null, 'no expiry unless asked');
+    assert.equal(Date.parse(expiring.body.info.expires_at) - Date.parse(expiring.body.info.created_at), 86_400_000);
+    assert.equal(expiring.body.info.last_used_at, null);
+
+    const script = AdminClient.withToken(server, expiring.body.token);
+    assert.equal((await script.call('GET', '/tenants')).status, 200);
+    const listed = (await admin.call('GET', '/admin-tokens')).body.tokens.find((t: { id: string }) => t.id === expiring.body.info.id);
+    assert.ok(listed.last_used_at, 'last use shown');
+    assert.equal(listed.expires_at, expiring.body.info.expires_at);
+
+    clock.advance(86_400_000 + 1_000);
+    const refused = await script.call('GET', '/tenants');
+    assert.equal(refused.status, 401);
+    assert.match(JSON.stringify(refused.body), /expired/);
+    assert.equal((await AdminClient.withToken(server, lasting.body.token).call('GET', '/tenants')).status, 200, 'a token without expiry still works');
+  } finally {
+    await server.close();
+  }
+});
