@@ -71,8 +71,11 @@ export interface KeymintClient {
    *   `email_not_verified` (403) when the tenant requires a verified email and no `code` came with it
    */
   signIn(input: { email: string; password: string; code?: string }): Promise<User>;
-  /** Mails a one-time code to `email`. */
-  startOtp(input: { email: string }): Promise<void>;
+  /**
+   * Mails a one-time code to `email`. `purpose: 'reset'` only words the mail for
+   * {@link KeymintClient.resetPassword}; every code works for both.
+   */
+  startOtp(input: { email: string; purpose?: 'sign-in' | 'reset' }): Promise<void>;
   /**
    * Signs in (creating the account on first use) with the mailed code. This proves the email: if
    * the account's email had never been proven, its password (set by whoever signed up with the
@@ -332,8 +335,8 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   return {
     signUp: ({ email, password }) => startSession('/auth/signup', { email, password }, 201),
     signIn: ({ email, password, code }) => startSession('/auth/signin', code === undefined ? { email, password } : { email, password, code }, 200),
-    async startOtp({ email }) {
-      const response = await call('/auth/otp/start', { email });
+    async startOtp({ email, purpose }) {
+      const response = await call('/auth/otp/start', purpose === undefined ? { email } : { email, purpose });
       if (response.status !== 204) throw await failure(response);
     },
     verifyOtp: ({ email, code }) => startSession('/auth/otp/verify', { email, code }, 200),

@@ -80,7 +80,8 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
     ...post,
     schema: { summary: 'Mail a one-time sign-in code', tags, body: OtpStartBody, response: { 204: { type: 'null' }, ...errors } },
   }, async (request, response) => {
-    await users.startOtp(request.tenant, request.body as OtpStartBody, { ip: request.ip });
+    const body = request.body as OtpStartBody;
+    await users.startOtp(request.tenant, body, { ip: request.ip }, body.purpose);
     return response.code(204).send();
   });
 

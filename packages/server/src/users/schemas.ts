@@ -22,7 +22,10 @@ export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
 export const ResetPasswordBody = Type.Object({ email: Email, code: Code, new_password: Password }, { additionalProperties: false });
 export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
 
-export const OtpStartBody = Type.Object({ email: Email }, { additionalProperties: false });
+export const OtpStartBody = Type.Object({
+  email: Email,
+  purpose: Type.Optional(Type.Union([Type.Literal('sign-in'), Type.Literal('reset')], { description: 'words the mail only: every code signs in and resets the password' })),
+}, { additionalProperties: false });
 export type OtpStartBody = Static<typeof OtpStartBody>;
 
 export const OtpVerifyBody = Type.Object({ email: Email, code: Type.String({ minLength: 1, maxLength: 12 }) }, { additionalProperties: false });

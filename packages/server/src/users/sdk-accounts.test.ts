@@ -40,7 +40,8 @@ test('browser SDK against a real server: signUp (unverified) → verifyEmail →
     assert.equal(other.status, 401, 'the other session ended');
     await assert.rejects(client().signIn({ email: 'kim@example.com', password: 'first-password' }), (e: KeymintAuthError) => e.error === 'invalid_grant');
 
-    await kim.startOtp({ email: 'kim@example.com' });
+    await kim.startOtp({ email: 'kim@example.com', purpose: 'reset' });
+    assert.match(server.logs().split('\n').filter((line) => line.includes('kim@example.com')).pop()!, /"purpose":"reset"/);
     const fresh = client();
     const reset = await fresh.resetPassword({ email: 'kim@example.com', code: loggedCode(server, 'kim@example.com'), newPassword: 'third-password' });
     assert.equal(reset.email_verified, true);
