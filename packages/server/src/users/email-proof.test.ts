@@ -198,3 +198,24 @@ test('--signup closed: password sign-up and a first code sign-in are 403 signup_
     await server.close();
   }
 });
+
+test('pre-hijacking under concurrency: stranger password sign-ins racing the owner\'s code sign-in leave no stranger session alive', async () => {
+  const server = await startTestServer();
+  try {
+    const stranger = await post(`${server.issuer}/auth/signup`, { email: 'lena@example.com', password: 'stranger-password' });
+    assert.equal(stranger.status, 201);
+    await post(`${server.issuer}/auth/otp/start`, { email: 'lena@example.com' });
+    const code = loggedCode(server, 'lena@example.com');
+    const signIns = Array.from({ length: 8 }, () => post(`${server.issuer}/auth/signin`, { email: 'lena@example.com', password: 'stranger-password' }));
+    const [owner, ...results] = await Promise.all([post(`${server.issuer}/auth/otp/verify`, { email: 'lena@example.com', code }), ...signIns]);
+    assert.equal(owner!.status, 200);
+    for (const result of results) assert.ok(result.status === 200 || result.body.error === 'invalid_grant', JSON.stringify(result.body));
+
+    const { db } = server.server.keymint;
+    const live = await db.selectFrom('user_sessions').select('id').where('user_id', '=', owner!.body.user.id).where('revoked_at', 'is', null).execute();
+    assert.deepEqual(live.map((s) => s.id), [claimsOf(owner!.body.access_token).sid], 'only the owner\'s session is live');
+    for (const result of results.filter((r) => r.status === 200)) assert.equal(await session(server, result.body.access_token), 401);
+  } finally {
+    await server.close();
+  }
+});

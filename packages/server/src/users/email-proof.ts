@@ -21,6 +21,8 @@ export interface EmailProofDeps {
   now: () => number;
   /** Ends every live session of the user (UserService.revokeUserSessions); returns how many. */
   revokeUserSessions(tenantId: string, userId: string, context: AuditContext): Promise<number>;
+  /** Ends one session of the user (UserService.revokeUserSession); a no-op when already ended. */
+  revokeSession(tenantId: string, userId: string, sessionId: string): Promise<void>;
   /** Spends a mailed code for this normalised email (budgeted like a sign-in); true when it was right. */
   spendCode(tenant: Tenant, email: string, code: string, ip: string): Promise<boolean>;
 }
@@ -61,6 +63,20 @@ export class EmailProof {
       throw new EmailNotVerified('this app requires a verified email: sign in again with the code mailed to the address (send "code", or use a code sign-in)');
     }
     return user;
+  }
+
+  /**
+   * Closes the race between a password sign-in and an eviction (or a change or reset): a session
+   * opened with a password that is no longer the account's, because it was replaced while the
+   * session was being opened, is revoked at once and the sign-in fails like a wrong password.
+   * The eviction revokes every session that exists when it runs; this catches the one inserted
+   * just after.
+   */
+  async confirmPasswordSession(tenant: Tenant, user: EndUserRow, sessionId: string): Promise<void> {
+    const now = await this.deps.db.selectFrom('end_users').select('password_hash').where('id', '=', user.id).executeTakeFirst();
+    if (now?.password_hash === user.password_hash) return;
+    await this.deps.revokeSession(tenant.id, user.id, sessionId);
+    throw new InvalidGrant('wrong email or password');
   }
 
   /** The signed-in password holder entered a mailed code: the email is proven, the password stays. */

@@ -83,6 +83,7 @@ export class UserService {
       db: deps.db, audit: deps.audit, now: deps.now,
       revokeUserSessions: (tenantId, userId, context) => this.revokeUserSessions(tenantId, userId, context),
       spendCode: (tenant, email, code, ip) => this.spendCode(tenant, email, code, { ip }),
+      revokeSession: (tenantId, userId, sessionId) => this.revokeUserSession(tenantId, userId, sessionId).catch(() => undefined),
     });
     this.signInFailures = new FailureBudget(deps.failureLimits, deps.now);
     // Each code send counts against a small budget, so nobody can mail-bomb an address through us.
@@ -160,7 +161,10 @@ export class UserService {
       throw new InvalidGrant('wrong email or password');
     }
     this.signInFailures.succeed(`${tenant.id}:${email}`);
-    return this.startSession(tenant, issuer, await this.proof.afterPassword(tenant, this.settings(tenant), user, input.code, caller.ip));
+    const proven = await this.proof.afterPassword(tenant, this.settings(tenant), user, input.code, caller.ip);
+    const tokens = await this.startSession(tenant, issuer, proven);
+    await this.proof.confirmPasswordSession(tenant, proven, tokens.sessionId);
+    return tokens;
   }
 
   /** Mails a one-time code; the answer is the same whether or not the email has an account. */
