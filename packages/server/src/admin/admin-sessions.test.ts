@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { keymintCli } from '../testing/cli.js';
 import { startTestServer, TestClock } from '../testing/harness.js';
 import { AdminClient, createAdmin } from './testing.js';
 
@@ -49,6 +50,25 @@ test('kmo_ admin tokens: optional expires_in (refused after it), last-used time 
     assert.equal(refused.status, 401);
     assert.match(JSON.stringify(refused.body), /expired/);
     assert.equal((await AdminClient.withToken(server, lasting.body.token).call('GET', '/tenants')).status, 200, 'a token without expiry still works');
+  } finally {
+    await server.close();
+  }
+});
+
+test('CLI: keymint admin token create --expires-in prints a kmo_ token once that the admin API accepts; admin token list shows its expiry and last use', async () => {
+  const server = await startTestServer();
+  try {
+    const created = await keymintCli(server, 'admin', 'token', 'create', '--name', 'nightly export', '--role', 'viewer', '--expires-in', '7d');
+    assert.match(created.token, /^kmo_/);
+    assert.equal(created.role, 'viewer');
+    assert.ok(Math.abs(Date.parse(created.expires_at) - Date.now() - 7 * 86_400_000) < 60_000);
+    assert.equal((await AdminClient.withToken(server, created.token).call('GET', '/tenants')).status, 200);
+    assert.equal((await AdminClient.withToken(server, created.token).call('POST', '/tenants', { slug: 'nope' })).status, 403, 'a viewer token');
+    const listed = (await keymintCli(server, 'admin', 'token', 'list')).tokens.find((t: { id: string }) => t.id === created.id);
+    assert.equal(listed.expires_at, created.expires_at);
+    assert.ok(listed.last_used_at);
+    assert.equal(JSON.stringify(listed).includes(created.token), false, 'never the token itself');
+    await assert.rejects(keymintCli(server, 'admin', 'token', 'create', '--name', 'x', '--expires-in', '10s'), /expires_in must be/);
   } finally {
     await server.close();
   }
