@@ -46,6 +46,14 @@ test('change password (signed in): the current password is required; the new one
     await audit.flush();
     assert.ok((await audit.list((await server.server.keymint.tenants.get('default')).id)).some((e) => e.action === 'user.password_changed'));
 
+    // The current password is budgeted like a sign-in: a stolen access token is no password oracle.
+    let limited = 0;
+    for (let i = 0; i < 25 && limited === 0; i++) {
+      const guess = await change({ current_password: `guess-${i}-password`, new_password: 'newer-password' });
+      if (guess.status === 429) limited = i;
+    }
+    assert.ok(limited > 0 && limited <= 20, `429 after at most the sign-in budget of wrong guesses (at ${limited})`);
+
     // A code-only account has no current password: it sets one by reset.
     await post(`${server.issuer}/auth/otp/start`, { email: 'gus@example.com' });
     const gus = await post(`${server.issuer}/auth/otp/verify`, { email: 'gus@example.com', code: loggedCode(server, 'gus@example.com') });

@@ -1,5 +1,5 @@
 import { SYSTEM, type AuditLog } from '../audit/service.js';
-import { hashPassword, verifyPassword } from '../crypto/password.js';
+import { hashPassword } from '../crypto/password.js';
 import { InvalidGrant, InvalidRequest } from '../errors.js';
 import type { Db } from '../store/database.js';
 import type { Tenant } from '../tenants/model.js';
@@ -35,15 +35,15 @@ export class PasswordService {
    * (the one making the change stays signed in). A concurrent change from another session wins
    * or loses as a whole: the update is conditional on the password it checked.
    */
-  async change(tenant: Tenant, issuer: string, accessToken: string, input: { current_password: unknown; new_password: unknown }): Promise<void> {
+  async change(tenant: Tenant, issuer: string, accessToken: string, input: { current_password: unknown; new_password: unknown }, caller: Caller): Promise<void> {
     const { user, session } = await this.deps.users.authenticate(tenant, issuer, accessToken);
     const next = checkPasswordShape(input.new_password, 'new_password');
     if (typeof input.current_password !== 'string' || input.current_password.length > END_USER_LIMITS.password.max) {
       throw new InvalidRequest('current_password must be a string of at most 256 characters');
     }
-    const row = await this.deps.db.selectFrom('end_users').select(['password_hash']).where('id', '=', user.id).executeTakeFirstOrThrow();
+    const row = await this.deps.db.selectFrom('end_users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
     if (row.password_hash === null) throw new InvalidGrant('the account has no password yet: set one with a reset code (POST /auth/password/reset)');
-    if (!(await verifyPassword(input.current_password, row.password_hash))) throw new InvalidGrant('the current password is wrong');
+    if (!(await this.deps.users.passwordMatches(tenant, row, input.current_password, caller))) throw new InvalidGrant('the current password is wrong');
     const now = this.deps.now();
     const changed = await this.deps.db.updateTable('end_users').set({ password_hash: await hashPassword(next), updated_at: now })
       .where('id', '=', user.id).where('password_hash', '=', row.password_hash).executeTakeFirst();

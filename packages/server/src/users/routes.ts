@@ -121,7 +121,7 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
     ...signedIn,
     schema: { summary: 'Change the password (current one required); the account\'s other sessions end', tags, security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: { type: 'null' }, ...errors } },
   }, async (request, response) => {
-    await passwords.change(request.tenant, request.issuer, accessTokenOf(request), request.body as ChangePasswordBody);
+    await passwords.change(request.tenant, request.issuer, accessTokenOf(request), request.body as ChangePasswordBody, { ip: request.ip });
     return response.code(204).send();
   });
 

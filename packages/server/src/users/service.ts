@@ -314,6 +314,19 @@ export class UserService {
     return { info, user: toUser(user), session: toSession(row) };
   }
 
+  /**
+   * A password checked outside sign-in (the current password of a password change), under the
+   * same failure budget as sign-in: a stolen access token must not become a password oracle.
+   */
+  async passwordMatches(tenant: Tenant, user: EndUserRow, password: string, caller: Caller): Promise<boolean> {
+    const key = `${tenant.id}:${user.email_normalized}`;
+    this.signInFailures.check(key, caller.ip);
+    const valid = await verifyPassword(password, user.password_hash);
+    if (valid) this.signInFailures.succeed(key);
+    else this.signInFailures.fail(key, caller.ip);
+    return valid;
+  }
+
   /** The signed-in user enters the code mailed to their address: the email is proven, the password kept. */
   async verifyEmail(tenant: Tenant, issuer: string, accessToken: string, code: unknown, caller: Caller): Promise<void> {
     const { user } = await this.authenticate(tenant, issuer, accessToken);
