@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { AdminClient, createAdmin } from '../admin/testing.js';
 import { keymintCli } from '../testing/cli.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
+import { loggedCode } from '../testing/codes.js';
 import { within } from '../testing/wait.js';
 
 type Json = Record<string, any>;
@@ -21,14 +22,6 @@ async function session(server: TestServer, accessToken: string): Promise<number>
 
 function claimsOf(jwt: string): Json {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
-}
-
-/** The newest development-mode code logged for this address (docs/end-users.md "Development mode"). */
-function loggedCode(server: TestServer, email: string): string {
-  const lines = server.logs().split('\n').filter((line) => line.includes('code written to the log')).map((line) => JSON.parse(line) as Json);
-  const mine = lines.filter((line) => line.email === email);
-  assert.ok(mine.length > 0, `a code for ${email} was logged`);
-  return mine[mine.length - 1]!.code as string;
 }
 
 async function auditActions(server: TestServer): Promise<string[]> {

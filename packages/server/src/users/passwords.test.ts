@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startTestServer, type TestServer } from '../testing/harness.js';
+import { startTestServer } from '../testing/harness.js';
+import { loggedCode } from '../testing/codes.js';
 
 type Json = Record<string, any>;
 
@@ -10,12 +11,6 @@ async function post(url: string, body: unknown, bearer?: string): Promise<{ stat
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : {} };
-}
-
-function loggedCode(server: TestServer, email: string): string {
-  const lines = server.logs().split('\n').filter((line) => line.includes('code written to the log')).map((line) => JSON.parse(line) as Json).filter((line) => line.email === email);
-  assert.ok(lines.length > 0, `a code for ${email} was logged`);
-  return lines[lines.length - 1]!.code as string;
 }
 
 const sid = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).sid as string;

@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createKeymintClient, KeymintAuthError } from '@keymint/sdk/browser';
 import { createAuthTokenVerifier } from '@keymint/sdk/node';
-import { startTestServer, type TestServer } from '../testing/harness.js';
-
-function loggedCode(server: TestServer, email: string): string {
-  const lines = server.logs().split('\n').filter((line) => line.includes('code written to the log')).map((line) => JSON.parse(line) as { email: string; code: string }).filter((line) => line.email === email);
-  assert.ok(lines.length > 0, `a code for ${email} was logged`);
-  return lines[lines.length - 1]!.code;
-}
+import { startTestServer } from '../testing/harness.js';
+import { loggedCode } from '../testing/codes.js';
 
 test('browser SDK against a real server: signUp (unverified) → verifyEmail → changePassword → resetPassword; the Node SDK verifier reports emailVerified', async () => {
   const server = await startTestServer();
