@@ -95,3 +95,29 @@ test('reset password by mailed code: 8 concurrent resets with one code → exact
     await server.close();
   }
 });
+
+test('cookie mode: password change and email verification take the access cookie and are CSRF-checked like every state-changing /auth route', async () => {
+  const server = await startTestServer();
+  try {
+    await server.server.keymint.users.updateSettings('default', { tokenMode: 'cookie' });
+    const signup = await fetch(`${server.issuer}/auth/signup`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-keymint-csrf': '1' }, body: JSON.stringify({ email: 'ivy@example.com', password: 'ivy-password' }),
+    });
+    assert.equal(signup.status, 201);
+    const access = signup.headers.getSetCookie().find((c) => c.startsWith('keymint_access='))!.split(';')[0]!;
+    const send = (path: string, body: unknown, csrf: boolean) => fetch(`${server.issuer}${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', cookie: access, ...(csrf ? { 'x-keymint-csrf': '1' } : {}) }, body: JSON.stringify(body),
+    });
+    assert.equal((await send('/auth/password/change', { current_password: 'ivy-password', new_password: 'ivy-new-password' }, false)).status, 403, 'no CSRF header');
+    assert.equal((await send('/auth/email/verify', { code: loggedCode(server, 'ivy@example.com') }, false)).status, 403);
+    assert.equal((await send('/auth/email/verify', { code: loggedCode(server, 'ivy@example.com') }, true)).status, 204);
+    assert.equal((await send('/auth/password/change', { current_password: 'ivy-password', new_password: 'ivy-new-password' }, true)).status, 204);
+    const signin = await fetch(`${server.issuer}/auth/signin`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-keymint-csrf': '1' }, body: JSON.stringify({ email: 'ivy@example.com', password: 'ivy-new-password' }),
+    });
+    assert.equal(signin.status, 200, 'the new password signs in');
+    assert.equal(((await signin.json()) as Json).user.email_verified, true);
+  } finally {
+    await server.close();
+  }
+});
