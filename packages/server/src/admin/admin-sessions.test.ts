@@ -6,7 +6,8 @@ import { AdminClient, createAdmin } from './testing.js';
 
 test('console sessions end after KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT without a request (OWASP ASVS 5.0 V7.3.1); each request restarts the idle clock', async () => {
   const clock = new TestClock();
-  const server = await startTestServer({ clock, env: { KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT: '600' } });
+  // A clock jump past KEYMINT_OUTAGE_GRACE looks like a lost database until the next change poll: keep the grace above every jump.
+  const server = await startTestServer({ clock, env: { KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT: '600', KEYMINT_OUTAGE_GRACE: '86400' } });
   try {
     const { email, password } = await createAdmin(server, 'ida@example.com');
     const admin = await AdminClient.signIn(server, email, password);
@@ -27,7 +28,7 @@ test('console sessions end after KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT without a re
 
 test('kmo_ admin tokens: optional expires_in (refused after it), last-used time and expiry shown in the admin API', async () => {
   const clock = new TestClock();
-  const server = await startTestServer({ clock });
+  const server = await startTestServer({ clock, env: { KEYMINT_OUTAGE_GRACE: '86400' } });
   try {
     const { email, password } = await createAdmin(server, 'jo@example.com');
     const admin = await AdminClient.signIn(server, email, password);

@@ -25,7 +25,7 @@ const tokenResponseSchema = {
       scope: { type: 'string', description: 'client_credentials: the granted scopes' },
       refresh_token: { type: 'string', description: 'refresh_token grant: the next refresh token (the one sent is spent)' },
       identity_token: { type: 'string', description: 'refresh_token grant: profile claims, typ id+jwt' },
-      user: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' } }, required: ['id', 'email'] },
+      user: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, email_verified: { type: 'boolean' } }, required: ['id', 'email'] },
     },
     required: ['access_token', 'token_type', 'expires_in'],
   },
