@@ -25,12 +25,22 @@ function deadline<T>(promise: Promise<T>, seconds: number, what: string): Promis
   ]);
 }
 
-test('a TCP connection that sends nothing is closed by the server within 60 s with the default settings (KEYMINT_IDLE_TIMEOUT 30 s)', async () => {
+test('a TCP connection that sends nothing is closed by the server within 60 s with the default settings', async () => {
   const server = await startTestServer();
   try {
     const idle = await rawSocket(server.url);
     const seconds = await deadline(idle.closed, 60, 'an idle socket');
     assert.ok(seconds >= 1, 'not closed at once');
+  } finally {
+    await server.close();
+  }
+});
+
+test('KEYMINT_IDLE_TIMEOUT alone closes a silent socket: 2 s idle with header and request deadlines far away', async () => {
+  const server = await startTestServer({ env: { KEYMINT_IDLE_TIMEOUT: '2', KEYMINT_HEADERS_TIMEOUT: '300', KEYMINT_REQUEST_TIMEOUT: '300' } });
+  try {
+    const silent = await rawSocket(server.url);
+    await deadline(silent.closed, 20, 'a silent socket');
   } finally {
     await server.close();
   }
