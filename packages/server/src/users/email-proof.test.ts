@@ -3,18 +3,10 @@ import { test } from 'node:test';
 import { AdminClient, createAdmin } from '../admin/testing.js';
 import { keymintCli } from '../testing/cli.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
-import { loggedCode } from '../testing/codes.js';
+import { loggedCode, postJson as post } from '../testing/end-users.js';
 import { within } from '../testing/wait.js';
 
 type Json = Record<string, any>;
-
-async function post(url: string, body: unknown, bearer?: string): Promise<{ status: number; body: Json }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : {} };
-}
 
 async function session(server: TestServer, accessToken: string): Promise<number> {
   return (await fetch(`${server.issuer}/auth/session`, { headers: { authorization: `Bearer ${accessToken}` } })).status;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createKeymintClient, KeymintAuthError } from '@keymint/sdk/browser';
 import { createAuthTokenVerifier } from '@keymint/sdk/node';
 import { startTestServer } from '../testing/harness.js';
-import { loggedCode } from '../testing/codes.js';
+import { loggedCode } from '../testing/end-users.js';
 
 test('browser SDK against a real server: signUp (unverified) → verifyEmail → changePassword → resetPassword; the Node SDK verifier reports emailVerified', async () => {
   const server = await startTestServer();

@@ -11,3 +11,12 @@ export function loggedCode(server: TestServer, email: string): string {
   assert.ok(mine.length > 0, `a code for ${email} was logged`);
   return mine[mine.length - 1]!.code;
 }
+
+/** A JSON POST to an end-user route, optionally with a Bearer access token; the body parsed. */
+export async function postJson(url: string, body: unknown, bearer?: string): Promise<{ status: number; body: Record<string, any> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : {} };
+}
