@@ -85,7 +85,8 @@ test('operations settings: defaults, KEYMINT_TRUST_PROXY forms, and bad values n
   assert.equal(config.cacheRefreshSeconds, 300);
   assert.equal(config.changeLogRetentionHours, 24);
   assert.equal(config.shutdownTimeoutSeconds, 25);
-  assert.equal(config.authFailureRedisPrefix, 'keymint:auth-failures:');
+  assert.equal(config.redisPrefix, 'keymint:');
+  assert.equal(configError({ KEYMINT_REDIS_PREFIX: 'a b' }).setting, 'KEYMINT_REDIS_PREFIX');
   assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: 'true' }, cwd }).trustProxy, true);
   assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: '1' }, cwd }).trustProxy, 1);
   assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: '10.0.0.5, 10.0.1.0/24,loopback' }, cwd }).trustProxy, '10.0.0.5,10.0.1.0/24,loopback');
