@@ -176,8 +176,18 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     shutdownTimeoutSeconds: parseInteger(get('KEYMINT_SHUTDOWN_TIMEOUT'), 'KEYMINT_SHUTDOWN_TIMEOUT', 25, 1, 3600),
     trustProxy: parseTrustProxy(get('KEYMINT_TRUST_PROXY')),
     redisPrefix: parseRedisPrefix(get('KEYMINT_REDIS_PREFIX')),
-    signIn: parseSignInLimits(get, 'KEYMINT_SIGNIN', { windowSeconds: 60, perAccountAddress: 20, perAccount: 100, perAddress: 50 }),
-    adminSignIn: parseSignInLimits(get, 'KEYMINT_ADMIN_SIGNIN', { windowSeconds: 900, perAccountAddress: 5, perAccount: 100, perAddress: 20 }),
+    signIn: parseSignInLimits(get, {
+      windowSeconds: ['KEYMINT_SIGNIN_WINDOW', 60],
+      perAccountAddress: ['KEYMINT_SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS', 20],
+      perAccount: ['KEYMINT_SIGNIN_FAILURES_PER_ACCOUNT', 100],
+      perAddress: ['KEYMINT_SIGNIN_FAILURES_PER_ADDRESS', 50],
+    }),
+    adminSignIn: parseSignInLimits(get, {
+      windowSeconds: ['KEYMINT_ADMIN_SIGNIN_WINDOW', 900],
+      perAccountAddress: ['KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS', 5],
+      perAccount: ['KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ACCOUNT', 100],
+      perAddress: ['KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ADDRESS', 20],
+    }),
     signUp: Object.freeze({
       windowSeconds: parseInteger(get('KEYMINT_SIGNUP_WINDOW'), 'KEYMINT_SIGNUP_WINDOW', 600, 1, 86_400),
       perAddress: parseInteger(get('KEYMINT_SIGNUPS_PER_ADDRESS'), 'KEYMINT_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
@@ -204,14 +214,14 @@ function parseRedisPrefix(text: string | undefined): string {
   return text;
 }
 
-/** `{PREFIX}_WINDOW` seconds and `{PREFIX}_FAILURES_PER_{ACCOUNT_ADDRESS,ACCOUNT,ADDRESS}`. */
-function parseSignInLimits(get: (name: string) => string | undefined, prefix: string, defaults: SignInLimits): SignInLimits {
-  const read = (suffix: string, fallback: number, max: number) => parseInteger(get(`${prefix}_${suffix}`), `${prefix}_${suffix}`, fallback, 1, max);
+/** Each limit from its variable (named in full, so the README check sees it) or its default. */
+function parseSignInLimits(get: (name: string) => string | undefined, settings: { [K in keyof SignInLimits]: [string, number] }): SignInLimits {
+  const read = ([name, fallback]: [string, number], max: number) => parseInteger(get(name), name, fallback, 1, max);
   return Object.freeze({
-    windowSeconds: read('WINDOW', defaults.windowSeconds, 86_400),
-    perAccountAddress: read('FAILURES_PER_ACCOUNT_ADDRESS', defaults.perAccountAddress, 1_000_000),
-    perAccount: read('FAILURES_PER_ACCOUNT', defaults.perAccount, 1_000_000),
-    perAddress: read('FAILURES_PER_ADDRESS', defaults.perAddress, 1_000_000),
+    windowSeconds: read(settings.windowSeconds, 86_400),
+    perAccountAddress: read(settings.perAccountAddress, 1_000_000),
+    perAccount: read(settings.perAccount, 1_000_000),
+    perAddress: read(settings.perAddress, 1_000_000),
   });
 }
 
