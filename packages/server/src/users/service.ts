@@ -1,6 +1,6 @@
 import { createAuthTokenVerifier, type AuthInfo, type AuthTokenVerifier } from '@keymint/sdk/node';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
-import { safeEqual, sha256 } from '../crypto/hash.js';
+import { sha256 } from '../crypto/hash.js';
 import { burnPasswordCheck, hashPassword, randomDigits, verifyPassword } from '../crypto/password.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
