@@ -148,7 +148,7 @@ for (const [name, start] of TOPOLOGIES) {
       }
     });
 
-    test('one-time code: 60 concurrent wrong codes → the code is compared at most 5 times, then dies (a single conditional UPDATE per attempt)', async () => {
+    test('one-time code: 60 concurrent wrong codes → the code is compared at most 5 times, then dies (a single conditional UPDATE per attempt); 20 concurrent code requests → 5 mails', async () => {
       const deployment = await start();
       try {
         const email = `code-${randomLowerAlnum(6)}@example.com`;
@@ -169,6 +169,14 @@ for (const [name, start] of TOPOLOGIES) {
         const late = await postJsonFrom('127.0.0.2', `${deployment.base(1)}/t/default/auth/otp/verify`, { email, code });
         assert.equal(late.status, 400, 'the right code is dead after 5 wrong guesses');
         assert.equal(late.body.error, 'invalid_grant');
+
+        // Code mails: 20 requests at once for one address from one address → exactly 5 mailed.
+        const inbox = `mails-${randomLowerAlnum(6)}@example.com`;
+        const sends = await burst(20, (i) => postJsonFrom('127.0.0.5', `${deployment.base(i)}/t/default/auth/otp/start`, { email: inbox }));
+        assert.deepEqual(tally(sends), { 204: 5, 429: 15 });
+        const mailed = () => deployment.logs().split('\n').filter((l) => l.includes('sign-in code written to the log') && l.includes(inbox)).length;
+        await within(10_000, 'five codes in the log', async () => mailed() >= 5);
+        assert.equal(mailed(), 5);
       } finally {
         await deployment.close();
       }
