@@ -8,6 +8,20 @@ export function otpHash(tenantId: string, email: string, code: string): string {
   return sha256(`otp:${tenantId}:${email}:${code}`);
 }
 
+/**
+ * Stores a new code for `email`, replacing any earlier one (its attempts start again at 0). One
+ * upsert: two code requests racing for one address both succeed, the later code wins (a
+ * delete-then-insert would make one of them a unique-key violation on PostgreSQL).
+ */
+export async function storeCode(db: Db, tenantId: string, email: string, code: string, now: number): Promise<void> {
+  const fresh = { code_hash: otpHash(tenantId, email, code), attempts: 0, expires_at: now + END_USER_LIMITS.otp.lifetimeSeconds * 1000, created_at: now };
+  await db
+    .insertInto('otp_codes')
+    .values({ tenant_id: tenantId, email_normalized: email, ...fresh })
+    .onConflict((oc) => oc.columns(['tenant_id', 'email_normalized']).doUpdateSet(fresh))
+    .execute();
+}
+
 /** `spent`: no live code with an attempt left (none sent, expired, used, or out of guesses). */
 export type CodeOutcome = 'accepted' | 'wrong' | 'spent';
 

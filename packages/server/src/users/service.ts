@@ -16,7 +16,7 @@ import type { TenantService } from '../tenants/service.js';
 import type { Attempts } from '../attempts/attempts.js';
 import { reserveSignUp, type SignInBudgets, type SignUpLimits } from '../attempts/sign-in.js';
 import type { CodeMailer } from './mailer.js';
-import { otpHash, spendCodeAttempt } from './otp-codes.js';
+import { spendCodeAttempt, storeCode } from './otp-codes.js';
 import {
   DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type EndUserSummary, type SessionTokens, type TokenMode, type UserSession,
 } from './model.js';
@@ -159,18 +159,7 @@ export class UserService {
     const email = normalizeEmail(input.email);
     await this.deps.signInBudgets.codeSent({ realm: tenant.id, account: email, address: caller.ip });
     const code = randomDigits(END_USER_LIMITS.otp.digits);
-    const now = this.deps.now();
-    await this.deps.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
-      await trx.insertInto('otp_codes').values({
-        tenant_id: tenant.id,
-        email_normalized: email,
-        code_hash: otpHash(tenant.id, email, code),
-        attempts: 0,
-        expires_at: now + END_USER_LIMITS.otp.lifetimeSeconds * 1000,
-        created_at: now,
-      }).execute();
-    });
+    await storeCode(this.deps.db, tenant.id, email, code, this.deps.now());
     try {
       await this.deps.mailer.sendCode(email, code, { tenantName: tenant.name, minutes: END_USER_LIMITS.otp.lifetimeSeconds / 60 });
     } catch {
