@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { Attempts } from './attempts/attempts.js';
 import { DatabaseAttemptStore } from './attempts/database-store.js';
 import { RedisAttemptStore } from './attempts/redis-store.js';
-import { SignInBudgets } from './attempts/sign-in.js';
+import { SignInBudgets, SignUpBudget } from './attempts/sign-in.js';
 import { ApiTokenService } from './api-tokens/service.js';
 import { AppService } from './apps/service.js';
 import { AuditLog } from './audit/service.js';
@@ -151,9 +151,8 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now,
       mailer: createCodeMailer(config, log),
-      attempts,
       signInBudgets: new SignInBudgets(attempts, 'user', config.signIn),
-      signUpLimits: config.signUp,
+      signUpBudget: new SignUpBudget(attempts, config.signUp),
     });
 
     const timers: NodeJS.Timeout[] = [];

@@ -86,8 +86,13 @@ export interface SignUpLimits {
   readonly perAddress: number;
 }
 
-/** Sign-up is counted before the (slow) password hash, and kept: it is a budget of accounts made. */
-export async function reserveSignUp(attempts: Attempts, limits: SignUpLimits, realm: string, address: string): Promise<void> {
-  await attempts.reserve([{ key: budgetKey('user.signup.address', realm, address), max: limits.perAddress, windowMs: limits.windowSeconds * 1000 }],
-    'too many sign-ups from this address: try again later');
+/** End-user sign-ups per address and tenant. */
+export class SignUpBudget {
+  constructor(private readonly attempts: Attempts, private readonly limits: SignUpLimits) {}
+
+  /** Counted before the (slow) password hash, and kept: it is a budget of accounts made. */
+  async reserve(realm: string, address: string): Promise<void> {
+    await this.attempts.reserve([{ key: budgetKey('user.signup.address', realm, address), max: this.limits.perAddress, windowMs: this.limits.windowSeconds * 1000 }],
+      'too many sign-ups from this address: try again later');
+  }
 }

@@ -13,8 +13,7 @@ import type { Db } from '../store/database.js';
 import type { EndUserRow, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
-import type { Attempts } from '../attempts/attempts.js';
-import { reserveSignUp, type SignInBudgets, type SignUpLimits } from '../attempts/sign-in.js';
+import type { SignInBudgets, SignUpBudget } from '../attempts/sign-in.js';
 import type { CodeMailer } from './mailer.js';
 import { spendCodeAttempt, storeCode } from './otp-codes.js';
 import {
@@ -30,10 +29,10 @@ export interface UserServiceDeps {
   audit: AuditLog;
   mailer: CodeMailer;
   now: () => number;
-  attempts: Attempts;
   /** Password, code and code-mail budgets per account and address (KEYMINT_SIGNIN_*). */
   signInBudgets: SignInBudgets;
-  signUpLimits: SignUpLimits;
+  /** Sign-ups per address (KEYMINT_SIGNUPS_PER_ADDRESS). */
+  signUpBudget: SignUpBudget;
 }
 
 /** Where a request came from, for the failure budget and the audit log. */
@@ -117,7 +116,7 @@ export class UserService {
   async signUp(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     const password = checkPasswordShape(input.password);
-    await reserveSignUp(this.deps.attempts, this.deps.signUpLimits, tenant.id, caller.ip);
+    await this.deps.signUpBudget.reserve(tenant.id, caller.ip);
     const now = this.deps.now();
     const row: EndUserRow = {
       id: newId('usr'),
