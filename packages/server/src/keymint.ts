@@ -3,10 +3,10 @@ import { Redis } from 'ioredis';
 import { Attempts } from './attempts/attempts.js';
 import { DatabaseAttemptStore } from './attempts/database-store.js';
 import { RedisAttemptStore } from './attempts/redis-store.js';
-import { SignInBudgets, SignUpBudget } from './attempts/sign-in.js';
+import { SignInBudgets, SignUpBudget, type Attempter, type SignInLimits } from './attempts/sign-in.js';
 import { ApiTokenService } from './api-tokens/service.js';
 import { AppService } from './apps/service.js';
-import { AuditLog } from './audit/service.js';
+import { AuditLog, SYSTEM } from './audit/service.js';
 import type { Config } from './config.js';
 import { loadOrCreateMasterKeyFile } from './crypto/master-key.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
@@ -136,7 +136,10 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       now,
       (error, what) => log.error({ err: error }, `attempt budget store failed (${what})`),
     );
-    const admins = new AdminService(db, audit, now, new SignInBudgets(attempts, 'admin', config.adminSignIn));
+    // An account at its ceiling is under attack from several addresses: worth a line in the audit log.
+    const throttled = (action: 'user.sign_in_throttled' | 'admin.sign_in_throttled') => (who: Attempter, limits: SignInLimits) =>
+      audit.record(SYSTEM, { tenantId: action === 'user.sign_in_throttled' ? who.realm : null, action, target: who.account, detail: { failures: limits.perAccount, window_seconds: limits.windowSeconds } });
+    const admins = new AdminService(db, audit, now, new SignInBudgets(attempts, 'admin', config.adminSignIn, throttled('admin.sign_in_throttled')));
     const usage = new IssuanceCounter(db, now);
     accessTokens.onIssued((app, grant) => usage.record(grant.tenant.id, app.clientId));
     const purgeExpired = async () => ({
@@ -151,7 +154,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now,
       mailer: createCodeMailer(config, log),
-      signInBudgets: new SignInBudgets(attempts, 'user', config.signIn),
+      signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
       signUpBudget: new SignUpBudget(attempts, config.signUp),
     });
 

@@ -39,18 +39,30 @@ export class SignInBudgets {
     private readonly attempts: Attempts,
     private readonly kind: 'user' | 'admin',
     private readonly limits: SignInLimits,
+    /** Told once per window, by the failure that brings an account to its ceiling (the audit log). */
+    private readonly onThrottled: (who: Attempter, limits: SignInLimits) => void = () => {},
   ) {
     this.windowMs = limits.windowSeconds * 1000;
   }
 
   /** Password sign-in: the check runs only under a reserved attempt, given back if it succeeds. */
-  password<T>(who: Attempter, check: () => Promise<T>): Promise<T> {
+  async password<T>(who: Attempter, check: () => Promise<T>): Promise<T> {
     const { perAccountAddress, perAccount, perAddress } = this.limits;
-    return this.attempts.guard([
+    const ceiling = this.budget('password.account', perAccount, who.realm, who.account);
+    const reservation = await this.attempts.reserve([
       this.budget('password.account-address', perAccountAddress, who.realm, who.account, who.address),
-      this.budget('password.account', perAccount, who.realm, who.account),
+      ceiling,
       this.budget('password.address', perAddress, who.address),
-    ], 'too many failed sign-in attempts: try again later, or sign in with an emailed code', check);
+    ], 'too many failed sign-in attempts: try again later, or sign in with an emailed code');
+    let result: T;
+    try {
+      result = await check();
+    } catch (error) {
+      if (reservation.taken.some((t) => t.key === ceiling.key && t.count === t.max)) this.onThrottled(who, this.limits);
+      throw error;
+    }
+    await reservation.giveBack();
+    return result;
   }
 
   /**

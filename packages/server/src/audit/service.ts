@@ -48,7 +48,10 @@ export type AuditAction =
   | 'user.settings_updated'
   // Guesses really checked (attempts/): a failed password, a wrong code compared.
   | 'user.sign_in_failed'
-  | 'user.code_failed';
+  | 'user.code_failed'
+  // An account's failures from all addresses reached the ceiling: password sign-in throttled.
+  | 'user.sign_in_throttled'
+  | 'admin.sign_in_throttled';
 
 /** Admin API audit filter: every field optional; times epoch ms; `before` pages by id. */
 export interface AuditFilter {

@@ -42,6 +42,9 @@ test('NIST SP 800-63B §5.2.2: no lock-out by strangers — per account+address 
     assert.equal((await signIn('127.0.0.2', 'carol-password')).status, 429, 'past the ceiling the account is throttled');
     assert.equal((await signIn('127.0.0.4', 'yet-another-guess')).status, 429);
     assert.equal(await failedChecks(server, 'carol@example.com'), CEILING, 'no password was checked past the ceiling');
+    const { keymint } = server.server;
+    const throttled = (await keymint.audit.list((await keymint.tenants.get('default')).id)).filter((e) => e.action === 'user.sign_in_throttled');
+    assert.deepEqual(throttled.map((e) => [e.target, e.detail]), [['carol@example.com', { failures: CEILING, window_seconds: 60 }]], 'audited once, when the ceiling was reached');
 
     // The other channel the owner controls still works while passwords are throttled.
     assert.equal((await postJsonFrom('127.0.0.2', `${server.issuer}/auth/otp/start`, { email: 'carol@example.com' })).status, 204);
