@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
 import { randomKey, randomLowerAlnum } from '../crypto/random.js';
+import { signRequest } from '../profiles/signature.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { basic, prepareTestStorage, startTestServer, type TestServer } from '../testing/harness.js';
 import { postFrom, postJsonFrom, tally, type SentFrom } from '../testing/http-from.js';
@@ -29,7 +30,8 @@ interface Deployment {
   /** Every log line of every process (the development-mode sign-in code is read from it). */
   logs(): string;
   createAdmin(email: string, password: string): Promise<void>;
-  createApp(): Promise<{ clientId: string; clientSecret: string }>;
+  /** An app allowing the client_secret methods, or the given ones. */
+  createApp(authMethods?: string[]): Promise<{ clientId: string; clientSecret: string }>;
   close(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ function inProcess(servers: TestServer[], close: () => Promise<void>): Deploymen
     async createAdmin(email, password) {
       await first.server.keymint.admins.createAccount({ email, password }, { actor: 'system' });
     },
-    createApp: () => first.createApp(),
+    createApp: (authMethods) => first.createApp(authMethods ? { authMethods: authMethods as ('client_secret_basic' | 'client_secret_post' | 'signed_request')[] } : {}),
     close,
   };
 }
@@ -81,8 +83,8 @@ async function workers(): Promise<Deployment> {
     async createAdmin(email, password) {
       await server.cli('admin', 'create', '--email', email, '--password', password);
     },
-    async createApp() {
-      const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read');
+    async createApp(authMethods) {
+      const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', ...(authMethods ? ['--auth-methods', authMethods.join(',')] : []));
       return { clientId: created.client_id, clientSecret: created.client_secret };
     },
     async close() {
@@ -196,7 +198,7 @@ for (const [name, start] of TOPOLOGIES) {
       }
     });
 
-    test(`RFC 6749 §5.2 client authentication: 40 concurrent wrong secrets and the right one → exactly ${CLIENT_BUDGET} × 401, the rest 429, the right secret 200`, async () => {
+    test(`RFC 6749 §5.2 client authentication: 40 concurrent wrong secrets and the right one → exactly ${CLIENT_BUDGET} × 401, the rest 429, the right secret 200; the same at the envelope and signed-request profiles`, async () => {
       const deployment = await start();
       try {
         const app = await deployment.createApp();
@@ -209,6 +211,28 @@ for (const [name, start] of TOPOLOGIES) {
         const wrong = answers.filter((_, i) => i !== 20);
         assert.deepEqual(tally(wrong), { 401: CLIENT_BUDGET, 429: 40 - CLIENT_BUDGET });
         assert.equal((await token(1, app.clientSecret)).status, 200);
+
+        // The envelope and signed-request profiles draw on the same budget, just as exactly.
+        const form = { 'content-type': 'application/x-www-form-urlencoded' };
+        const envelopeApp = await deployment.createApp();
+        const envelope = (i: number, secret: string) => postFrom('127.0.0.1', `${deployment.base(i)}/t/default/v1/auth/token`, new URLSearchParams({ client_id: envelopeApp.clientId, client_secret: secret }).toString(), form);
+        await within(10_000, 'the envelope app on every node', async () => (await envelope(0, envelopeApp.clientSecret)).status === 200 && (await envelope(1, envelopeApp.clientSecret)).status === 200);
+        const enveloped = await burst(21, (i) => envelope(i, i === 10 ? envelopeApp.clientSecret : `kms_wrong${i}`));
+        assert.equal(enveloped[10]!.status, 200);
+        assert.deepEqual(tally(enveloped.filter((_, i) => i !== 10)), { 401: CLIENT_BUDGET, 429: 20 - CLIENT_BUDGET });
+
+        const signedApp = await deployment.createApp(['signed_request']);
+        const signed = (i: number, secret: string) => {
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          const value = randomLowerAlnum(32);
+          const issuer = `${deployment.base(i)}/t/default`;
+          const body = { client_id: signedApp.clientId, audience: `${issuer}/api`, timestamp, signature_value: value, signature: signRequest(secret, value, timestamp) };
+          return postJsonFrom('127.0.0.1', `${issuer}/v3/tokens`, body);
+        };
+        await within(10_000, 'the signed-request app on every node', async () => (await signed(0, signedApp.clientSecret)).status === 200 && (await signed(1, signedApp.clientSecret)).status === 200);
+        const signedAnswers = await burst(21, (i) => signed(i, i === 10 ? signedApp.clientSecret : `kms_wrong${i}`));
+        assert.equal(signedAnswers[10]!.status, 200);
+        assert.deepEqual(tally(signedAnswers.filter((_, i) => i !== 10)), { 401: CLIENT_BUDGET, 429: 20 - CLIENT_BUDGET });
       } finally {
         await deployment.close();
       }
