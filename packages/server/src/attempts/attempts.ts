@@ -59,10 +59,19 @@ export class Attempts {
     };
   }
 
-  /** `check` under a reservation: given back when it resolves, kept when it throws. */
-  async guard<T>(budgets: readonly Budget[], refusal: string, check: () => Promise<T>): Promise<T> {
+  /**
+   * `check` under a reservation: given back when it resolves, kept when it throws (and then
+   * `onKept` sees what was taken, e.g. to report the failure that spent a budget's last attempt).
+   */
+  async guard<T>(budgets: readonly Budget[], refusal: string, check: () => Promise<T>, onKept: (taken: readonly Taken[]) => void = () => {}): Promise<T> {
     const reservation = await this.reserve(budgets, refusal);
-    const result = await check();
+    let result: T;
+    try {
+      result = await check();
+    } catch (error) {
+      onKept(reservation.taken);
+      throw error;
+    }
     await reservation.giveBack();
     return result;
   }

@@ -46,23 +46,16 @@ export class SignInBudgets {
   }
 
   /** Password sign-in: the check runs only under a reserved attempt, given back if it succeeds. */
-  async password<T>(who: Attempter, check: () => Promise<T>): Promise<T> {
+  password<T>(who: Attempter, check: () => Promise<T>): Promise<T> {
     const { perAccountAddress, perAccount, perAddress } = this.limits;
     const ceiling = this.budget('password.account', perAccount, who.realm, who.account);
-    const reservation = await this.attempts.reserve([
+    return this.attempts.guard([
       this.budget('password.account-address', perAccountAddress, who.realm, who.account, who.address),
       ceiling,
       this.budget('password.address', perAddress, who.address),
-    ], 'too many failed sign-in attempts: try again later, or sign in with an emailed code');
-    let result: T;
-    try {
-      result = await check();
-    } catch (error) {
-      if (reservation.taken.some((t) => t.key === ceiling.key && t.count === t.max)) this.onThrottled(who, this.limits);
-      throw error;
-    }
-    await reservation.giveBack();
-    return result;
+    ], 'too many failed sign-in attempts: try again later, or sign in with an emailed code', check, (taken) => {
+      if (taken.some((t) => t.key === ceiling.key && t.count === t.max)) this.onThrottled(who, this.limits);
+    });
   }
 
   /**
