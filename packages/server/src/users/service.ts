@@ -170,14 +170,8 @@ export class UserService {
   async verifyOtp(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     if (typeof input.code !== 'string' || !/^\d{1,12}$/.test(input.code)) throw new InvalidRequest('code must be the digits that were mailed');
-    const code = input.code;
+    if (!(await this.spendCode(tenant, email, input.code, caller))) throw new InvalidGrant('the code is wrong, used or expired');
     const now = this.deps.now();
-    await this.deps.signInBudgets.code({ realm: tenant.id, account: email, address: caller.ip }, async () => {
-      const outcome = await spendCodeAttempt(this.deps.db, tenant.id, email, code, now);
-      // Only codes really compared are audited: the count a burst test reads back.
-      if (outcome === 'wrong') this.deps.audit.record({ actor: 'user', actorId: email, ip: caller.ip }, { tenantId: tenant.id, action: 'user.code_failed', target: email });
-      if (outcome !== 'accepted') throw new InvalidGrant('the code is wrong, used or expired');
-    });
     let user = await this.findByEmail(tenant.id, email);
     if (!user) {
       const row: EndUserRow = { id: newId('usr'), tenant_id: tenant.id, email: (input.email as string).trim(), email_normalized: email, password_hash: null, created_at: now, updated_at: now };
@@ -190,6 +184,27 @@ export class UserService {
       }
     }
     return this.startSession(tenant, issuer, user);
+  }
+
+  /**
+   * Spends a mailed code of this (normalised) email: true when it was right and is now used up.
+   * Under the code budgets (an attempt reserved before the comparison, given back when right),
+   * and each code is compared at most END_USER_LIMITS.otp.attempts times (users/otp-codes.ts).
+   */
+  async spendCode(tenant: Tenant, email: string, code: string, caller: Caller): Promise<boolean> {
+    try {
+      await this.deps.signInBudgets.code({ realm: tenant.id, account: email, address: caller.ip }, async () => {
+        const outcome = await spendCodeAttempt(this.deps.db, tenant.id, email, code, this.deps.now());
+        // Only codes really compared are audited: the count a burst test reads back.
+        if (outcome === 'wrong') this.deps.audit.record({ actor: 'user', actorId: email, ip: caller.ip }, { tenantId: tenant.id, action: 'user.code_failed', target: email });
+        if (outcome !== 'accepted') throw new InvalidGrant('the code is wrong, used or expired');
+      });
+      return true;
+    } catch (error) {
+      // The attempt stays spent (a failure); a refusal (429) or an outage (503) goes up as it is.
+      if (error instanceof InvalidGrant) return false;
+      throw error;
+    }
   }
 
   /**
