@@ -62,7 +62,7 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
   app.post('/auth/signup', {
     ...post,
     schema: { summary: 'Sign up with email and password', tags, body: CredentialsBody, response: { 201: SessionTokensBody, ...errors } },
-  }, async (request, response) => reply(request, response, await users.signUp(request.tenant, request.issuer, request.body as CredentialsBody), 201));
+  }, async (request, response) => reply(request, response, await users.signUp(request.tenant, request.issuer, request.body as CredentialsBody, { ip: request.ip }), 201));
 
   app.post('/auth/signin', {
     ...post,
