@@ -49,9 +49,5 @@ export const ADMIN_LIMITS = {
   /** `expires_in` of an admin token: one minute to two years. */
   tokenLifetimeSeconds: { min: 60, max: 2 * 365 * 86_400 },
   setupLinkMs: 24 * 3_600_000,
-  /** Failed sign-ins allowed per email and per IP in one window before 429. */
-  failuresPerEmail: 5,
-  failuresPerIp: 20,
-  failureWindowMs: 15 * 60_000,
   minPasswordLength: 10,
 } as const;

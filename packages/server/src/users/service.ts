@@ -1,6 +1,6 @@
 import { createAuthTokenVerifier, type AuthInfo, type AuthTokenVerifier } from '@keymint/sdk/node';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
-import { safeEqual, sha256 } from '../crypto/hash.js';
+import { sha256 } from '../crypto/hash.js';
 import { burnPasswordCheck, hashPassword, randomDigits, verifyPassword } from '../crypto/password.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
@@ -13,8 +13,9 @@ import type { Db } from '../store/database.js';
 import type { EndUserRow, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
-import { FailureBudget } from '../util/failure-budget.js';
+import type { SignInBudgets, SignUpBudget } from '../attempts/sign-in.js';
 import type { CodeMailer, CodePurpose } from './mailer.js';
+import { spendCodeAttempt, storeCode } from './otp-codes.js';
 import { displayEmail, normalizeEmail } from './email.js';
 import { checkProofSettings, EmailProof } from './email-proof.js';
 import { checkPasswordShape } from './passwords.js';
@@ -33,8 +34,10 @@ export interface UserServiceDeps {
   now: () => number;
   /** Where a sign-up's failed verification mail is reported. */
   log?: { warn(object: object, message: string): void };
-  /** Failed sign-ins (and code sends) allowed per window, per email and per IP. */
-  failureLimits: { windowMs: number; perEmail: number; perIp: number };
+  /** Password, code and code-mail budgets per account and address (KEYMINT_SIGNIN_*). */
+  signInBudgets: SignInBudgets;
+  /** Sign-ups per address (KEYMINT_SIGNUPS_PER_ADDRESS). */
+  signUpBudget: SignUpBudget;
 }
 
 /** Where a request came from, for the failure budget and the audit log. */
@@ -73,8 +76,6 @@ function sessionEnded(row: UserSessionRow, settings: EndUserSettings, now: numbe
  */
 export class UserService {
   private readonly verifiers = new Map<string, AuthTokenVerifier>();
-  private readonly signInFailures: FailureBudget;
-  private readonly codeSends: FailureBudget;
   /** Who owns an account: whoever proves the email (users/email-proof.ts). */
   readonly proof: EmailProof;
 
@@ -85,9 +86,6 @@ export class UserService {
       spendCode: (tenant, email, code, ip) => this.spendCode(tenant, email, code, { ip }),
       revokeSession: (tenantId, userId, sessionId) => this.revokeUserSession(tenantId, userId, sessionId).catch(() => undefined),
     });
-    this.signInFailures = new FailureBudget(deps.failureLimits, deps.now);
-    // Each code send counts against a small budget, so nobody can mail-bomb an address through us.
-    this.codeSends = new FailureBudget({ ...deps.failureLimits, perEmail: Math.min(5, deps.failureLimits.perEmail) }, deps.now);
   }
 
   /** The tenant's end-user settings, defaults filled in. */
@@ -123,6 +121,7 @@ export class UserService {
     const password = checkPasswordShape(input.password);
     const settings = this.settings(tenant);
     this.proof.assertSignupOpen(settings);
+    await this.deps.signUpBudget.reserve(tenant.id, caller.ip);
     const now = this.deps.now();
     const row: EndUserRow = {
       id: newId('usr'),
@@ -152,15 +151,17 @@ export class UserService {
   async signIn(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown; code?: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     if (typeof input.password !== 'string' || input.password.length > END_USER_LIMITS.password.max) throw new InvalidRequest('password must be a string of at most 256 characters');
-    this.signInFailures.check(`${tenant.id}:${email}`, caller.ip);
-    const user = await this.findByEmail(tenant.id, email);
-    // The same work whether or not the account exists: the timing does not reveal it.
-    const valid = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await burnPasswordCheck(input.password), false);
-    if (!user || !valid) {
-      this.signInFailures.fail(`${tenant.id}:${email}`, caller.ip);
-      throw new InvalidGrant('wrong email or password');
-    }
-    this.signInFailures.succeed(`${tenant.id}:${email}`);
+    const password = input.password;
+    const user = await this.deps.signInBudgets.password({ realm: tenant.id, account: email, address: caller.ip }, async () => {
+      const found = await this.findByEmail(tenant.id, email);
+      // The same work whether or not the account exists: the timing does not reveal it.
+      const valid = found?.password_hash ? await verifyPassword(password, found.password_hash) : (await burnPasswordCheck(password), false);
+      if (!found || !valid) {
+        this.deps.audit.record({ actor: 'user', actorId: email, ip: caller.ip }, { tenantId: tenant.id, action: 'user.sign_in_failed', target: email });
+        throw new InvalidGrant('wrong email or password');
+      }
+      return found;
+    });
     const proven = await this.proof.afterPassword(tenant, this.settings(tenant), user, input.code, caller.ip);
     const tokens = await this.startSession(tenant, issuer, proven);
     await this.proof.confirmPasswordSession(tenant, proven, tokens.sessionId);
@@ -170,22 +171,9 @@ export class UserService {
   /** Mails a one-time code; the answer is the same whether or not the email has an account. */
   async startOtp(tenant: Tenant, input: { email: unknown }, caller: Caller, purpose: CodePurpose = 'sign-in'): Promise<void> {
     const email = normalizeEmail(input.email);
-    const key = `${tenant.id}:${email}`;
-    this.codeSends.check(key, caller.ip);
-    this.codeSends.fail(key, caller.ip);
+    await this.deps.signInBudgets.codeSent({ realm: tenant.id, account: email, address: caller.ip });
     const code = randomDigits(END_USER_LIMITS.otp.digits);
-    const now = this.deps.now();
-    await this.deps.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
-      await trx.insertInto('otp_codes').values({
-        tenant_id: tenant.id,
-        email_normalized: email,
-        code_hash: otpHash(tenant.id, email, code),
-        attempts: 0,
-        expires_at: now + END_USER_LIMITS.otp.lifetimeSeconds * 1000,
-        created_at: now,
-      }).execute();
-    });
+    await storeCode(this.deps.db, tenant.id, email, code, this.deps.now());
     try {
       await this.deps.mailer.sendCode(email, code, { tenantName: tenant.name, minutes: END_USER_LIMITS.otp.lifetimeSeconds / 60, purpose });
     } catch {
@@ -219,32 +207,23 @@ export class UserService {
 
   /**
    * Spends a mailed code of this (normalised) email: true when it was right and is now used up.
-   * Budgeted like a sign-in; a code survives a few wrong guesses only.
+   * Under the code budgets (an attempt reserved before the comparison, given back when right),
+   * and each code is compared at most END_USER_LIMITS.otp.attempts times (users/otp-codes.ts).
    */
   async spendCode(tenant: Tenant, email: string, code: string, caller: Caller): Promise<boolean> {
-    const key = `${tenant.id}:${email}`;
-    this.signInFailures.check(key, caller.ip);
-    const now = this.deps.now();
-    const stored = await this.deps.db.selectFrom('otp_codes').selectAll().where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).executeTakeFirst();
-    const matches = stored !== undefined && Number(stored.expires_at) > now && safeEqual(stored.code_hash, otpHash(tenant.id, email, code));
-    // Deleting the matched row is the atomic step: of two concurrent uses of one code, one wins.
-    const consumed = matches
-      ? Number((await this.deps.db.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).where('code_hash', '=', stored!.code_hash).executeTakeFirst()).numDeletedRows) === 1
-      : false;
-    if (!consumed) {
-      this.signInFailures.fail(key, caller.ip);
-      if (stored && !matches) {
-        // A code survives a few wrong guesses only: 10^6 codes, at most `attempts` tries each.
-        if (stored.attempts + 1 >= END_USER_LIMITS.otp.attempts) {
-          await this.deps.db.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
-        } else {
-          await this.deps.db.updateTable('otp_codes').set({ attempts: stored.attempts + 1 }).where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
-        }
-      }
-      return false;
+    try {
+      await this.deps.signInBudgets.code({ realm: tenant.id, account: email, address: caller.ip }, async () => {
+        const outcome = await spendCodeAttempt(this.deps.db, tenant.id, email, code, this.deps.now());
+        // Only codes really compared are audited: the count a burst test reads back.
+        if (outcome === 'wrong') this.deps.audit.record({ actor: 'user', actorId: email, ip: caller.ip }, { tenantId: tenant.id, action: 'user.code_failed', target: email });
+        if (outcome !== 'accepted') throw new InvalidGrant('the code is wrong, used or expired');
+      });
+      return true;
+    } catch (error) {
+      // The attempt stays spent (a failure); a refusal (429) or an outage (503) goes up as it is.
+      if (error instanceof InvalidGrant) return false;
+      throw error;
     }
-    this.signInFailures.succeed(key);
-    return true;
   }
 
   /**
@@ -319,12 +298,19 @@ export class UserService {
    * same failure budget as sign-in: a stolen access token must not become a password oracle.
    */
   async passwordMatches(tenant: Tenant, user: EndUserRow, password: string, caller: Caller): Promise<boolean> {
-    const key = `${tenant.id}:${user.email_normalized}`;
-    this.signInFailures.check(key, caller.ip);
-    const valid = await verifyPassword(password, user.password_hash);
-    if (valid) this.signInFailures.succeed(key);
-    else this.signInFailures.fail(key, caller.ip);
-    return valid;
+    try {
+      await this.deps.signInBudgets.password({ realm: tenant.id, account: user.email_normalized, address: caller.ip }, async () => {
+        if (!(await verifyPassword(password, user.password_hash))) {
+          this.deps.audit.record({ actor: 'user', actorId: user.email_normalized, ip: caller.ip }, { tenantId: tenant.id, action: 'user.sign_in_failed', target: user.email_normalized });
+          throw new InvalidGrant('the current password is wrong');
+        }
+      });
+      return true;
+    } catch (error) {
+      // The attempt stays spent (a failure); a refusal (429) or an outage (503) goes up as it is.
+      if (error instanceof InvalidGrant) return false;
+      throw error;
+    }
   }
 
   /** The signed-in user enters the code mailed to their address: the email is proven, the password kept. */
@@ -537,11 +523,6 @@ export class UserService {
 /** The `exp` of an access token issued at `now`, in ms: what a session revocation must cover. */
 function accessExpiry(now: number, settings: EndUserSettings): number {
   return (Math.floor(now / 1000) + settings.accessTokenLifetime) * 1000;
-}
-
-/** The code is bound to tenant and email, so a stored hash says nothing reusable elsewhere. */
-function otpHash(tenantId: string, email: string, code: string): string {
-  return sha256(`otp:${tenantId}:${email}:${code}`);
 }
 
 /** `scheme://host[:port]` exactly as browsers send it in the Origin header. */

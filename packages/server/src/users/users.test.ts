@@ -276,8 +276,8 @@ test('RFC 6750 §3.1: an end-user access token (typ JWT) gets no Contacts API ac
   }
 });
 
-test('failed sign-ins are limited per email and per IP: 429 with Retry-After, and past the budget even the right password is not checked', async () => {
-  const server = await startTestServer({ env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: '3', KEYMINT_AUTH_FAILURES_PER_IP: '50' } });
+test('failed sign-ins are limited per account and address, and per address: 429 with Retry-After, and past the budget even the right password is not checked from that address', async () => {
+  const server = await startTestServer({ env: { KEYMINT_SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS: '3' } });
   try {
     await call(`${server.issuer}/auth/signup`, { email: 'hal@example.com', password: 'hal-password' });
     await call(`${server.issuer}/auth/signup`, { email: 'ivy@example.com', password: 'ivy-password' });
@@ -290,7 +290,7 @@ test('failed sign-ins are limited per email and per IP: 429 with Retry-After, an
   } finally {
     await server.close();
   }
-  const perIp = await startTestServer({ env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: '50', KEYMINT_AUTH_FAILURES_PER_IP: '3' } });
+  const perIp = await startTestServer({ env: { KEYMINT_SIGNIN_FAILURES_PER_ADDRESS: '3' } });
   try {
     for (let i = 0; i < 3; i++) await call(`${perIp.issuer}/auth/signin`, { email: `u${i}@example.com`, password: 'guess-guess' });
     assert.equal((await call(`${perIp.issuer}/auth/signin`, { email: 'u9@example.com', password: 'guess-guess' })).status, 429);
