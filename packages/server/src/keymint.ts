@@ -4,6 +4,7 @@ import { AppService } from './apps/service.js';
 import { AuditLog } from './audit/service.js';
 import type { Config } from './config.js';
 import { loadOrCreateMasterKeyFile } from './crypto/master-key.js';
+import { refreshSuccessorKey } from './crypto/refresh-successor.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
@@ -128,6 +129,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now,
+      successorKey: refreshSuccessorKey(masterKey),
       mailer: createCodeMailer(config, log),
       failureLimits: { windowMs: config.authFailureWindowSeconds * 1000, perEmail: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
     });

@@ -15,6 +15,8 @@ import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
 import { FailureBudget } from '../util/failure-budget.js';
 import type { CodeMailer } from './mailer.js';
+import { rotateRefreshToken } from './refresh.js';
+import { accessExpiry, sessionEnded } from './session-state.js';
 import {
   DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type EndUserSummary, type SessionTokens, type TokenMode, type UserSession,
 } from './model.js';
@@ -28,6 +30,8 @@ export interface UserServiceDeps {
   audit: AuditLog;
   mailer: CodeMailer;
   now: () => number;
+  /** Keys refresh-token successors (crypto/refresh-successor.ts), derived from the master key. */
+  successorKey: Buffer;
   /** Failed sign-ins (and code sends) allowed per window, per email and per IP. */
   failureLimits: { windowMs: number; perEmail: number; perIp: number };
 }
@@ -69,14 +73,6 @@ function toSession(row: UserSessionRow): UserSession {
   };
 }
 
-/** Why a session no longer accepts refreshes, or null when it is live. */
-function sessionEnded(row: UserSessionRow, settings: EndUserSettings, now: number): string | null {
-  if (row.revoked_at !== null) return 'the session has been revoked';
-  if (Number(row.expires_at) <= now) return 'the session has expired';
-  if (Number(row.last_used_at) + settings.sessionIdleTimeout * 1000 <= now) return 'the session has expired (idle)';
-  return null;
-}
-
 /**
  * End users of a tenant's app (DESIGN "End user"): accounts by email + password or emailed
  * one-time code, sessions with rotating refresh tokens and reuse detection, short-lived ES256
@@ -103,7 +99,7 @@ export class UserService {
   async updateSettings(slug: string, patch: Partial<EndUserSettings>, context: AuditContext = SYSTEM): Promise<EndUserSettings> {
     const tenant = await this.deps.tenants.get(slug);
     const next = { ...this.settings(tenant), ...patch };
-    for (const name of ['accessTokenLifetime', 'sessionIdleTimeout', 'sessionAbsoluteLifetime'] as const) {
+    for (const name of ['accessTokenLifetime', 'sessionIdleTimeout', 'sessionAbsoluteLifetime', 'refreshReuseGrace'] as const) {
       const { min, max } = END_USER_LIMITS[name];
       const value = next[name];
       if (!Number.isInteger(value) || value < min || value > max) throw new InvalidRequest(`${name} must be a whole number of seconds from ${min} to ${max}`);
@@ -220,44 +216,16 @@ export class UserService {
   }
 
   /**
-   * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation).
-   * Spending is one conditional UPDATE, so of two concurrent uses only one succeeds. A token that
-   * was already spent means it leaked (or was replayed): the whole session is revoked, the newest
-   * refresh token and every access token included.
+   * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation). A
+   * token spent within the tenant's reuse grace is answered with the session's current refresh
+   * token; one spent earlier means it leaked (or was replayed): the whole session is revoked, the
+   * newest refresh token and every access token included (users/refresh.ts).
    */
   async refresh(tenant: Tenant, issuer: string, refreshToken: unknown): Promise<SessionTokens> {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new InvalidRequest('refresh_token is required');
     if (!hasValidFormat(refreshToken, TOKEN_PREFIXES.refreshToken)) throw new InvalidGrant('the refresh token is not valid');
-    const hash = sha256(refreshToken);
     const now = this.deps.now();
-    const settings = this.settings(tenant);
-    const outcome = await this.deps.db.transaction().execute(async (trx) => {
-      const spent = await trx
-        .updateTable('refresh_tokens')
-        .set({ used_at: now })
-        .where('token_hash', '=', hash)
-        .where('tenant_id', '=', tenant.id)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(spent.numUpdatedRows) !== 1) {
-        const known = await trx.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', hash).where('tenant_id', '=', tenant.id).executeTakeFirst();
-        return known ? { kind: 'reused' as const, sessionId: known.session_id } : { kind: 'unknown' as const };
-      }
-      const session = await trx
-        .selectFrom('user_sessions')
-        .innerJoin('refresh_tokens', 'refresh_tokens.session_id', 'user_sessions.id')
-        .selectAll('user_sessions')
-        .where('refresh_tokens.token_hash', '=', hash)
-        .executeTakeFirstOrThrow();
-      const ended = sessionEnded(session, settings, now);
-      if (ended) return { kind: 'ended' as const, reason: ended };
-      const user = await trx.selectFrom('end_users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
-      const next = generateToken(TOKEN_PREFIXES.refreshToken);
-      const accessExpiresAt = accessExpiry(now, settings);
-      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(next), session_id: session.id, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
-      await trx.updateTable('user_sessions').set({ last_used_at: now, access_expires_at: accessExpiresAt }).where('id', '=', session.id).execute();
-      return { kind: 'ok' as const, session, user, refreshToken: next };
-    });
+    const outcome = await rotateRefreshToken(this.deps.db, { tenant, settings: this.settings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now });
     if (outcome.kind === 'unknown') throw new InvalidGrant('the refresh token is not valid');
     if (outcome.kind === 'ended') throw new InvalidGrant(outcome.reason);
     if (outcome.kind === 'reused') {
@@ -481,11 +449,6 @@ export class UserService {
     }
     return verifier;
   }
-}
-
-/** The `exp` of an access token issued at `now`, in ms: what a session revocation must cover. */
-function accessExpiry(now: number, settings: EndUserSettings): number {
-  return (Math.floor(now / 1000) + settings.accessTokenLifetime) * 1000;
 }
 
 /** The code is bound to tenant and email, so a stored hash says nothing reusable elsewhere. */

@@ -128,8 +128,9 @@ test('password hashes are scrypt with a per-user salt; neither the password nor 
   }
 });
 
-test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one revokes the whole session, newest refresh token and access tokens included', async () => {
-  const server = await startTestServer();
+test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one after the reuse grace revokes the whole session, newest refresh token and access tokens included', async () => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
   const appId = await appIdOf(server);
   const auth = createAuthTokenVerifier({ issuer: server.issuer, appId, revocationPollMs: 50 });
   try {
@@ -140,6 +141,7 @@ test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one revokes the 
     assert.equal(claimsOf(second.body.access_token).sid, claimsOf(first.access_token).sid, 'same session');
     await auth.verifyAuthToken(second.body.access_token);
 
+    clock.advance(10_001); // past the default 10 s grace (refresh-grace.test.ts covers inside it)
     const reuse = await call(`${server.issuer}/auth/refresh`, { refresh_token: first.refresh_token });
     assert.equal(reuse.status, 400);
     assert.equal(reuse.body.error, 'invalid_grant');
@@ -163,9 +165,10 @@ test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one revokes the 
   }
 });
 
-test('consuming a refresh token is atomic: of concurrent uses of one token exactly one succeeds', async () => {
+test('consuming a refresh token is atomic: with the reuse grace off (0), of concurrent uses of one token exactly one succeeds', async () => {
   const server = await startTestServer();
   try {
+    await server.server.keymint.users.updateSettings('default', { refreshReuseGrace: 0 });
     const first = (await call(`${server.issuer}/auth/signup`, { email: 'dan@example.com', password: 'dan-password' })).body;
     const answers = await Promise.all(Array.from({ length: 5 }, () => call(`${server.issuer}/auth/refresh`, { refresh_token: first.refresh_token })));
     assert.equal(answers.filter((a) => a.status === 200).length, 1);
