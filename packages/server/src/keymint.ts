@@ -21,6 +21,7 @@ import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
+import { SessionCredentials } from './users/session-credentials.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
 export interface Keymint {
@@ -53,6 +54,8 @@ export interface Keymint {
    * `users.updateSettings(slug, patch)`.
    */
   readonly users: UserService;
+  /** End-user session credentials at sign-out, RFC 7009 revocation and RFC 7662 introspection. */
+  readonly sessionCredentials: SessionCredentials;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -174,6 +177,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     return {
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
+      sessionCredentials: new SessionCredentials(users, db, now),
       poolStats,
       listening: () => (listener ? listener.listening : null),
       async flush() {

@@ -241,12 +241,7 @@ export class UserService {
    * session is still live in the database.
    */
   async authenticate(tenant: Tenant, issuer: string, accessToken: string): Promise<{ info: AuthInfo; user: EndUser; session: UserSession }> {
-    let info: AuthInfo;
-    try {
-      info = await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
-    } catch (error) {
-      throw toKeymintError(error);
-    }
+    const info = await this.verifyAccessToken(tenant, issuer, accessToken);
     const row = await this.deps.db.selectFrom('user_sessions').selectAll().where('id', '=', info.sessionId).where('tenant_id', '=', tenant.id).executeTakeFirst();
     const ended = row ? sessionEnded(row, this.settings(tenant), this.deps.now()) : 'the session does not exist';
     if (!row || ended || row.user_id !== info.userId) throw new InvalidToken(ended ?? 'the session does not match the token');
@@ -254,10 +249,13 @@ export class UserService {
     return { info, user: toUser(user), session: toSession(row) };
   }
 
-  /** Ends the session the access token belongs to. */
-  async signOut(tenant: Tenant, issuer: string, accessToken: string): Promise<void> {
-    const { session } = await this.authenticate(tenant, issuer, accessToken);
-    await this.revokeSession(tenant.id, session.id, this.deps.now());
+  /** The claims of an end-user access token of this tenant (signature, issuer, audience, type, expiry), session not checked. */
+  async verifyAccessToken(tenant: Tenant, issuer: string, accessToken: string): Promise<AuthInfo> {
+    try {
+      return await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
+    } catch (error) {
+      throw toKeymintError(error);
+    }
   }
 
   /**
@@ -374,8 +372,8 @@ export class UserService {
     this.deps.mailer.close();
   }
 
-  /** Marks the session revoked and lists it in the revocation feed; false when it already was. */
-  private async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
+  /** Marks the session revoked and lists it in the revocation feed; false when it already was (sign-out, RFC 7009: users/session-credentials.ts). */
+  async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
     const { db, revocations, changes } = this.deps;
     const revoked = await db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).where('tenant_id', '=', tenantId).executeTakeFirst();

@@ -298,7 +298,7 @@ test('failed sign-ins are limited per email and per IP: 429 with Retry-After, an
   }
 });
 
-test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Secure on https; refresh cookie Path is the refresh route; no tokens in the body', async () => {
+test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Secure on https; refresh cookie Path is the /auth routes (refresh and sign-out), the old /auth/refresh one deleted; no tokens in the body', async () => {
   for (const publicUrl of [null, 'https://auth.example.test']) {
     const server = await startTestServer(publicUrl ? { env: { KEYMINT_PUBLIC_URL: publicUrl } } : {});
     try {
@@ -309,10 +309,12 @@ test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Sec
       assert.equal(answer.body.access_token, undefined);
       assert.equal(answer.body.refresh_token, undefined);
       const cookies = answer.headers.getSetCookie();
-      assert.equal(cookies.length, 2);
+      assert.equal(cookies.length, 3);
       const secure = publicUrl !== null;
       const access = cookies.find((c) => c.startsWith(secure ? '__Host-keymint_access=' : 'keymint_access='));
-      const refresh = cookies.find((c) => c.startsWith(secure ? '__Secure-keymint_refresh=' : 'keymint_refresh='));
+      const refresh = cookies.find((c) => c.startsWith(secure ? '__Secure-keymint_refresh=kmr_' : 'keymint_refresh=kmr_'));
+      const legacy = cookies.find((c) => c.startsWith(secure ? '__Secure-keymint_refresh=;' : 'keymint_refresh=;'));
+      assert.match(legacy ?? '', /; Max-Age=0.*; Path=\/t\/default\/auth\/refresh(;|$)/, 'a refresh cookie left under the old Path is deleted');
       assert.ok(access && refresh, cookies.join('\n'));
       for (const c of [access, refresh]) {
         assert.match(c, /; HttpOnly/);
@@ -322,7 +324,7 @@ test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Sec
       }
       assert.match(access, /; Path=\/(;|$)/);
       assert.match(access, /; Max-Age=3600/);
-      assert.match(refresh, /; Path=\/t\/default\/auth\/refresh(;|$)/);
+      assert.match(refresh, /; Path=\/t\/default\/auth(;|$)/);
 
       // The cookies work: session from the access cookie, refresh from the refresh cookie.
       const jar = (c: string) => c.split(';')[0]!;
@@ -330,7 +332,7 @@ test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Sec
       assert.equal(session.status, 200);
       const refreshed = await call(`${base}/t/default/auth/refresh`, {}, { cookie: jar(refresh), [CSRF_HEADER]: '1' });
       assert.equal(refreshed.status, 200);
-      assert.equal(refreshed.headers.getSetCookie().length, 2);
+      assert.equal(refreshed.headers.getSetCookie().length, 3);
     } finally {
       await server.close();
     }
