@@ -71,6 +71,8 @@ export interface SessionTokens {
   sessionId: string;
   /** Epoch ms: when the session (and so the refresh token) ends at the latest. */
   sessionExpiresAt: number;
+  /** Seconds a spent refresh token is still honoured (the tenant's reuse grace): how long a client may retry a lost refresh. */
+  refreshReuseGrace: number;
 }
 
 /** `did:keymint:{id}`: the `sub` of a user's tokens. */
@@ -86,6 +88,7 @@ export function sessionTokensJson(tokens: SessionTokens) {
     refresh_token: tokens.refreshToken,
     token_type: 'Bearer' as const,
     expires_in: tokens.expiresIn,
+    refresh_reuse_grace: tokens.refreshReuseGrace,
     user: tokens.user,
   };
 }

@@ -50,7 +50,7 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
   const config = { errorProfile: 'oauth' as const };
 
   function reply(request: FastifyRequest, response: FastifyReply, tokens: SessionTokens, status = 200) {
-    const base = { identity_token: tokens.identityToken, expires_in: tokens.expiresIn, user: tokens.user };
+    const base = { identity_token: tokens.identityToken, expires_in: tokens.expiresIn, refresh_reuse_grace: tokens.refreshReuseGrace, user: tokens.user };
     if (users.settings(request.tenant).tokenMode === 'cookie') {
       setSessionCookies(response, request.issuer, tokens, keymint.now());
       return response.code(status).send(base);

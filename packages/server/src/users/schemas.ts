@@ -32,6 +32,7 @@ export const SessionTokensBody = Type.Object({
   refresh_token: Type.Optional(Type.String()),
   token_type: Type.Optional(Type.Literal('Bearer')),
   expires_in: Type.Integer({ description: 'Seconds the access token lives' }),
+  refresh_reuse_grace: Type.Integer({ description: 'Seconds a spent refresh token is still honoured: a refresh whose answer was lost may be retried this long (docs/end-users.md)' }),
   user: User,
 });
 

@@ -422,6 +422,7 @@ export class UserService {
       user: { id: user.id, email: user.email },
       sessionId,
       sessionExpiresAt,
+      refreshReuseGrace: settings.refreshReuseGrace,
     };
   }
 
