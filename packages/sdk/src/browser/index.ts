@@ -107,6 +107,7 @@ interface TokensBody {
 
 /** What tabs tell each other over the BroadcastChannel (never tokens of a `memory`-storage page). */
 type TabMessage =
+  | { type: 'signed_in'; state: State }
   | { type: 'refreshed'; state: State }
   | { type: 'signed_out'; sessionId: string | undefined; reason: 'user' | 'refresh_failed' };
 
@@ -233,7 +234,10 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   channel?.addEventListener('message', (event: MessageEvent<TabMessage>) => {
     const message = event.data;
     const had = memory;
-    if (message.type === 'refreshed') {
+    if (message.type === 'signed_in') {
+      save(message.state);
+      emit({ type: 'SIGNED_IN', user: message.state.user });
+    } else if (message.type === 'refreshed') {
       const current = load() ?? had;
       if (!current || current.sessionId !== message.state.sessionId || (message.state.issuedAt ?? 0) < (current.issuedAt ?? 0)) return;
       save(message.state);
@@ -250,6 +254,8 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     const response = await call(path, body);
     if (response.status !== status) throw await failure(response);
     const state = accept((await response.json()) as TokensBody);
+    // Cookie mode: the cookies are the browser's, so every tab of the app is now signed in.
+    if (mode === 'cookie' && !persistent) post({ type: 'signed_in', state });
     emit({ type: 'SIGNED_IN', user: state.user });
     return state.user;
   }
@@ -376,8 +382,13 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
         if (renewedElsewhere && Date.now() < current.expiresAt - leewayMs(current)) return current;
         return refreshOnce(current);
       };
+      // Let a result another tab posted before releasing the lock arrive before deciding to refresh.
+      const afterMessages = async () => {
+        await sleep(0);
+        return run();
+      };
       const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-      return locks ? ((await locks.request(`keymint-refresh:${storageKey}`, run)) as State | null) : run();
+      return locks ? ((await locks.request(`keymint-refresh:${storageKey}`, afterMessages)) as State | null) : run();
     })().finally(() => {
       refreshing = null;
     });
