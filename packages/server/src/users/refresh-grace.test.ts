@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { createAuthTokenVerifier } from '@keymint/sdk/node';
 import { sha256 } from '../crypto/hash.js';
 import { postForm, prepareTestStorage, startTestServer, TestClock, type TestServer } from '../testing/harness.js';
+import { spawnServe } from '../testing/serve-process.js';
 import { within } from '../testing/wait.js';
 
 /**
@@ -162,6 +163,22 @@ test('reuse grace: two nodes on one database answer a burst split across them wi
     await a.close();
     await b.close();
     await storage.cleanup();
+  }
+});
+
+test('reuse grace under `keymint serve --workers 2`: a 20-request burst spread over both worker processes gets one successor, which works', { timeout: 120_000 }, async () => {
+  const serve = await spawnServe(['--workers', '2']);
+  try {
+    for (let i = 0; i < 200 && [...serve.output().matchAll(/\[worker (\d+)\] Keymint is listening/g)].length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const first = await call(`${serve.issuer}/auth/signup`, { email: 'workers@example.com', password: 'workers password' });
+    assert.equal(first.status, 201);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call(`${serve.issuer}/auth/refresh`, { refresh_token: first.body.refresh_token })));
+    assert.deepEqual(answers.map((r) => r.status), Array(20).fill(200), JSON.stringify(answers.find((r) => r.status !== 200)?.body));
+    const successors = new Set(answers.map((r) => r.body.refresh_token));
+    assert.equal(successors.size, 1);
+    assert.equal((await call(`${serve.issuer}/auth/refresh`, { refresh_token: [...successors][0] })).status, 200);
+  } finally {
+    await serve.cleanup();
   }
 });
 
