@@ -96,7 +96,7 @@ export class SessionCredentials {
         sub: userDid(session.user_id), aud: tenant.appId, iss: issuer, sid: session.id,
       };
     }
-    if (!(await this.accessTokenInfo(tenant, issuer, token))) return null;
+    if (token.split('.').length !== 3) return null;
     try {
       const { info } = await this.users.authenticate(tenant, issuer, token);
       return {
@@ -104,7 +104,8 @@ export class SessionCredentials {
         sub: userDid(info.userId), aud: info.appId, iss: issuer, sid: info.sessionId,
       };
     } catch (error) {
-      if (error instanceof InvalidToken) return null;
+      // Not an end-user token of a live session; a storage failure is a 5xx, never a quiet "inactive".
+      if (error instanceof KeymintError && error.status === 401) return null;
       throw error;
     }
   }
