@@ -74,37 +74,44 @@ for (const [path, refresh] of Object.entries(refreshAt)) {
   });
 }
 
-test('RFC 9700 §4.14.2: a refresh whose answer was lost (socket destroyed after the request was processed) is retried with the same token and gets the successor it lost', async () => {
-  const server = await startTestServer();
-  try {
-    const first = await signUp(server, 'lost@example.com');
-    const sid = claimsOf(first.access_token).sid;
-    const url = new URL(`${server.issuer}/auth/refresh`);
-    const body = JSON.stringify({ refresh_token: first.refresh_token });
-    await new Promise<void>((resolve, reject) => {
-      const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => {
-          socket.destroy();
-          resolve();
+const rawRefresh = {
+  '/auth/refresh': (token: string) => ({ type: 'application/json', body: JSON.stringify({ refresh_token: token }) }),
+  '/oauth/token': (token: string) => ({ type: 'application/x-www-form-urlencoded', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString() }),
+};
+
+for (const [path, encode] of Object.entries(rawRefresh)) {
+  test(`RFC 9700 §4.14.2, ${path}: a refresh whose answer was lost (socket destroyed after the request was processed) is retried with the same token and gets the successor it lost`, async () => {
+    const server = await startTestServer();
+    try {
+      const first = await signUp(server, 'lost@example.com');
+      const sid = claimsOf(first.access_token).sid;
+      const url = new URL(`${server.issuer}${path}`);
+      const { type, body } = encode(first.refresh_token);
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.write(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => {
+            socket.destroy();
+            resolve();
+          });
         });
+        socket.on('error', reject);
       });
-      socket.on('error', reject);
-    });
-    // Really processed: the token was spent although nobody read the answer.
-    await within(10_000, 'the discarded refresh is processed', async () => {
-      const row = await server.server.keymint.db.selectFrom('refresh_tokens').select('used_at').where('token_hash', '=', sha256(first.refresh_token)).executeTakeFirstOrThrow();
-      return row.used_at !== null;
-    });
-    const retry = await call(url.href, { refresh_token: first.refresh_token });
-    assert.equal(retry.status, 200, JSON.stringify(retry.body));
-    assert.deepEqual(await tokenRows(server, sid), { total: 2, live: 1 });
-    const next = await call(url.href, { refresh_token: retry.body.refresh_token });
-    assert.equal(next.status, 200, 'the retried answer holds the live refresh token');
-    assert.equal(await sessionRevoked(server, sid), false);
-  } finally {
-    await server.close();
-  }
-});
+      // Really processed: the token was spent although nobody read the answer.
+      await within(10_000, 'the discarded refresh is processed', async () => {
+        const row = await server.server.keymint.db.selectFrom('refresh_tokens').select('used_at').where('token_hash', '=', sha256(first.refresh_token)).executeTakeFirstOrThrow();
+        return row.used_at !== null;
+      });
+      const retry = await refreshAt[path as keyof typeof refreshAt](server, first.refresh_token);
+      assert.equal(retry.status, 200, JSON.stringify(retry.body));
+      assert.deepEqual(await tokenRows(server, sid), { total: 2, live: 1 });
+      const next = await refreshAt[path as keyof typeof refreshAt](server, retry.body.refresh_token);
+      assert.equal(next.status, 200, 'the retried answer holds the live refresh token');
+      assert.equal(await sessionRevoked(server, sid), false);
+    } finally {
+      await server.close();
+    }
+  });
+}
 
 test('RFC 9700 §4.14.2: inside the grace a spent token is answered with the end of its chain (t0 → t1 → t2, then t0 again → t2); after the grace it revokes the session', async () => {
   const clock = new TestClock();
