@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { extractBearerToken } from '@keymint/sdk/node';
-import { InvalidRequest, InvalidToken, MissingToken, type KeymintError } from '../errors.js';
+import { InvalidGrant, InvalidRequest, InvalidToken, MissingToken, type KeymintError } from '../errors.js';
 import { noStore } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
 import { toKeymintError } from '../resource/authenticate.js';
@@ -95,8 +95,9 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
     try {
       return reply(request, response, await users.refresh(request.tenant, request.issuer, token));
     } catch (error) {
-      // A dead session's cookies are useless: drop them so the browser stops sending them.
-      if (cookieMode) clearSessionCookies(response, request.issuer);
+      // A dead session's cookies are useless: drop them so the browser stops sending them. Only
+      // then: after a 5xx the refresh token may well be unspent, and the session alive.
+      if (cookieMode && error instanceof InvalidGrant) clearSessionCookies(response, request.issuer);
       throw error;
     }
   });

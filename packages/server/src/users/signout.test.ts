@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import SQLite from 'better-sqlite3';
+import { TEST_DATABASE } from '../testing/databases.js';
 import { startTestServer, TestClock, type TestServer } from '../testing/harness.js';
 import { CSRF_HEADER } from './browser-guard.js';
 
@@ -103,6 +106,34 @@ test('cookie-mode sign-out with only the refresh cookie (the access cookie expir
     const dead = await call(`${server.issuer}/auth/signout`, undefined, { ...headers, cookie: `keymint_refresh=kmr_${'A'.repeat(38)}` });
     assert.equal(dead.status, 401);
     assert.ok(dead.headers.getSetCookie().every((c) => /Max-Age=0/.test(c)) && dead.headers.getSetCookie().length > 0, 'useless cookies are dropped');
+  } finally {
+    await server.close();
+  }
+});
+
+test('cookie mode: a refresh that fails for the server\'s sake (SQLite locked past its busy timeout → 5xx) keeps the cookies; a refused one (invalid_grant) clears them', { skip: TEST_DATABASE !== 'sqlite' && 'locks the SQLite file' }, async () => {
+  const server = await startTestServer();
+  try {
+    await server.server.keymint.users.updateSettings('default', { tokenMode: 'cookie' });
+    const headers = { [CSRF_HEADER]: '1' };
+    const signup = await call(`${server.issuer}/auth/signup`, { email: 'dot@example.com', password: 'dot-password' }, headers);
+    const refreshCookie = signup.headers.getSetCookie().find((c) => c.startsWith('keymint_refresh=kmr_'))!.split(';')[0]!;
+    const locker = new SQLite(join(server.dataDir, 'keymint.db'));
+    try {
+      locker.exec('BEGIN EXCLUSIVE');
+      const failed = await call(`${server.issuer}/auth/refresh`, {}, { ...headers, cookie: refreshCookie });
+      assert.ok(failed.status >= 500, String(failed.status));
+      assert.deepEqual(failed.headers.getSetCookie(), [], 'the cookies stay: the refresh token was not spent');
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    const ok = await call(`${server.issuer}/auth/refresh`, {}, { ...headers, cookie: refreshCookie });
+    assert.equal(ok.status, 200, 'the same refresh cookie still works');
+    await server.server.keymint.users.updateSettings('default', { refreshReuseGrace: 0 });
+    const refused = await call(`${server.issuer}/auth/refresh`, {}, { ...headers, cookie: refreshCookie });
+    assert.equal(refused.status, 400);
+    assert.ok(refused.headers.getSetCookie().length > 0 && refused.headers.getSetCookie().every((c) => /Max-Age=0/.test(c)));
   } finally {
     await server.close();
   }
