@@ -69,12 +69,15 @@ export async function rotateRefreshToken(
     const session = await trx.selectFrom('user_sessions').selectAll().where('id', '=', sessionId).executeTakeFirstOrThrow();
     const ended = sessionEnded(session, settings, now);
     if (ended) return { kind: 'ended' as const, reason: ended };
+    // Conditional, and it takes the session's row lock: a sign-out that committed since the check
+    // above wins, and one that comes after waits and then sees the access expiry set here.
+    const touched = await trx.updateTable('user_sessions').set({ last_used_at: now }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+    if (Number(touched.numUpdatedRows) !== 1) return { kind: 'ended' as const, reason: 'the session has been revoked' };
     const user = await trx.selectFrom('end_users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
     if (!graced) {
       await trx.insertInto('refresh_tokens').values({ token_hash: sha256(current), session_id: sessionId, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
     }
     const accessExpiresAt = accessExpiry(now, settings);
-    await trx.updateTable('user_sessions').set({ last_used_at: now }).where('id', '=', sessionId).execute();
     // Only ever later: a revocation must cover the newest access token handed out, graced ones included.
     await trx.updateTable('user_sessions').set({ access_expires_at: accessExpiresAt }).where('id', '=', sessionId).where('access_expires_at', '<', accessExpiresAt).execute();
     return { kind: 'ok' as const, session, user, refreshToken: current, graced };

@@ -376,9 +376,10 @@ export class UserService {
   async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
     const { db, revocations, changes } = this.deps;
     const revoked = await db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).where('tenant_id', '=', tenantId).executeTakeFirst();
       const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).executeTakeFirst();
-      if (!row || Number(result.numUpdatedRows) !== 1) return false;
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      // Read under the row lock the UPDATE took: a refresh that committed first has already moved it.
+      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
       // Refresh tokens of a revoked session are refused by the session check; the feed covers access tokens.
       await revocations.revokeSession(trx, tenantId, sessionId, Number(row.access_expires_at), now);
       await recordChange(trx, revocations.sessionChange(tenantId, sessionId), now);

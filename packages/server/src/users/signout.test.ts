@@ -138,3 +138,31 @@ test('cookie mode: a refresh that fails for the server\'s sake (SQLite locked pa
     await server.close();
   }
 });
+
+test('sign-out racing a burst of refreshes of one token: the session ends and the revocation feed covers every access token any of the refreshes handed out', async () => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const e = (await call(`${server.issuer}/auth/signup`, { email: `race${round}@example.com`, password: 'race-password' })).body;
+      clock.advance(5_000); // the refreshes' access tokens expire later than the first one
+
+      const sid = claimsOf(e.access_token).sid;
+      const [out, ...refreshes] = await Promise.all([
+        call(`${server.issuer}/auth/signout`, { refresh_token: e.refresh_token }),
+        ...Array.from({ length: 10 }, () => call(`${server.issuer}/auth/refresh`, { refresh_token: e.refresh_token })),
+      ]);
+      assert.equal(out!.status, 204);
+      assert.equal(await sessionRevoked(server, sid), true);
+      const feed = (await (await fetch(`${server.issuer}/oauth/revocations`)).json()) as Json;
+      const entry = feed.revocations.find((r: Json) => r.sid === sid);
+      const handedOut = [e, ...refreshes.filter((r) => r.status === 200).map((r) => r.body)].map((t) => claimsOf(t.access_token).exp as number);
+      assert.ok(entry && entry.exp >= Math.max(...handedOut), `feed exp ${entry?.exp} covers ${Math.max(...handedOut)}`);
+      for (const r of refreshes.filter((x) => x.status === 200)) {
+        assert.equal((await call(`${server.issuer}/auth/refresh`, { refresh_token: r.body.refresh_token })).status, 400, 'no refresh token outlives the sign-out');
+      }
+    }
+  } finally {
+    await server.close();
+  }
+});
