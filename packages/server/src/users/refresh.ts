@@ -55,7 +55,9 @@ export async function rotateRefreshToken(
       const known = await trx.selectFrom('refresh_tokens').select(['session_id', 'used_at']).where('token_hash', '=', hash).where('tenant_id', '=', tenant.id).executeTakeFirst();
       if (!known) return { kind: 'unknown' as const };
       sessionId = known.session_id;
-      const withinGrace = known.used_at !== null && now - Number(known.used_at) < settings.refreshReuseGrace * 1000;
+      // `now` was read before this transaction waited for the winner's, so it may precede `used_at`:
+      // concurrent, hence within any grace, but 0 means no grace at all.
+      const withinGrace = known.used_at !== null && settings.refreshReuseGrace > 0 && now - Number(known.used_at) < settings.refreshReuseGrace * 1000;
       const live = withinGrace ? await liveEndOfChain(trx, tenant.id, sessionId, successorKey, token) : null;
       if (live === null) {
         // A revoked or expired session is simply over; only a live one is revoked for reuse.
