@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { list, seconds } from './program.js';
+import { list, seconds, secondsOrZero } from './program.js';
 import { iso } from './views.js';
 
 const CLI = { actor: 'cli' } as const;
@@ -17,10 +17,11 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .option('--access-lifetime <duration>', 'access-token lifetime (default 1h)', seconds)
     .option('--idle-timeout <duration>', 'session ends after this long without use (default 7d)', seconds)
     .option('--session-lifetime <duration>', 'session ends this long after sign-in at the latest (default 30d)', seconds)
+    .option('--refresh-reuse-grace <duration>', 'a refresh token spent less than this ago may be presented again (retries, concurrent tabs): 0-60s, default 10s; 0 turns it off', secondsOrZero)
     .option('--signup <policy>', 'open (anyone may create an account; the default) or closed (403 signup_closed)')
     .option('--require-verified-email', 'a password signs in only once the email has been proven with a mailed code')
     .option('--no-require-verified-email', 'passwords sign in whether or not the email has been proven (the default)')
-    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number; signup?: string; requireVerifiedEmail?: boolean }) =>
+    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number; refreshReuseGrace?: number; signup?: string; requireVerifiedEmail?: boolean }) =>
       withKeymint(globals(), async ({ keymint, tenant, issuer }) => {
         const patch = {
           ...(options.mode !== undefined ? { tokenMode: options.mode as 'bearer' | 'cookie' } : {}),
@@ -28,6 +29,7 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           ...(options.accessLifetime !== undefined ? { accessTokenLifetime: options.accessLifetime } : {}),
           ...(options.idleTimeout !== undefined ? { sessionIdleTimeout: options.idleTimeout } : {}),
           ...(options.sessionLifetime !== undefined ? { sessionAbsoluteLifetime: options.sessionLifetime } : {}),
+          ...(options.refreshReuseGrace !== undefined ? { refreshReuseGrace: options.refreshReuseGrace } : {}),
           ...(options.signup !== undefined ? { signup: options.signup as 'open' | 'closed' } : {}),
           ...(options.requireVerifiedEmail !== undefined ? { requireVerifiedEmail: options.requireVerifiedEmail } : {}),
         };
@@ -41,6 +43,7 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           access_token_lifetime: settings.accessTokenLifetime,
           session_idle_timeout: settings.sessionIdleTimeout,
           session_absolute_lifetime: settings.sessionAbsoluteLifetime,
+          refresh_reuse_grace: settings.refreshReuseGrace,
           signup: settings.signup,
           require_verified_email: settings.requireVerifiedEmail,
         };

@@ -9,6 +9,7 @@ import { AppService } from './apps/service.js';
 import { AuditLog, SYSTEM } from './audit/service.js';
 import type { Config } from './config.js';
 import { loadOrCreateMasterKeyFile } from './crypto/master-key.js';
+import { refreshSuccessorKey } from './crypto/refresh-successor.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
@@ -26,6 +27,7 @@ import { IssuanceCounter } from './admin/usage.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
 import { PasswordService } from './users/passwords.js';
+import { SessionCredentials } from './users/session-credentials.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
 export interface Keymint {
@@ -67,6 +69,8 @@ export interface Keymint {
   readonly attempts: Attempts;
   /** The shared Redis connection (KEYMINT_REDIS_URL), connected on first use; null without Redis. */
   readonly redis: Redis | null;
+  /** End-user session credentials at sign-out, RFC 7009 revocation and RFC 7662 introspection. */
+  readonly sessionCredentials: SessionCredentials;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -156,6 +160,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now, log,
+      successorKey: refreshSuccessorKey(masterKey),
       mailer: createCodeMailer(config, log),
       signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
       signUpBudget: new SignUpBudget(attempts, config.signUp),
@@ -202,6 +207,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now, attempts, redis,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
       passwords: new PasswordService({ db, audit, users, now }),
+      sessionCredentials: new SessionCredentials(users, db, now),
       poolStats,
       listening: () => (listener ? listener.listening : null),
       async flush() {

@@ -3,6 +3,7 @@ import { Forbidden, InvalidRequest, NotFound } from '../errors.js';
 import { noStore } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
 import { parseDuration } from '../util/duration.js';
+import { endUserSettingsRoutes } from './end-user-settings.js';
 import { auditContext, installAdminAuth, mayReach, readCookie, sessionCookieName, setSessionCookie } from './auth.js';
 import type { AdminPrincipal } from './model.js';
 import type { NewSession } from './service.js';
@@ -227,16 +228,6 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     return { users: page.users.map(endUserView), next: page.next };
   });
 
-  const policyView = (slug: string, settings: { signup: 'open' | 'closed'; requireVerifiedEmail: boolean }) => ({ tenant: slug, signup: settings.signup, require_verified_email: settings.requireVerifiedEmail });
-  app.get('/tenants/:tenant/users/signup-policy', { config, schema: { summary: 'Who may sign up, and whether a password needs a verified email', tags, security, params: S.TenantParams, response: { 200: S.EndUserPolicyView, ...S.errors } } }, async (request) =>
-    policyView(request.adminTenant.slug, keymint.users.settings(request.adminTenant)));
-
-  app.patch('/tenants/:tenant/users/signup-policy', { config, schema: { summary: 'Open or close sign-up; require a verified email before a password signs in', tags, security, params: S.TenantParams, body: S.EndUserPolicyBody, response: { 200: S.EndUserPolicyView, ...S.errors } } }, async (request) => {
-    const body = request.body as S.EndUserPolicyBody;
-    const patch = { ...(body.signup !== undefined ? { signup: body.signup } : {}), ...(body.require_verified_email !== undefined ? { requireVerifiedEmail: body.require_verified_email } : {}) };
-    return policyView(request.adminTenant.slug, await keymint.users.updateSettings(request.adminTenant.slug, patch, auditContext(request)));
-  });
-
   app.get('/tenants/:tenant/users/:id/sessions', { config, schema: { summary: 'A user\'s live sessions', tags, security, params: S.UserParams, response: { 200: S.UserSessionList, ...S.errors } } }, async (request) => {
     const tenant = request.adminTenant;
     const user = await keymint.users.getUser(tenant.id, (request.params as S.UserParams).id);
@@ -254,6 +245,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     await keymint.users.revokeUserSession(request.adminTenant.id, params.id, params.sid, auditContext(request));
     return reply.code(204).send();
   });
+  endUserSettingsRoutes(app, keymint);
 
   // --- Admin API tokens (kmo_) -------------------------------------------------------------
   tags = ['admin: admin tokens'];

@@ -172,15 +172,3 @@ export const UserSessionView = Type.Object({
 });
 export const UserSessionList = Type.Object({ user: Type.Object({ id: Type.String(), email: Type.String(), created_at: Time }), sessions: Type.Array(UserSessionView) });
 export const RevokedSessions = Type.Object({ revoked: Type.Integer({ description: 'live sessions ended' }) });
-
-/** End-user sign-up and verification policy of a tenant (docs/end-users.md); the CLI's `keymint users settings`. */
-export const EndUserPolicyView = Type.Object({
-  tenant: Type.String(),
-  signup: Type.Union([Type.Literal('open'), Type.Literal('closed')], { description: 'closed: /auth/signup and first code sign-ins are 403 signup_closed' }),
-  require_verified_email: Type.Boolean({ description: 'a password signs in only once the email is proven (403 email_not_verified until then)' }),
-});
-export const EndUserPolicyBody = Type.Object({
-  signup: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
-  require_verified_email: Type.Optional(Type.Boolean()),
-}, { additionalProperties: false });
-export type EndUserPolicyBody = Static<typeof EndUserPolicyBody>;

@@ -121,8 +121,9 @@ test('--require-verified-email: sign-up and password sign-in are 403 email_not_v
 
     // Admin API: the same setting, and back off.
     const admin = await AdminClient.signIn(server, ...Object.values(await createAdmin(server, 'owner@example.com')) as [string, string]);
-    assert.deepEqual((await admin.call('GET', '/tenants/default/users/signup-policy')).body, { tenant: 'default', signup: 'open', require_verified_email: true });
-    assert.equal((await admin.call('PATCH', '/tenants/default/users/signup-policy', { require_verified_email: false })).body.require_verified_email, false);
+    const settings = (await admin.call('GET', '/tenants/default/end-user-settings')).body;
+    assert.deepEqual([settings.signup, settings.require_verified_email], ['open', true]);
+    assert.equal((await admin.call('PATCH', '/tenants/default/end-user-settings', { require_verified_email: false })).body.require_verified_email, false);
     assert.equal((await post(`${server.issuer}/auth/signin`, { email: probe, password: 'probe-password' })).status, 200, 'the account made while proof was required signs in now');
     assert.equal((await keymintCli(server, 'users', 'settings', '--no-require-verified-email')).require_verified_email, false);
   } finally {
@@ -159,10 +160,10 @@ test('--signup closed: password sign-up and a first code sign-in are 403 signup_
     assert.equal((await post(`${server.issuer}/auth/signup`, { email: 'early@example.com', password: 'early-password' })).status, 201);
     assert.equal((await keymintCli(server, 'users', 'settings')).signup, 'open', 'open by default');
     const admin = await AdminClient.signIn(server, ...Object.values(await createAdmin(server, 'owner@example.com')) as [string, string]);
-    const closed = await admin.call('PATCH', '/tenants/default/users/signup-policy', { signup: 'closed' });
+    const closed = await admin.call('PATCH', '/tenants/default/end-user-settings', { signup: 'closed' });
     assert.equal(closed.status, 200);
     assert.equal(closed.body.signup, 'closed');
-    assert.equal((await admin.call('PATCH', '/tenants/default/users/signup-policy', { signup: 'maybe' })).status, 400);
+    assert.equal((await admin.call('PATCH', '/tenants/default/end-user-settings', { signup: 'maybe' })).status, 400);
 
     const refused = await post(`${server.issuer}/auth/signup`, { email: 'late@example.com', password: 'late-password' });
     assert.equal(refused.status, 403);

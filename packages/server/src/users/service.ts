@@ -19,6 +19,8 @@ import { spendCodeAttempt, storeCode } from './otp-codes.js';
 import { displayEmail, normalizeEmail } from './email.js';
 import { checkProofSettings, EmailProof } from './email-proof.js';
 import { checkPasswordShape } from './passwords.js';
+import { rotateRefreshToken } from './refresh.js';
+import { accessExpiry, sessionEnded } from './session-state.js';
 import {
   DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type EndUserSummary, type SessionTokens, type TokenMode, type UserSession,
 } from './model.js';
@@ -38,6 +40,8 @@ export interface UserServiceDeps {
   signInBudgets: SignInBudgets;
   /** Sign-ups per address (KEYMINT_SIGNUPS_PER_ADDRESS). */
   signUpBudget: SignUpBudget;
+  /** Keys refresh-token successors (crypto/refresh-successor.ts), derived from the master key. */
+  successorKey: Buffer;
 }
 
 /** Where a request came from, for the failure budget and the audit log. */
@@ -58,14 +62,6 @@ function toSession(row: UserSessionRow): UserSession {
     expiresAt: Number(row.expires_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
   };
-}
-
-/** Why a session no longer accepts refreshes, or null when it is live. */
-function sessionEnded(row: UserSessionRow, settings: EndUserSettings, now: number): string | null {
-  if (row.revoked_at !== null) return 'the session has been revoked';
-  if (Number(row.expires_at) <= now) return 'the session has expired';
-  if (Number(row.last_used_at) + settings.sessionIdleTimeout * 1000 <= now) return 'the session has expired (idle)';
-  return null;
 }
 
 /**
@@ -97,7 +93,7 @@ export class UserService {
   async updateSettings(slug: string, patch: Partial<EndUserSettings>, context: AuditContext = SYSTEM): Promise<EndUserSettings> {
     const tenant = await this.deps.tenants.get(slug);
     const next = { ...this.settings(tenant), ...patch };
-    for (const name of ['accessTokenLifetime', 'sessionIdleTimeout', 'sessionAbsoluteLifetime'] as const) {
+    for (const name of ['accessTokenLifetime', 'sessionIdleTimeout', 'sessionAbsoluteLifetime', 'refreshReuseGrace'] as const) {
       const { min, max } = END_USER_LIMITS[name];
       const value = next[name];
       if (!Number.isInteger(value) || value < min || value > max) throw new InvalidRequest(`${name} must be a whole number of seconds from ${min} to ${max}`);
@@ -227,44 +223,16 @@ export class UserService {
   }
 
   /**
-   * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation).
-   * Spending is one conditional UPDATE, so of two concurrent uses only one succeeds. A token that
-   * was already spent means it leaked (or was replayed): the whole session is revoked, the newest
-   * refresh token and every access token included.
+   * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation). A
+   * token spent within the tenant's reuse grace is answered with the session's current refresh
+   * token; one spent earlier means it leaked (or was replayed): the whole session is revoked, the
+   * newest refresh token and every access token included (users/refresh.ts).
    */
   async refresh(tenant: Tenant, issuer: string, refreshToken: unknown): Promise<SessionTokens> {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new InvalidRequest('refresh_token is required');
     if (!hasValidFormat(refreshToken, TOKEN_PREFIXES.refreshToken)) throw new InvalidGrant('the refresh token is not valid');
-    const hash = sha256(refreshToken);
     const now = this.deps.now();
-    const settings = this.settings(tenant);
-    const outcome = await this.deps.db.transaction().execute(async (trx) => {
-      const spent = await trx
-        .updateTable('refresh_tokens')
-        .set({ used_at: now })
-        .where('token_hash', '=', hash)
-        .where('tenant_id', '=', tenant.id)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(spent.numUpdatedRows) !== 1) {
-        const known = await trx.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', hash).where('tenant_id', '=', tenant.id).executeTakeFirst();
-        return known ? { kind: 'reused' as const, sessionId: known.session_id } : { kind: 'unknown' as const };
-      }
-      const session = await trx
-        .selectFrom('user_sessions')
-        .innerJoin('refresh_tokens', 'refresh_tokens.session_id', 'user_sessions.id')
-        .selectAll('user_sessions')
-        .where('refresh_tokens.token_hash', '=', hash)
-        .executeTakeFirstOrThrow();
-      const ended = sessionEnded(session, settings, now);
-      if (ended) return { kind: 'ended' as const, reason: ended };
-      const user = await trx.selectFrom('end_users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
-      const next = generateToken(TOKEN_PREFIXES.refreshToken);
-      const accessExpiresAt = accessExpiry(now, settings);
-      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(next), session_id: session.id, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
-      await trx.updateTable('user_sessions').set({ last_used_at: now, access_expires_at: accessExpiresAt }).where('id', '=', session.id).execute();
-      return { kind: 'ok' as const, session, user, refreshToken: next };
-    });
+    const outcome = await rotateRefreshToken(this.deps.db, { tenant, settings: this.settings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now });
     if (outcome.kind === 'unknown') throw new InvalidGrant('the refresh token is not valid');
     if (outcome.kind === 'ended') throw new InvalidGrant(outcome.reason);
     if (outcome.kind === 'reused') {
@@ -280,12 +248,7 @@ export class UserService {
    * session is still live in the database.
    */
   async authenticate(tenant: Tenant, issuer: string, accessToken: string): Promise<{ info: AuthInfo; user: EndUser; session: UserSession }> {
-    let info: AuthInfo;
-    try {
-      info = await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
-    } catch (error) {
-      throw toKeymintError(error);
-    }
+    const info = await this.verifyAccessToken(tenant, issuer, accessToken);
     const row = await this.deps.db.selectFrom('user_sessions').selectAll().where('id', '=', info.sessionId).where('tenant_id', '=', tenant.id).executeTakeFirst();
     const ended = row ? sessionEnded(row, this.settings(tenant), this.deps.now()) : 'the session does not exist';
     if (!row || ended || row.user_id !== info.userId) throw new InvalidToken(ended ?? 'the session does not match the token');
@@ -320,10 +283,13 @@ export class UserService {
     await this.proof.provenWithPassword(tenant, row, code, caller.ip);
   }
 
-  /** Ends the session the access token belongs to. */
-  async signOut(tenant: Tenant, issuer: string, accessToken: string): Promise<void> {
-    const { session } = await this.authenticate(tenant, issuer, accessToken);
-    await this.revokeSession(tenant.id, session.id, this.deps.now());
+  /** The claims of an end-user access token of this tenant (signature, issuer, audience, type, expiry), session not checked. */
+  async verifyAccessToken(tenant: Tenant, issuer: string, accessToken: string): Promise<AuthInfo> {
+    try {
+      return await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
+    } catch (error) {
+      throw toKeymintError(error);
+    }
   }
 
   /**
@@ -440,13 +406,14 @@ export class UserService {
     this.deps.mailer.close();
   }
 
-  /** Marks the session revoked and lists it in the revocation feed; false when it already was. */
-  private async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
+  /** Marks the session revoked and lists it in the revocation feed; false when it already was (sign-out, RFC 7009: users/session-credentials.ts). */
+  async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
     const { db, revocations, changes } = this.deps;
     const revoked = await db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).where('tenant_id', '=', tenantId).executeTakeFirst();
-      const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
-      if (!row || Number(result.numUpdatedRows) !== 1) return false;
+      const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      // Read under the row lock the UPDATE took: a refresh that committed first has already moved it.
+      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
       // Refresh tokens of a revoked session are refused by the session check; the feed covers access tokens.
       await revocations.revokeSession(trx, tenantId, sessionId, Number(row.access_expires_at), now);
       await recordChange(trx, revocations.sessionChange(tenantId, sessionId), now);
@@ -493,6 +460,7 @@ export class UserService {
       user: { id: user.id, email: user.email, email_verified: emailVerified },
       sessionId,
       sessionExpiresAt,
+      refreshReuseGrace: settings.refreshReuseGrace,
     };
   }
 
@@ -518,11 +486,6 @@ export class UserService {
     }
     return verifier;
   }
-}
-
-/** The `exp` of an access token issued at `now`, in ms: what a session revocation must cover. */
-function accessExpiry(now: number, settings: EndUserSettings): number {
-  return (Math.floor(now / 1000) + settings.accessTokenLifetime) * 1000;
 }
 
 /** `scheme://host[:port]` exactly as browsers send it in the Origin header. */
