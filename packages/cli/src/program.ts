@@ -4,6 +4,7 @@ import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
 import { registerUserCommands } from './users.js';
+import { registerAdminTokenCommands } from './admin-tokens.js';
 
 /** Audit context of every change made from the command line. */
 const CLI = { actor: 'cli' } as const;
@@ -355,6 +356,7 @@ export function buildProgram(): Command {
       }),
     );
 
+  registerAdminTokenCommands(admin, globals);
   registerUserCommands(program, globals);
   return program;
 }

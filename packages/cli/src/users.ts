@@ -18,7 +18,10 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .option('--idle-timeout <duration>', 'session ends after this long without use (default 7d)', seconds)
     .option('--session-lifetime <duration>', 'session ends this long after sign-in at the latest (default 30d)', seconds)
     .option('--refresh-reuse-grace <duration>', 'a refresh token spent less than this ago may be presented again (retries, concurrent tabs): 0-60s, default 10s; 0 turns it off', secondsOrZero)
-    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number; refreshReuseGrace?: number }) =>
+    .option('--signup <policy>', 'open (anyone may create an account; the default) or closed (403 signup_closed)')
+    .option('--require-verified-email', 'a password signs in only once the email has been proven with a mailed code')
+    .option('--no-require-verified-email', 'passwords sign in whether or not the email has been proven (the default)')
+    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number; refreshReuseGrace?: number; signup?: string; requireVerifiedEmail?: boolean }) =>
       withKeymint(globals(), async ({ keymint, tenant, issuer }) => {
         const patch = {
           ...(options.mode !== undefined ? { tokenMode: options.mode as 'bearer' | 'cookie' } : {}),
@@ -27,6 +30,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           ...(options.idleTimeout !== undefined ? { sessionIdleTimeout: options.idleTimeout } : {}),
           ...(options.sessionLifetime !== undefined ? { sessionAbsoluteLifetime: options.sessionLifetime } : {}),
           ...(options.refreshReuseGrace !== undefined ? { refreshReuseGrace: options.refreshReuseGrace } : {}),
+          ...(options.signup !== undefined ? { signup: options.signup as 'open' | 'closed' } : {}),
+          ...(options.requireVerifiedEmail !== undefined ? { requireVerifiedEmail: options.requireVerifiedEmail } : {}),
         };
         const settings = Object.keys(patch).length > 0 ? await keymint.users.updateSettings(tenant.slug, patch, CLI) : keymint.users.settings(tenant);
         const view = {
@@ -39,6 +44,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           session_idle_timeout: settings.sessionIdleTimeout,
           session_absolute_lifetime: settings.sessionAbsoluteLifetime,
           refresh_reuse_grace: settings.refreshReuseGrace,
+          signup: settings.signup,
+          require_verified_email: settings.requireVerifiedEmail,
         };
         print(globals().json, view, () => Object.entries(view).map(([k, v]) => `${k.padEnd(26)} ${Array.isArray(v) ? v.join(', ') || '(none)' : v}`).join('\n'));
       }),

@@ -64,6 +64,16 @@ export interface Config {
    * true (every hop), a hop count, or a comma-separated list of addresses/CIDRs (Fastify trustProxy).
    */
   readonly trustProxy: boolean | number | string;
+  /**
+   * Connection timeouts in seconds (docs/operations.md "Connection timeouts"): a socket with no
+   * traffic for `idle` is closed (KEYMINT_IDLE_TIMEOUT), a keep-alive socket waits `keepAlive`
+   * for the next request (KEYMINT_KEEP_ALIVE_TIMEOUT), request headers must all arrive within
+   * `headers` (KEYMINT_HEADERS_TIMEOUT) and the whole request, body included, within `request`
+   * (KEYMINT_REQUEST_TIMEOUT).
+   */
+  readonly timeouts: { readonly idle: number; readonly keepAlive: number; readonly headers: number; readonly request: number };
+  /** Seconds a console session survives without a request (KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT, docs/admin.md). */
+  readonly adminSessionIdleTimeoutSeconds: number;
   /** Prefix of every Redis key Keymint writes (KEYMINT_REDIS_PREFIX): attempt budgets, replay values. */
   readonly redisPrefix: string;
   /** End users' password and code budgets (KEYMINT_SIGNIN_*; docs/security.md "Attempt budgets"). */
@@ -175,6 +185,8 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     changeLogRetentionHours: parseInteger(get('KEYMINT_CHANGE_LOG_RETENTION_HOURS'), 'KEYMINT_CHANGE_LOG_RETENTION_HOURS', 24, 1, 8760),
     shutdownTimeoutSeconds: parseInteger(get('KEYMINT_SHUTDOWN_TIMEOUT'), 'KEYMINT_SHUTDOWN_TIMEOUT', 25, 1, 3600),
     trustProxy: parseTrustProxy(get('KEYMINT_TRUST_PROXY')),
+    timeouts: parseTimeouts(get),
+    adminSessionIdleTimeoutSeconds: parseInteger(get('KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT'), 'KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT', 1800, 60, 12 * 3600),
     redisPrefix: parseRedisPrefix(get('KEYMINT_REDIS_PREFIX')),
     signIn: parseSignInLimits(get, {
       windowSeconds: ['KEYMINT_SIGNIN_WINDOW', 60],
@@ -236,6 +248,20 @@ function parseInteger(text: string | undefined, setting: string, fallback: numbe
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(setting, `a whole number from ${min} to ${max}`, text);
   return value;
+}
+
+function parseTimeouts(get: (name: string) => string | undefined): Config['timeouts'] {
+  const timeouts = Object.freeze({
+    idle: parseInteger(get('KEYMINT_IDLE_TIMEOUT'), 'KEYMINT_IDLE_TIMEOUT', 30, 1, 3600),
+    keepAlive: parseInteger(get('KEYMINT_KEEP_ALIVE_TIMEOUT'), 'KEYMINT_KEEP_ALIVE_TIMEOUT', 30, 1, 3600),
+    headers: parseInteger(get('KEYMINT_HEADERS_TIMEOUT'), 'KEYMINT_HEADERS_TIMEOUT', 20, 1, 3600),
+    request: parseInteger(get('KEYMINT_REQUEST_TIMEOUT'), 'KEYMINT_REQUEST_TIMEOUT', 30, 1, 3600),
+  });
+  // Node refuses a headers timeout above the request timeout: say so by name instead of crashing later.
+  if (timeouts.headers > timeouts.request) {
+    throw new ConfigError('KEYMINT_HEADERS_TIMEOUT', `at most KEYMINT_REQUEST_TIMEOUT (${timeouts.request})`, String(timeouts.headers));
+  }
+  return timeouts;
 }
 
 function parseTrustProxy(text: string | undefined): boolean | number | string {

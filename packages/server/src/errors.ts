@@ -78,6 +78,18 @@ export class Forbidden extends KeymintError {
   readonly code = 'forbidden';
 }
 
+/** The tenant requires a proven email before a password signs in (docs/end-users.md "Verified emails"). */
+export class EmailNotVerified extends KeymintError {
+  readonly status = 403;
+  readonly code = 'email_not_verified';
+}
+
+/** The tenant does not take sign-ups (`keymint users settings --signup closed`). */
+export class SignupClosed extends KeymintError {
+  readonly status = 403;
+  readonly code = 'signup_closed';
+}
+
 export class PayloadTooLarge extends KeymintError {
   readonly status = 413;
   readonly code = 'invalid_request';

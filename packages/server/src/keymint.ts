@@ -26,6 +26,7 @@ import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
+import { PasswordService } from './users/passwords.js';
 import { SessionCredentials } from './users/session-credentials.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
@@ -59,6 +60,8 @@ export interface Keymint {
    * `users.updateSettings(slug, patch)`.
    */
   readonly users: UserService;
+  /** End users' password change and reset (users/passwords.ts). */
+  readonly passwords: PasswordService;
   /**
    * Attempt budgets of every guessable secret (attempts/): in Redis when KEYMINT_REDIS_URL is
    * set, else in the database, so every worker and node shares one count.
@@ -143,7 +146,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     // An account at its ceiling is under attack from several addresses: worth a line in the audit log.
     const throttled = (action: 'user.sign_in_throttled' | 'admin.sign_in_throttled') => (who: Attempter, limits: SignInLimits) =>
       audit.record(SYSTEM, { tenantId: action === 'user.sign_in_throttled' ? who.realm : null, action, target: who.account, detail: { failures: limits.perAccount, window_seconds: limits.windowSeconds } });
-    const admins = new AdminService(db, audit, now, new SignInBudgets(attempts, 'admin', config.adminSignIn, throttled('admin.sign_in_throttled')));
+    const admins = new AdminService(db, audit, now, new SignInBudgets(attempts, 'admin', config.adminSignIn, throttled('admin.sign_in_throttled')), config.adminSessionIdleTimeoutSeconds * 1000);
     const usage = new IssuanceCounter(db, now);
     accessTokens.onIssued((app, grant) => usage.record(grant.tenant.id, app.clientId));
     const purgeExpired = async () => ({
@@ -152,11 +155,11 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush(), usage.flush()]);
     const bearer = new BearerAuthenticator({ keys, now });
     // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
-    bearer.register('kmk_', (token) => principals.resolveBearer(token));
-    bearer.register('kma_', (token) => principals.resolveBearer(token));
+    bearer.register('kmk_', (token, context) => principals.resolveBearer(token, context.tenant.slug));
+    bearer.register('kma_', (token, context) => principals.resolveBearer(token, context.tenant.slug));
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
     const users = new UserService({
-      db, tenants, keys, revocations, changes, audit, now,
+      db, tenants, keys, revocations, changes, audit, now, log,
       successorKey: refreshSuccessorKey(masterKey),
       mailer: createCodeMailer(config, log),
       signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
@@ -203,6 +206,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     return {
       config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now, attempts, redis,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
+      passwords: new PasswordService({ db, audit, users, now }),
       sessionCredentials: new SessionCredentials(users, db, now),
       poolStats,
       listening: () => (listener ? listener.listening : null),

@@ -28,6 +28,12 @@ export interface KeymintClientOptions {
 export interface User {
   id: string;
   email: string;
+  /**
+   * Whether the user proved the email with a mailed code (OpenID Connect Core §5.1
+   * `email_verified`). A password sign-up is unverified until then: its email may be someone
+   * else's (docs/end-users.md "Who owns an account").
+   */
+  email_verified: boolean;
 }
 
 /** What `onAuthStateChange` listeners receive. */
@@ -50,12 +56,55 @@ export class KeymintAuthError extends Error {
 }
 
 export interface KeymintClient {
+  /**
+   * Creates an account with an unverified email and signs in; a code is mailed to the address
+   * ({@link KeymintClient.verifyEmail}).
+   * @throws {KeymintAuthError} `signup_closed` (403) when the tenant takes no sign-ups;
+   *   `email_not_verified` (403) when it requires a verified email: the account exists, sign in
+   *   with the password and the mailed `code`
+   */
   signUp(input: { email: string; password: string }): Promise<User>;
-  signIn(input: { email: string; password: string }): Promise<User>;
-  /** Mails a one-time code to `email`. */
-  startOtp(input: { email: string }): Promise<void>;
-  /** Signs in (creating the account on first use) with the mailed code. */
+  /**
+   * Signs in with the password. `code` (mailed at sign-up or by {@link KeymintClient.startOtp})
+   * proves the email at the same time and keeps the password.
+   * @throws {KeymintAuthError} `invalid_grant` (400) for a wrong email or password;
+   *   `email_not_verified` (403) when the tenant requires a verified email and no `code` came with it
+   */
+  signIn(input: { email: string; password: string; code?: string }): Promise<User>;
+  /**
+   * Mails a one-time code to `email`. `purpose: 'reset'` only words the mail for
+   * {@link KeymintClient.resetPassword}; every code works for both.
+   */
+  startOtp(input: { email: string; purpose?: 'sign-in' | 'reset' }): Promise<void>;
+  /**
+   * Signs in (creating the account on first use) with the mailed code. This proves the email: if
+   * the account's email had never been proven, its password (set by whoever signed up with the
+   * address) is removed and its other sessions end.
+   */
   verifyOtp(input: { email: string; code: string }): Promise<User>;
+  /**
+   * Signed in: proves the email with the code mailed at sign-up (or by
+   * {@link KeymintClient.sendVerificationCode}); the password stays. Then refreshes, so that
+   * {@link KeymintClient.getUser} and new tokens say `email_verified: true`.
+   * @throws {KeymintAuthError} `invalid_grant` (400) for a wrong, used or expired code
+   */
+  verifyEmail(input: { code: string }): Promise<User>;
+  /** Signed in: mails a new code to the user's own address, for {@link KeymintClient.verifyEmail}. */
+  sendVerificationCode(): Promise<void>;
+  /**
+   * Signed in: changes the password. The current one is required; every other session of the
+   * account ends, this one stays.
+   * @throws {KeymintAuthError} `invalid_grant` (400) when the current password is wrong or the
+   *   account has none (set one with {@link KeymintClient.resetPassword}); `invalid_request` (400)
+   *   when the new one is not 8–256 characters
+   */
+  changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
+  /**
+   * Sets a new password with a code mailed by {@link KeymintClient.startOtp} and signs in; every
+   * other session of the account ends. Proves the email like {@link KeymintClient.verifyOtp}.
+   * @throws {KeymintAuthError} `invalid_grant` (400) for a wrong, used or expired code
+   */
+  resetPassword(input: { email: string; code: string; newPassword: string }): Promise<User>;
   /**
    * A valid access token (bearer mode), refreshed ahead of expiry, with one refresh in flight
    * however many callers wait, and backoff with jitter when Keymint cannot be reached. Null when
@@ -260,6 +309,17 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     return state.user;
   }
 
+  /** A request made as the signed-in user: Bearer header (bearer mode) or the cookies. */
+  async function callSignedIn(path: string, body: unknown): Promise<Response> {
+    const state = await freshState();
+    if (!state) throw new KeymintAuthError(401, 'invalid_token', 'sign in first');
+    return call(path, body, mode === 'bearer' && state.accessToken ? { authorization: `Bearer ${state.accessToken}` } : {});
+  }
+
+  async function expectNoContent(response: Response): Promise<void> {
+    if (response.status !== 204) throw await failure(response);
+  }
+
   function signedOut(reason: 'user' | 'refresh_failed', tellTabs = true): void {
     const had = memory ?? load();
     save(null);
@@ -404,12 +464,22 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
 
   return {
     signUp: ({ email, password }) => startSession('/auth/signup', { email, password }, 201),
-    signIn: ({ email, password }) => startSession('/auth/signin', { email, password }, 200),
-    async startOtp({ email }) {
-      const response = await call('/auth/otp/start', { email });
+    signIn: ({ email, password, code }) => startSession('/auth/signin', code === undefined ? { email, password } : { email, password, code }, 200),
+    async startOtp({ email, purpose }) {
+      const response = await call('/auth/otp/start', purpose === undefined ? { email } : { email, purpose });
       if (response.status !== 204) throw await failure(response);
     },
     verifyOtp: ({ email, code }) => startSession('/auth/otp/verify', { email, code }, 200),
+    async verifyEmail({ code }) {
+      await expectNoContent(await callSignedIn('/auth/email/verify', { code }));
+      const renewed = await freshState(true);
+      if (!renewed) throw new KeymintAuthError(401, 'invalid_token', 'the session ended');
+      return renewed.user;
+    },
+    sendVerificationCode: async () => expectNoContent(await callSignedIn('/auth/email/verify/start', undefined)),
+    changePassword: async ({ currentPassword, newPassword }) =>
+      expectNoContent(await callSignedIn('/auth/password/change', { current_password: currentPassword, new_password: newPassword })),
+    resetPassword: ({ email, code, newPassword }) => startSession('/auth/password/reset', { email, code, new_password: newPassword }, 200),
 
     async getAccessToken() {
       const state = await freshState();

@@ -14,6 +14,8 @@ export interface AuthTokenClaims extends JWTPayload {
   sid: string;
   iat: number;
   exp: number;
+  /** OpenID Connect Core §5.1: whether the user proved the account's email (absent in tokens issued before Keymint set it: read as false). */
+  email_verified?: boolean;
 }
 
 /** Who a request acts for, from a verified end-user access token. */
@@ -26,6 +28,12 @@ export interface AuthInfo {
   issuedAt: number;
   /** Epoch seconds. */
   expiration: number;
+  /**
+   * The token's `email_verified` claim: true once the user proved the account's email with a
+   * mailed code. An account made by a password sign-up is unverified until then, and its email may
+   * be someone else's: check this before trusting the email for anything (docs/end-users.md).
+   */
+  emailVerified: boolean;
 }
 
 export interface AuthTokenVerifierOptions extends Omit<VerifierOptions, 'audience' | 'isRevoked'> {
@@ -107,6 +115,7 @@ export function createAuthTokenVerifier(options: AuthTokenVerifierOptions): Auth
       appId: options.appId,
       issuedAt: claims.iat,
       expiration: claims.exp,
+      emailVerified: claims.email_verified === true,
     };
   }
   return {

@@ -149,7 +149,7 @@ test('Admin API end-user settings: GET shows what `users settings` shows; an own
     const owner = await AdminClient.signIn(server, ownerAccount.email, ownerAccount.password);
     const shown = await owner.call('GET', `${T}/end-user-settings`);
     assert.equal(shown.status, 200);
-    assert.deepEqual(shown.body, { token_mode: 'bearer', allowed_origins: [], access_token_lifetime: 3600, session_idle_timeout: 604800, session_absolute_lifetime: 2592000, refresh_reuse_grace: 10 });
+    assert.deepEqual(shown.body, { token_mode: 'bearer', allowed_origins: [], access_token_lifetime: 3600, session_idle_timeout: 604800, session_absolute_lifetime: 2592000, refresh_reuse_grace: 10, signup: 'open', require_verified_email: false });
     const changed = await owner.call('PATCH', `${T}/end-user-settings`, { refresh_reuse_grace: 0 });
     assert.equal(changed.status, 200);
     assert.equal(changed.body.refresh_reuse_grace, 0);

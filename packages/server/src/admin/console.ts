@@ -7,10 +7,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 export const CONSOLE_DIST = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
 
 /**
- * Pages of the console: everything the browser may run comes from this origin, the page cannot
- * be framed (clickjacking), and the setup link's token never leaks in a Referer.
+ * Pages of the console and of the API docs (/docs): everything the browser may run comes from
+ * this origin, the page cannot be framed (clickjacking), and the setup link's token never leaks
+ * in a Referer.
  */
-function secureHeaders(reply: FastifyReply): void {
+export function secureHeaders(reply: FastifyReply): void {
   reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
   reply.header('x-frame-options', 'DENY');
   reply.header('x-content-type-options', 'nosniff');

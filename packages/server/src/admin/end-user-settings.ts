@@ -13,6 +13,8 @@ const EndUserSettingsView = Type.Object({
   session_idle_timeout: Type.Integer({ description: 'seconds' }),
   session_absolute_lifetime: Type.Integer({ description: 'seconds' }),
   refresh_reuse_grace: Type.Integer({ description: 'seconds (0-60): a refresh token spent less than this ago is taken for a retry, not theft' }),
+  signup: Type.Union([Type.Literal('open'), Type.Literal('closed')], { description: 'closed: /auth/signup and first code sign-ins are 403 signup_closed' }),
+  require_verified_email: Type.Boolean({ description: 'a password signs in only once the email is proven (403 email_not_verified until then)' }),
 });
 
 const EndUserSettingsBody = Type.Partial(EndUserSettingsView, { additionalProperties: false, minProperties: 1 });
@@ -26,6 +28,8 @@ function view(settings: EndUserSettings): Static<typeof EndUserSettingsView> {
     session_idle_timeout: settings.sessionIdleTimeout,
     session_absolute_lifetime: settings.sessionAbsoluteLifetime,
     refresh_reuse_grace: settings.refreshReuseGrace,
+    signup: settings.signup,
+    require_verified_email: settings.requireVerifiedEmail,
   };
 }
 
@@ -52,6 +56,8 @@ export function endUserSettingsRoutes(app: FastifyInstance, keymint: Keymint): v
       ...(body.session_idle_timeout === undefined ? {} : { sessionIdleTimeout: body.session_idle_timeout }),
       ...(body.session_absolute_lifetime === undefined ? {} : { sessionAbsoluteLifetime: body.session_absolute_lifetime }),
       ...(body.refresh_reuse_grace === undefined ? {} : { refreshReuseGrace: body.refresh_reuse_grace }),
+      ...(body.signup === undefined ? {} : { signup: body.signup }),
+      ...(body.require_verified_email === undefined ? {} : { requireVerifiedEmail: body.require_verified_email }),
     };
     return view(await keymint.users.updateSettings(request.adminTenant.slug, patch, auditContext(request)));
   });

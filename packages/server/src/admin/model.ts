@@ -37,11 +37,17 @@ export interface AdminTokenInfo {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** Epoch ms after which the token is refused; null: no expiry. */
+  expiresAt: number | null;
 }
 
 /** Lifetimes and limits; see docs/admin.md. */
 export const ADMIN_LIMITS = {
   sessionMs: 12 * 3_600_000,
+  /** Default idle timeout of a console session (KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT overrides it). */
+  sessionIdleMs: 30 * 60_000,
+  /** `expires_in` of an admin token: one minute to two years. */
+  tokenLifetimeSeconds: { min: 60, max: 2 * 365 * 86_400 },
   setupLinkMs: 24 * 3_600_000,
   minPasswordLength: 10,
 } as const;

@@ -139,9 +139,13 @@ export const UsageView = Type.Object({
   apps: Type.Array(Type.Object({ client_id: Type.String(), name: Type.String(), counts: Type.Array(Type.Integer()) })),
 });
 
-export const AdminTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), role: Role, tenant: Type.Union([Type.String(), Type.Null()]), created_by: Type.String(), created_at: Time, last_used_at: MaybeTime, revoked_at: MaybeTime });
+export const AdminTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), role: Role, tenant: Type.Union([Type.String(), Type.Null()]), created_by: Type.String(), created_at: Time, last_used_at: MaybeTime, revoked_at: MaybeTime, expires_at: MaybeTime });
 export const AdminTokenList = Type.Object({ tokens: Type.Array(AdminTokenView) });
-export const CreateAdminTokenBody = Type.Object({ name: Name, role: Type.Optional(Role) }, { additionalProperties: false });
+export const CreateAdminTokenBody = Type.Object({
+  name: Name,
+  role: Type.Optional(Role),
+  expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 2 * 365 * 86_400, description: 'seconds until the token stops working; omitted: it never expires' })),
+}, { additionalProperties: false });
 export type CreateAdminTokenBody = Static<typeof CreateAdminTokenBody>;
 export const NewAdminTokenView = Type.Object({ token: Type.String({ description: 'kmo_…, shown once' }), info: AdminTokenView });
 
@@ -152,7 +156,9 @@ export const UsersQuery = Type.Object({
 }, { additionalProperties: false });
 export type UsersQuery = Static<typeof UsersQuery>;
 export const EndUserView = Type.Object({
-  id: Type.String(), email: Type.String(), created_at: Time,
+  id: Type.String(), email: Type.String(),
+  email_verified: Type.Boolean({ description: 'whether the owner of the email proved it with a mailed code (docs/end-users.md)' }),
+  created_at: Time,
   last_sign_in_at: Type.Union([Time, Type.Null()], { description: 'newest session still kept (ended sessions are purged); null: none' }),
 }, { title: 'EndUser' });
 export const EndUserList = Type.Object({ users: Type.Array(EndUserView), next: Type.Union([Type.String(), Type.Null()], { description: 'pass as `before` for the next page; null: no more' }) });

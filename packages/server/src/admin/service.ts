@@ -21,6 +21,7 @@ function toTokenInfo(row: AdminTokenRow): AdminTokenInfo {
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
   };
 }
 
@@ -63,6 +64,8 @@ export class AdminService {
     private readonly now: () => number,
     /** Password attempts per account and address, per account, per address (KEYMINT_ADMIN_SIGNIN_*). */
     private readonly budgets: SignInBudgets,
+    /** Console sessions end after this long without a request (KEYMINT_ADMIN_SESSION_IDLE_TIMEOUT). */
+    private readonly sessionIdleMs: number = ADMIN_LIMITS.sessionIdleMs,
   ) {}
 
   async hasAccounts(): Promise<boolean> {
@@ -160,10 +163,19 @@ export class AdminService {
     const row = await this.db
       .selectFrom('admin_sessions')
       .innerJoin('admin_accounts', 'admin_accounts.id', 'admin_sessions.account_id')
-      .select(['admin_accounts.email', 'admin_accounts.role', 'admin_accounts.tenant_id', 'admin_sessions.csrf_hash', 'admin_sessions.expires_at'])
+      .select(['admin_accounts.email', 'admin_accounts.role', 'admin_accounts.tenant_id', 'admin_sessions.csrf_hash', 'admin_sessions.expires_at', 'admin_sessions.created_at', 'admin_sessions.last_used_at'])
       .where('admin_sessions.id_hash', '=', sha256(sessionId))
       .executeTakeFirst();
-    if (!row || Number(row.expires_at) <= this.now()) return null;
+    const now = this.now();
+    if (!row || Number(row.expires_at) <= now) return null;
+    // An unattended console signs itself out (OWASP ASVS 5.0 V7.3.1): idle time counts from the last request.
+    const lastUsed = Number(row.last_used_at ?? row.created_at);
+    if (lastUsed + this.sessionIdleMs <= now) {
+      await this.db.deleteFrom('admin_sessions').where('id_hash', '=', sha256(sessionId)).execute();
+      return null;
+    }
+    // To the second is enough and spares a write on every request of a busy console page.
+    if (now - lastUsed >= 1_000) await this.db.updateTable('admin_sessions').set({ last_used_at: now }).where('id_hash', '=', sha256(sessionId)).execute();
     return { email: row.email, role: row.role as AdminRole, tenantId: row.tenant_id, via: 'session', csrfHash: row.csrf_hash };
   }
 
@@ -187,18 +199,23 @@ export class AdminService {
   }
 
   /** Admin API token, acting with `role` (at most the creator's) within the creator's tenant reach. */
-  async createToken(creator: AdminPrincipal, input: { name: string; role?: string }, context: AuditContext): Promise<{ info: AdminTokenInfo; token: string }> {
+  async createToken(creator: AdminPrincipal, input: { name: string; role?: string; expires_in?: number }, context: AuditContext): Promise<{ info: AdminTokenInfo; token: string }> {
     const name = input.name.trim();
     if (name.length < 1 || name.length > 200) throw new InvalidRequest('name must be 1-200 characters');
     const role = validRole(input.role);
     if (creator.role !== 'owner') throw new Forbidden('only owners may create admin tokens');
+    const { min, max } = ADMIN_LIMITS.tokenLifetimeSeconds;
+    if (input.expires_in !== undefined && (!Number.isInteger(input.expires_in) || input.expires_in < min || input.expires_in > max)) {
+      throw new InvalidRequest(`expires_in must be a whole number of seconds from ${min} to ${max}`);
+    }
     const token = generateToken(TOKEN_PREFIXES.adminToken);
     const row: AdminTokenRow = {
       id: newId('kmo'), name, token_hash: sha256(token), hint: tokenHint(token), role, tenant_id: creator.tenantId,
       created_by: creator.email, created_at: this.now(), last_used_at: null, revoked_at: null,
+      expires_at: input.expires_in === undefined ? null : this.now() + input.expires_in * 1000,
     };
     await this.db.insertInto('admin_tokens').values(row).execute();
-    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.created', target: row.id, detail: { name, role } });
+    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.created', target: row.id, detail: { name, role, expires_at: row.expires_at } });
     return { info: toTokenInfo(row), token };
   }
 
@@ -226,6 +243,7 @@ export class AdminService {
     const row = await this.db.selectFrom('admin_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
     if (!row || row.revoked_at !== null) throw new InvalidToken('the admin token is unknown or revoked');
     const now = this.now();
+    if (row.expires_at !== null && Number(row.expires_at) <= now) throw new InvalidToken('the admin token has expired');
     // Last-used to the minute is enough, and keeps busy scripts from writing on every call.
     if (row.last_used_at === null || Number(row.last_used_at) < now - 60_000) {
       await this.db.updateTable('admin_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
@@ -238,7 +256,7 @@ export class AdminService {
     const csrfToken = this.csrfTokenOf(sessionId);
     const now = this.now();
     const expiresAt = now + ADMIN_LIMITS.sessionMs;
-    await this.db.insertInto('admin_sessions').values({ id_hash: sha256(sessionId), account_id: account.id, csrf_hash: sha256(csrfToken), created_at: now, expires_at: expiresAt }).execute();
+    await this.db.insertInto('admin_sessions').values({ id_hash: sha256(sessionId), account_id: account.id, csrf_hash: sha256(csrfToken), created_at: now, expires_at: expiresAt, last_used_at: now }).execute();
     await this.db.deleteFrom('admin_sessions').where('expires_at', '<=', now).execute();
     return { sessionId, csrfToken, account, expiresAt };
   }

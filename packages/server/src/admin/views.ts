@@ -30,10 +30,10 @@ export const keyView = (k: SigningKeyInfo) => ({
 });
 export const auditView = (e: AuditEntry) => ({ id: e.id, actor: e.actor, actor_id: e.actorId, action: e.action, target: e.target, ip: e.ip, detail: e.detail, created_at: at(e.createdAt) });
 export const adminTokenView = (t: AdminTokenInfo, tenantSlug: string | null) => ({
-  id: t.id, name: t.name, hint: t.hint, role: t.role, tenant: tenantSlug, created_by: t.createdBy, created_at: at(t.createdAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt),
+  id: t.id, name: t.name, hint: t.hint, role: t.role, tenant: tenantSlug, created_by: t.createdBy, created_at: at(t.createdAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt), expires_at: iso(t.expiresAt),
 });
-export const endUserView = (u: EndUserSummary) => ({ id: u.id, email: u.email, created_at: at(u.createdAt), last_sign_in_at: iso(u.lastSignInAt) });
-export const endUserBaseView = (u: EndUser) => ({ id: u.id, email: u.email, created_at: at(u.createdAt) });
+export const endUserView = (u: EndUserSummary) => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt), last_sign_in_at: iso(u.lastSignInAt) });
+export const endUserBaseView = (u: EndUser) => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt) });
 /** `idleSeconds`: the tenant's idle timeout, so the console can say when an unused session ends. */
 export const userSessionView = (s: UserSession, idleSeconds: number) => ({
   sid: s.id, created_at: at(s.createdAt), last_used_at: at(s.lastUsedAt), expires_at: at(s.expiresAt), idle_expires_at: at(Math.min(s.expiresAt, s.lastUsedAt + idleSeconds * 1000)),

@@ -37,6 +37,8 @@ interface CachedToken {
 
 const MAX_CACHED = 50_000;
 
+const UNKNOWN_API_TOKEN = 'the API token is unknown or revoked';
+
 /**
  * Long-lived, named, scoped `kmk_` tokens of a tenant (DESIGN "API token"). Stored as SHA-256
  * only. Resolving one checks the CRC-32 first (a mistyped token costs no database read), then
@@ -114,8 +116,10 @@ export class ApiTokenService {
   /**
    * The principal a `kmk_` Bearer token stands for, or InvalidToken. Hot path: no database read
    * for a malformed token or a cached valid one; last-used times are written in batches.
+   * `tenantSlug`: the tenant being served; another tenant's token is answered exactly like an
+   * unknown one (issue 14: no hint that the token is valid somewhere), expired or not.
    */
-  async resolve(token: string): Promise<Principal> {
+  async resolve(token: string, tenantSlug?: string): Promise<Principal> {
     if (!hasValidFormat(token, TOKEN_PREFIXES.apiToken)) throw new InvalidToken('the API token is malformed');
     const hash = sha256(token);
     let cached = this.cache.get(hash);
@@ -126,11 +130,12 @@ export class ApiTokenService {
         .select(['api_tokens.id', 'api_tokens.scopes', 'api_tokens.expires_at', 'api_tokens.revoked_at', 'tenants.slug'])
         .where('api_tokens.token_hash', '=', hash)
         .executeTakeFirst();
-      if (!row || row.revoked_at !== null) throw new InvalidToken('the API token is unknown or revoked');
+      if (!row || row.revoked_at !== null) throw new InvalidToken(UNKNOWN_API_TOKEN);
       cached = { id: row.id, tenantSlug: row.slug, scopes: parseStringList(row.scopes), expiresAt: row.expires_at === null ? null : Number(row.expires_at) };
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
       this.cache.set(hash, cached);
     }
+    if (tenantSlug !== undefined && cached.tenantSlug !== tenantSlug) throw new InvalidToken(UNKNOWN_API_TOKEN);
     const now = this.now();
     if (cached.expiresAt !== null && cached.expiresAt <= now) throw new InvalidToken('the API token has expired');
     this.lastUsed.record(cached.id, now);

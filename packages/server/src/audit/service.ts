@@ -46,6 +46,11 @@ export type AuditAction =
   | 'user.session_revoked'
   | 'user.refresh_token_reused'
   | 'user.settings_updated'
+  // Email proof and passwords (users/email-proof.ts, users/passwords.ts).
+  | 'user.unproven_password_removed'
+  | 'user.email_verified'
+  | 'user.password_changed'
+  | 'user.password_reset'
   // Guesses really checked (attempts/): a failed password, a wrong code compared.
   | 'user.sign_in_failed'
   | 'user.code_failed'

@@ -16,7 +16,7 @@ import { registerFormParser } from './form-body.js';
 import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { adminRoutes } from '../admin/routes.js';
-import { consoleRoutes } from '../admin/console.js';
+import { consoleRoutes, secureHeaders } from '../admin/console.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { rejectNulCharacters } from './input-guard.js';
 import { installOperations, type Operations } from './operations.js';
@@ -56,8 +56,13 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     requestIdHeader: false,
     genReqId: requestIds(),
     bodyLimit: 64 * 1024,
-    // 400/404 for junk, never a hang: slow clients are cut off.
-    requestTimeout: 30_000,
+    // Sockets that send nothing, or too slowly, are closed (docs/operations.md "Connection timeouts"):
+    // without these an idle TCP connection was kept forever, a free way to exhaust file descriptors.
+    connectionTimeout: keymint.config.timeouts.idle * 1000,
+    keepAliveTimeout: keymint.config.timeouts.keepAlive * 1000,
+    requestTimeout: keymint.config.timeouts.request * 1000,
+    // Node checks the header and request deadlines on this interval, so it bounds how late they fire.
+    http: { headersTimeout: keymint.config.timeouts.headers * 1000, connectionsCheckingInterval: 5_000 },
     return503OnClosing: true,
     // Client IPs (rate limits, audit) from X-Forwarded-For only behind trusted proxies (KEYMINT_TRUST_PROXY).
     // (A hop count is accepted at run time though Fastify's types omit it.)
@@ -92,7 +97,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The docs pages get the console's headers: a framed or script-injected docs page is as bad as a framed console.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: async (_request, reply) => secureHeaders(reply) } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.decorate('operations', installOperations(app, keymint));

@@ -1,23 +1,44 @@
 import type { FastifyInstance } from 'fastify';
+import { InvalidRequest } from '../errors.js';
 
 /** A parsed `application/x-www-form-urlencoded` body; a repeated name keeps every value. */
 export type FormBody = Record<string, string | string[]>;
 
 export const FORM_BODY_LIMIT = 16 * 1024;
 
-/** Parses form bodies with URLSearchParams (`+` is a space, %XX decoded), keeping repeats visible. */
-export function parseForm(text: string): FormBody {
+/**
+ * Parameters a form body may carry. Every Keymint form route reads fewer than 20; the cap stops a
+ * 16 KB body of `a=&a=&…` (thousands of names) from being parsed at all, before any route code.
+ */
+export const FORM_MAX_PARAMETERS = 100;
+
+/**
+ * Parses form bodies with URLSearchParams (`+` is a space, %XX decoded), keeping repeats visible.
+ * Linear in the input: repeats are pushed onto one array, never copied per repeat (issue 14: the
+ * copy made a body of one name repeated n times cost O(n²)). More than `maxParameters` parameters
+ * is a 400 invalid_request, counted on the raw text before anything is decoded.
+ */
+export function parseForm(text: string, maxParameters = FORM_MAX_PARAMETERS): FormBody {
+  let separators = 0;
+  for (let i = text.indexOf('&'); i !== -1; i = text.indexOf('&', i + 1)) {
+    if (++separators >= maxParameters) throw new InvalidRequest(`the form body has more than ${maxParameters} parameters`);
+  }
   const body: FormBody = Object.create(null) as FormBody;
   for (const [name, value] of new URLSearchParams(text)) {
     const existing = body[name];
     if (existing === undefined) body[name] = value;
-    else body[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+    else if (Array.isArray(existing)) existing.push(value);
+    else body[name] = [existing, value];
   }
   return body;
 }
 
 export function registerFormParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, text, done) => {
-    done(null, parseForm(text as string));
+    try {
+      done(null, parseForm(text as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 }

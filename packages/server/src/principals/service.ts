@@ -7,7 +7,7 @@ import type { Principal } from '../resource/authenticate.js';
 /**
  * Resolves the prefixed Bearer credentials Keymint stores (`kmk_` API tokens, `kma_` opaque
  * access tokens) into the principal the resource API authorises. JWTs are verified locally
- * by the resource API instead. The caller compares `tenantSlug` with the tenant it serves.
+ * by the resource API instead.
  */
 export class PrincipalService {
   constructor(
@@ -16,12 +16,16 @@ export class PrincipalService {
     private readonly apps: AppService,
   ) {}
 
-  /** Throws InvalidToken (RFC 6750 §3.1) for anything but a live token. */
-  async resolveBearer(token: string): Promise<Principal> {
-    if (token.startsWith('kmk_')) return this.apiTokens.resolve(token);
+  /**
+   * Throws InvalidToken (RFC 6750 §3.1) for anything but a live token of `tenantSlug` (when
+   * given): another tenant's token gets the very answer an unknown one gets, so it reveals
+   * nothing (issue 14).
+   */
+  async resolveBearer(token: string, tenantSlug?: string): Promise<Principal> {
+    if (token.startsWith('kmk_')) return this.apiTokens.resolve(token, tenantSlug);
     if (token.startsWith('kma_')) {
       const found = await this.opaque.find(token);
-      if (!found) throw new InvalidToken('the access token is unknown, revoked or expired');
+      if (!found || (tenantSlug !== undefined && found.tenantSlug !== tenantSlug)) throw new InvalidToken('the access token is unknown, revoked or expired');
       const client = await this.apps.findClient(found.clientId);
       if (!client || client.app.status !== 'active') throw new InvalidToken('the access token is unknown, revoked or expired');
       return { tenantSlug: found.tenantSlug, clientId: found.clientId, scopes: found.scopes, kind: 'opaque', subject: found.clientId };

@@ -85,8 +85,9 @@ export class BearerAuthenticator {
       if (!resolver) throw new InvalidToken('the token is not recognised');
       principal = await resolver(token, context);
     }
-    // A resolver that found a token of another tenant must not let it act here (DESIGN "Nothing crosses tenants").
-    if (principal.tenantSlug !== context.tenant.slug) throw new InvalidToken('the token belongs to another tenant');
+    // Resolvers answer another tenant's token like an unknown one; this backstop keeps a resolver
+    // that forgets from letting it act here (DESIGN "Nothing crosses tenants"), and says no more.
+    if (principal.tenantSlug !== context.tenant.slug) throw new InvalidToken('the token is not recognised');
     return principal;
   }
 

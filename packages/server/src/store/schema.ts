@@ -225,6 +225,8 @@ export interface AdminSessionsTable {
   csrf_hash: string;
   created_at: number;
   expires_at: number;
+  /** Last request made with the session: the admin idle timeout counts from here. */
+  last_used_at: number | null;
 }
 
 export interface AdminSetupTokensTable {
@@ -246,6 +248,8 @@ export interface AdminTokensTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** null: never expires. */
+  expires_at: number | null;
 }
 
 export interface TokenIssuanceCountsTable {
@@ -263,10 +267,12 @@ export interface EndUsersTable {
   id: string;
   tenant_id: string;
   email: string;
-  /** Lowercased email: unique per tenant. */
+  /** NFC, then lowercased (users/email.ts): unique per tenant. */
   email_normalized: string;
   /** `scrypt$N$r$p$salt$hash` (crypto/password.ts); null when the account only signs in by code. */
   password_hash: string | null;
+  /** When the owner of the email proved it (users/email-proof.ts); null: never, the `email_verified: false` of tokens. */
+  email_verified_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -2,9 +2,21 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 
-/** Delivers one-time sign-in codes. */
+/**
+ * What a mailed code is for. Every code proves the mailbox and signs in at /auth/otp/verify; the
+ * purpose only words the mail (docs/end-users.md).
+ */
+export type CodePurpose = 'sign-in' | 'verify' | 'reset';
+
+const WORDING: Record<CodePurpose, { subject: string; line: string }> = {
+  'sign-in': { subject: 'sign-in code', line: 'Your sign-in code is' },
+  verify: { subject: 'email confirmation code', line: 'Confirm your email address: your code is' },
+  reset: { subject: 'password reset code', line: 'Your password reset code is' },
+};
+
+/** Delivers one-time codes. */
 export interface CodeMailer {
-  sendCode(to: string, code: string, context: { tenantName: string; minutes: number }): Promise<void>;
+  sendCode(to: string, code: string, context: { tenantName: string; minutes: number; purpose?: CodePurpose }): Promise<void>;
   close(): void;
 }
 
@@ -17,8 +29,8 @@ export interface CodeMailer {
 export function createCodeMailer(config: Config, log: Logger): CodeMailer {
   if (!config.smtp) {
     return {
-      async sendCode(to, code, { minutes }) {
-        log.warn({ email: to, code, expires_in_minutes: minutes }, 'development mode (no KEYMINT_SMTP_URL): sign-in code written to the log instead of mailed');
+      async sendCode(to, code, { minutes, purpose = 'sign-in' }) {
+        log.warn({ email: to, code, purpose, expires_in_minutes: minutes }, 'development mode (no KEYMINT_SMTP_URL): sign-in code written to the log instead of mailed');
       },
       close() {},
     };
@@ -26,12 +38,13 @@ export function createCodeMailer(config: Config, log: Logger): CodeMailer {
   const { url, from } = config.smtp;
   const transport: Transporter = nodemailer.createTransport(url);
   return {
-    async sendCode(to, code, { tenantName, minutes }) {
+    async sendCode(to, code, { tenantName, minutes, purpose = 'sign-in' }) {
+      const wording = WORDING[purpose];
       await transport.sendMail({
         from,
         to,
-        subject: `Your ${tenantName} sign-in code: ${code}`,
-        text: `Your sign-in code is ${code}\n\nIt expires in ${minutes} minutes and works once. If you did not ask for it, ignore this mail.\n`,
+        subject: `Your ${tenantName} ${wording.subject}: ${code}`,
+        text: `${wording.line} ${code}\n\nIt expires in ${minutes} minutes and works once. If you did not ask for it, ignore this mail.\n`,
       });
     },
     close: () => transport.close(),

@@ -14,11 +14,20 @@ export interface EndUserSettings {
   /** Seconds a session lives at most, however active. */
   sessionAbsoluteLifetime: number;
   /**
+   * `open`: anyone may sign up with a password or a first code sign-in; `closed`: neither creates
+   * an account (403 signup_closed), existing accounts sign in as before.
+   */
+  signup: SignupPolicy;
+  /** A password signs in only once the email has been proven (403 email_not_verified until then). */
+  requireVerifiedEmail: boolean;
+  /**
    * Seconds after a refresh token is spent during which presenting it again is taken for a retry or
    * a concurrent refresh, not for theft: the answer is the session's current refresh token (0: off).
    */
   refreshReuseGrace: number;
 }
+
+export type SignupPolicy = 'open' | 'closed';
 
 export const DEFAULT_END_USER_SETTINGS: EndUserSettings = Object.freeze({
   allowedOrigins: [],
@@ -26,6 +35,8 @@ export const DEFAULT_END_USER_SETTINGS: EndUserSettings = Object.freeze({
   accessTokenLifetime: 3600,
   sessionIdleTimeout: 7 * 86_400,
   sessionAbsoluteLifetime: 30 * 86_400,
+  signup: 'open',
+  requireVerifiedEmail: false,
   refreshReuseGrace: 10,
 }) as EndUserSettings;
 
@@ -42,6 +53,8 @@ export const END_USER_LIMITS = {
 export interface EndUser {
   id: string;
   email: string;
+  /** Whether the owner of the email has proven it (a mailed code); tokens carry it as `email_verified`. */
+  emailVerified: boolean;
   createdAt: number;
 }
 
@@ -67,7 +80,7 @@ export interface SessionTokens {
   refreshToken: string;
   /** Seconds the access token lives. */
   expiresIn: number;
-  user: { id: string; email: string };
+  user: { id: string; email: string; email_verified: boolean };
   sessionId: string;
   /** Epoch ms: when the session (and so the refresh token) ends at the latest. */
   sessionExpiresAt: number;

@@ -8,7 +8,9 @@ import { toKeymintError } from '../resource/authenticate.js';
 import { corsHook, csrfHook } from './browser-guard.js';
 import { clearSessionCookies, cookieNames, readCookie, setSessionCookies } from './cookies.js';
 import { sessionTokensJson, type SessionTokens } from './model.js';
-import { CredentialsBody, ErrorBody, OtpStartBody, OtpVerifyBody, RefreshBody, SessionBody, SessionTokensBody, SignOutBody } from './schemas.js';
+import {
+  ChangePasswordBody, CredentialsBody, ErrorBody, OtpStartBody, OtpVerifyBody, RefreshBody, ResetPasswordBody, SessionBody, SessionTokensBody, SignInBody, SignOutBody, VerifyEmailBody,
+} from './schemas.js';
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 const tags = ['end users'];
@@ -43,7 +45,7 @@ function optionalAccessTokenOf(request: FastifyRequest): string | undefined {
  * UserService, then answer in the tenant's token mode (JSON tokens, or HTTP-only cookies).
  */
 export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
-  const { users } = keymint;
+  const { users, passwords } = keymint;
   await app.register(cookie);
   app.addHook('onRequest', corsHook(users));
   const csrf = csrfHook(users);
@@ -70,14 +72,20 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
 
   app.post('/auth/signin', {
     ...post,
-    schema: { summary: 'Sign in with email and password', tags, body: CredentialsBody, response: { 200: SessionTokensBody, ...errors } },
-  }, async (request, response) => reply(request, response, await users.signIn(request.tenant, request.issuer, request.body as CredentialsBody, { ip: request.ip })));
+    schema: { summary: 'Sign in with email and password (and a mailed code to prove the email)', tags, body: SignInBody, response: { 200: SessionTokensBody, ...errors } },
+  }, async (request, response) => reply(request, response, await users.signIn(request.tenant, request.issuer, request.body as SignInBody, { ip: request.ip })));
+
+  app.post('/auth/password/reset', {
+    ...post,
+    schema: { summary: 'Set a new password with a mailed code (from /auth/otp/start) and sign in; other sessions end', tags, body: ResetPasswordBody, response: { 200: SessionTokensBody, ...errors } },
+  }, async (request, response) => reply(request, response, await passwords.reset(request.tenant, request.issuer, request.body as ResetPasswordBody, { ip: request.ip })));
 
   app.post('/auth/otp/start', {
     ...post,
     schema: { summary: 'Mail a one-time sign-in code', tags, body: OtpStartBody, response: { 204: { type: 'null' }, ...errors } },
   }, async (request, response) => {
-    await users.startOtp(request.tenant, request.body as OtpStartBody, { ip: request.ip });
+    const body = request.body as OtpStartBody;
+    await users.startOtp(request.tenant, body, { ip: request.ip }, body.purpose);
     return response.code(204).send();
   });
 
@@ -127,6 +135,34 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
     return response.code(204).send();
   });
 
+  const signedIn = { config: { errorProfile: 'bearer' as const }, onRequest: [noStore, csrf], preValidation: jsonBodyOnly };
+
+  app.post('/auth/password/change', {
+    ...signedIn,
+    schema: { summary: 'Change the password (current one required); the account\'s other sessions end', tags, security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: { type: 'null' }, ...errors } },
+  }, async (request, response) => {
+    await passwords.change(request.tenant, request.issuer, accessTokenOf(request), request.body as ChangePasswordBody, { ip: request.ip });
+    return response.code(204).send();
+  });
+
+  app.post('/auth/email/verify/start', {
+    config: { errorProfile: 'bearer' as const },
+    onRequest: [noStore, csrf],
+    schema: { summary: 'Mail a code that proves the signed-in user\'s email', tags, security: [{ bearerAuth: [] }], response: { 204: { type: 'null' }, ...errors } },
+  }, async (request, response) => {
+    const { user } = await users.authenticate(request.tenant, request.issuer, accessTokenOf(request));
+    await users.startOtp(request.tenant, { email: user.email }, { ip: request.ip }, 'verify');
+    return response.code(204).send();
+  });
+
+  app.post('/auth/email/verify', {
+    ...signedIn,
+    schema: { summary: 'Prove the signed-in user\'s email with the mailed code (the password stays)', tags, security: [{ bearerAuth: [] }], body: VerifyEmailBody, response: { 204: { type: 'null' }, ...errors } },
+  }, async (request, response) => {
+    await users.verifyEmail(request.tenant, request.issuer, accessTokenOf(request), (request.body as VerifyEmailBody).code, { ip: request.ip });
+    return response.code(204).send();
+  });
+
   app.get('/auth/session', {
     config: { errorProfile: 'bearer' as const },
     onRequest: noStore,
@@ -135,7 +171,7 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
     const { user, session } = await users.authenticate(request.tenant, request.issuer, accessTokenOf(request));
     const seconds = (ms: number) => Math.floor(ms / 1000);
     return {
-      user: { id: user.id, email: user.email },
+      user: { id: user.id, email: user.email, email_verified: user.emailVerified },
       session: { id: session.id, created_at: seconds(session.createdAt), last_used_at: seconds(session.lastUsedAt), expires_at: seconds(session.expiresAt) },
     };
   });

@@ -3,10 +3,29 @@ import { Type, type Static } from '@sinclair/typebox';
 /** End-user endpoint schemas (DESIGN "End-user endpoints"): validation, serialization, OpenAPI. */
 const Email = Type.String({ minLength: 3, maxLength: 320 });
 
-export const CredentialsBody = Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+const Code = Type.String({ minLength: 1, maxLength: 12, description: 'the digits mailed to the address' });
+const Password = Type.String({ minLength: 1, maxLength: 256 });
+
+export const CredentialsBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
 export type CredentialsBody = Static<typeof CredentialsBody>;
 
-export const OtpStartBody = Type.Object({ email: Email }, { additionalProperties: false });
+/** Sign-in: a `code` mailed to the address, sent with the password, proves the email and keeps the password. */
+export const SignInBody = Type.Object({ email: Email, password: Password, code: Type.Optional(Code) }, { additionalProperties: false });
+export type SignInBody = Static<typeof SignInBody>;
+
+export const VerifyEmailBody = Type.Object({ code: Code }, { additionalProperties: false });
+export type VerifyEmailBody = Static<typeof VerifyEmailBody>;
+
+export const ChangePasswordBody = Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false });
+export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
+
+export const ResetPasswordBody = Type.Object({ email: Email, code: Code, new_password: Password }, { additionalProperties: false });
+export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
+
+export const OtpStartBody = Type.Object({
+  email: Email,
+  purpose: Type.Optional(Type.Union([Type.Literal('sign-in'), Type.Literal('reset')], { description: 'words the mail only: every code signs in and resets the password' })),
+}, { additionalProperties: false });
 export type OtpStartBody = Static<typeof OtpStartBody>;
 
 export const OtpVerifyBody = Type.Object({ email: Email, code: Type.String({ minLength: 1, maxLength: 12 }) }, { additionalProperties: false });
@@ -23,7 +42,11 @@ export const SignOutBody = Type.Union([
 ]);
 export type SignOutBody = Static<typeof SignOutBody>;
 
-const User = Type.Object({ id: Type.String(), email: Type.String() });
+const User = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  email_verified: Type.Boolean({ description: 'whether the owner of the email proved it with a mailed code' }),
+});
 
 /** Bearer mode: every token; cookie mode: no access or refresh token (they are in HTTP-only cookies). */
 export const SessionTokensBody = Type.Object({

@@ -4,7 +4,7 @@ import { sha256 } from '../crypto/hash.js';
 import { burnPasswordCheck, hashPassword, randomDigits, verifyPassword } from '../crypto/password.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
-import { Conflict, InvalidGrant, InvalidRequest, InvalidToken, NotFound, TemporarilyUnavailable } from '../errors.js';
+import { Conflict, EmailNotVerified, InvalidGrant, InvalidRequest, InvalidToken, NotFound, TemporarilyUnavailable } from '../errors.js';
 import type { KeyService } from '../keys/service.js';
 import { toKeymintError } from '../resource/authenticate.js';
 import type { RevocationService } from '../revocation/service.js';
@@ -14,8 +14,11 @@ import type { EndUserRow, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
 import type { SignInBudgets, SignUpBudget } from '../attempts/sign-in.js';
-import type { CodeMailer } from './mailer.js';
+import type { CodeMailer, CodePurpose } from './mailer.js';
 import { spendCodeAttempt, storeCode } from './otp-codes.js';
+import { displayEmail, normalizeEmail } from './email.js';
+import { checkProofSettings, EmailProof } from './email-proof.js';
+import { checkPasswordShape } from './passwords.js';
 import { rotateRefreshToken } from './refresh.js';
 import { accessExpiry, sessionEnded } from './session-state.js';
 import {
@@ -31,6 +34,8 @@ export interface UserServiceDeps {
   audit: AuditLog;
   mailer: CodeMailer;
   now: () => number;
+  /** Where a sign-up's failed verification mail is reported. */
+  log?: { warn(object: object, message: string): void };
   /** Password, code and code-mail budgets per account and address (KEYMINT_SIGNIN_*). */
   signInBudgets: SignInBudgets;
   /** Sign-ups per address (KEYMINT_SIGNUPS_PER_ADDRESS). */
@@ -44,25 +49,8 @@ export interface Caller {
   ip: string;
 }
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
-
-function normalizeEmail(email: unknown): string {
-  if (typeof email !== 'string') throw new InvalidRequest('email must be a string');
-  const trimmed = email.trim();
-  if (trimmed.length > 320 || !EMAIL.test(trimmed)) throw new InvalidRequest('email is not an email address');
-  return trimmed.toLowerCase();
-}
-
-function checkPasswordShape(password: unknown): string {
-  const { min, max } = END_USER_LIMITS.password;
-  if (typeof password !== 'string' || password.length < min || password.length > max) {
-    throw new InvalidRequest(`password must be ${min} to ${max} characters`);
-  }
-  return password;
-}
-
 function toUser(row: EndUserRow): EndUser {
-  return { id: row.id, email: row.email, createdAt: Number(row.created_at) };
+  return { id: row.id, email: row.email, emailVerified: row.email_verified_at !== null, createdAt: Number(row.created_at) };
 }
 
 function toSession(row: UserSessionRow): UserSession {
@@ -84,8 +72,17 @@ function toSession(row: UserSessionRow): UserSession {
  */
 export class UserService {
   private readonly verifiers = new Map<string, AuthTokenVerifier>();
+  /** Who owns an account: whoever proves the email (users/email-proof.ts). */
+  readonly proof: EmailProof;
 
-  constructor(private readonly deps: UserServiceDeps) {}
+  constructor(private readonly deps: UserServiceDeps) {
+    this.proof = new EmailProof({
+      db: deps.db, audit: deps.audit, now: deps.now,
+      revokeUserSessions: (tenantId, userId, context) => this.revokeUserSessions(tenantId, userId, context),
+      spendCode: (tenant, email, code, ip) => this.spendCode(tenant, email, code, { ip }),
+      revokeSession: (tenantId, userId, sessionId) => this.revokeUserSession(tenantId, userId, sessionId).catch(() => undefined),
+    });
+  }
 
   /** The tenant's end-user settings, defaults filled in. */
   settings(tenant: Tenant): EndUserSettings {
@@ -104,22 +101,31 @@ export class UserService {
     if (!(['bearer', 'cookie'] as TokenMode[]).includes(next.tokenMode)) throw new InvalidRequest('tokenMode must be bearer or cookie');
     if (!Array.isArray(next.allowedOrigins) || next.allowedOrigins.length > 50) throw new InvalidRequest('allowedOrigins must be a list of at most 50 origins');
     next.allowedOrigins = next.allowedOrigins.map(canonicalOrigin);
+    checkProofSettings(next);
     await this.deps.tenants.updateSettings(slug, { endUsers: next });
     this.deps.audit.record(context, { tenantId: tenant.id, action: 'user.settings_updated', detail: { ...next } });
     return next;
   }
 
+  /**
+   * A password sign-up: the account's email is unproven (users/email-proof.ts) and a code is
+   * mailed to it at once. A tenant that requires verified emails gets the account but no session
+   * (EmailNotVerified) until the code comes back with the password.
+   */
   async signUp(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     const password = checkPasswordShape(input.password);
+    const settings = this.settings(tenant);
+    this.proof.assertSignupOpen(settings);
     await this.deps.signUpBudget.reserve(tenant.id, caller.ip);
     const now = this.deps.now();
     const row: EndUserRow = {
       id: newId('usr'),
       tenant_id: tenant.id,
-      email: (input.email as string).trim(),
+      email: displayEmail(input.email),
       email_normalized: email,
       password_hash: await hashPassword(password),
+      email_verified_at: null,
       created_at: now,
       updated_at: now,
     };
@@ -129,10 +135,16 @@ export class UserService {
       if (await this.findByEmail(tenant.id, email)) throw new Conflict('an account with this email already exists: sign in instead');
       throw error;
     }
+    // The code that proves the email. The account exists either way: a failed mail (or a spent
+    // send budget) only means the person asks for another code later.
+    await this.startOtp(tenant, { email }, caller, 'verify').catch((error: unknown) => this.deps.log?.warn({ err: error }, 'the verification code of a sign-up was not sent'));
+    if (settings.requireVerifiedEmail) {
+      throw new EmailNotVerified('the account was created; this app requires a verified email: sign in with the password and the code mailed to the address');
+    }
     return this.startSession(tenant, issuer, row);
   }
 
-  async signIn(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller): Promise<SessionTokens> {
+  async signIn(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown; code?: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     if (typeof input.password !== 'string' || input.password.length > END_USER_LIMITS.password.max) throw new InvalidRequest('password must be a string of at most 256 characters');
     const password = input.password;
@@ -146,17 +158,20 @@ export class UserService {
       }
       return found;
     });
-    return this.startSession(tenant, issuer, user);
+    const proven = await this.proof.afterPassword(tenant, this.settings(tenant), user, input.code, caller.ip);
+    const tokens = await this.startSession(tenant, issuer, proven);
+    await this.proof.confirmPasswordSession(tenant, proven, tokens.sessionId);
+    return tokens;
   }
 
   /** Mails a one-time code; the answer is the same whether or not the email has an account. */
-  async startOtp(tenant: Tenant, input: { email: unknown }, caller: Caller): Promise<void> {
+  async startOtp(tenant: Tenant, input: { email: unknown }, caller: Caller, purpose: CodePurpose = 'sign-in'): Promise<void> {
     const email = normalizeEmail(input.email);
     await this.deps.signInBudgets.codeSent({ realm: tenant.id, account: email, address: caller.ip });
     const code = randomDigits(END_USER_LIMITS.otp.digits);
     await storeCode(this.deps.db, tenant.id, email, code, this.deps.now());
     try {
-      await this.deps.mailer.sendCode(email, code, { tenantName: tenant.name, minutes: END_USER_LIMITS.otp.lifetimeSeconds / 60 });
+      await this.deps.mailer.sendCode(email, code, { tenantName: tenant.name, minutes: END_USER_LIMITS.otp.lifetimeSeconds / 60, purpose });
     } catch {
       throw new TemporarilyUnavailable('the sign-in code could not be sent: try again later', 30);
     }
@@ -169,14 +184,18 @@ export class UserService {
     if (!(await this.spendCode(tenant, email, input.code, caller))) throw new InvalidGrant('the code is wrong, used or expired');
     const now = this.deps.now();
     let user = await this.findByEmail(tenant.id, email);
-    if (!user) {
-      const row: EndUserRow = { id: newId('usr'), tenant_id: tenant.id, email: (input.email as string).trim(), email_normalized: email, password_hash: null, created_at: now, updated_at: now };
+    if (user) {
+      user = await this.proof.provenByCodeSignIn(tenant, user);
+    } else {
+      this.proof.assertSignupOpen(this.settings(tenant));
+      const row: EndUserRow = { id: newId('usr'), tenant_id: tenant.id, email: displayEmail(input.email), email_normalized: email, password_hash: null, email_verified_at: now, created_at: now, updated_at: now };
       try {
         await this.deps.db.insertInto('end_users').values(row).execute();
         user = row;
       } catch (error) {
         user = await this.findByEmail(tenant.id, email);
         if (!user) throw error;
+        user = await this.proof.provenByCodeSignIn(tenant, user);
       }
     }
     return this.startSession(tenant, issuer, user);
@@ -237,6 +256,33 @@ export class UserService {
     return { info, user: toUser(user), session: toSession(row) };
   }
 
+  /**
+   * A password checked outside sign-in (the current password of a password change), under the
+   * same failure budget as sign-in: a stolen access token must not become a password oracle.
+   */
+  async passwordMatches(tenant: Tenant, user: EndUserRow, password: string, caller: Caller): Promise<boolean> {
+    try {
+      await this.deps.signInBudgets.password({ realm: tenant.id, account: user.email_normalized, address: caller.ip }, async () => {
+        if (!(await verifyPassword(password, user.password_hash))) {
+          this.deps.audit.record({ actor: 'user', actorId: user.email_normalized, ip: caller.ip }, { tenantId: tenant.id, action: 'user.sign_in_failed', target: user.email_normalized });
+          throw new InvalidGrant('the current password is wrong');
+        }
+      });
+      return true;
+    } catch (error) {
+      // The attempt stays spent (a failure); a refusal (429) or an outage (503) goes up as it is.
+      if (error instanceof InvalidGrant) return false;
+      throw error;
+    }
+  }
+
+  /** The signed-in user enters the code mailed to their address: the email is proven, the password kept. */
+  async verifyEmail(tenant: Tenant, issuer: string, accessToken: string, code: unknown, caller: Caller): Promise<void> {
+    const { user } = await this.authenticate(tenant, issuer, accessToken);
+    const row = await this.deps.db.selectFrom('end_users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+    await this.proof.provenWithPassword(tenant, row, code, caller.ip);
+  }
+
   /** The claims of an end-user access token of this tenant (signature, issuer, audience, type, expiry), session not checked. */
   async verifyAccessToken(tenant: Tenant, issuer: string, accessToken: string): Promise<AuthInfo> {
     try {
@@ -250,14 +296,14 @@ export class UserService {
    * Revokes every live session of a user (admin: "sign out everywhere"); their access tokens are
    * published in the revocation feed until they expire. Returns how many sessions ended.
    */
-  async revokeUserSessions(tenantId: string, userId: string, context: AuditContext = SYSTEM): Promise<number> {
+  async revokeUserSessions(tenantId: string, userId: string, context: AuditContext = SYSTEM, exceptSessionId?: string): Promise<number> {
     const now = this.deps.now();
     const tenant = await this.deps.db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst();
     const settings = this.settings(await this.deps.tenants.get(tenant?.slug ?? ''));
     const open = await this.deps.db.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
     let count = 0;
     // Ended sessions (expired, idle) are revoked too, for good measure, but only live ones are counted.
-    for (const row of open) if ((await this.revokeSession(tenantId, row.id, now)) && !sessionEnded(row, settings, now)) count++;
+    for (const row of open) if (row.id !== exceptSessionId && (await this.revokeSession(tenantId, row.id, now)) && !sessionEnded(row, settings, now)) count++;
     this.deps.audit.record(context, { tenantId, action: 'user.sessions_revoked', target: userId, detail: { sessions: count } });
     return count;
   }
@@ -276,7 +322,7 @@ export class UserService {
     const { db } = this.deps;
     let query = db
       .selectFrom('end_users')
-      .select(['id', 'email', 'created_at'])
+      .select(['id', 'email', 'email_verified_at', 'created_at'])
       .select((eb) => eb.selectFrom('user_sessions').select((s) => s.fn.max('user_sessions.created_at').as('last')).whereRef('user_sessions.user_id', '=', 'end_users.id').as('last_sign_in_at'))
       .where('tenant_id', '=', tenantId);
     if (options.email !== undefined) query = query.where('email_normalized', '=', normalizeEmail(options.email));
@@ -289,7 +335,7 @@ export class UserService {
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
     const page = rows.slice(0, options.limit);
     return {
-      users: page.map((row) => ({ id: row.id, email: row.email, createdAt: Number(row.created_at), lastSignInAt: row.last_sign_in_at === null ? null : Number(row.last_sign_in_at) })),
+      users: page.map((row) => ({ id: row.id, email: row.email, emailVerified: row.email_verified_at !== null, createdAt: Number(row.created_at), lastSignInAt: row.last_sign_in_at === null ? null : Number(row.last_sign_in_at) })),
       next: rows.length > options.limit ? page[page.length - 1]!.id : null,
     };
   }
@@ -377,7 +423,8 @@ export class UserService {
     return revoked;
   }
 
-  private async startSession(tenant: Tenant, issuer: string, user: EndUserRow): Promise<SessionTokens> {
+  /** Opens a session for a user whose credentials were just checked (also users/passwords.ts). */
+  async startSession(tenant: Tenant, issuer: string, user: EndUserRow): Promise<SessionTokens> {
     const now = this.deps.now();
     const settings = this.settings(tenant);
     const sessionId = newId('ses');
@@ -399,16 +446,18 @@ export class UserService {
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + settings.accessTokenLifetime;
     const sub = userDid(user.id);
+    const emailVerified = user.email_verified_at !== null;
     const [accessToken, identityToken] = await Promise.all([
-      ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp }),
-      ring.identityTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp, email: user.email, auth_time: iat }),
+      ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp, email_verified: emailVerified }),
+      // OpenID Connect Core §5.1: email_verified says whether the owner of `email` proved it.
+      ring.identityTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: sessionId, iat, exp, email: user.email, email_verified: emailVerified, auth_time: iat }),
     ]);
     return {
       accessToken,
       identityToken,
       refreshToken,
       expiresIn: settings.accessTokenLifetime,
-      user: { id: user.id, email: user.email },
+      user: { id: user.id, email: user.email, email_verified: emailVerified },
       sessionId,
       sessionExpiresAt,
       refreshReuseGrace: settings.refreshReuseGrace,

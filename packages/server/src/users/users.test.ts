@@ -36,24 +36,27 @@ test('sign-up and sign-in: ES256 access token (typ JWT, sid, sub DID, aud app id
     assert.equal(token_type, 'Bearer');
     assert.equal(expires_in, 3600, 'default access-token lifetime: 1 h');
     assert.match(refresh_token, /^kmr_[0-9A-Za-z]{38}$/);
-    assert.deepEqual(Object.keys(user).sort(), ['email', 'id']);
+    assert.deepEqual(Object.keys(user).sort(), ['email', 'email_verified', 'id']);
+    assert.equal(user.email_verified, false, 'a password sign-up proves nothing about the email');
     const header = decodeProtectedHeader(access_token);
     assert.equal(header.typ, 'JWT');
     assert.equal(header.alg, 'ES256');
     const claims = claimsOf(access_token);
     const appId = await appIdOf(server);
-    assert.deepEqual(Object.keys(claims).sort(), ['aud', 'exp', 'iat', 'iss', 'sid', 'sub']);
+    assert.deepEqual(Object.keys(claims).sort(), ['aud', 'email_verified', 'exp', 'iat', 'iss', 'sid', 'sub']);
+    assert.equal(claims.email_verified, false);
     assert.equal(claims.sub, `did:keymint:${user.id}`);
     assert.equal(claims.aud, appId);
     assert.equal(claims.iss, server.issuer);
     assert.equal(claims.exp - claims.iat, 3600);
     assert.equal(claimsOf(identity_token).email, 'Ada@Example.com');
+    assert.equal(claimsOf(identity_token).email_verified, false, 'OpenID Connect Core §5.1');
     assert.equal(decodeProtectedHeader(identity_token).typ, 'id+jwt');
 
     const auth = createAuthTokenVerifier({ issuer: server.issuer, appId });
     try {
       const info = await auth.verifyAuthToken(access_token);
-      assert.deepEqual(info, { userId: user.id, sessionId: claims.sid, appId, issuedAt: claims.iat, expiration: claims.exp });
+      assert.deepEqual(info, { userId: user.id, sessionId: claims.sid, appId, issuedAt: claims.iat, expiration: claims.exp, emailVerified: false });
       assert.deepEqual(await auth.tokenFromRequest({ headers: { authorization: `Bearer ${access_token}` } }), info);
       // An identity token is not an access token (RFC 8725 §3.11 explicit typing).
       await assert.rejects(auth.verifyAuthToken(identity_token), (e: InvalidTokenError) => e.code === 'ERR_TOKEN_TYPE');
@@ -69,7 +72,7 @@ test('sign-up and sign-in: ES256 access token (typ JWT, sid, sub DID, aud app id
     const session = await fetch(`${server.issuer}/auth/session`, { headers: { authorization: `Bearer ${signin.body.access_token}` } });
     assert.equal(session.status, 200);
     const sessionBody = (await session.json()) as Json;
-    assert.deepEqual(sessionBody.user, { id: user.id, email: 'Ada@Example.com' });
+    assert.deepEqual(sessionBody.user, { id: user.id, email: 'Ada@Example.com', email_verified: false });
     assert.equal(sessionBody.session.id, claimsOf(signin.body.access_token).sid);
   } finally {
     await server.close();
@@ -180,7 +183,8 @@ test('consuming a refresh token is atomic: with the reuse grace off (0), of conc
 
 test('sessions end: sign-out revokes (feed + session route); absolute and idle lifetimes refuse refresh; the admin service revokes every session of a user', async () => {
   const clock = new TestClock();
-  const server = await startTestServer({ clock });
+  // Clock jumps past KEYMINT_OUTAGE_GRACE look like a lost database until the next change poll (503 on a slow PostgreSQL).
+  const server = await startTestServer({ clock, env: { KEYMINT_OUTAGE_GRACE: '86400' } });
   try {
     const { keymint } = server.server;
     await keymint.users.updateSettings('default', { sessionIdleTimeout: 600, sessionAbsoluteLifetime: 3600 });

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import type { TestServer } from './harness.js';
+
+/**
+ * The newest one-time code a development-mode server (no KEYMINT_SMTP_URL) wrote to its log for
+ * this normalised address (docs/end-users.md "Passwords and one-time codes").
+ */
+export function loggedCode(server: TestServer, email: string): string {
+  const lines = server.logs().split('\n').filter((line) => line.includes('code written to the log')).map((line) => JSON.parse(line) as { email: string; code: string });
+  const mine = lines.filter((line) => line.email === email);
+  assert.ok(mine.length > 0, `a code for ${email} was logged`);
+  return mine[mine.length - 1]!.code;
+}
+
+/** A JSON POST to an end-user route, optionally with a Bearer access token; the body parsed. */
+export async function postJson(url: string, body: unknown, bearer?: string): Promise<{ status: number; body: Record<string, any> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : {} };
+}

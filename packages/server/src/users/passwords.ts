@@ -1,0 +1,71 @@
+import { SYSTEM, type AuditLog } from '../audit/service.js';
+import { hashPassword } from '../crypto/password.js';
+import { InvalidGrant, InvalidRequest } from '../errors.js';
+import type { Db } from '../store/database.js';
+import type { Tenant } from '../tenants/model.js';
+import { END_USER_LIMITS, type SessionTokens } from './model.js';
+import type { Caller, UserService } from './service.js';
+
+/** A new password: 8 to 256 characters (END_USER_LIMITS.password). */
+export function checkPasswordShape(password: unknown, name = 'password'): string {
+  const { min, max } = END_USER_LIMITS.password;
+  if (typeof password !== 'string' || password.length < min || password.length > max) {
+    throw new InvalidRequest(`${name} must be ${min} to ${max} characters`);
+  }
+  return password;
+}
+
+export interface PasswordDeps {
+  db: Db;
+  audit: AuditLog;
+  users: UserService;
+  now: () => number;
+}
+
+/**
+ * Changing and resetting end users' passwords (docs/end-users.md "Passwords"). Either way every
+ * other session of the account ends: a password is changed because someone else may know the old
+ * one, and their sessions must not outlive it.
+ */
+export class PasswordService {
+  constructor(private readonly deps: PasswordDeps) {}
+
+  /**
+   * Signed in, with the current password: sets a new one and ends the account's other sessions
+   * (the one making the change stays signed in). A concurrent change from another session wins
+   * or loses as a whole: the update is conditional on the password it checked.
+   */
+  async change(tenant: Tenant, issuer: string, accessToken: string, input: { current_password: unknown; new_password: unknown }, caller: Caller): Promise<void> {
+    const { user, session } = await this.deps.users.authenticate(tenant, issuer, accessToken);
+    const next = checkPasswordShape(input.new_password, 'new_password');
+    if (typeof input.current_password !== 'string' || input.current_password.length > END_USER_LIMITS.password.max) {
+      throw new InvalidRequest('current_password must be a string of at most 256 characters');
+    }
+    const row = await this.deps.db.selectFrom('end_users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+    if (row.password_hash === null) throw new InvalidGrant('the account has no password yet: set one with a reset code (POST /auth/password/reset)');
+    if (!(await this.deps.users.passwordMatches(tenant, row, input.current_password, caller))) throw new InvalidGrant('the current password is wrong');
+    const now = this.deps.now();
+    const changed = await this.deps.db.updateTable('end_users').set({ password_hash: await hashPassword(next), updated_at: now })
+      .where('id', '=', user.id).where('password_hash', '=', row.password_hash).executeTakeFirst();
+    if (Number(changed.numUpdatedRows) !== 1) throw new InvalidGrant('the password was changed meanwhile: sign in again');
+    const ended = await this.deps.users.revokeUserSessions(tenant.id, user.id, SYSTEM, session.id);
+    this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.password_changed', target: user.id, detail: { other_sessions_revoked: ended } });
+  }
+
+  /**
+   * With a code mailed to the address (`/auth/otp/start`): sets the password and signs in. The
+   * code is spent exactly like a code sign-in (so it proves the email, creates the account where
+   * there is none and sign-up is open, and evicts an unproven password); then every other session
+   * of the account ends. Of concurrent resets with one code, exactly one succeeds.
+   */
+  async reset(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown; new_password: unknown }, caller: Caller): Promise<SessionTokens> {
+    const next = checkPasswordShape(input.new_password, 'new_password');
+    // Hashed before the code is spent: a slow hash after it would leave a signed-in session with the old password.
+    const hash = await hashPassword(next);
+    const tokens = await this.deps.users.verifyOtp(tenant, issuer, { email: input.email, code: input.code }, caller);
+    await this.deps.db.updateTable('end_users').set({ password_hash: hash, updated_at: this.deps.now() }).where('id', '=', tokens.user.id).execute();
+    const ended = await this.deps.users.revokeUserSessions(tenant.id, tokens.user.id, SYSTEM, tokens.sessionId);
+    this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.password_reset', target: tokens.user.id, detail: { other_sessions_revoked: ended, ip: caller.ip } });
+    return tokens;
+  }
+}
