@@ -48,7 +48,10 @@ export interface VerifierOptions {
   revocationPollMs?: number | false;
   /** An extra revocation check (e.g. an in-process revocation store); true means revoked. */
   isRevoked?: (claims: AccessTokenClaims) => boolean | Promise<boolean>;
-  /** Called with background failures (revocation polling); default: ignored. */
+  /**
+   * Called with background failures: revocation polling, and JWKS refetches that failed while the
+   * keys already held stay in use (see {@link RemoteKeySource} for the back-off); default: ignored.
+   */
   onError?: (error: unknown) => void;
   /** HTTP client for discovery, JWKS and revocation polling; default the global fetch. */
   fetch?: FetchLike;
@@ -137,6 +140,7 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
         cooldownMs: options.jwksCooldownMs ?? 5_000,
         defaultMaxAgeSeconds: options.jwksDefaultMaxAgeSeconds ?? 300,
         now,
+        ...(options.onError ? { onError: options.onError } : {}),
       });
   const getKey = refusingEmbeddedKeys(options.getKey ?? remote!.getKey);
   const feed = options.revocationPollMs === false
