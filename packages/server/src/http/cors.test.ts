@@ -97,6 +97,12 @@ test('CORS: the token endpoint answers allowed origins (and the issuer\'s own); 
         assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/);
       }
 
+      // An allowed page can read failures too (it must see invalid_grant to sign the user out).
+      const failed = await postForm(url, { grant_type: 'refresh_token', refresh_token: 'kmr_unknown' }, { origin: allowed });
+      assert.equal(failed.status, 400);
+      assert.equal(failed.body.error, 'invalid_grant');
+      assert.equal(failed.headers.get('access-control-allow-origin'), allowed);
+
       for (const origin of ['https://evil.example', 'null', `${allowed}:8443`, allowed.replace('https', 'http')]) {
         const refused = await postForm(url, { grant_type: 'client_credentials' }, { ...auth, origin });
         assert.equal(refused.status, 403, `${path} ${origin}`);
