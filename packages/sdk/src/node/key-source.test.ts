@@ -69,10 +69,10 @@ const flaky = new FlakyIssuer();
 let privateKey: CryptoKey;
 let clock = Date.now();
 
-async function token(): Promise<string> {
+async function token(kid = 'k1'): Promise<string> {
   const iat = Math.floor(clock / 1000);
   return new SignJWT({ sub: 'c', client_id: 'c', jti: crypto.randomUUID(), scope: 'contacts_read' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
     .setIssuer(flaky.issuer).setAudience(`${flaky.issuer}/api`).setIssuedAt(iat).setExpirationTime(iat + 600)
     .sign(privateKey);
 }
@@ -125,6 +125,8 @@ describe('verifier JWKS degradation: held keys, back-off, size limits', () => {
     await until('the hung fetch to time out', () => errors.length === 1);
     assert.ok(errors[0] instanceof KeysUnavailableError);
     for (let i = 0; i < 10; i++) await v.verify(await token());
+    // A kid the held keys do not know may be a key rotated in meanwhile: 503, not a verdict on the token.
+    await assert.rejects(v.verify(await token('rotated-in')), (error: unknown) => error instanceof KeysUnavailableError && error.status === 503);
     assert.equal(flaky.jwksRequests, start + 1, 'within the back-off after a failure: no new fetch');
 
     flaky.mode = 'fail';

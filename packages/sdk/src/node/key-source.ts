@@ -42,7 +42,9 @@ export const MAX_JWKS_BACKOFF_MS = 60_000;
  *   verification waits on a routine refresh, so a hung JWKS endpoint delays nobody;
  * - after a failed fetch the next one waits (the cooldown, doubling per consecutive failure up to
  *   {@link MAX_JWKS_BACKOFF_MS}); meanwhile held keys are used and, with none held,
- *   verifications fail at once with the last failure instead of waiting on another fetch.
+ *   verifications fail at once with the last failure instead of waiting on another fetch. A
+ *   token whose `kid` is not among the held keys gets that failure too (503, not invalid_token):
+ *   it may be signed by a key rotated in while the issuer was unreachable.
  */
 export class RemoteKeySource {
   private jwksUri: string | null = null;
@@ -72,9 +74,16 @@ export class RemoteKeySource {
     } catch (error) {
       if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
       // A fetch already under way may bring the key (a rotation); otherwise one per cooldown.
-      if (!this.inFlight && now() - this.lastFetchAt < cooldownMs) throw error;
+      if (!this.inFlight && !this.lastFailure && now() - this.lastFetchAt < cooldownMs) throw error;
       await this.refresh();
-      return await this.keys!(header, token);
+      try {
+        return await this.keys!(header, token);
+      } catch (again) {
+        // The issuer's current keys cannot be loaded, so the kid may be a rotation not seen yet:
+        // 503 (retry later), not a verdict on the token. Never a pass either way.
+        if (again instanceof joseErrors.JWKSNoMatchingKey && this.lastFailure) throw this.lastFailure;
+        throw again;
+      }
     }
   };
 
