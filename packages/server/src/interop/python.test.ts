@@ -59,6 +59,25 @@ describe('interop: Python clients against a real Keymint server', () => {
     assert.equal(out.wrong_secret, 'invalid_client');
   });
 
+  test('Authlib as the tenant\'s public app (auth method none): RFC 6749 §6 refresh, then RFC 7009 §2.1 revocation of the kmr_ refresh token by client_id alone ends the session', async (t) => {
+    if (!requireTool(t, 'Python Authlib', pythonHas(['authlib', 'requests']), INSTALL.python)) return;
+    const { keymint } = server.server;
+    const tenant = await keymint.tenants.get('default');
+    const signedUp = await keymint.users.signUp(tenant, server.issuer, { email: 'authlib@example.com', password: 'authlib interop password' }, { ip: '127.0.0.1' });
+    const out = await runJson(PYTHON, [interopSource('python/authlib_refresh.py'), JSON.stringify({ issuer: server.issuer, app_id: tenant.appId, refresh_token: signedUp.refreshToken })]);
+    assert.ok(out.auth_methods.includes('none'));
+    assert.equal(out.refreshed.token_type, 'Bearer');
+    assert.match(out.refreshed.refresh_token, /^kmr_/);
+    assert.equal(out.revocation_status, 200);
+    assert.equal(out.after_revocation, 'invalid_grant');
+    // What really happened: the session is revoked, and the feed lists it so its access tokens stop too.
+    const sid = JSON.parse(Buffer.from(out.refreshed.access_token.split('.')[1], 'base64url').toString()).sid as string;
+    const session = await keymint.db.selectFrom('user_sessions').select('revoked_at').where('id', '=', sid).executeTakeFirstOrThrow();
+    assert.notEqual(session.revoked_at, null);
+    const feed = (await (await fetch(`${server.issuer}/oauth/revocations`)).json()) as { revocations: { sid?: string }[] };
+    assert.ok(feed.revocations.some((entry) => entry.sid === sid));
+  });
+
   test('PyJWT PyJWKClient: the JWKS found through jwks_uri verifies a Keymint token (ES256, iss, aud, exp); a tampered token and another issuer\'s are refused', async (t) => {
     if (!requireTool(t, 'python3-jwt (PyJWKClient)', pythonHas(['jwt', 'cryptography']), INSTALL.python)) return;
     const { keymint } = server.server;
