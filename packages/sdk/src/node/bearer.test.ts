@@ -15,10 +15,24 @@ test('RFC 6750 §3.1: no credentials (or another scheme) → MissingTokenError, 
   assert.equal(bearerChallenge(new MissingTokenError(), 'api'), 'Bearer realm="api"');
 });
 
-test('RFC 6750 §2.1: a malformed Bearer header → invalid_token', () => {
-  for (const authorization of ['Bearer', 'Bearer ', 'Bearer two words', 'Bearer ab"c']) {
-    assert.throws(() => extractBearerToken({ authorization }), (error: unknown) => error instanceof InvalidTokenError && !(error instanceof MissingTokenError), authorization);
+test('RFC 6750 §3.1: empty or malformed Bearer credentials are a malformed request → 400 invalid_request', () => {
+  for (const authorization of ['Bearer', 'Bearer ', 'bearer   ', 'Bearer two words', 'Bearer ab"c', 'Bearer a,b']) {
+    assert.throws(() => extractBearerToken({ authorization }), (error: unknown) => error instanceof InvalidRequestError && error.status === 400 && error.error === 'invalid_request', authorization);
   }
+});
+
+test('RFC 6750 §3.1: a request without credentials gets no error code in the body either; every other failure names one', () => {
+  const missing = bearerErrorResponse(new MissingTokenError(), 'api');
+  assert.equal(missing.status, 401);
+  assert.equal(missing.headers['www-authenticate'], 'Bearer realm="api"');
+  assert.equal('error' in missing.body, false);
+  assert.equal(typeof missing.body.error_description, 'string');
+  const invalid = bearerErrorResponse(new InvalidTokenError('ERR_TOKEN_EXPIRED', 'expired'), 'api');
+  assert.equal(invalid.body.error, 'invalid_token');
+  const malformed = bearerErrorResponse(new InvalidRequestError('ERR_AUTHORIZATION_MALFORMED', 'bad header'), 'api');
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.error, 'invalid_request');
+  assert.match(malformed.headers['www-authenticate']!, /^Bearer realm="api", error="invalid_request"/);
 });
 
 test('RFC 6750 §2: a token sent by more than one method, or outside the header → 400 invalid_request', () => {

@@ -1,4 +1,4 @@
-import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError, type VerifierError } from './errors.js';
+import { InsufficientScopeError, InvalidRequestError, MissingTokenError, type VerifierError } from './errors.js';
 
 /** Where a request may carry its token. */
 export interface BearerSources {
@@ -23,9 +23,9 @@ function accessTokenParam(container: unknown): unknown {
  * accepted; a token also (or only) sent as an `access_token` query or body parameter is refused:
  * §2 forbids more than one method per request, and §2.3 URL tokens end up in access logs.
  *
- * @throws {MissingTokenError} no token at all (401, challenge without an error code, §3.1)
- * @throws {InvalidTokenError} an Authorization header that is not a well-formed Bearer token (401)
- * @throws {InvalidRequestError} the token sent by more than one method, or in the URL or body (400)
+ * @throws {MissingTokenError} no token at all, or another scheme (401, no error code in challenge or body, §3.1)
+ * @throws {InvalidRequestError} `Bearer` with empty or malformed credentials ("malformed request", §3.1 → 400),
+ *   or the token sent by more than one method, or in the URL or body (400)
  */
 export function extractBearerToken(sources: BearerSources): string {
   const inQuery = accessTokenParam(sources.query) !== undefined;
@@ -39,7 +39,9 @@ export function extractBearerToken(sources: BearerSources): string {
   if (value === undefined || value.trim() === '') throw new MissingTokenError();
   if (!/^Bearer(?: |$)/i.test(value)) throw new MissingTokenError('this request needs a Bearer token in the Authorization header');
   const match = BEARER_HEADER.exec(value);
-  if (!match) throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the Authorization header is not a well-formed Bearer token');
+  // §3.1: a Bearer header whose credentials are empty or not a b64token is a malformed request,
+  // not a token that failed verification: 400 invalid_request.
+  if (!match) throw new InvalidRequestError('ERR_AUTHORIZATION_MALFORMED', 'the Authorization header is not "Bearer" followed by one token (RFC 6750 §2.1)');
   return match[1]!;
 }
 
@@ -58,9 +60,20 @@ export function bearerChallenge(error: VerifierError, realm: string): string {
   return `Bearer ${parts.join(', ')}`;
 }
 
-/** Status, headers and JSON body a resource server answers a failed check with. */
-export function bearerErrorResponse(error: VerifierError, realm: string): { status: number; headers: Record<string, string>; body: { error: string; error_description: string } } {
+/** The JSON body of a failed check: `error` is absent when the request carried no token (RFC 6750 §3.1). */
+export interface BearerErrorBody {
+  error?: string;
+  error_description: string;
+}
+
+/**
+ * Status, headers and JSON body a resource server answers a failed check with. A request without
+ * credentials gets no error code in the body either, so body and challenge never disagree (§3.1:
+ * "the resource server SHOULD NOT include an error code or other error information").
+ */
+export function bearerErrorResponse(error: VerifierError, realm: string): { status: number; headers: Record<string, string>; body: BearerErrorBody } {
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (error.status === 401 || error.status === 403 || error.status === 400) headers['www-authenticate'] = bearerChallenge(error, realm);
-  return { status: error.status, headers, body: { error: error.error, error_description: error.message } };
+  const body: BearerErrorBody = error instanceof MissingTokenError ? { error_description: error.message } : { error: error.error, error_description: error.message };
+  return { status: error.status, headers, body };
 }

@@ -22,6 +22,37 @@ export function metadataUrl(issuer: string): string {
   return `${url.origin}/.well-known/oauth-authorization-server${path}`;
 }
 
+/** Largest metadata document accepted, in bytes (Keymint's is about 1 KB). */
+export const MAX_METADATA_BYTES = 64 * 1024;
+
+/**
+ * Reads a JSON response body of at most `maxBytes`, refusing a larger one from its
+ * Content-Length or, without one, as soon as the stream passes the limit: an oversized document
+ * is never held in memory whole.
+ */
+export async function readJsonBody(response: Response, maxBytes: number, tooLarge: () => Error): Promise<unknown> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!response.body) return JSON.parse(await response.text());
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
 /**
  * Fetches the issuer's metadata. RFC 8414 §3.3: the `issuer` in the document must equal the
  * configured issuer exactly, else the document is refused (it could name another issuer's keys).
@@ -32,7 +63,7 @@ export async function discover(issuer: string, fetchImpl: FetchLike): Promise<Is
     signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
   });
   if (!response.ok) throw new Error(`issuer metadata answered HTTP ${response.status}`);
-  const metadata = (await response.json()) as IssuerMetadata;
+  const metadata = (await readJsonBody(response, MAX_METADATA_BYTES, () => new Error(`issuer metadata is larger than ${MAX_METADATA_BYTES} bytes`))) as IssuerMetadata;
   if (metadata === null || typeof metadata !== 'object' || metadata.issuer !== issuer) {
     throw new Error('issuer metadata names a different issuer (RFC 8414 §3.3)');
   }

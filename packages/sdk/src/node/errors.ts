@@ -73,6 +73,17 @@ export class KeysUnavailableError extends VerifierError {
   readonly status = 503;
 }
 
+/**
+ * The issuer answered a key set larger than the verifier accepts (`ERR_JWKS_TOO_LARGE`: over
+ * `MAX_JWKS_BYTES` bytes or `MAX_JWKS_KEYS` keys). Like every key-loading failure it is a 503,
+ * never acceptance; keys already held stay in use.
+ */
+export class JwksTooLargeError extends KeysUnavailableError {
+  constructor(message: string) {
+    super('ERR_JWKS_TOO_LARGE', message);
+  }
+}
+
 /** The token endpoint refused or failed a client's token request (RFC 6749 §5.2 body when there was one). */
 export class TokenRequestError extends Error {
   override name = 'TokenRequestError';

@@ -126,8 +126,19 @@ describe('createVerifier (RFC 9068 §4, RFC 8725)', () => {
     await refusal(verifier().verify(await sign(claims(), {}, otherPrivateKey)), 'ERR_TOKEN_SIGNATURE');
   });
 
-  test('wrong iss → refused', async () => {
-    await refusal(verifier().verify(await sign(claims({ iss: `${issuer.issuer}-other` }))), 'ERR_TOKEN_CLAIM_INVALID');
+  test('RFC 9068 §4: another issuer\'s token → ERR_TOKEN_ISSUER saying so, before any key lookup (signed by a key we do not hold, or by ours)', async () => {
+    const v = verifier();
+    await v.verify(await sign());
+    const fetches = issuer.jwksFetches();
+    for (const token of [await sign(claims({ iss: `${issuer.issuer}-other` }), { kid: 'their-key' }, otherPrivateKey), await sign(claims({ iss: `${issuer.issuer}-other` }))]) {
+      await assert.rejects(v.verify(token), (error: unknown) => {
+        assert.ok(error instanceof InvalidTokenError);
+        assert.equal(error.code, 'ERR_TOKEN_ISSUER');
+        assert.match(error.message, /issued by another issuer/);
+        return true;
+      });
+    }
+    assert.equal(issuer.jwksFetches(), fetches, 'a foreign kid caused no JWKS refetch');
   });
 
   test('wrong or missing aud → refused', async () => {
@@ -288,7 +299,7 @@ describe('createVerifier (RFC 9068 §4, RFC 8725)', () => {
 
   test('an unreachable issuer → KeysUnavailableError (503), never acceptance', async () => {
     const v = createVerifier({ issuer: 'http://127.0.0.1:1/t/none', audience: 'x', revocationPollMs: false });
-    await assert.rejects(v.verify(await sign()), (error: { status?: number; code?: string }) => error.status === 503 && error.code === 'ERR_JWKS_UNAVAILABLE');
+    await assert.rejects(v.verify(await sign(claims({ iss: 'http://127.0.0.1:1/t/none' }))), (error: { status?: number; code?: string }) => error.status === 503 && error.code === 'ERR_JWKS_UNAVAILABLE');
   });
 
   describe('revocation feed polling (GET {issuer}/oauth/revocations)', () => {

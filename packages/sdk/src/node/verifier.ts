@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FetchLike } from './discovery.js';
 import { assertStrictCompactJws } from './compact.js';
 import { InsufficientScopeError, InvalidTokenError, TokenExpiredError, VerifierError } from './errors.js';
@@ -31,7 +31,7 @@ export interface VerifierOptions {
   audience: string | string[];
   /** Accepted `alg` values; default `['ES256', 'EdDSA']`. `none` and HMAC algorithms are never accepted. */
   algorithms?: AccessTokenAlgorithm[];
-  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`; default 5, at most 60. */
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`; default {@link CLOCK_LEEWAY_SECONDS}, at most 60. */
   clockToleranceSeconds?: number;
   /**
    * Keys supplied in process instead of discovered over HTTP (a jose key getter, e.g. from
@@ -48,7 +48,10 @@ export interface VerifierOptions {
   revocationPollMs?: number | false;
   /** An extra revocation check (e.g. an in-process revocation store); true means revoked. */
   isRevoked?: (claims: AccessTokenClaims) => boolean | Promise<boolean>;
-  /** Called with background failures (revocation polling); default: ignored. */
+  /**
+   * Called with background failures: revocation polling, and JWKS refetches that failed while the
+   * keys already held stay in use (see {@link RemoteKeySource} for the back-off); default: ignored.
+   */
   onError?: (error: unknown) => void;
   /** HTTP client for discovery, JWKS and revocation polling; default the global fetch. */
   fetch?: FetchLike;
@@ -67,6 +70,13 @@ export interface Verifier<C = AccessTokenClaims> {
   /** Diagnostics: JWKS fetches so far (0 with in-process keys). */
   readonly stats: { readonly jwksFetches: number; readonly cacheEntries: number };
 }
+
+/**
+ * Seconds of clock skew tolerated on a JWT's `exp`, `nbf` and `iat` (RFC 7519 §4.1.4 "some small
+ * leeway"). One value for every Keymint check: this verifier's default, the server's resource API
+ * and its introspection endpoint (RFC 7662), so a token is never active at one and expired at another.
+ */
+export const CLOCK_LEEWAY_SECONDS = 5;
 
 /** RFC 8725 §3.11 / SECURITY-CHECKLIST: oversized tokens are refused before any parsing or crypto. */
 export const MAX_TOKEN_LENGTH = 8 * 1024;
@@ -118,7 +128,7 @@ const ACCESS_TOKEN_PROFILE: TokenProfile<AccessTokenClaims> = {
 export function buildVerifier<C extends JWTPayload & { exp: number }>(options: Omit<VerifierOptions, 'audience' | 'isRevoked'> & { isRevoked?: (claims: C) => boolean | Promise<boolean> }, audience: string | string[], profile: TokenProfile<C>): Verifier<C> {
   const now = options.now ?? Date.now;
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const tolerance = Math.min(Math.max(options.clockToleranceSeconds ?? 5, 0), 60);
+  const tolerance = Math.min(Math.max(options.clockToleranceSeconds ?? CLOCK_LEEWAY_SECONDS, 0), 60);
   if (!options.issuer || (Array.isArray(audience) ? audience.length === 0 : !audience)) {
     throw new TypeError('a Keymint verifier needs an issuer and an audience');
   }
@@ -130,6 +140,7 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
         cooldownMs: options.jwksCooldownMs ?? 5_000,
         defaultMaxAgeSeconds: options.jwksDefaultMaxAgeSeconds ?? 300,
         now,
+        ...(options.onError ? { onError: options.onError } : {}),
       });
   const getKey = refusingEmbeddedKeys(options.getKey ?? remote!.getKey);
   const feed = options.revocationPollMs === false
@@ -160,6 +171,7 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
     }
 
     assertStrictCompactJws(token);
+    assertIssuer(token, options.issuer);
     if (feed) await feed.ready;
     let payload: JWTPayload;
     try {
@@ -173,7 +185,7 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
         currentDate: new Date(now()),
       }));
     } catch (error) {
-      throw toVerifierError(error, profile.typMismatch);
+      throw toVerifierError(error, profile.typMismatch, options.issuer);
     }
     const claims = profile.check(payload, now() / 1000, tolerance);
     await assertNotRevoked(claims);
@@ -193,6 +205,26 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
   };
 }
 
+/**
+ * RFC 9068 §4 / RFC 8414 §2: a token naming another issuer is refused as that, before any key
+ * lookup: its keys are not ours to look for (no JWKS refetch for it), and "not signed by one of the
+ * issuer's keys" would hide the real mistake. The `iss` is readable by the token's holder anyway;
+ * it is never echoed (it is untrusted text headed for a response header).
+ */
+function assertIssuer(token: string, issuer: string): void {
+  let iss: unknown;
+  try {
+    iss = decodeJwt(token).iss;
+  } catch {
+    return; // Not a claims set: jwtVerify reports it as malformed.
+  }
+  if (typeof iss === 'string' && iss !== issuer) throw issuerMismatch(issuer);
+}
+
+function issuerMismatch(issuer: string): InvalidTokenError {
+  return new InvalidTokenError('ERR_TOKEN_ISSUER', `the token was issued by another issuer, not ${issuer}`);
+}
+
 /** What jose checks generically, made specific to RFC 9068: string identifiers, no `iat` from the future. */
 function checkClaims(payload: JWTPayload, nowSeconds: number, tolerance: number): AccessTokenClaims {
   for (const name of ['sub', 'client_id', 'jti'] as const) {
@@ -205,10 +237,11 @@ function checkClaims(payload: JWTPayload, nowSeconds: number, tolerance: number)
 }
 
 /** jose failures → stable `ERR_TOKEN_*` codes under RFC 6750 `invalid_token`. */
-function toVerifierError(error: unknown, typMismatch: string): VerifierError {
+function toVerifierError(error: unknown, typMismatch: string, issuer: string): VerifierError {
   if (error instanceof VerifierError) return error;
   if (error instanceof joseErrors.JWTExpired) return new TokenExpiredError();
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'iss' && error.reason === 'check_failed') return issuerMismatch(issuer);
     if (error.claim === 'typ') return new InvalidTokenError('ERR_TOKEN_TYPE', typMismatch);
     if (error.claim === 'nbf' && error.reason === 'check_failed') return new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'the token is not valid yet');
     return new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', `the token's ${error.claim} claim is ${error.reason === 'missing' ? 'missing' : 'not accepted'}`);

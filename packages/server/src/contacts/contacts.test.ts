@@ -228,7 +228,8 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
       assert.match(response.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
     }
     const malformedHeader = await call(contactsUrl, { headers: { authorization: 'Bearer two words' } });
-    assert.equal(malformedHeader.status, 401);
+    assert.equal(malformedHeader.status, 400, 'a malformed Authorization header is a malformed request (RFC 6750 §3.1)');
+    assert.equal(malformedHeader.body.error, 'invalid_request');
   });
 
   test('RFC 6750 §2: a token sent two ways (header and access_token) → 400 invalid_request', async () => {

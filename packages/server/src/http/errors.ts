@@ -98,6 +98,8 @@ export function sendError(error: KeymintError, profile: ErrorProfile, request: F
   }
   if (profile === 'bearer' && (error.status === 401 || error.status === 403 || error.status === 400)) {
     reply.header('www-authenticate', bearerChallenge(error, realmOf(request)));
+    // RFC 6750 §3.1: no error code for a request without credentials, in the body as in the challenge.
+    if (error instanceof MissingToken) return reply.send({ error_description: error.message });
   }
   return reply.send({ error: error.code, error_description: error.message });
 }

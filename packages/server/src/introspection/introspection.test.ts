@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as oauth from 'oauth4webapi';
+import { CLOCK_LEEWAY_SECONDS } from '@keymint/sdk/node';
 import { basic, postForm, startTestServer, TestClock } from '../testing/harness.js';
 import { fetchToken, introspect } from '../testing/tokens.js';
 
@@ -90,7 +91,8 @@ test('RFC 7662 §2.2: garbage, unknown, tampered, expired, API-token, another te
     }
 
     for (const token of [jwt, opaque]) assert.equal((await introspect(server.issuer, caller.clientId, caller.clientSecret, token)).body.active, true);
-    clock.advance(61_000);
+    // Past exp and the shared clock leeway (a JWT stays active for CLOCK_LEEWAY_SECONDS after exp, as at the resource API).
+    clock.advance(61_000 + CLOCK_LEEWAY_SECONDS * 1000);
     for (const token of [jwt, opaque]) assert.deepEqual((await introspect(server.issuer, caller.clientId, caller.clientSecret, token)).body, { active: false }, 'expired');
   } finally {
     await server.close();

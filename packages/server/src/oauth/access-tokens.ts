@@ -1,4 +1,5 @@
 import { jwtVerify, type JWTPayload } from 'jose';
+import { CLOCK_LEEWAY_SECONDS } from '@keymint/sdk/node';
 import type { App } from '../apps/model.js';
 import type { AppService } from '../apps/service.js';
 import type { AuditContext, AuditLog } from '../audit/service.js';
@@ -158,6 +159,8 @@ export class AccessTokenService {
         typ: 'at+jwt',
         algorithms: ['ES256', 'EdDSA'],
         currentDate: new Date(this.now()),
+        // The resource API's leeway (resource/authenticate.ts): a token is active here exactly while it works there.
+        clockTolerance: CLOCK_LEEWAY_SECONDS,
         requiredClaims: ['sub', 'client_id', 'aud', 'jti', 'iat', 'exp'],
       });
       if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || payload.tid !== tenant.slug) return null;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
 import type { Keymint } from '../keymint.js';
 import type { Tenant } from '../tenants/model.js';
 import { GRANT_TYPES } from './token-endpoint.js';
@@ -33,18 +34,21 @@ const METADATA_CACHE = 'public, max-age=60';
 /** Per-tenant discovery documents under the issuer. */
 export async function metadataRoutes(app: FastifyInstance, { keymint, publicUrl }: { keymint: Keymint; publicUrl: () => string }): Promise<void> {
   for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(url, { schema: { summary: 'Authorization server metadata (RFC 8414)', tags: ['discovery'] } }, async (request, reply) => {
+    app.get(url, { schema: { summary: 'Authorization server metadata (RFC 8414)', tags: ['discovery'] }, onRequest: anyOriginCors }, async (request, reply) => {
       reply.header('cache-control', METADATA_CACHE);
       return metadataDocument(keymint, request.tenant, request.issuer, publicUrl());
     });
+    anyOriginPreflight(app, url);
   }
 }
 
 /** RFC 8414 §3: the well-known segment inserted before the issuer's path. */
 export async function rootMetadataRoutes(app: FastifyInstance, { keymint, publicUrl }: { keymint: Keymint; publicUrl: () => string }): Promise<void> {
-  app.get('/.well-known/oauth-authorization-server/t/:tenant', { schema: { hide: true } }, async (request, reply) => {
+  const url = '/.well-known/oauth-authorization-server/t/:tenant';
+  app.get(url, { schema: { hide: true }, onRequest: anyOriginCors }, async (request, reply) => {
     const tenant = await keymint.tenants.get((request.params as { tenant: string }).tenant);
     reply.header('cache-control', METADATA_CACHE);
     return metadataDocument(keymint, tenant, `${publicUrl()}/t/${tenant.slug}`, publicUrl());
   });
+  anyOriginPreflight(app, url);
 }

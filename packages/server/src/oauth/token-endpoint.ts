@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest, UnsupportedGrantType } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
+import { tenantOriginsCors, tenantOriginsPreflight } from '../http/cors-tenant-origins.js';
 import { formBodyOnly, noStore, param, params, rejectDuplicateParams } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
 import { readClientCredentials } from './client-auth.js';
@@ -37,7 +38,9 @@ const tokenResponseSchema = {
  * §6 refresh_token for end-user sessions (oauth/refresh-grant.ts).
  */
 export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
+  const cors = tenantOriginsCors(keymint.users);
   for (const url of TOKEN_ENDPOINT_PATHS) {
+    tenantOriginsPreflight(app, url, cors);
     app.route({
       method: 'POST',
       url,
@@ -48,7 +51,8 @@ export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { k
         consumes: ['application/x-www-form-urlencoded'],
         response: tokenResponseSchema,
       },
-      onRequest: noStore,
+      // The origin check comes first: a refused browser request must spend nothing.
+      onRequest: [cors, noStore],
       preValidation: [formBodyOnly, rejectDuplicateParams(['resource'])],
       handler: async (request) => {
         const body = request.body as FormBody;

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import {
-  createVerifier, extractBearerToken, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, MissingTokenError, VerifierError,
+  CLOCK_LEEWAY_SECONDS, createVerifier, extractBearerToken, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, MissingTokenError, VerifierError,
   type AccessTokenClaims, type Verifier,
 } from '@keymint/sdk/node';
 import type { FastifyRequest } from 'fastify';
@@ -105,6 +105,8 @@ export class BearerAuthenticator {
         getKey: inProcessKeys(this.options.keys, context.tenant.id),
         // The revocation store is in this process: no HTTP feed to poll.
         revocationPollMs: false,
+        // The same leeway as introspection (oauth/access-tokens.ts), so the two never disagree.
+        clockToleranceSeconds: CLOCK_LEEWAY_SECONDS,
         isRevoked: (claims) => this.revocationCheck?.(claims, context) ?? false,
         now: this.options.now,
       });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest } from '../errors.js';
+import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
 import type { Keymint } from '../keymint.js';
 import { authenticatedCaller, clientEndpointOptions, isPublicAppRequest, requiredToken } from '../oauth/client-endpoint.js';
 
@@ -29,6 +30,7 @@ export async function revocationRoutes(app: FastifyInstance, { keymint }: { keym
    * its session `sid` is listed.
    */
   app.get('/oauth/revocations', {
+    onRequest: anyOriginCors,
     schema: {
       summary: 'Revoked JWTs still in force',
       tags: ['oauth'],
@@ -62,4 +64,5 @@ export async function revocationRoutes(app: FastifyInstance, { keymint }: { keym
       return body;
     },
   });
+  anyOriginPreflight(app, '/oauth/revocations');
 }

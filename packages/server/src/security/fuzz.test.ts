@@ -69,12 +69,21 @@ async function send(method: string, url: string, sentHeaders: Record<string, str
   return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
 }
 
-/** Never 5xx; an error is JSON with exactly error and error_description, both strings. */
+/**
+ * Never 5xx; an error is JSON with exactly error and error_description, both strings, except the
+ * RFC 6750 §3.1 answer to a request without credentials: a 401 whose challenge and body both
+ * carry no error code.
+ */
 function assertDocumented(answer: Answer, what: string): void {
   assert.ok(answer.status < 500, `${what} → ${answer.status} ${answer.text}`);
   if (answer.status < 400) return;
   assert.match(answer.type, /^application\/json/, `${what} → ${answer.status} ${answer.type}`);
   const parsed = JSON.parse(answer.text);
+  if (answer.status === 401 && !('error' in parsed)) {
+    assert.deepEqual(Object.keys(parsed), ['error_description'], `${what} → ${answer.text}`);
+    assert.equal(typeof parsed.error_description, 'string');
+    return;
+  }
   assert.deepEqual(Object.keys(parsed).sort(), ['error', 'error_description'], `${what} → ${answer.text}`);
   assert.match(parsed.error, /^[a-z_]+$/);
   assert.equal(typeof parsed.error_description, 'string');

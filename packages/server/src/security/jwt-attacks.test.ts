@@ -105,6 +105,8 @@ interface Case {
   accepted?: boolean;
   /** Where only the resource API refuses (a claim the SDK leaves to the application). */
   sdkAccepts?: boolean;
+  /** Not even a b64token (RFC 6750 §2.1): the resource API refuses the header as malformed, 400 invalid_request (§3.1). */
+  malformedHeader?: boolean;
 }
 
 const CASES: Case[] = [
@@ -196,9 +198,9 @@ const CASES: Case[] = [
   { name: 'four segments', token: () => `${real()}.x` },
   { name: 'five segments (JWE-shaped)', token: () => `${real()}.x.y` },
   { name: 'empty segments', token: () => '..' },
-  { name: 'characters outside base64url (!#$)', token: () => '!!!.###.$$$' },
+  { name: 'characters outside base64url (!#$)', token: () => '!!!.###.$$$', malformedHeader: true },
   { name: 'standard base64 "+" and "/" in a really signed header', token: () => { const input = `${standardBase64(header, /[+/]/).replace(/=+$/, '')}.${b64url(JSON.stringify(claims()))}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
-  { name: 'padding "=" in a really signed payload', token: () => { const input = `${b64url(JSON.stringify(header()))}.${standardBase64(claims, /=$/)}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
+  { name: 'padding "=" in a really signed payload', token: () => { const input = `${b64url(JSON.stringify(header()))}.${standardBase64(claims, /=$/)}`; return `${input}.${b64url(es256(input, key.privateKey))}`; }, malformedHeader: true },
   { name: 'header that is not JSON', token: () => { const input = `${b64url('{"alg":"ES256",')}.${b64url(JSON.stringify(claims()))}`; return `${input}.${b64url(es256(input, key.privateKey))}`; } },
   ...['null', '[]', '1', '"claims"', 'true'].map((payload) => ({ name: `payload ${payload} (really signed)`, token: () => real(header(), payload) })),
   { name: 'duplicate claim name (aud: evil first, the right one last; really signed)', token: () => real(header(), JSON.stringify(claims()).replace('{', '{"aud":"https://evil.example/api",')) },
@@ -212,7 +214,7 @@ async function askResource(token: string): Promise<{ status: number; challenge: 
   return { status: response.status, challenge: response.headers.get('www-authenticate'), body: await response.json() };
 }
 
-async function assertRefused(token: string, { sdk = true } = {}): Promise<{ sdkError?: InvalidTokenError; api: Awaited<ReturnType<typeof askResource>> }> {
+async function assertRefused(token: string, { sdk = true, malformedHeader = false } = {}): Promise<{ sdkError?: InvalidTokenError; api: Awaited<ReturnType<typeof askResource>> }> {
   let sdkError: InvalidTokenError | undefined;
   if (sdk) {
     await assert.rejects(verifier.verify(token), (error: unknown) => {
@@ -224,6 +226,11 @@ async function assertRefused(token: string, { sdk = true } = {}): Promise<{ sdkE
     }, 'SDK verifier accepted it');
   }
   const api = await askResource(token);
+  if (malformedHeader) {
+    assert.equal(api.status, 400, `resource API answered ${api.status} ${JSON.stringify(api.body)}`);
+    assert.equal(api.body.error, 'invalid_request');
+    return { sdkError, api };
+  }
   assert.equal(api.status, 401, `resource API answered ${api.status} ${JSON.stringify(api.body)}`);
   assert.equal(api.body.error, 'invalid_token');
   assert.equal(typeof api.body.error_description, 'string');
@@ -262,7 +269,7 @@ describe('JWT attack matrix: SDK verifier and resource API', () => {
       else if (c.sdkAccepts) {
         await verifier.verify(token);
         await assertRefused(token, { sdk: false });
-      } else await assertRefused(token);
+      } else await assertRefused(token, { malformedHeader: c.malformedHeader === true });
       assert.equal(trap.requests.length, trapped, `a header made the verifier fetch ${trap.requests.slice(trapped).join(', ')}`);
     });
   }
