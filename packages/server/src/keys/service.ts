@@ -114,9 +114,9 @@ export class KeyService {
       .where('tenant_id', '=', tenantId)
       .where('state', '=', 'current')
       .executeTakeFirst();
-    if (!current) await this.insertKey(tenantId, alg, 'current');
+    if (!current) await this.insertKey(tenantId, alg, 'current', null, { unlessPresent: true });
     // A published successor from the start, so the first rotation can be immediate.
-    if (!(await this.findNext(tenantId))) await this.insertKey(tenantId, alg, 'next');
+    if (!(await this.findNext(tenantId))) await this.insertKey(tenantId, alg, 'next', null, { unlessPresent: true });
   }
 
   /**
@@ -262,7 +262,14 @@ export class KeyService {
     return ring;
   }
 
-  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null = null): Promise<SigningKeyInfo> {
+  /**
+   * `unlessPresent`: the check is repeated inside the write transaction, so two processes giving a
+   * new tenant its first keys at once (the CLI beside a starting server on one SQLite file, whose
+   * transactions begin IMMEDIATE) insert one key per state, not two. Returns null when skipped.
+   */
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt?: number | null): Promise<SigningKeyInfo>;
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null, options: { unlessPresent: true }): Promise<SigningKeyInfo | null>;
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null = null, options: { unlessPresent?: boolean } = {}): Promise<SigningKeyInfo | null> {
     const generated = await generateSigningKey(alg);
     const now = this.now();
     const row: SigningKeyRow = {
@@ -278,10 +285,13 @@ export class KeyService {
       retired_at: null,
       remove_after: null,
     };
-    await this.db.transaction().execute(async (trx) => {
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      if (options.unlessPresent && (await trx.selectFrom('signing_keys').select('kid').where('tenant_id', '=', tenantId).where('state', '=', state).executeTakeFirst())) return false;
       await trx.insertInto('signing_keys').values(row).execute();
       await recordChange(trx, { tenantId, entity: 'signing_key', entityId: generated.kid }, now);
+      return true;
     });
+    if (!inserted) return null;
     this.changes.emit({ tenantId, entity: 'signing_key', entityId: generated.kid });
     return toInfo(row);
   }

@@ -25,3 +25,33 @@ export async function runExclusively(db: Db, name: string, task: () => Promise<v
     }
   });
 }
+
+/**
+ * Runs `task` while holding a database-wide lock, waiting for it when another node holds it:
+ * on PostgreSQL a session advisory lock (pg_advisory_lock) on a connection held for the
+ * duration, released with that connection if the node dies. Used where every node must do the
+ * work but one after another (first-start bootstrap: N replicas started together on an empty
+ * database). SQLite serialises its writers itself (every transaction begins IMMEDIATE), so the
+ * task runs directly and must do its check-then-insert inside one transaction.
+ */
+export async function withDatabaseLock<T>(db: Db, name: string, task: () => Promise<T>): Promise<T> {
+  if (!isPostgres(db)) return task();
+  return db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(hashtext(${name}))`.execute(connection);
+    try {
+      return await task();
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext(${name}))`.execute(connection);
+    }
+  });
+}
+
+/**
+ * Serialises transactions that must see each other's result (check "none exists", then create):
+ * on PostgreSQL a transaction-scoped advisory lock, released at commit or rollback, after which
+ * the next holder's statements see the committed row (READ COMMITTED reads a fresh snapshot per
+ * statement). On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE).
+ */
+export async function lockForTransaction(trx: Db, name: string): Promise<void> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+}
