@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve, rotateMasterKey } from '@keymint/server';
+import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve, rotateMasterKey, sealedValuesByKey, generateMasterKey } from '@keymint/server';
 import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
@@ -58,21 +58,40 @@ export function buildProgram(): Command {
       }
     });
 
-  program
+  const masterKey = program
     .command('master-key')
-    .description('the master key that seals private signing keys and signed-request secrets (docs/operations.md)')
+    .description('the master keys that seal private signing keys and signed-request secrets (docs/operations.md)');
+  masterKey
     .command('rotate')
-    .description('re-seal every sealed value under a new master key; stop every server first')
-    .option('--new-key-file <path>', 'where to write the new key (required when KEYMINT_MASTER_KEY holds the key)')
-    .action(async (options: { newKeyFile?: string }) => {
-      const result = await rotateMasterKey(loadConfig(), options);
-      print(globals().json, { signing_keys: result.signingKeys, client_secrets: result.clientSecrets, new_key_file: result.newKeyFile, previous_key_file: result.previousKeyFile }, () =>
+    .description('re-seal every sealed value under the current key, while the servers run (file-based key: a new key first)')
+    .action(async () => {
+      const result = await rotateMasterKey(loadConfig());
+      print(globals().json, { key_id: result.keyId, signing_keys: result.signingKeys, client_secrets: result.clientSecrets, remaining: result.remaining, new_key_file: result.newKeyFile, retired_key_file: result.retiredKeyFile }, () =>
         [
-          `re-sealed ${result.signingKeys} signing keys and ${result.clientSecrets} client secret copies`,
-          `  new master key   ${result.newKeyFile}${result.previousKeyFile ? '' : ' (put it in KEYMINT_MASTER_KEY on every node, then delete the file)'}`,
-          ...(result.previousKeyFile ? [`  old master key   ${result.previousKeyFile} (delete once every backup you keep is re-sealed or expired)`] : []),
+          `re-sealed ${result.signingKeys} signing keys and ${result.clientSecrets} client secret copies under master key ${result.keyId}`,
+          ...(result.newKeyFile ? [`  new master key   ${result.newKeyFile}`, `  old master key   ${result.retiredKeyFile} (kept: it opens backups taken before now; delete it yourself when none is needed)`] : []),
+          ...(result.remaining > 0 ? [`  ${result.remaining} values are still sealed by another key (sealed meanwhile): run rotate again`] : []),
         ].join('\n'),
       );
+    });
+  masterKey
+    .command('status')
+    .description('which master keys this installation holds and how many sealed values each one seals')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint }) => {
+        const sealed = await sealedValuesByKey(keymint.db);
+        const keys = keymint.keyring.keys.map((k, i) => ({ key_id: k.id, role: i === 0 ? 'current' : 'previous', sealed_values: sealed[k.id] ?? 0 }));
+        const unknown = Object.entries(sealed).filter(([id]) => !keys.some((k) => k.key_id === id)).map(([id, n]) => ({ key_id: id, role: 'not held', sealed_values: n }));
+        const rows = [...keys, ...unknown];
+        print(globals().json, { keys: rows }, () => table([['KEY ID', 'ROLE', 'SEALED VALUES'], ...rows.map((r) => [r.key_id, r.role, String(r.sealed_values)])]));
+      }),
+    );
+  masterKey
+    .command('generate')
+    .description('print a new random master key for KEYMINT_MASTER_KEY (nothing is stored)')
+    .action(() => {
+      const { key, keyId } = generateMasterKey();
+      print(globals().json, { key, key_id: keyId }, () => `${key}\n  key id ${keyId}: put it in your secret store (docs/operations.md "Rotating the master key")`);
     });
 
   const tenant = program.command('tenant').description('tenants: one issuer, key set, catalog and app list each');

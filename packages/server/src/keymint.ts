@@ -3,7 +3,8 @@ import { ApiTokenService } from './api-tokens/service.js';
 import { AppService } from './apps/service.js';
 import { AuditLog } from './audit/service.js';
 import type { Config } from './config.js';
-import { loadOrCreateMasterKeyFile } from './crypto/master-key.js';
+import type { MasterKeyring } from './crypto/keyring.js';
+import { openMasterKeyring } from './master-key/files.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
@@ -52,6 +53,8 @@ export interface Keymint {
    * `users.updateSettings(slug, patch)`.
    */
   readonly users: UserService;
+  /** The master keys: the current one seals, older ones still open (docs/operations.md). */
+  readonly keyring: MasterKeyring;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -68,6 +71,8 @@ export interface OpenOptions {
   log: Logger;
   /** Run migrations first (serve and migrate do; other CLI commands refuse an old schema). */
   migrate?: boolean;
+  /** Create `data/master.key` when there is none (default true; commands that only read refuse instead). */
+  createMasterKey?: boolean;
   /** Tail the change log for writes from other processes (long-running servers only). */
   watchChanges?: boolean;
   now?: () => number;
@@ -81,13 +86,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       const applied = await migrateToLatest(db);
       if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     }
-    let masterKey = config.masterKey;
-    let masterKeySource: Keymint['masterKeySource'] = 'environment';
-    if (!masterKey) {
-      const file = loadOrCreateMasterKeyFile(config.masterKeyFile);
-      masterKey = file.key;
-      masterKeySource = file.created ? 'new file' : 'file';
-    }
+    const { keyring, source: masterKeySource } = openMasterKeyring(config, { create: options.createMasterKey ?? true });
     // One line per outage, not one per poll: the first failure is logged, then only recovery.
     let feedFailing = false;
     const changes = new ChangeFeed(db, config.changePollMs, (error) => {
@@ -95,14 +94,14 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       feedFailing = true;
     }, { now });
     const audit = new AuditLog(db, log, now);
-    const keys = new KeyService(db, masterKey, changes, now, {
+    const keys = new KeyService(db, keyring, changes, now, {
       ...DEFAULT_ROTATION_POLICY,
       // One verifier cache period, plus two change-feed polls for every node to publish the key.
       publishAheadMs: config.jwksMaxAgeSeconds * 1000 + 2 * config.changePollMs,
       rotateAfterMs: config.keyRotationDays === 0 ? null : config.keyRotationDays * 86_400_000,
     }, audit);
     const tenants = new TenantService(db, keys, changes, now);
-    const apps = new AppService(db, masterKey, changes, now, audit);
+    const apps = new AppService(db, keyring, changes, now, audit);
     const apiTokens = new ApiTokenService(db, changes, now, audit);
     const opaqueTokens = new OpaqueTokenService(db, changes, now);
     const revocations = new RevocationService(db, changes, now);
@@ -170,7 +169,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
     }
     return {
-      config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now,
+      config, db, log, tenants, apps, keys, changes, bearer, keyring, masterKeySource, now,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
       poolStats,
       listening: () => (listener ? listener.listening : null),

@@ -130,7 +130,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   return { drain: () => (draining = true) };
 }
 
-/** Why this node should not get traffic, or null: the database answers and tenant default's signing key is loaded. */
+/** Why this node should not get traffic, or null: the database answers and every tenant's signing keys open here. */
 async function notReady(keymint: Keymint): Promise<string | null> {
   try {
     await withTimeout(sql`select 1`.execute(keymint.db), 2_000);
@@ -140,6 +140,7 @@ async function notReady(keymint: Keymint): Promise<string | null> {
   try {
     const tenant = await keymint.tenants.findBySlug('default');
     if (tenant) await withTimeout(keymint.keys.ring(tenant.id), 2_000);
+    if ((await withTimeout(keymint.keys.unopenableTenants(), 2_000)).length > 0) return 'signing keys not loaded';
   } catch {
     return 'signing keys not loaded';
   }

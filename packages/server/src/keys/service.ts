@@ -4,7 +4,7 @@ import { APP_LIMITS } from '../apps/model.js';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import { JwtSigner } from '../crypto/jwt.js';
-import { open, seal } from '../crypto/seal.js';
+import type { MasterKeyring } from '../crypto/keyring.js';
 import { generateSigningKey, importPrivateKey, type SigningAlgorithm } from '../crypto/signing-keys.js';
 import { ServerError } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
@@ -76,7 +76,7 @@ export class KeyService {
 
   constructor(
     private readonly db: Db,
-    private readonly masterKey: Buffer,
+    private readonly keyring: MasterKeyring,
     private readonly changes: ChangeFeed,
     private readonly now: () => number,
     private readonly policy: RotationPolicy = DEFAULT_ROTATION_POLICY,
@@ -245,6 +245,25 @@ export class KeyService {
     return promoted;
   }
 
+  /**
+   * Tenants whose signing key (current, or the next one about to sign) this node cannot open with
+   * the master keys it holds: /readyz reports the node not ready, so a node started with the
+   * wrong KEYMINT_MASTER_KEY, or without a key still needed in KEYMINT_MASTER_KEY_PREVIOUS,
+   * never takes traffic it would answer with errors for some tenant.
+   */
+  async unopenableTenants(): Promise<string[]> {
+    const rows = await this.db.selectFrom('signing_keys').select(['tenant_id', 'kid', 'private_key_sealed']).where('state', 'in', ['current', 'next']).execute();
+    const failing = new Set<string>();
+    for (const row of rows) {
+      try {
+        this.keyring.open(row.private_key_sealed, `signing_key:${row.kid}`);
+      } catch {
+        failing.add(row.tenant_id);
+      }
+    }
+    return [...failing];
+  }
+
   async list(tenantId: string): Promise<SigningKeyInfo[]> {
     const rows = await this.db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').execute();
     return rows.map(toInfo);
@@ -278,7 +297,7 @@ export class KeyService {
       alg,
       state,
       public_jwk: JSON.stringify(generated.publicJwk),
-      private_key_sealed: seal(this.masterKey, generated.privatePkcs8, `signing_key:${generated.kid}`),
+      private_key_sealed: this.keyring.seal(generated.privatePkcs8, `signing_key:${generated.kid}`),
       created_at: now,
       // For a `next` key: when it is scheduled to start signing (null: not yet scheduled).
       activated_at: state === 'current' ? now : activatesAt,
@@ -302,7 +321,7 @@ export class KeyService {
       .filter((r) => r.state === 'current')
       .sort((a, b) => Number(b.activated_at ?? 0) - Number(a.activated_at ?? 0))[0];
     if (!current) throw new ServerError('this tenant has no current signing key');
-    const privateKey = importPrivateKey(open(this.masterKey, current.private_key_sealed, `signing_key:${current.kid}`));
+    const privateKey = importPrivateKey(this.keyring.open(current.private_key_sealed, `signing_key:${current.kid}`));
     // Published: the signing key, its announced successor and retired keys whose tokens may live.
     const jwks: JSONWebKeySet = { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) };
     const jwksJson = JSON.stringify(jwks);
