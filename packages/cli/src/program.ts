@@ -1,9 +1,14 @@
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve, rotateMasterKey, sealedValuesByKey, generateMasterKey } from '@keymint/server';
-import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
+import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve, rotateMasterKey, sealedValuesByKey, generateMasterKey, backupDatabase } from '@keymint/server';
+import { publicUrlOf, requireInstallation, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
 import { registerUserCommands } from './users.js';
+import { assertPortFree } from './port.js';
+
+/** This package's version (package.json beside dist/). */
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** Audit context of every change made from the command line. */
 const CLI = { actor: 'cli' } as const;
@@ -28,8 +33,9 @@ export function buildProgram(): Command {
     .description('Keymint: self-hosted authentication for REST API platforms')
     .option('--tenant <slug>', 'tenant to act on', 'default')
     .option('--json', 'print one JSON object on stdout and nothing else')
-    .showHelpAfterError()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .version(`keymint ${VERSION}`, '-V, --version', 'print the version')
+    // A usage error is one line and a pointer to the help, not the whole help.
+    .configureOutput({ outputError: (text, write) => write(`keymint: ${text.trim().replace(/^error: /, '')} (see keymint --help)\n`) });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
   program
@@ -41,7 +47,9 @@ export function buildProgram(): Command {
     .action(async (options: { port?: string; host?: string; workers?: number }) => {
       const { workers, ...flags } = options;
       if (workers !== undefined && (workers < 1 || workers > 64)) throw new InvalidArgumentError('--workers: expected 1 to 64');
-      await serve(loadConfig({ flags }), { workers });
+      const config = loadConfig({ flags });
+      await assertPortFree(config.host, config.port);
+      await serve(config, { workers });
     });
 
   program
@@ -65,7 +73,9 @@ export function buildProgram(): Command {
     .command('rotate')
     .description('re-seal every sealed value under the current key, while the servers run (file-based key: a new key first)')
     .action(async () => {
-      const result = await rotateMasterKey(loadConfig());
+      const config = loadConfig();
+      requireInstallation(config);
+      const result = await rotateMasterKey(config);
       print(globals().json, { key_id: result.keyId, signing_keys: result.signingKeys, client_secrets: result.clientSecrets, remaining: result.remaining, new_key_file: result.newKeyFile, retired_key_file: result.retiredKeyFile }, () =>
         [
           `re-sealed ${result.signingKeys} signing keys and ${result.clientSecrets} client secret copies under master key ${result.keyId}`,
@@ -92,6 +102,18 @@ export function buildProgram(): Command {
     .action(() => {
       const { key, keyId } = generateMasterKey();
       print(globals().json, { key, key_id: keyId }, () => `${key}\n  key id ${keyId}: put it in your secret store (docs/operations.md "Rotating the master key")`);
+    });
+
+  program
+    .command('backup <file>')
+    .description('a consistent online copy of the SQLite database (mode 0600); on PostgreSQL, how to use pg_dump')
+    .action(async (file: string) => {
+      const config = loadConfig();
+      requireInstallation(config);
+      const result = await backupDatabase(config, file);
+      print(globals().json, { file: result.file, bytes: result.bytes, master_key: result.masterKey }, () =>
+        [`backed up ${result.bytes} bytes to ${result.file} (mode 0600)`, `  the master key is not in it: keep ${result.masterKey} apart from the backup`].join('\n'),
+      );
     });
 
   const tenant = program.command('tenant').description('tenants: one issuer, key set, catalog and app list each');

@@ -13,6 +13,12 @@ export interface Config {
   /** Explicit KEYMINT_PUBLIC_URL; when null the listen address is used once it is known. */
   readonly publicUrl: string | null;
   readonly dataDir: string;
+  /**
+   * KEYMINT_DATA_DIR or KEYMINT_DATABASE_URL was given (environment or .env). Without either the
+   * CLI only works where `./data/keymint.db` already exists, so run from the wrong folder it
+   * refuses instead of starting a second installation there.
+   */
+  readonly installationGiven: boolean;
   readonly database: DatabaseLocation;
   /** From KEYMINT_MASTER_KEY; when null the key lives in `{dataDir}/master.key`. */
   readonly masterKey: Buffer | null;
@@ -157,6 +163,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     port,
     publicUrl,
     dataDir,
+    installationGiven: get('KEYMINT_DATA_DIR') !== undefined || databaseText !== undefined,
     database,
     masterKey,
     masterKeyPrevious: Object.freeze(masterKeyPrevious),

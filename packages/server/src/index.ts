@@ -16,3 +16,4 @@ export type { EndUser, EndUserSettings, UserSession, TokenMode } from './users/m
 export { serve, type ServeOptions } from './cluster.js';
 export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';
 export { generateMasterKey } from './master-key/generate.js';
+export { backupDatabase } from './store/backup.js';

@@ -107,8 +107,14 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   // from its caches (tokens for known apps, JWKS, cached revocations); past it, every request is
   // 503 because caches that cannot see revocations must not be trusted any longer.
   const graceMs = keymint.config.outageGraceSeconds * 1000;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (OPERATIONS_ROUTES.has(request.routeOptions.url ?? '')) return;
+    // Draining (SIGTERM): requests that reach this node on a kept-alive connection are sent on
+    // to another node by the client's retry; requests already running are not affected.
+    if (draining) {
+      reply.header('connection', 'close');
+      throw new TemporarilyUnavailable('this node is shutting down: retry (another node will answer)', 1);
+    }
     const stale = keymint.changes.staleForMs();
     if (stale > 0 && stale >= graceMs) throw new TemporarilyUnavailable('temporarily unavailable: retry shortly', 2);
   });
