@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve, rotateMasterKey, sealedValuesByKey, generateMasterKey, backupDatabase } from '@keymint/server';
@@ -48,7 +49,8 @@ export function buildProgram(): Command {
       const { workers, ...flags } = options;
       if (workers !== undefined && (workers < 1 || workers > 64)) throw new InvalidArgumentError('--workers: expected 1 to 64');
       const config = loadConfig({ flags });
-      await assertPortFree(config.host, config.port);
+      // Workers share the primary's listening socket: only the primary (or a single process) checks.
+      if (cluster.isPrimary) await assertPortFree(config.host, config.port);
       await serve(config, { workers });
     });
 
