@@ -153,6 +153,8 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       // The safety net behind the feed: every cache starts over now and then (not while the
       // database is away: then the caches are all there is, see KEYMINT_OUTAGE_GRACE).
       every(config.cacheRefreshSeconds * 1000, 'cache refresh', async () => {
+        // File-based master keys: after `master-key rotate` this node seals with the new key too.
+        keyring.refresh();
         if (changes.staleForMs() === 0) changes.resetAll();
       });
       // Every node has read a row within seconds; a day's worth is kept for diagnosis.

@@ -57,6 +57,7 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     dialect = new PostgresDialect({ pool });
   }
   const db = new Kysely<Database>({ dialect });
+  if (location.kind === 'sqlite') sqliteFiles.set(db, location.path);
   const stats = pool;
   return {
     db,
@@ -66,12 +67,19 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
   };
 }
 
+const sqliteFiles = new WeakMap<Db, string>();
+
+/** The file behind a SQLite database opened here (store/locks.ts locks beside it); null otherwise. */
+export function sqliteFileOf(db: Db): string | null {
+  return sqliteFiles.get(db) ?? null;
+}
+
 /**
  * The database file is created 0600 in a 0700 folder before SQLite opens it: SQLite gives its
  * -wal and -shm files the database file's mode, so none of the three is readable by other users
  * (it holds secret hashes and sealed keys). Files left more open by older versions are tightened.
  */
-function createPrivately(path: string): void {
+export function createPrivately(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
     closeSync(openSync(path, 'wx', 0o600));

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from './database.js';
+import SQLite from 'better-sqlite3';
+import { createPrivately, sqliteFileOf, type Db } from './database.js';
 import { isPostgres } from './dialect.js';
 
 /**
@@ -27,15 +28,36 @@ export async function runExclusively(db: Db, name: string, task: () => Promise<v
 }
 
 /**
- * Runs `task` while holding a database-wide lock, waiting for it when another node holds it:
- * on PostgreSQL a session advisory lock (pg_advisory_lock) on a connection held for the
- * duration, released with that connection if the node dies. Used where every node must do the
- * work but one after another (first-start bootstrap: N replicas started together on an empty
- * database). SQLite serialises its writers itself (every transaction begins IMMEDIATE), so the
- * task runs directly and must do its check-then-insert inside one transaction.
+ * Runs `task` while holding a database-wide lock, waiting for it when another process holds it.
+ * Used where every process must do the work but one after another: migrations and the first-start
+ * bootstrap, when N replicas (or a server and the CLI) start together on an empty database.
+ * - PostgreSQL: a session advisory lock (pg_advisory_lock) on a connection held for the duration,
+ *   released with that connection if the node dies.
+ * - SQLite: an exclusive write transaction on a lock file beside the database (`keymint.db-lock`).
+ *   Not on the database itself: the task writes through the one connection this process has, which
+ *   would then wait for its own lock. Kysely's migrator takes no lock on SQLite (no transactional
+ *   DDL), so without this two processes create the same tables. The wait blocks this process's
+ *   event loop (busy_timeout), which only ever happens at start-up.
  */
 export async function withDatabaseLock<T>(db: Db, name: string, task: () => Promise<T>): Promise<T> {
-  if (!isPostgres(db)) return task();
+  if (!isPostgres(db)) {
+    const file = sqliteFileOf(db);
+    if (file === null) return task();
+    const lockFile = `${file}-lock`;
+    createPrivately(lockFile);
+    const lock = new SQLite(lockFile);
+    try {
+      lock.pragma('busy_timeout = 60000');
+      lock.exec('begin exclusive');
+      try {
+        return await task();
+      } finally {
+        lock.exec('commit');
+      }
+    } finally {
+      lock.close();
+    }
+  }
   return db.connection().execute(async (connection) => {
     await sql`select pg_advisory_lock(hashtext(${name}))`.execute(connection);
     try {
