@@ -187,6 +187,10 @@ test('outage classifier: SQLSTATE classes and client failures, not a list of mes
     { code: 'SQLITE_BUSY' }, { code: 'SQLITE_BUSY_SNAPSHOT' }, { code: 'SQLITE_LOCKED' }, { errors: [{ code: 'ECONNREFUSED' }] },
   ];
   for (const error of unavailable) assert.equal(isDatabaseUnavailable(error), true, JSON.stringify(error));
+  const looped: { cause?: unknown } = {};
+  looped.cause = { cause: looped };
+  assert.equal(isDatabaseUnavailable(looped), false, 'a cause chain that loops ends');
+  assert.equal(isDatabaseUnavailable(new Error('query failed', { cause: { code: '57P01' } })), true, 'wrapped by a cause');
   const bugs = [{ code: '23505' }, { code: '42P01' }, { code: '55000', severity: 'ERROR' }, { code: '22P02' }, { code: 'SQLITE_CONSTRAINT' }, new TypeError('x is undefined')];
   for (const error of bugs) assert.equal(isDatabaseUnavailable(error), false, JSON.stringify(error));
 });

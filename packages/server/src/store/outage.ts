@@ -18,11 +18,12 @@
  * Errors raised by the client before PostgreSQL answered carry node's errno codes or, for
  * node-postgres' own pool and connection failures, only a message.
  */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  // Bounded: an error's cause chain (or AggregateError list) could loop back on itself.
+  if (!error || typeof error !== 'object' || depth > 5) return false;
   const e = error as { code?: unknown; message?: unknown; errors?: unknown; severity?: unknown; cause?: unknown };
-  if (Array.isArray(e.errors) && e.errors.some(isDatabaseUnavailable)) return true;
-  if (e.cause !== undefined && e.cause !== error && isDatabaseUnavailable(e.cause)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  if (e.cause !== undefined && isDatabaseUnavailable(e.cause, depth + 1)) return true;
   const code = typeof e.code === 'string' ? e.code : '';
   if (NETWORK_CODES.has(code)) return true;
   if (/^[0-9A-Z]{5}$/.test(code) && isUnavailableSqlState(code, e.severity)) return true;
