@@ -83,6 +83,9 @@ export function buildProgram(): Command {
           `re-sealed ${result.signingKeys} signing keys and ${result.clientSecrets} client secret copies under master key ${result.keyId}`,
           ...(result.newKeyFile ? [`  new master key   ${result.newKeyFile}`, `  old master key   ${result.retiredKeyFile} (kept: it opens backups taken before now; delete it yourself when none is needed)`] : []),
           ...(result.remaining > 0 ? [`  ${result.remaining} values are still sealed by another key (sealed meanwhile): run rotate again`] : []),
+          ...(!result.newKeyFile && result.signingKeys + result.clientSecrets === 0
+            ? ['  everything was already sealed under the current key: to rotate, first deploy a new KEYMINT_MASTER_KEY (keymint master-key generate) with the old one in KEYMINT_MASTER_KEY_PREVIOUS on every node (docs/operations.md)']
+            : []),
         ].join('\n'),
       );
     });
