@@ -4,7 +4,7 @@ import pg from 'pg';
 import SQLite from 'better-sqlite3';
 import { join } from 'node:path';
 import { randomKey } from '../crypto/random.js';
-import { basic, postForm, prepareTestStorage } from '../testing/harness.js';
+import { basic, postForm, prepareTestStorage, startTestServer } from '../testing/harness.js';
 import { spawnServe, type ServeProcess, type TestStorage } from '../testing/serve-process.js';
 
 /** Row counts straight from the database every node shares. */
@@ -89,3 +89,19 @@ test('issue 14 item 6: every printed setup link used at once, twice each, create
   }
 });
 
+
+test('two servers started at once in one process on one fresh database both come up (the start-up lock is taken in turn, not by a blocked event loop)', { timeout: 120_000 }, async () => {
+  const storage = await prepareTestStorage();
+  const env = { KEYMINT_MASTER_KEY: randomKey(32).toString('base64url') };
+  try {
+    const servers = await Promise.all([startTestServer({ ...storage, env }), startTestServer({ ...storage, env })]);
+    try {
+      for (const server of servers) assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+      assert.equal(await count(storage, `select count(*) as n from signing_keys where state = 'current'`), 1);
+    } finally {
+      for (const server of servers) await server.close();
+    }
+  } finally {
+    await storage.cleanup();
+  }
+});

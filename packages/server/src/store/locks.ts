@@ -43,20 +43,16 @@ export async function withDatabaseLock<T>(db: Db, name: string, task: () => Prom
   if (!isPostgres(db)) {
     const file = sqliteFileOf(db);
     if (file === null) return task();
-    const lockFile = `${file}-lock`;
-    createPrivately(lockFile);
-    const lock = new SQLite(lockFile);
-    try {
-      lock.pragma('busy_timeout = 60000');
-      lock.exec('begin exclusive');
-      try {
-        return await task();
-      } finally {
-        lock.exec('commit');
-      }
-    } finally {
-      lock.close();
-    }
+    // Two holders in one process take turns here first: the busy wait for the file lock blocks
+    // the event loop, so a second holder in the same process would stall the first forever.
+    const previous = inProcess.get(file) ?? Promise.resolve();
+    const run = previous.then(() => withLockFile(`${file}-lock`, task));
+    const settled = run.then(() => {}, () => {});
+    inProcess.set(file, settled);
+    void settled.then(() => {
+      if (inProcess.get(file) === settled) inProcess.delete(file);
+    });
+    return run;
   }
   return db.connection().execute(async (connection) => {
     await sql`select pg_advisory_lock(hashtext(${name}))`.execute(connection);
@@ -66,6 +62,24 @@ export async function withDatabaseLock<T>(db: Db, name: string, task: () => Prom
       await sql`select pg_advisory_unlock(hashtext(${name}))`.execute(connection);
     }
   });
+}
+
+const inProcess = new Map<string, Promise<void>>();
+
+async function withLockFile<T>(lockFile: string, task: () => Promise<T>): Promise<T> {
+  createPrivately(lockFile);
+  const lock = new SQLite(lockFile);
+  try {
+    lock.pragma('busy_timeout = 60000');
+    lock.exec('begin exclusive');
+    try {
+      return await task();
+    } finally {
+      lock.exec('commit');
+    }
+  } finally {
+    lock.close();
+  }
 }
 
 /**
