@@ -25,6 +25,13 @@ export function seconds(value: string): number {
   return parsed;
 }
 
+/** Like `seconds`, but 0 (off) is a valid answer. */
+export function secondsOrZero(value: string): number {
+  const parsed = parseDuration(value);
+  if (parsed === null) throw new InvalidArgumentError('expected a duration such as 0, 10, 10s or 1m');
+  return parsed;
+}
+
 function integer(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
   return Number(value);

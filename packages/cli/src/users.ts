@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { list, seconds } from './program.js';
+import { list, seconds, secondsOrZero } from './program.js';
 import { iso } from './views.js';
 
 const CLI = { actor: 'cli' } as const;
@@ -17,7 +17,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .option('--access-lifetime <duration>', 'access-token lifetime (default 1h)', seconds)
     .option('--idle-timeout <duration>', 'session ends after this long without use (default 7d)', seconds)
     .option('--session-lifetime <duration>', 'session ends this long after sign-in at the latest (default 30d)', seconds)
-    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number }) =>
+    .option('--refresh-reuse-grace <duration>', 'a refresh token spent less than this ago may be presented again (retries, concurrent tabs): 0-60s, default 10s; 0 turns it off', secondsOrZero)
+    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number; refreshReuseGrace?: number }) =>
       withKeymint(globals(), async ({ keymint, tenant, issuer }) => {
         const patch = {
           ...(options.mode !== undefined ? { tokenMode: options.mode as 'bearer' | 'cookie' } : {}),
@@ -25,6 +26,7 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           ...(options.accessLifetime !== undefined ? { accessTokenLifetime: options.accessLifetime } : {}),
           ...(options.idleTimeout !== undefined ? { sessionIdleTimeout: options.idleTimeout } : {}),
           ...(options.sessionLifetime !== undefined ? { sessionAbsoluteLifetime: options.sessionLifetime } : {}),
+          ...(options.refreshReuseGrace !== undefined ? { refreshReuseGrace: options.refreshReuseGrace } : {}),
         };
         const settings = Object.keys(patch).length > 0 ? await keymint.users.updateSettings(tenant.slug, patch, CLI) : keymint.users.settings(tenant);
         const view = {
@@ -36,6 +38,7 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           access_token_lifetime: settings.accessTokenLifetime,
           session_idle_timeout: settings.sessionIdleTimeout,
           session_absolute_lifetime: settings.sessionAbsoluteLifetime,
+          refresh_reuse_grace: settings.refreshReuseGrace,
         };
         print(globals().json, view, () => Object.entries(view).map(([k, v]) => `${k.padEnd(26)} ${Array.isArray(v) ? v.join(', ') || '(none)' : v}`).join('\n'));
       }),

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { Config } from './config.js';
+import { configForWorkers, type Config } from './config.js';
 import { openKeymint } from './keymint.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
@@ -17,8 +17,10 @@ export interface ServeOptions {
  * Every process, and every worker, drains on SIGTERM/SIGINT (server.close: readiness fails,
  * in-flight requests finish, batches flush, pools close) and then exits 0.
  */
-export async function serve(config: Config, options: ServeOptions = {}): Promise<void> {
+export async function serve(given: Config, options: ServeOptions = {}): Promise<void> {
   const workers = options.workers ?? 1;
+  // Every worker must share the signed-request replay store (a memory one is per process).
+  const config = configForWorkers(given, workers);
   const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
   if (workers > 1 && cluster.isPrimary) return runPrimary(config, workers, print);
   const server = await startServer(config);

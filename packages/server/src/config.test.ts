@@ -85,7 +85,16 @@ test('operations settings: defaults, KEYMINT_TRUST_PROXY forms, and bad values n
   assert.equal(config.cacheRefreshSeconds, 300);
   assert.equal(config.changeLogRetentionHours, 24);
   assert.equal(config.shutdownTimeoutSeconds, 25);
-  assert.equal(config.authFailureRedisPrefix, 'keymint:auth-failures:');
+  assert.equal(config.redisPrefix, 'keymint:');
+  // Issue 14 defaults: end users 20 per account+address per 60 s, admins 5 per 15 min, ceiling 100, sign-up 10 per 10 min.
+  assert.deepEqual({ ...config.signIn }, { windowSeconds: 60, perAccountAddress: 20, perAccount: 100, perAddress: 50 });
+  assert.deepEqual({ ...config.adminSignIn }, { windowSeconds: 900, perAccountAddress: 5, perAccount: 100, perAddress: 20 });
+  assert.deepEqual({ ...config.signUp }, { windowSeconds: 600, perAddress: 10 });
+  assert.equal(loadConfig({ env: { KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ACCOUNT: '7' }, cwd }).adminSignIn.perAccount, 7);
+  for (const setting of ['KEYMINT_SIGNIN_WINDOW', 'KEYMINT_SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS', 'KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ADDRESS', 'KEYMINT_SIGNUPS_PER_ADDRESS', 'KEYMINT_SIGNUP_WINDOW']) {
+    assert.equal(configError({ [setting]: '0' }).setting, setting);
+  }
+  assert.equal(configError({ KEYMINT_REDIS_PREFIX: 'a b' }).setting, 'KEYMINT_REDIS_PREFIX');
   assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: 'true' }, cwd }).trustProxy, true);
   assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: '1' }, cwd }).trustProxy, 1);
   assert.equal(loadConfig({ env: { KEYMINT_TRUST_PROXY: '10.0.0.5, 10.0.1.0/24,loopback' }, cwd }).trustProxy, '10.0.0.5,10.0.1.0/24,loopback');

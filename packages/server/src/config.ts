@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import type { SignInLimits, SignUpLimits } from './attempts/sign-in.js';
 import { decodeMasterKey } from './crypto/master-key.js';
 
 export type DatabaseLocation =
@@ -47,6 +48,8 @@ export interface Config {
    * KEYMINT_REDIS_URL is set, else database on PostgreSQL (several nodes share it), else memory.
    */
   readonly replayStore: ReplayStoreKind;
+  /** Whether KEYMINT_REPLAY_STORE was set (a chosen memory store and `--workers` above 1 refuse to start). */
+  readonly replayStoreChosen: boolean;
   /**
    * Where end users' one-time sign-in codes are mailed (KEYMINT_SMTP_URL, e.g.
    * smtp://user:pass@mail.example.com:587 or smtps://…:465) and from whom (KEYMINT_SMTP_FROM).
@@ -69,8 +72,14 @@ export interface Config {
    * true (every hop), a hop count, or a comma-separated list of addresses/CIDRs (Fastify trustProxy).
    */
   readonly trustProxy: boolean | number | string;
-  /** Redis key prefix of the shared failed-authentication counters (KEYMINT_REDIS_PREFIX + 'auth-failures:'). */
-  readonly authFailureRedisPrefix: string;
+  /** Prefix of every Redis key Keymint writes (KEYMINT_REDIS_PREFIX): attempt budgets, replay values. */
+  readonly redisPrefix: string;
+  /** End users' password and code budgets (KEYMINT_SIGNIN_*; docs/security.md "Attempt budgets"). */
+  readonly signIn: SignInLimits;
+  /** Admin accounts' password budgets (KEYMINT_ADMIN_SIGNIN_*). */
+  readonly adminSignIn: SignInLimits;
+  /** End-user sign-ups per address and tenant (KEYMINT_SIGNUPS_PER_ADDRESS, KEYMINT_SIGNUP_WINDOW). */
+  readonly signUp: SignUpLimits;
 }
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
@@ -179,13 +188,60 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     authFailuresPerClient: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_CLIENT'), 'KEYMINT_AUTH_FAILURES_PER_CLIENT', 20, 1, 1_000_000),
     authFailuresPerIp: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_IP'), 'KEYMINT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
     replayStore: replayText as ReplayStoreKind,
+    replayStoreChosen: get('KEYMINT_REPLAY_STORE') !== undefined,
     smtp: smtpText === undefined ? null : Object.freeze({ url: smtpText, from: smtpFrom }),
     outageGraceSeconds: parseInteger(get('KEYMINT_OUTAGE_GRACE'), 'KEYMINT_OUTAGE_GRACE', 120, 0, 86_400),
     cacheRefreshSeconds: parseInteger(get('KEYMINT_CACHE_REFRESH'), 'KEYMINT_CACHE_REFRESH', 300, 1, 86_400),
     changeLogRetentionHours: parseInteger(get('KEYMINT_CHANGE_LOG_RETENTION_HOURS'), 'KEYMINT_CHANGE_LOG_RETENTION_HOURS', 24, 1, 8760),
     shutdownTimeoutSeconds: parseInteger(get('KEYMINT_SHUTDOWN_TIMEOUT'), 'KEYMINT_SHUTDOWN_TIMEOUT', 25, 1, 3600),
     trustProxy: parseTrustProxy(get('KEYMINT_TRUST_PROXY')),
-    authFailureRedisPrefix: `${get('KEYMINT_REDIS_PREFIX') ?? 'keymint:'}auth-failures:`,
+    redisPrefix: parseRedisPrefix(get('KEYMINT_REDIS_PREFIX')),
+    signIn: parseSignInLimits(get, {
+      windowSeconds: ['KEYMINT_SIGNIN_WINDOW', 60],
+      perAccountAddress: ['KEYMINT_SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS', 20],
+      perAccount: ['KEYMINT_SIGNIN_FAILURES_PER_ACCOUNT', 100],
+      perAddress: ['KEYMINT_SIGNIN_FAILURES_PER_ADDRESS', 50],
+    }),
+    adminSignIn: parseSignInLimits(get, {
+      windowSeconds: ['KEYMINT_ADMIN_SIGNIN_WINDOW', 900],
+      perAccountAddress: ['KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS', 5],
+      perAccount: ['KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ACCOUNT', 100],
+      perAddress: ['KEYMINT_ADMIN_SIGNIN_FAILURES_PER_ADDRESS', 20],
+    }),
+    signUp: Object.freeze({
+      windowSeconds: parseInteger(get('KEYMINT_SIGNUP_WINDOW'), 'KEYMINT_SIGNUP_WINDOW', 600, 1, 86_400),
+      perAddress: parseInteger(get('KEYMINT_SIGNUPS_PER_ADDRESS'), 'KEYMINT_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
+    }),
+  });
+}
+
+/**
+ * `serve --workers N` on a config: a memory replay store is per process, so each worker would
+ * accept one signed request once. Several workers use the database store instead, unless
+ * KEYMINT_REPLAY_STORE=memory was chosen explicitly, which then stops start-up.
+ */
+export function configForWorkers(config: Config, workers: number): Config {
+  if (workers <= 1 || config.replayStore !== 'memory') return config;
+  if (config.replayStoreChosen) {
+    throw new ConfigError('KEYMINT_REPLAY_STORE', 'database or redis with --workers above 1 (a memory store is per worker process: every worker would accept a signed request once)', 'memory');
+  }
+  return Object.freeze({ ...config, replayStore: 'database' });
+}
+
+function parseRedisPrefix(text: string | undefined): string {
+  if (text === undefined) return 'keymint:';
+  if (!/^[\w:.-]{1,64}$/.test(text)) throw new ConfigError('KEYMINT_REDIS_PREFIX', '1-64 letters, digits, or _ : . -', text);
+  return text;
+}
+
+/** Each limit from its variable (named in full, so the README check sees it) or its default. */
+function parseSignInLimits(get: (name: string) => string | undefined, settings: { [K in keyof SignInLimits]: [string, number] }): SignInLimits {
+  const read = ([name, fallback]: [string, number], max: number) => parseInteger(get(name), name, fallback, 1, max);
+  return Object.freeze({
+    windowSeconds: read(settings.windowSeconds, 86_400),
+    perAccountAddress: read(settings.perAccountAddress, 1_000_000),
+    perAccount: read(settings.perAccount, 1_000_000),
+    perAddress: read(settings.perAddress, 1_000_000),
   });
 }
 

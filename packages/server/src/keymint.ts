@@ -1,10 +1,16 @@
 import type { Logger } from 'pino';
+import { Redis } from 'ioredis';
+import { Attempts } from './attempts/attempts.js';
+import { DatabaseAttemptStore } from './attempts/database-store.js';
+import { RedisAttemptStore } from './attempts/redis-store.js';
+import { SignInBudgets, SignUpBudget, type Attempter, type SignInLimits } from './attempts/sign-in.js';
 import { ApiTokenService } from './api-tokens/service.js';
 import { AppService } from './apps/service.js';
-import { AuditLog } from './audit/service.js';
+import { AuditLog, SYSTEM } from './audit/service.js';
 import type { Config } from './config.js';
 import type { MasterKeyring } from './crypto/keyring.js';
 import { openMasterKeyring } from './master-key/files.js';
+import { refreshSuccessorKey } from './crypto/refresh-successor.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
@@ -21,6 +27,7 @@ import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
+import { SessionCredentials } from './users/session-credentials.js';
 
 /** Everything a Keymint process holds: database, caches and the domain services. */
 export interface Keymint {
@@ -40,7 +47,7 @@ export interface Keymint {
   /** Resolves `kmk_` / `kma_` Bearer tokens for the resource API. */
   readonly principals: PrincipalService;
   /** Deletes expired opaque tokens and spent revocations (also run on a timer by servers). */
-  purgeExpired(): Promise<{ opaqueTokens: number; revocations: number; userSessions: number }>;
+  purgeExpired(): Promise<{ opaqueTokens: number; revocations: number; userSessions: number; attemptWindows: number }>;
   /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
   readonly bearer: BearerAuthenticator;
   /** Admin accounts, console sessions, setup links, admin API tokens (admin/). */
@@ -55,6 +62,15 @@ export interface Keymint {
   readonly users: UserService;
   /** The master keys: the current one seals, older ones still open (docs/operations.md). */
   readonly keyring: MasterKeyring;
+  /**
+   * Attempt budgets of every guessable secret (attempts/): in Redis when KEYMINT_REDIS_URL is
+   * set, else in the database, so every worker and node shares one count.
+   */
+  readonly attempts: Attempts;
+  /** The shared Redis connection (KEYMINT_REDIS_URL), connected on first use; null without Redis. */
+  readonly redis: Redis | null;
+  /** End-user session credentials at sign-out, RFC 7009 revocation and RFC 7662 introspection. */
+  readonly sessionCredentials: SessionCredentials;
   /** Where the master key came from, for the startup banner. */
   readonly masterKeySource: 'environment' | 'file' | 'new file';
   now(): number;
@@ -115,10 +131,23 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       },
       afterCommit: (app) => changes.emit(revocations.changeFor(app.tenantId, app.clientId)),
     });
-    const admins = new AdminService(db, audit, now);
+    // Connected on first use: CLI commands that never count an attempt never open a connection.
+    const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000, lazyConnect: true }) : null;
+    redis?.on('error', (error) => log.warn({ err: error }, 'redis unreachable'));
+    const attempts = new Attempts(
+      redis ? new RedisAttemptStore(redis, `${config.redisPrefix}attempts:`) : new DatabaseAttemptStore(db),
+      now,
+      (error, what) => log.error({ err: error }, `attempt budget store failed (${what})`),
+    );
+    // An account at its ceiling is under attack from several addresses: worth a line in the audit log.
+    const throttled = (action: 'user.sign_in_throttled' | 'admin.sign_in_throttled') => (who: Attempter, limits: SignInLimits) =>
+      audit.record(SYSTEM, { tenantId: action === 'user.sign_in_throttled' ? who.realm : null, action, target: who.account, detail: { failures: limits.perAccount, window_seconds: limits.windowSeconds } });
+    const admins = new AdminService(db, audit, now, new SignInBudgets(attempts, 'admin', config.adminSignIn, throttled('admin.sign_in_throttled')));
     const usage = new IssuanceCounter(db, now);
     accessTokens.onIssued((app, grant) => usage.record(grant.tenant.id, app.clientId));
-    const purgeExpired = async () => ({ opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired(), userSessions: await users.purgeExpired() });
+    const purgeExpired = async () => ({
+      opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired(), userSessions: await users.purgeExpired(), attemptWindows: await attempts.purge(),
+    });
     const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush(), usage.flush()]);
     const bearer = new BearerAuthenticator({ keys, now });
     // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
@@ -127,8 +156,10 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now,
+      successorKey: refreshSuccessorKey(keyring.current.key),
       mailer: createCodeMailer(config, log),
-      failureLimits: { windowMs: config.authFailureWindowSeconds * 1000, perEmail: config.authFailuresPerClient, perIp: config.authFailuresPerIp },
+      signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
+      signUpBudget: new SignUpBudget(attempts, config.signUp),
     });
 
     const timers: NodeJS.Timeout[] = [];
@@ -171,8 +202,9 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
     }
     return {
-      config, db, log, tenants, apps, keys, changes, bearer, keyring, masterKeySource, now,
+      config, db, log, tenants, apps, keys, changes, bearer, keyring, masterKeySource, now, attempts, redis,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
+      sessionCredentials: new SessionCredentials(users, db, now),
       poolStats,
       listening: () => (listener ? listener.listening : null),
       async flush() {
@@ -185,6 +217,8 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
         users.close();
         for (const timer of timers) clearInterval(timer);
         await flushAll().catch((error) => log.error({ err: error }, 'flush on close failed'));
+        await attempts.close();
+        if (redis) await (redis.status === 'wait' ? redis.disconnect() : redis.quit().catch(() => redis.disconnect()));
         await closeDb();
       },
     };

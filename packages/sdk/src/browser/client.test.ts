@@ -6,14 +6,21 @@ import { createKeymintClient, type AuthEvent } from './index.js';
  * The browser client's refresh logic against a scripted network (the full path against a real
  * Keymint runs in Chromium: packages/server/src/users/browser.test.ts). Storage is in memory here.
  */
-function scriptedNetwork(refreshAnswers: (() => Response)[]) {
+/** An unsigned stand-in for the identity token: the client only reads `sid` and `iat` from it. */
+const identityToken = (sid: string, iat: number) => `e30.${Buffer.from(JSON.stringify({ sid, iat })).toString('base64url')}.x`;
+
+function scriptedNetwork(refreshAnswers: (() => Response)[], options: { grace?: number; sessionLastUsed?: () => number; signInLifetime?: number } = {}) {
   const calls: { path: string; at: number; body: any }[] = [];
   let n = 0;
-  const tokens = (expiresIn: number) => Response.json({ access_token: `at-${++n}`, refresh_token: `rt-${n}`, expires_in: expiresIn, user: { id: 'usr_1', email: 'a@example.com' }, identity_token: 'x' });
+  const tokens = (expiresIn: number, path = '/auth/refresh') => Response.json({
+    access_token: `at-${++n}`, refresh_token: `rt-${n}`, expires_in: expiresIn, refresh_reuse_grace: options.grace ?? 10,
+    user: { id: 'usr_1', email: 'a@example.com' }, identity_token: identityToken(path === '/auth/signin' ? `ses_${n}` : 'ses_1', 1_000 + n),
+  });
   const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const path = new URL(String(input)).pathname.replace('/t/demo', '');
     calls.push({ path, at: Date.now(), body: init?.body ? JSON.parse(String(init.body)) : undefined });
-    if (path === '/auth/signin') return tokens(1);
+    if (path === '/auth/signin') return tokens(options.signInLifetime ?? 1, path);
+    if (path === '/auth/session') return Response.json({ user: { id: 'usr_1', email: 'a@example.com' }, session: { id: 'ses_1', created_at: 1_000, last_used_at: options.sessionLastUsed?.() ?? 1_001, expires_at: 9_999 } });
     if (path === '/auth/refresh') {
       const next = refreshAnswers.shift();
       return next ? next() : tokens(60);
@@ -97,4 +104,56 @@ test('cookie mode: requests carry X-Keymint-CSRF and credentials, and never a to
   assert.equal(await client.getAccessToken(), null, 'the token lives in an HTTP-only cookie');
   assert.equal(seen[0]!.credentials, 'include');
   assert.equal((seen[0]!.headers as Record<string, string>)['X-Keymint-CSRF'], '1');
+});
+
+test('a refresh whose answer was lost is re-sent only inside half the announced reuse grace; after it the client asks /auth/session and, as the refresh went through, signs out with the (spent) token instead of presenting it again', async () => {
+  const lost = () => {
+    throw new TypeError('socket hang up');
+  };
+  // grace 0: no blind re-send at all. last_used_at (1002) > the tokens' iat (1001): the lost refresh happened.
+  const net = scriptedNetwork([lost], { grace: 0, sessionLastUsed: () => 1_002, signInLifetime: 3 });
+  const events: AuthEvent[] = [];
+  const client = createKeymintClient({ ...options, refreshLeewaySeconds: 1.5, fetch: net.fetchImpl });
+  client.onAuthStateChange((event) => events.push(event));
+  await client.signIn({ email: 'a@example.com', password: 'p' });
+  await sleep(1_600);
+  assert.equal(await client.getAccessToken(), 'at-1', 'the answer was lost: the current token while it lasts');
+  assert.equal(await client.getAccessToken(), null);
+  const paths = net.calls.map((c) => c.path);
+  assert.equal(paths.filter((p) => p === '/auth/refresh').length, 1, 'rt-1 was sent once, never again');
+  assert.ok(paths.includes('/auth/session'));
+  assert.deepEqual(net.calls.find((c) => c.path === '/auth/signout')?.body, { refresh_token: 'rt-1' }, 'the orphaned session is ended');
+  assert.deepEqual(events.at(-1), { type: 'SIGNED_OUT', reason: 'refresh_failed', user: null });
+});
+
+test('a lost refresh that /auth/session shows did not happen (last_used_at = the tokens\' iat) is sent again and succeeds', async () => {
+  const lost = () => {
+    throw new TypeError('socket hang up');
+  };
+  const net = scriptedNetwork([lost], { grace: 0, sessionLastUsed: () => 1_001, signInLifetime: 4 });
+  const client = createKeymintClient({ ...options, refreshLeewaySeconds: 2.5, fetch: net.fetchImpl });
+  await client.signIn({ email: 'a@example.com', password: 'p' });
+  await sleep(1_600);
+  assert.equal(await client.getAccessToken(), 'at-1', 'lost');
+  assert.equal(await client.getAccessToken(), 'at-1', 'the session shows it did not happen; in backoff');
+  await sleep(1_100);
+  assert.equal(await client.getAccessToken(), 'at-2');
+  assert.deepEqual(net.calls.filter((c) => c.path === '/auth/refresh').map((c) => c.body), [{ refresh_token: 'rt-1' }, { refresh_token: 'rt-1' }]);
+});
+
+test('signOut sends the refresh token (it outlives the access token) and tells the other tabs of the app (BroadcastChannel)', async () => {
+  const net = scriptedNetwork([]);
+  const shared = { ...options, storage: 'memory' as const, appId: 'app_tabs', fetch: net.fetchImpl };
+  const tabA = createKeymintClient(shared);
+  const tabB = createKeymintClient(shared);
+  const eventsB: AuthEvent[] = [];
+  tabB.onAuthStateChange((event) => eventsB.push(event));
+  await tabA.signIn({ email: 'a@example.com', password: 'p' });
+  await tabB.signIn({ email: 'a@example.com', password: 'p' });
+  await tabA.signOut();
+  assert.deepEqual(net.calls.find((c) => c.path === '/auth/signout')?.body, { refresh_token: 'rt-1' });
+  await sleep(100);
+  assert.equal(tabB.getUser(), null);
+  assert.deepEqual(eventsB.at(-1), { type: 'SIGNED_OUT', reason: 'user', user: null });
+  assert.deepEqual(net.calls.filter((c) => c.path === '/auth/signout').map((c) => c.body), [{ refresh_token: 'rt-1' }, { refresh_token: 'rt-2' }], 'tab B had its own session (memory storage) and ended it too');
 });

@@ -66,9 +66,13 @@ export interface KeymintClient {
   getAccessToken(): Promise<string | null>;
   /** The signed-in user, or null. */
   getUser(): User | null;
-  /** Calls `listener` on every sign-in, refresh and sign-out; returns the unsubscribe function. */
+  /** Calls `listener` on every sign-in, refresh and sign-out (also those made by the app's other tabs); returns the unsubscribe function. */
   onAuthStateChange(listener: (event: AuthEvent) => void): () => void;
-  /** Revokes the session at Keymint and forgets it here (also when Keymint cannot be reached). */
+  /**
+   * Revokes the session at Keymint (with the refresh token, so an expired access token does not
+   * matter) and forgets it here and, through the BroadcastChannel, in the app's other tabs, which
+   * get `SIGNED_OUT {reason: 'user'}` too. Forgets it even when Keymint cannot be reached.
+   */
   signOut(): Promise<void>;
   /**
    * `fetch` for the app's own backend: adds `Authorization: Bearer` (bearer mode) or sends the
@@ -84,13 +88,37 @@ interface State {
   lifetime: number;
   accessToken?: string;
   refreshToken?: string;
+  /** The session (identity token `sid`): tabs adopt each other's refreshes only for the same one. */
+  sessionId?: string;
+  /** Server epoch seconds the tokens were issued (identity token `iat`): tells whether a lost refresh went through. */
+  issuedAt?: number;
+  /** Seconds Keymint still honours a spent refresh token (`refresh_reuse_grace`). */
+  reuseGrace?: number;
 }
 
 interface TokensBody {
   access_token?: string;
   refresh_token?: string;
+  identity_token?: string;
   expires_in: number;
+  refresh_reuse_grace?: number;
   user: User;
+}
+
+/** What tabs tell each other over the BroadcastChannel (never tokens of a `memory`-storage page). */
+type TabMessage =
+  | { type: 'signed_in'; state: State }
+  | { type: 'refreshed'; state: State }
+  | { type: 'signed_out'; sessionId: string | undefined; reason: 'user' | 'refresh_failed' };
+
+/** The claims of a JWT's payload, without verifying it (the page only reads its own identity token). */
+function claimsOf(jwt: string | undefined): { sid?: unknown; iat?: unknown } {
+  try {
+    const part = jwt!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part)) as { sid?: unknown; iat?: unknown };
+  } catch {
+    return {};
+  }
 }
 
 const CSRF_HEADER = 'X-Keymint-CSRF';
@@ -110,15 +138,21 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   let refreshing: Promise<State | null> | null = null;
   let failures = 0;
   let nextAttemptAt = 0;
+  /** Client time of the first send of the current refresh token whose answer was lost (it may be spent). */
+  let lostSince: number | null = null;
+  const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(`keymint:${storageKey}`) : null;
+  // Node (tests, server-side rendering) would otherwise stay alive for the channel's sake.
+  (channel as { unref?: () => void } | null)?.unref?.();
 
   function load(): State | null {
     if (!persistent) return memory;
     try {
       const text = persistent.getItem(storageKey);
-      return text ? (JSON.parse(text) as State) : null;
+      memory = text ? (JSON.parse(text) as State) : null;
     } catch {
-      return null;
+      memory = null;
     }
+    return memory;
   }
 
   function save(state: State | null): void {
@@ -172,7 +206,11 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   }
 
   function accept(body: TokensBody): State {
+    const claims = claimsOf(body.identity_token);
     const state: State = { user: body.user, expiresAt: Date.now() + body.expires_in * 1000, lifetime: body.expires_in };
+    if (typeof claims.sid === 'string') state.sessionId = claims.sid;
+    if (typeof claims.iat === 'number') state.issuedAt = claims.iat;
+    if (typeof body.refresh_reuse_grace === 'number') state.reuseGrace = body.refresh_reuse_grace;
     if (mode === 'bearer') {
       state.accessToken = body.access_token;
       state.refreshToken = body.refresh_token;
@@ -180,21 +218,85 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     save(state);
     failures = 0;
     nextAttemptAt = 0;
+    lostSince = null;
     return state;
   }
+
+  function post(message: TabMessage): void {
+    try {
+      channel?.postMessage(message);
+    } catch {
+      // A closed channel (page unloading) has nobody left to tell.
+    }
+  }
+
+  // Other tabs: adopt the result of their refresh (same session, newer tokens), follow their sign-out.
+  channel?.addEventListener('message', (event: MessageEvent<TabMessage>) => {
+    const message = event.data;
+    const had = memory;
+    if (message.type === 'signed_in') {
+      save(message.state);
+      emit({ type: 'SIGNED_IN', user: message.state.user });
+    } else if (message.type === 'refreshed') {
+      const current = load() ?? had;
+      if (!current || current.sessionId !== message.state.sessionId || (message.state.issuedAt ?? 0) < (current.issuedAt ?? 0)) return;
+      save(message.state);
+      lostSince = null;
+      emit({ type: 'TOKEN_REFRESHED', user: message.state.user });
+    } else if (message.type === 'signed_out' && had) {
+      // A page with its own session (memory storage) ends it too: the user signed out of the app.
+      if (had.sessionId !== message.sessionId) void endSession(had);
+      signedOut(message.reason, false);
+    }
+  });
 
   async function startSession(path: string, body: unknown, status: number): Promise<User> {
     const response = await call(path, body);
     if (response.status !== status) throw await failure(response);
     const state = accept((await response.json()) as TokensBody);
+    // Cookie mode: the cookies are the browser's, so every tab of the app is now signed in.
+    if (mode === 'cookie' && !persistent) post({ type: 'signed_in', state });
     emit({ type: 'SIGNED_IN', user: state.user });
     return state.user;
   }
 
-  function signedOut(reason: 'user' | 'refresh_failed'): void {
-    const had = load() !== null;
+  function signedOut(reason: 'user' | 'refresh_failed', tellTabs = true): void {
+    const had = memory ?? load();
     save(null);
+    lostSince = null;
     if (had) emit({ type: 'SIGNED_OUT', reason, user: null });
+    if (had && tellTabs) post({ type: 'signed_out', sessionId: had.sessionId, reason });
+  }
+
+  /** Revokes the session at Keymint with the refresh token (spent or not) and, while valid, the access token. */
+  async function endSession(state: State): Promise<void> {
+    const body = mode === 'bearer' && state.refreshToken ? { refresh_token: state.refreshToken } : undefined;
+    const headers: Record<string, string> = mode === 'bearer' && state.accessToken && Date.now() < state.expiresAt ? { authorization: `Bearer ${state.accessToken}` } : {};
+    await call('/auth/signout', body, headers).catch(() => undefined);
+  }
+
+  /**
+   * After a refresh whose answer was lost and the grace has passed: did it go through? The session's
+   * `last_used_at` (server seconds) moves on every refresh, so a value above the tokens' `iat` says
+   * yes. Equal says no only when the lost send came at least a second after the tokens were issued.
+   */
+  async function lostRefreshApplied(state: State): Promise<'yes' | 'no' | 'unknown' | 'ended'> {
+    if (Date.now() >= state.expiresAt || state.issuedAt === undefined || lostSince === null) return 'unknown';
+    try {
+      const response = await fetchImpl(`${issuer}/auth/session`, {
+        headers: mode === 'bearer' ? { authorization: `Bearer ${state.accessToken}` } : {},
+        credentials: mode === 'cookie' ? 'include' : 'omit',
+        cache: 'no-store',
+      });
+      if (response.status === 401) return 'ended';
+      if (!response.ok) return 'unknown';
+      const lastUsed = ((await response.json()) as { session: { last_used_at: number } }).session.last_used_at;
+      if (lastUsed > state.issuedAt) return 'yes';
+      const receivedAt = state.expiresAt - state.lifetime * 1000;
+      return lostSince - receivedAt >= 1000 ? 'no' : 'unknown';
+    } catch {
+      return 'unknown';
+    }
   }
 
   /** Backoff before the next attempt: exponential, capped, with full jitter so tabs and pages do not retry in step. */
@@ -206,15 +308,33 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
 
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-  /** One refresh exchange. Null: the session is over (and the user signed out). */
+  /**
+   * One refresh exchange. Null: the session is over (and the user signed out). A refresh token whose
+   * answer was lost (network error, 5xx) may have been spent: it is sent again only inside half the
+   * reuse grace Keymint announced; after that the SDK asks /auth/session whether the refresh went
+   * through, re-sends only if it did not, and otherwise ends the session (docs/end-users.md).
+   */
   async function refreshOnce(state: State): Promise<State | null> {
     for (;;) {
+      // Asked before any backoff, while the access token still opens /auth/session.
+      if (lostSince !== null && Date.now() - lostSince >= ((state.reuseGrace ?? 0) * 1000) / 2) {
+        const applied = await lostRefreshApplied(state);
+        if (applied === 'no') lostSince = null;
+        else if (applied === 'unknown' && Date.now() < state.expiresAt) return state;
+        else {
+          // Its successor is lost (or the session ended): end the session rather than present a spent token.
+          if (applied !== 'ended') await endSession(state);
+          signedOut('refresh_failed');
+          return null;
+        }
+      }
       const wait = nextAttemptAt - Date.now();
       if (wait > 0) {
         // Still in backoff: a token that is valid (if close to expiry) is better than waiting.
         if (Date.now() < state.expiresAt) return state;
         await sleep(wait);
       }
+      const sentAt = Date.now();
       let response: Response | null = null;
       let retryAfter: number | null = null;
       try {
@@ -222,8 +342,11 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
       } catch {
         response = null;
       }
-      if (response?.ok) {
-        const next = accept((await response.json()) as TokensBody);
+      let body: TokensBody | null = null;
+      if (response?.ok) body = (await response.json().catch(() => null)) as TokensBody | null;
+      if (body) {
+        const next = accept(body);
+        if (persistent || mode === 'cookie') post({ type: 'refreshed', state: next });
         emit({ type: 'TOKEN_REFRESHED', user: next.user });
         return next;
       }
@@ -232,7 +355,9 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
         signedOut('refresh_failed');
         return null;
       }
+      // 429: refused before anything was spent. Anything else may have spent the token.
       if (response?.status === 429) retryAfter = Number(response.headers.get('retry-after')) || null;
+      else lostSince ??= sentAt;
       failures++;
       nextAttemptAt = Date.now() + backoffMs(failures, retryAfter);
       if (Date.now() < state.expiresAt) return state;
@@ -244,9 +369,9 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
 
   /**
    * Refreshes with at most one exchange in flight on this page and, where the Web Locks API
-   * exists, across tabs sharing localStorage: a tab that waited re-reads the storage and uses
-   * the tokens another tab just got (presenting the spent refresh token would look like reuse
-   * and end the session).
+   * exists, across tabs: a tab that waited re-reads its state, which the tab that refreshed has
+   * updated through localStorage or the BroadcastChannel (cookie mode shares no storage), and uses
+   * those tokens instead of presenting the spent refresh token.
    */
   function refresh(stale: State): Promise<State | null> {
     refreshing ??= (async () => {
@@ -257,8 +382,13 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
         if (renewedElsewhere && Date.now() < current.expiresAt - leewayMs(current)) return current;
         return refreshOnce(current);
       };
-      const locks = persistent && typeof navigator !== 'undefined' ? navigator.locks : undefined;
-      return locks ? ((await locks.request(`keymint-refresh:${storageKey}`, run)) as State | null) : run();
+      // Let a result another tab posted before releasing the lock arrive before deciding to refresh.
+      const afterMessages = async () => {
+        await sleep(0);
+        return run();
+      };
+      const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+      return locks ? ((await locks.request(`keymint-refresh:${storageKey}`, afterMessages)) as State | null) : run();
     })().finally(() => {
       refreshing = null;
     });
@@ -294,11 +424,9 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     },
 
     async signOut() {
+      const state = load();
       try {
-        const state = await freshState().catch(() => load());
-        if (state) {
-          await call('/auth/signout', undefined, mode === 'bearer' && state.accessToken ? { authorization: `Bearer ${state.accessToken}` } : {}).catch(() => undefined);
-        }
+        if (state) await endSession(state);
       } finally {
         signedOut('user');
       }

@@ -141,3 +141,29 @@ test('Admin API users: a viewer may list users and sessions but revoking is 403;
     await server.close();
   }
 });
+
+test('Admin API end-user settings: GET shows what `users settings` shows; an owner PATCHes refresh_reuse_grace (0-60 s, else 400); a viewer may only read', async () => {
+  const server = await startTestServer();
+  try {
+    const ownerAccount = await createAdmin(server, 'owner@example.com');
+    const owner = await AdminClient.signIn(server, ownerAccount.email, ownerAccount.password);
+    const shown = await owner.call('GET', `${T}/end-user-settings`);
+    assert.equal(shown.status, 200);
+    assert.deepEqual(shown.body, { token_mode: 'bearer', allowed_origins: [], access_token_lifetime: 3600, session_idle_timeout: 604800, session_absolute_lifetime: 2592000, refresh_reuse_grace: 10 });
+    const changed = await owner.call('PATCH', `${T}/end-user-settings`, { refresh_reuse_grace: 0 });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.body.refresh_reuse_grace, 0);
+    assert.equal(server.server.keymint.users.settings(await server.server.keymint.tenants.get('default')).refreshReuseGrace, 0);
+    for (const bad of [61, -1]) {
+      const refused = await owner.call('PATCH', `${T}/end-user-settings`, { refresh_reuse_grace: bad });
+      assert.equal(refused.status, 400, String(bad));
+      assert.equal(refused.body.error, 'invalid_request');
+    }
+    const viewerAccount = await createAdmin(server, 'viewer@example.com', 'viewer');
+    const viewer = await AdminClient.signIn(server, viewerAccount.email, viewerAccount.password);
+    assert.equal((await viewer.call('GET', `${T}/end-user-settings`)).status, 200);
+    assert.equal((await viewer.call('PATCH', `${T}/end-user-settings`, { refresh_reuse_grace: 5 })).status, 403);
+  } finally {
+    await server.close();
+  }
+});

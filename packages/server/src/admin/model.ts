@@ -43,9 +43,5 @@ export interface AdminTokenInfo {
 export const ADMIN_LIMITS = {
   sessionMs: 12 * 3_600_000,
   setupLinkMs: 24 * 3_600_000,
-  /** Failed sign-ins allowed per email and per IP in one window before 429. */
-  failuresPerEmail: 5,
-  failuresPerIp: 20,
-  failureWindowMs: 15 * 60_000,
   minPasswordLength: 10,
 } as const;

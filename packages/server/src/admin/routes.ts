@@ -3,6 +3,7 @@ import { Forbidden, InvalidRequest, NotFound } from '../errors.js';
 import { noStore } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
 import { parseDuration } from '../util/duration.js';
+import { endUserSettingsRoutes } from './end-user-settings.js';
 import { auditContext, installAdminAuth, mayReach, readCookie, sessionCookieName, setSessionCookie } from './auth.js';
 import type { AdminPrincipal } from './model.js';
 import type { NewSession } from './service.js';
@@ -244,6 +245,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     await keymint.users.revokeUserSession(request.adminTenant.id, params.id, params.sid, auditContext(request));
     return reply.code(204).send();
   });
+  endUserSettingsRoutes(app, keymint);
 
   // --- Admin API tokens (kmo_) -------------------------------------------------------------
   tags = ['admin: admin tokens'];

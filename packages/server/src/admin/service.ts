@@ -7,7 +7,7 @@ import { Conflict, Forbidden, InvalidRequest, InvalidToken, NotFound } from '../
 import type { Db } from '../store/database.js';
 import type { AdminAccountRow, AdminTokenRow } from '../store/schema.js';
 import { ADMIN_LIMITS, ADMIN_ROLES, type AdminAccount, type AdminPrincipal, type AdminRole, type AdminTokenInfo } from './model.js';
-import { FailureBudget } from '../util/failure-budget.js';
+import type { SignInBudgets } from '../attempts/sign-in.js';
 import { createFirstOwner } from './first-owner.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
@@ -58,15 +58,13 @@ export interface NewSession {
  * light, and a revoked token or ended session then stops working on every node at once.
  */
 export class AdminService {
-  readonly limiter: FailureBudget;
-
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly now: () => number,
-  ) {
-    this.limiter = new FailureBudget({ perEmail: ADMIN_LIMITS.failuresPerEmail, perIp: ADMIN_LIMITS.failuresPerIp, windowMs: ADMIN_LIMITS.failureWindowMs }, now);
-  }
+    /** Password attempts per account and address, per account, per address (KEYMINT_ADMIN_SIGNIN_*). */
+    private readonly budgets: SignInBudgets,
+  ) {}
 
   async hasAccounts(): Promise<boolean> {
     return (await this.db.selectFrom('admin_accounts').select('id').limit(1).executeTakeFirst()) !== undefined;
@@ -135,19 +133,22 @@ export class AdminService {
     return this.startSession(account);
   }
 
-  /** Email + password → session; 429 past the failure budget, the same 401 for any failure. */
+  /**
+   * Email + password → session; the same 401 for any failure. The password is checked only under
+   * an attempt reserved first (429 past a budget), so a burst checks at most the budget.
+   */
   async signIn(emailText: string, password: string, ip: string): Promise<NewSession> {
     const email = emailText.trim().toLowerCase();
-    this.limiter.check(email, ip);
-    const row = await this.db.selectFrom('admin_accounts').selectAll().where('email', '=', email).executeTakeFirst();
-    // verifyPassword does the full scrypt work for unknown emails too: the time does not tell.
-    const ok = await verifyPassword(password, row?.password_hash ?? null);
-    if (!row || !ok) {
-      this.limiter.fail(email, ip);
-      this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: row?.tenant_id ?? null, action: 'admin.sign_in_failed', target: email });
-      throw new InvalidToken('wrong email or password');
-    }
-    this.limiter.succeed(email);
+    const row = await this.budgets.password({ realm: 'admin', account: email, address: ip }, async () => {
+      const found = await this.db.selectFrom('admin_accounts').selectAll().where('email', '=', email).executeTakeFirst();
+      // verifyPassword does the full scrypt work for unknown emails too: the time does not tell.
+      const ok = await verifyPassword(password, found?.password_hash ?? null);
+      if (!found || !ok) {
+        this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: found?.tenant_id ?? null, action: 'admin.sign_in_failed', target: email });
+        throw new InvalidToken('wrong email or password');
+      }
+      return found;
+    });
     const account = toAccount(row);
     this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: account.tenantId, action: 'admin.signed_in', target: email });
     return this.startSession(account);

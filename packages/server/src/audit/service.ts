@@ -3,8 +3,8 @@ import type { Insertable } from 'kysely';
 import type { Db } from '../store/database.js';
 import type { AuditLogRow, AuditLogTable } from '../store/schema.js';
 
-/** Who acted: an operator at the CLI, the admin API, Keymint itself, or an API client. */
-export type AuditActor = 'cli' | 'admin' | 'system' | 'client';
+/** Who acted: an operator at the CLI, the admin API, Keymint itself, an API client, or an end user. */
+export type AuditActor = 'cli' | 'admin' | 'system' | 'client' | 'user';
 
 /** Where a credential change came from; services take it from their caller. */
 export interface AuditContext {
@@ -45,7 +45,13 @@ export type AuditAction =
   | 'user.sessions_revoked'
   | 'user.session_revoked'
   | 'user.refresh_token_reused'
-  | 'user.settings_updated';
+  | 'user.settings_updated'
+  // Guesses really checked (attempts/): a failed password, a wrong code compared.
+  | 'user.sign_in_failed'
+  | 'user.code_failed'
+  // An account's failures from all addresses reached the ceiling: password sign-in throttled.
+  | 'user.sign_in_throttled'
+  | 'admin.sign_in_throttled';
 
 /** Admin API audit filter: every field optional; times epoch ms; `before` pages by id. */
 export interface AuditFilter {

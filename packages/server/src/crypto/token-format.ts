@@ -43,7 +43,13 @@ function checksum(text: string): string {
 }
 
 export function generateToken(prefix: TokenPrefix): string {
-  const body = prefix + randomBase62(RANDOM_LENGTH);
+  return tokenFromRandomPart(prefix, randomBase62(RANDOM_LENGTH));
+}
+
+/** Prefix + the given 32 base62 characters + checksum (for tokens whose randomness is derived). */
+export function tokenFromRandomPart(prefix: TokenPrefix, randomPart: string): string {
+  if (randomPart.length !== RANDOM_LENGTH || !BODY_PATTERN.test(randomPart)) throw new Error('the random part must be 32 base62 characters');
+  const body = prefix + randomPart;
   return body + checksum(body);
 }
 

@@ -19,7 +19,6 @@ import { adminRoutes } from '../admin/routes.js';
 import { consoleRoutes } from '../admin/console.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { rejectNulCharacters } from './input-guard.js';
-import { Redis } from 'ioredis';
 import { installOperations, type Operations } from './operations.js';
 
 declare module 'fastify' {
@@ -99,10 +98,6 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.decorate('operations', installOperations(app, keymint));
-  // Failed-authentication counters shared by every node when Redis is configured.
-  const redis = keymint.config.redisUrl ? new Redis(keymint.config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false }) : null;
-  redis?.on('error', (error) => keymint.log.warn({ err: error }, 'redis (auth-failure counters) unreachable'));
-  if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
 
   await app.register(rootMetadataRoutes, { keymint, publicUrl });
   await app.register(adminRoutes, { keymint, publicUrl, prefix: '/admin/v1' });
@@ -110,7 +105,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, keymint, publicUrl);
-      await installClientAuth(tenantScoped, keymint, { redis, nameSpace: keymint.config.authFailureRedisPrefix });
+      installClientAuth(tenantScoped, keymint);
       await tenantScoped.register(metadataRoutes, { keymint, publicUrl });
       await tenantScoped.register(jwksRoutes, { keymint });
       await tenantScoped.register(tokenEndpointRoutes, { keymint });

@@ -16,6 +16,7 @@ const introspectionResponse = {
       aud: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
       iss: { type: 'string' },
       jti: { type: 'string' },
+      sid: { type: 'string', description: 'end-user tokens: the session' },
     },
     required: ['active'],
   },
@@ -23,7 +24,8 @@ const introspectionResponse = {
 
 /**
  * RFC 7662 token introspection. The caller is an app of the same tenant authenticated like
- * at the token endpoint; any token that is not active here (unknown, expired, revoked,
+ * at the token endpoint. App access tokens and end-user tokens (an unspent `kmr_` refresh token or
+ * an access JWT of a live session) are described; any token that is not active here (unknown, expired, revoked,
  * another tenant's, malformed, a disabled app's) is exactly `{"active":false}` (§2.2).
  */
 export async function introspectionRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
@@ -34,7 +36,7 @@ export async function introspectionRoutes(app: FastifyInstance, { keymint }: { k
       await authenticatedCaller(app, request);
       const token = requiredToken(request);
       const active = await keymint.accessTokens.inspect(request.tenant, request.issuer, token);
-      if (!active) return { active: false };
+      if (!active) return (await keymint.sessionCredentials.inspect(request.tenant, request.issuer, token)) ?? { active: false };
       return {
         active: true,
         scope: active.scopes.join(' '),

@@ -32,8 +32,10 @@ test('SECURITY-CHECKLIST: with KEYMINT_REDIS_URL the failed-authentication budge
     assert.equal(await attempt(nodes.a.issuer, app.clientId, 'kms_wrong'), 429);
     // The right secret is never locked out.
     assert.equal(await attempt(nodes.b.issuer, app.clientId, app.clientSecret), 200);
-    // The counters are in Redis under the configured prefix.
-    assert.ok((await redis.keys(`${prefix}*`)).length > 0);
+    // The counters are in Redis under the configured prefix, with nothing undefined in any key.
+    const keys = await redis.keys(`${prefix}*`);
+    assert.ok(keys.length > 0);
+    for (const key of keys) assert.match(key, new RegExp(`^${prefix}attempts:client\\.failures\\.(client|address):[\\w-]{43}$`));
   } finally {
     await nodes.close();
     const keys = await redis.keys(`${prefix}*`);
@@ -42,12 +44,15 @@ test('SECURITY-CHECKLIST: with KEYMINT_REDIS_URL the failed-authentication budge
   }
 });
 
-test('without Redis each node counts its own failures (the control for the shared budget)', async () => {
+test('without Redis the failed-authentication budget is one budget across nodes through the shared database', async () => {
   const nodes = await twoNodes({});
   try {
     const app = await nodes.a.createApp();
     for (let i = 0; i < 3; i++) assert.equal(await attempt(nodes.a.issuer, app.clientId, 'kms_wrong'), 401);
-    assert.equal(await attempt(nodes.b.issuer, app.clientId, 'kms_wrong'), 401, 'node b has its own budget');
+    assert.equal(await attempt(nodes.b.issuer, app.clientId, 'kms_wrong'), 429, 'node b counts node a\'s failures');
+    assert.equal(await attempt(nodes.b.issuer, app.clientId, app.clientSecret), 200);
+    const rows = await nodes.a.server.keymint.db.selectFrom('attempt_counters').selectAll().execute();
+    assert.ok(rows.length > 0, 'the counters are rows of attempt_counters');
   } finally {
     await nodes.close();
   }

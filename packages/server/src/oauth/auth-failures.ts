@@ -1,8 +1,8 @@
-import rateLimit from '@fastify/rate-limit';
-import { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../apps/model.js';
-import { InvalidClient, TooManyRequests } from '../errors.js';
+import { budgetKey } from '../attempts/attempts.js';
+import type { Budget } from '../attempts/store.js';
+import { InvalidClient, TemporarilyUnavailable } from '../errors.js';
 import type { Keymint } from '../keymint.js';
 import type { Tenant } from '../tenants/model.js';
 import { authenticateClient, type PresentedCredentials } from './client-auth.js';
@@ -14,8 +14,6 @@ declare module 'fastify' {
   }
 }
 
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-
 /** The client a request authenticated as (metrics label tokens by it; unknown ids never become labels). */
 const authenticatedClients = new WeakMap<FastifyRequest, string>();
 export function authenticatedClientId(request: FastifyRequest): string | undefined {
@@ -23,33 +21,23 @@ export function authenticatedClientId(request: FastifyRequest): string | undefin
 }
 
 /**
- * Client authentication for every endpoint that takes client credentials (token,
- * introspection, revocation), with a budget of failed attempts counted by @fastify/rate-limit:
+ * Client authentication for every endpoint that takes client credentials (token, introspection,
+ * revocation, the envelope and signed-request profiles), with a budget of failed attempts per
+ * client_id (across addresses) and per address (across client ids), counted in the attempt store
+ * every worker and node shares (attempts/):
  *
- * - only failures count, per client_id (across IPs) and per IP (across client ids);
- * - past either budget, a failed attempt is answered 429 with Retry-After instead of 401;
- * - correct credentials always succeed: a client presenting its right secret, from the same IP
- *   or from elsewhere, and every other client on the same IP are never locked out, so nobody
- *   can lock an integrator out by spraying wrong secrets for its client_id.
+ * - a failure takes one attempt from both budgets, atomically, and is answered 401 when it got
+ *   one; past either budget it is answered 429 with Retry-After instead — so across the whole
+ *   deployment exactly `max` failures per window are told 401, however many arrive at once;
+ * - correct credentials always succeed and touch no shared store: a client presenting its right
+ *   secret, from anywhere, and every other client on the same address are never locked out.
  *
- * The counters live in the plugin's store (in memory per node); registering the plugin with
- * its `redis` option shares them across nodes without touching this file's logic.
+ * Unlike passwords, the secret is checked before the attempt is counted: client secrets carry
+ * 190 random bits, so the check is no guessing oracle worth metering up front, and the
+ * benchmarked success path stays free of a shared write (docs/security.md explains the trade).
  */
 export class ClientAuthenticator {
-  private readonly clientOf = new WeakMap<FastifyRequest, string>();
-  private readonly perClient: Limiter;
-  private readonly perIp: Limiter;
-
-  constructor(app: FastifyInstance, private readonly keymint: Keymint) {
-    const { config } = keymint;
-    const timeWindow = config.authFailureWindowSeconds * 1000;
-    this.perClient = app.createRateLimit({
-      max: config.authFailuresPerClient,
-      timeWindow,
-      keyGenerator: (request) => `auth-failures:client:${request.tenant.id}:${(this.clientOf.get(request) ?? '').slice(0, 64)}`,
-    });
-    this.perIp = app.createRateLimit({ max: config.authFailuresPerIp, timeWindow, keyGenerator: (request) => `auth-failures:ip:${request.ip}` });
-  }
+  constructor(private readonly keymint: Keymint) {}
 
   /** authenticateClient, counting failures; throws InvalidClient, or TooManyRequests past the budget. */
   async authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
@@ -60,8 +48,8 @@ export class ClientAuthenticator {
 
   /**
    * Runs a client authentication of another shape (e.g. an HMAC-signed request) under the same
-   * failure budget: an InvalidClient it throws is counted against `clientId` and the caller's IP,
-   * so no endpoint that checks a client's secret is an unmetered guessing oracle.
+   * failure budget: an InvalidClient it throws is counted against `clientId` and the caller's
+   * address, so no endpoint that checks a client's secret is an unmetered guessing oracle.
    */
   async guard<T>(request: FastifyRequest, tenant: Tenant, clientId: string, attempt: () => Promise<T>): Promise<T> {
     try {
@@ -72,36 +60,35 @@ export class ClientAuthenticator {
     }
   }
 
+  /** Takes one attempt for a failure; TooManyRequests when a budget was already spent. */
   private async countFailure(request: FastifyRequest, tenant: Tenant, clientId: string): Promise<void> {
-    this.clientOf.set(request, clientId);
-    const results = [
-      { by: 'client_id', result: await this.perClient(request) },
-      { by: 'ip', result: await this.perIp(request) },
+    const { config, attempts, audit } = this.keymint;
+    const windowMs = config.authFailureWindowSeconds * 1000;
+    const budgets: (Budget & { by: string })[] = [
+      { by: 'client_id', key: budgetKey('client.failures.client', tenant.id, clientId), max: config.authFailuresPerClient, windowMs },
+      { by: 'ip', key: budgetKey('client.failures.address', request.ip), max: config.authFailuresPerIp, windowMs },
     ];
-    let retryAfter = 0;
-    for (const { by, result } of results) {
-      if (result.isAllowed) continue;
-      // The failure that spends the last attempt of a window is the one audited: once per window.
-      if (!result.isExceeded && result.remaining === 0) {
-        this.keymint.audit.record(
-          { actor: 'client', actorId: clientId.slice(0, 64), ip: request.ip },
-          { tenantId: tenant.id, action: 'client.authentication_failures', target: clientId.slice(0, 64), detail: { by, max: result.max, window_seconds: result.timeWindow / 1000 } },
-        );
-      }
-      if (result.isExceeded) retryAfter = Math.max(retryAfter, result.ttlInSeconds);
+    let taken;
+    try {
+      ({ taken } = await attempts.reserve(budgets, 'too many failed client authentications: try again later'));
+    } catch (error) {
+      // A store outage must not lock every client out; the 401 stands (logged by Attempts).
+      if (error instanceof TemporarilyUnavailable) return;
+      throw error;
     }
-    if (retryAfter > 0) throw new TooManyRequests('too many failed client authentications: try again later', retryAfter);
+    for (const spent of taken) {
+      // The failure that spends the last attempt of a window is the one audited: once per window.
+      if (spent.count !== spent.max) continue;
+      const by = budgets.find((budget) => budget.key === spent.key)!.by;
+      audit.record(
+        { actor: 'client', actorId: clientId.slice(0, 64), ip: request.ip },
+        { tenantId: tenant.id, action: 'client.authentication_failures', target: clientId.slice(0, 64), detail: { by, max: spent.max, window_seconds: windowMs / 1000 } },
+      );
+    }
   }
 }
 
-/** Registers the rate-limit plugin (no route limits of its own) and decorates `clientAuth`. */
-export async function installClientAuth(app: FastifyInstance, keymint: Keymint, options: { redis?: Redis | null; nameSpace?: string } = {}): Promise<void> {
-  // With KEYMINT_REDIS_URL the counters live in Redis, so a budget is one budget across all nodes.
-  // Redis failing must not lock every client out: the plugin skips counting on a store error.
-  const redis = options.redis ?? null;
-  await app.register(rateLimit, {
-    global: false,
-    ...(redis ? { redis, nameSpace: options.nameSpace ?? 'keymint-auth-failures:', skipOnError: true } : {}),
-  });
-  app.decorate('clientAuth', new ClientAuthenticator(app, keymint));
+/** Decorates `clientAuth` on the tenant-scoped routes. */
+export function installClientAuth(app: FastifyInstance, keymint: Keymint): void {
+  app.decorate('clientAuth', new ClientAuthenticator(keymint));
 }

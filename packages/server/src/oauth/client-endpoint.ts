@@ -32,3 +32,12 @@ export function requiredToken(request: FastifyRequest): string {
   if (token === undefined) throw new InvalidRequest('token is required');
   return token;
 }
+
+/**
+ * RFC 6749 §2.1 / RFC 7009 §2.1: the tenant's public app (end-user sessions) names itself with its
+ * client_id alone (`none`); anything carrying credentials, or another client_id, is authenticated.
+ */
+export function isPublicAppRequest(request: FastifyRequest): boolean {
+  const body = request.body as FormBody;
+  return request.headers.authorization === undefined && param(body, 'client_secret') === undefined && param(body, 'client_id') === request.tenant.appId;
+}

@@ -13,7 +13,8 @@ export async function metadataDocument(keymint: Keymint, tenant: Tenant, issuer:
     introspection_endpoint: `${issuer}/oauth/introspect`,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint: `${issuer}/oauth/revoke`,
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    // `none`: the tenant's public app revokes end-user tokens by its client_id alone (RFC 7009 §2.1).
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     scopes_supported: scopes.map((s) => s.name),
     // Keymint has no authorization endpoint (apps use client credentials; end users sign in at
     // /auth/… and refresh at the token endpoint), so no response types.

@@ -74,7 +74,10 @@ test('RFC 6749 §6 with oauth4webapi: a public client (token_endpoint_auth_metho
   assert.equal(claimsOf(result.access_token).sub, `did:keymint:${first.user.id}`);
 });
 
-test('RFC 6749 §5.2 invalid_grant: a spent refresh token is refused and revokes the session (RFC 9700 §4.14.2); unknown and malformed tokens too', async () => {
+test('RFC 6749 §5.2 invalid_grant: a spent refresh token (reuse grace off) is refused and revokes the session (RFC 9700 §4.14.2); unknown and malformed tokens too', async (t) => {
+  // The grace window (users/refresh-grace.test.ts) turned off, so that an immediate reuse is theft.
+  await server.server.keymint.users.updateSettings('default', { refreshReuseGrace: 0 });
+  t.after(() => server.server.keymint.users.updateSettings('default', { refreshReuseGrace: 10 }));
   const first = await signUp('sam@example.com');
   const second = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: first.refresh_token });
   assert.equal(second.status, 200);

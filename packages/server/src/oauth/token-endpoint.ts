@@ -25,6 +25,7 @@ const tokenResponseSchema = {
       scope: { type: 'string', description: 'client_credentials: the granted scopes' },
       refresh_token: { type: 'string', description: 'refresh_token grant: the next refresh token (the one sent is spent)' },
       identity_token: { type: 'string', description: 'refresh_token grant: profile claims, typ id+jwt' },
+      refresh_reuse_grace: { type: 'integer', description: 'refresh_token grant: seconds a spent refresh token is still honoured (a lost answer may be retried this long)' },
       user: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' } }, required: ['id', 'email'] },
     },
     required: ['access_token', 'token_type', 'expires_in'],

@@ -34,13 +34,14 @@ async function postJson(url: string, body: string): Promise<number> {
   return response.status;
 }
 
-for (const [store, env] of [['database', { KEYMINT_REPLAY_STORE: 'database' }], ['redis', { KEYMINT_REDIS_URL: 'redis://127.0.0.1:6379' }]] as const) {
+const PREFIX = `keymint-test-${randomLowerAlnum(10)}:`;
+
+for (const [store, env] of [['database', { KEYMINT_REPLAY_STORE: 'database' }], ['redis', { KEYMINT_REDIS_URL: 'redis://127.0.0.1:6379', KEYMINT_REDIS_PREFIX: PREFIX }]] as const) {
   test(`signed request across nodes (${store} replay store): a value spent on one node is refused on the other`, async () => {
     const nodes = await twoNodes(env);
-    let clientId = '';
+    const redis = store === 'redis' ? new Redis('redis://127.0.0.1:6379') : null;
     try {
       const app = await nodes.a.createApp({ authMethods: ['signed_request'] });
-      clientId = app.clientId;
       // Node b sees the new app through the shared database (the change feed polls every 50 ms).
       const audience = `${nodes.a.issuer}/api`;
       const body = signedBody(app.clientId, app.clientSecret, audience);
@@ -48,11 +49,16 @@ for (const [store, env] of [['database', { KEYMINT_REPLAY_STORE: 'database' }], 
       // Node b issues under its own public URL, but the signed body names node a's audience; use a fresh one for b.
       assert.equal(await postJson(`${nodes.b.issuer}/v3/tokens`, body.replace(audience, `${nodes.b.issuer}/api`)), 401, 'replayed on the other node');
       assert.equal(await postJson(`${nodes.b.issuer}/v3/tokens`, signedBody(app.clientId, app.clientSecret, `${nodes.b.issuer}/api`)), 200);
+      if (redis) {
+        // Issue 14: replay keys carry KEYMINT_REDIS_PREFIX like every other Keymint key.
+        const keys = await redis.keys(`${PREFIX}*`);
+        assert.equal(keys.filter((key) => key.startsWith(`${PREFIX}replay:${app.clientId}:`)).length, 2);
+        assert.deepEqual(await redis.keys(`keymint:replay:${app.clientId}:*`), []);
+      }
     } finally {
       await nodes.close();
-      if (store === 'redis' && clientId) {
-        const redis = new Redis('redis://127.0.0.1:6379');
-        const keys = await redis.keys(`keymint:replay:${clientId}:*`);
+      if (redis) {
+        const keys = await redis.keys(`${PREFIX}*`);
         if (keys.length > 0) await redis.del(...keys);
         await redis.quit();
       }

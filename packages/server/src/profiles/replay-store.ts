@@ -154,13 +154,19 @@ export class RedisReplayStore implements ReplayStore {
   }
 }
 
-/** The store the configuration names (KEYMINT_REPLAY_STORE, KEYMINT_REDIS_URL). */
-export function createReplayStore(config: Pick<Config, 'replayStore' | 'redisUrl'>, db: Db, now: () => number, onError?: (error: unknown) => void): ReplayStore {
+/**
+ * The store the configuration names (KEYMINT_REPLAY_STORE, KEYMINT_REDIS_URL). Redis keys go
+ * under `{KEYMINT_REDIS_PREFIX}replay:`, on the process's shared connection when there is one.
+ */
+export function createReplayStore(
+  config: Pick<Config, 'replayStore' | 'redisUrl' | 'redisPrefix'>, db: Db, now: () => number, onError?: (error: unknown) => void, redis: Redis | null = null,
+): ReplayStore {
+  const prefix = `${config.redisPrefix}replay:`;
   switch (config.replayStore) {
     case 'database':
       return new DatabaseReplayStore(db, now, 60_000, onError);
     case 'redis':
-      return RedisReplayStore.connect(config.redisUrl!, now, onError);
+      return redis ? new RedisReplayStore(redis, now, prefix, false) : RedisReplayStore.connect(config.redisUrl!, now, onError, prefix);
     default:
       return new MemoryReplayStore(now);
   }

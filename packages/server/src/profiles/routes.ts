@@ -20,7 +20,7 @@ async function jsonBodyOnly(request: FastifyRequest): Promise<void> {
  */
 export async function profileRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
   // Chosen by configuration (KEYMINT_REPLAY_STORE); closed with the server.
-  const replay = createReplayStore(keymint.config, keymint.db, keymint.now, (error) => keymint.log.error({ err: error }, 'replay store failed'));
+  const replay = createReplayStore(keymint.config, keymint.db, keymint.now, (error) => keymint.log.error({ err: error }, 'replay store failed'), keymint.redis);
   app.addHook('onClose', () => replay.close());
 
   app.route({

@@ -1,20 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest } from '../errors.js';
 import type { Keymint } from '../keymint.js';
-import { authenticatedCaller, clientEndpointOptions, requiredToken } from '../oauth/client-endpoint.js';
+import { authenticatedCaller, clientEndpointOptions, isPublicAppRequest, requiredToken } from '../oauth/client-endpoint.js';
 
 /**
- * RFC 7009 revocation: an app revokes its own access tokens (opaque, or JWT by jti). §2.2: the
- * answer is 200 whether or not anything was revoked, so it says nothing about other apps' tokens.
+ * RFC 7009 revocation. End-user tokens (`kmr_` refresh tokens, end-user access JWTs) end their
+ * session, for the tenant's public app identified by its client_id alone (§2.1, a public client has
+ * no credentials) and for any confidential app of the tenant; an app revokes its own access tokens
+ * (opaque, or JWT by jti). §2.2: the answer is 200 whether or not anything was revoked, so it says
+ * nothing about other apps' tokens.
  */
 export async function revocationRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
   app.post('/oauth/revoke', {
     ...clientEndpointOptions,
     schema: { summary: 'Token revocation (RFC 7009)', tags: ['oauth'], consumes: ['application/x-www-form-urlencoded'] },
     handler: async (request, reply) => {
-      const caller = await authenticatedCaller(app, request);
+      const caller = isPublicAppRequest(request) ? null : await authenticatedCaller(app, request);
       const token = requiredToken(request);
-      await keymint.accessTokens.revoke(request.tenant, request.issuer, caller, token);
+      const endUserToken = await keymint.sessionCredentials.revoke(request.tenant, request.issuer, token);
+      if (!endUserToken && caller) await keymint.accessTokens.revoke(request.tenant, request.issuer, caller, token);
       return reply.code(200).send();
     },
   });

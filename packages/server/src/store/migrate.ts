@@ -7,6 +7,7 @@ import * as credentials from './migrations/0003_credentials.js';
 import * as profiles from './migrations/0004_profiles.js';
 import * as users from './migrations/0005_users.js';
 import * as admin from './migrations/0006_admin.js';
+import * as attempts from './migrations/0007_attempts.js';
 
 /** Every migration, in order. Static imports keep them inside the compiled build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_profiles': profiles,
   '0005_users': users,
   '0006_admin': admin,
+  '0007_attempts': attempts,
 };
 
 export class MigrationError extends Error {

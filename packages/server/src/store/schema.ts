@@ -27,6 +27,7 @@ export interface Database {
   user_sessions: UserSessionsTable;
   refresh_tokens: RefreshTokensTable;
   otp_codes: OtpCodesTable;
+  attempt_counters: AttemptCountersTable;
 }
 
 export interface TenantsTable {
@@ -303,6 +304,13 @@ export interface OtpCodesTable {
   attempts: number;
   expires_at: number;
   created_at: number;
+}
+
+/** One attempt budget's count in its current window (attempts/database-store.ts). */
+export interface AttemptCountersTable {
+  key: string;
+  count: number;
+  reset_at: number;
 }
 
 export type EndUserRow = Selectable<EndUsersTable>;

@@ -29,6 +29,10 @@ test('CLI: users settings changes a running server within a poll; users list; us
     assert.deepEqual(await keymintCli(server, 'users', 'signout-all', 'Quinn@example.com'), { user_id: signup.body.user.id, sessions_revoked: 1 });
     await assert.rejects(keymintCli(server, 'users', 'signout-all', 'nobody@example.com'), /no end user/);
     await assert.rejects(keymintCli(server, 'users', 'settings', '--mode', 'session'), /tokenMode/);
+    assert.equal(shown.refresh_reuse_grace, 10, 'default reuse grace: 10 s');
+    assert.equal((await keymintCli(server, 'users', 'settings', '--refresh-reuse-grace', '0')).refresh_reuse_grace, 0);
+    assert.equal((await keymintCli(server, 'users', 'settings', '--refresh-reuse-grace', '1m')).refresh_reuse_grace, 60);
+    await assert.rejects(keymintCli(server, 'users', 'settings', '--refresh-reuse-grace', '61s'), /refreshReuseGrace must be/);
   } finally {
     await server.close();
   }

@@ -6,7 +6,8 @@ import type { SessionTokens } from './model.js';
  * cannot read (an XSS cannot steal them). Both are SameSite=Lax and, on https, Secure. The access
  * cookie has Path=/ so that the app's backend on the same host receives it: on https it is
  * `__Host-` prefixed (the browser then guarantees Secure, Path=/ and no Domain). The refresh
- * cookie goes only to the refresh route (Path), which rules out `__Host-`; it takes `__Secure-`.
+ * cookie goes only to the issuer's `/auth` routes (Path), where refresh and sign-out read it, which
+ * rules out `__Host-`; it takes `__Secure-`.
  * Cookies are host-wide (ports do not separate them): the app and the issuer share a host.
  */
 export interface CookieNames {
@@ -14,6 +15,8 @@ export interface CookieNames {
   refresh: string;
   secure: boolean;
   refreshPath: string;
+  /** Where the refresh cookie lived before sign-out could read it (cleared on every write). */
+  legacyRefreshPath: string;
 }
 
 export function cookieNames(issuer: string): CookieNames {
@@ -23,7 +26,8 @@ export function cookieNames(issuer: string): CookieNames {
     access: secure ? '__Host-keymint_access' : 'keymint_access',
     refresh: secure ? '__Secure-keymint_refresh' : 'keymint_refresh',
     secure,
-    refreshPath: `${url.pathname.replace(/\/$/, '')}/auth/refresh`,
+    refreshPath: `${url.pathname.replace(/\/$/, '')}/auth`,
+    legacyRefreshPath: `${url.pathname.replace(/\/$/, '')}/auth/refresh`,
   };
 }
 
@@ -36,6 +40,16 @@ export function setSessionCookies(reply: FastifyReply, issuer: string, tokens: S
     path: names.refreshPath,
     maxAge: Math.max(0, Math.floor((tokens.sessionExpiresAt - now) / 1000)),
   });
+  clearLegacyRefreshCookie(reply, names);
+}
+
+/**
+ * A browser that still holds a refresh cookie under the old, narrower Path would send it first
+ * (longer paths come first) to /auth/refresh next to the new one, and a spent token there ends the
+ * session as reuse: so every write of the session cookies also deletes the old one.
+ */
+function clearLegacyRefreshCookie(reply: FastifyReply, names: CookieNames): void {
+  reply.setCookie(names.refresh, '', { httpOnly: true, secure: names.secure, sameSite: 'lax', maxAge: 0, path: names.legacyRefreshPath });
 }
 
 export function clearSessionCookies(reply: FastifyReply, issuer: string): void {
@@ -43,6 +57,7 @@ export function clearSessionCookies(reply: FastifyReply, issuer: string): void {
   const common = { httpOnly: true, secure: names.secure, sameSite: 'lax' as const, maxAge: 0 };
   reply.setCookie(names.access, '', { ...common, path: '/' });
   reply.setCookie(names.refresh, '', { ...common, path: names.refreshPath });
+  clearLegacyRefreshCookie(reply, names);
 }
 
 export function readCookie(request: FastifyRequest, name: string): string | undefined {

@@ -13,6 +13,11 @@ export interface EndUserSettings {
   sessionIdleTimeout: number;
   /** Seconds a session lives at most, however active. */
   sessionAbsoluteLifetime: number;
+  /**
+   * Seconds after a refresh token is spent during which presenting it again is taken for a retry or
+   * a concurrent refresh, not for theft: the answer is the session's current refresh token (0: off).
+   */
+  refreshReuseGrace: number;
 }
 
 export const DEFAULT_END_USER_SETTINGS: EndUserSettings = Object.freeze({
@@ -21,12 +26,14 @@ export const DEFAULT_END_USER_SETTINGS: EndUserSettings = Object.freeze({
   accessTokenLifetime: 3600,
   sessionIdleTimeout: 7 * 86_400,
   sessionAbsoluteLifetime: 30 * 86_400,
+  refreshReuseGrace: 10,
 }) as EndUserSettings;
 
 export const END_USER_LIMITS = {
   accessTokenLifetime: { min: 1, max: 86_400 },
   sessionIdleTimeout: { min: 60, max: 365 * 86_400 },
   sessionAbsoluteLifetime: { min: 60, max: 365 * 86_400 },
+  refreshReuseGrace: { min: 0, max: 60 },
   password: { min: 8, max: 256 },
   /** Sign-in codes: digits, lifetime and wrong guesses allowed per code. */
   otp: { digits: 6, lifetimeSeconds: 600, attempts: 5 },
@@ -64,6 +71,8 @@ export interface SessionTokens {
   sessionId: string;
   /** Epoch ms: when the session (and so the refresh token) ends at the latest. */
   sessionExpiresAt: number;
+  /** Seconds a spent refresh token is still honoured (the tenant's reuse grace): how long a client may retry a lost refresh. */
+  refreshReuseGrace: number;
 }
 
 /** `did:keymint:{id}`: the `sub` of a user's tokens. */
@@ -79,6 +88,7 @@ export function sessionTokensJson(tokens: SessionTokens) {
     refresh_token: tokens.refreshToken,
     token_type: 'Bearer' as const,
     expires_in: tokens.expiresIn,
+    refresh_reuse_grace: tokens.refreshReuseGrace,
     user: tokens.user,
   };
 }

@@ -1,14 +1,14 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { extractBearerToken } from '@keymint/sdk/node';
-import { InvalidRequest, MissingToken, type KeymintError } from '../errors.js';
+import { InvalidGrant, InvalidRequest, InvalidToken, MissingToken, type KeymintError } from '../errors.js';
 import { noStore } from '../http/hooks.js';
 import type { Keymint } from '../keymint.js';
 import { toKeymintError } from '../resource/authenticate.js';
 import { corsHook, csrfHook } from './browser-guard.js';
 import { clearSessionCookies, cookieNames, readCookie, setSessionCookies } from './cookies.js';
 import { sessionTokensJson, type SessionTokens } from './model.js';
-import { CredentialsBody, ErrorBody, OtpStartBody, OtpVerifyBody, RefreshBody, SessionBody, SessionTokensBody } from './schemas.js';
+import { CredentialsBody, ErrorBody, OtpStartBody, OtpVerifyBody, RefreshBody, SessionBody, SessionTokensBody, SignOutBody } from './schemas.js';
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 const tags = ['end users'];
@@ -21,6 +21,12 @@ async function jsonBodyOnly(request: FastifyRequest): Promise<void> {
 
 /** The access token of a session route: Authorization header, or (cookie mode) the access cookie. */
 function accessTokenOf(request: FastifyRequest): string {
+  const token = optionalAccessTokenOf(request);
+  if (token === undefined) throw new MissingToken('this request needs the access token (Bearer header or cookie)');
+  return token;
+}
+
+function optionalAccessTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header !== undefined && header !== '') {
     try {
@@ -29,9 +35,7 @@ function accessTokenOf(request: FastifyRequest): string {
       throw toKeymintError(error) as KeymintError;
     }
   }
-  const fromCookie = readCookie(request, cookieNames(request.issuer).access);
-  if (fromCookie) return fromCookie;
-  throw new MissingToken('this request needs the access token (Bearer header or cookie)');
+  return readCookie(request, cookieNames(request.issuer).access);
 }
 
 /**
@@ -46,7 +50,7 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
   const config = { errorProfile: 'oauth' as const };
 
   function reply(request: FastifyRequest, response: FastifyReply, tokens: SessionTokens, status = 200) {
-    const base = { identity_token: tokens.identityToken, expires_in: tokens.expiresIn, user: tokens.user };
+    const base = { identity_token: tokens.identityToken, expires_in: tokens.expiresIn, refresh_reuse_grace: tokens.refreshReuseGrace, user: tokens.user };
     if (users.settings(request.tenant).tokenMode === 'cookie') {
       setSessionCookies(response, request.issuer, tokens, keymint.now());
       return response.code(status).send(base);
@@ -62,7 +66,7 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
   app.post('/auth/signup', {
     ...post,
     schema: { summary: 'Sign up with email and password', tags, body: CredentialsBody, response: { 201: SessionTokensBody, ...errors } },
-  }, async (request, response) => reply(request, response, await users.signUp(request.tenant, request.issuer, request.body as CredentialsBody), 201));
+  }, async (request, response) => reply(request, response, await users.signUp(request.tenant, request.issuer, request.body as CredentialsBody, { ip: request.ip }), 201));
 
   app.post('/auth/signin', {
     ...post,
@@ -91,8 +95,9 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
     try {
       return reply(request, response, await users.refresh(request.tenant, request.issuer, token));
     } catch (error) {
-      // A dead session's cookies are useless: drop them so the browser stops sending them.
-      if (cookieMode) clearSessionCookies(response, request.issuer);
+      // A dead session's cookies are useless: drop them so the browser stops sending them. Only
+      // then: after a 5xx the refresh token may well be unspent, and the session alive.
+      if (cookieMode && error instanceof InvalidGrant) clearSessionCookies(response, request.issuer);
       throw error;
     }
   });
@@ -100,10 +105,25 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
   app.post('/auth/signout', {
     config: { errorProfile: 'bearer' as const },
     onRequest: [noStore, csrf],
-    schema: { summary: 'Sign out: revoke the session', tags, security: [{ bearerAuth: [] }], response: { 204: { type: 'null' }, ...errors } },
+    schema: {
+      summary: 'Sign out: revoke the session (refresh token in the body or cookie, or the access token)',
+      tags,
+      security: [{ bearerAuth: [] }, {}],
+      body: SignOutBody,
+      response: { 204: { type: 'null' }, ...errors },
+    },
   }, async (request, response) => {
-    if (users.settings(request.tenant).tokenMode === 'cookie') clearSessionCookies(response, request.issuer);
-    await users.signOut(request.tenant, request.issuer, accessTokenOf(request));
+    const cookieMode = users.settings(request.tenant).tokenMode === 'cookie';
+    const refreshToken = (request.body as SignOutBody | undefined)?.refresh_token ?? (cookieMode ? readCookie(request, cookieNames(request.issuer).refresh) : undefined);
+    const accessToken = optionalAccessTokenOf(request);
+    try {
+      await keymint.sessionCredentials.signOut(request.tenant, request.issuer, { refreshToken, accessToken });
+    } catch (error) {
+      // Cookies that name no live session are useless: drop them. On a 5xx they stay, so a retry can still end the session.
+      if (cookieMode && error instanceof InvalidToken) clearSessionCookies(response, request.issuer);
+      throw error;
+    }
+    if (cookieMode) clearSessionCookies(response, request.issuer);
     return response.code(204).send();
   });
 

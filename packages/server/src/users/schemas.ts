@@ -16,6 +16,13 @@ export type OtpVerifyBody = Static<typeof OtpVerifyBody>;
 export const RefreshBody = Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
 export type RefreshBody = Static<typeof RefreshBody>;
 
+/** Sign-out: bearer mode may send the refresh token (it outlives the access token); cookie mode sends the cookie. */
+export const SignOutBody = Type.Union([
+  Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+export type SignOutBody = Static<typeof SignOutBody>;
+
 const User = Type.Object({ id: Type.String(), email: Type.String() });
 
 /** Bearer mode: every token; cookie mode: no access or refresh token (they are in HTTP-only cookies). */
@@ -25,6 +32,7 @@ export const SessionTokensBody = Type.Object({
   refresh_token: Type.Optional(Type.String()),
   token_type: Type.Optional(Type.Literal('Bearer')),
   expires_in: Type.Integer({ description: 'Seconds the access token lives' }),
+  refresh_reuse_grace: Type.Integer({ description: 'Seconds a spent refresh token is still honoured: a refresh whose answer was lost may be retried this long (docs/end-users.md)' }),
   user: User,
 });
 

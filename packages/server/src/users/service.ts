@@ -1,6 +1,6 @@
 import { createAuthTokenVerifier, type AuthInfo, type AuthTokenVerifier } from '@keymint/sdk/node';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
-import { safeEqual, sha256 } from '../crypto/hash.js';
+import { sha256 } from '../crypto/hash.js';
 import { burnPasswordCheck, hashPassword, randomDigits, verifyPassword } from '../crypto/password.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
@@ -13,8 +13,11 @@ import type { Db } from '../store/database.js';
 import type { EndUserRow, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
-import { FailureBudget } from '../util/failure-budget.js';
+import type { SignInBudgets, SignUpBudget } from '../attempts/sign-in.js';
 import type { CodeMailer } from './mailer.js';
+import { spendCodeAttempt, storeCode } from './otp-codes.js';
+import { rotateRefreshToken } from './refresh.js';
+import { accessExpiry, sessionEnded } from './session-state.js';
 import {
   DEFAULT_END_USER_SETTINGS, END_USER_LIMITS, userDid, type EndUser, type EndUserSettings, type EndUserSummary, type SessionTokens, type TokenMode, type UserSession,
 } from './model.js';
@@ -28,8 +31,12 @@ export interface UserServiceDeps {
   audit: AuditLog;
   mailer: CodeMailer;
   now: () => number;
-  /** Failed sign-ins (and code sends) allowed per window, per email and per IP. */
-  failureLimits: { windowMs: number; perEmail: number; perIp: number };
+  /** Password, code and code-mail budgets per account and address (KEYMINT_SIGNIN_*). */
+  signInBudgets: SignInBudgets;
+  /** Sign-ups per address (KEYMINT_SIGNUPS_PER_ADDRESS). */
+  signUpBudget: SignUpBudget;
+  /** Keys refresh-token successors (crypto/refresh-successor.ts), derived from the master key. */
+  successorKey: Buffer;
 }
 
 /** Where a request came from, for the failure budget and the audit log. */
@@ -69,14 +76,6 @@ function toSession(row: UserSessionRow): UserSession {
   };
 }
 
-/** Why a session no longer accepts refreshes, or null when it is live. */
-function sessionEnded(row: UserSessionRow, settings: EndUserSettings, now: number): string | null {
-  if (row.revoked_at !== null) return 'the session has been revoked';
-  if (Number(row.expires_at) <= now) return 'the session has expired';
-  if (Number(row.last_used_at) + settings.sessionIdleTimeout * 1000 <= now) return 'the session has expired (idle)';
-  return null;
-}
-
 /**
  * End users of a tenant's app (DESIGN "End user"): accounts by email + password or emailed
  * one-time code, sessions with rotating refresh tokens and reuse detection, short-lived ES256
@@ -85,14 +84,8 @@ function sessionEnded(row: UserSessionRow, settings: EndUserSettings, now: numbe
  */
 export class UserService {
   private readonly verifiers = new Map<string, AuthTokenVerifier>();
-  private readonly signInFailures: FailureBudget;
-  private readonly codeSends: FailureBudget;
 
-  constructor(private readonly deps: UserServiceDeps) {
-    this.signInFailures = new FailureBudget(deps.failureLimits, deps.now);
-    // Each code send counts against a small budget, so nobody can mail-bomb an address through us.
-    this.codeSends = new FailureBudget({ ...deps.failureLimits, perEmail: Math.min(5, deps.failureLimits.perEmail) }, deps.now);
-  }
+  constructor(private readonly deps: UserServiceDeps) {}
 
   /** The tenant's end-user settings, defaults filled in. */
   settings(tenant: Tenant): EndUserSettings {
@@ -103,7 +96,7 @@ export class UserService {
   async updateSettings(slug: string, patch: Partial<EndUserSettings>, context: AuditContext = SYSTEM): Promise<EndUserSettings> {
     const tenant = await this.deps.tenants.get(slug);
     const next = { ...this.settings(tenant), ...patch };
-    for (const name of ['accessTokenLifetime', 'sessionIdleTimeout', 'sessionAbsoluteLifetime'] as const) {
+    for (const name of ['accessTokenLifetime', 'sessionIdleTimeout', 'sessionAbsoluteLifetime', 'refreshReuseGrace'] as const) {
       const { min, max } = END_USER_LIMITS[name];
       const value = next[name];
       if (!Number.isInteger(value) || value < min || value > max) throw new InvalidRequest(`${name} must be a whole number of seconds from ${min} to ${max}`);
@@ -116,9 +109,10 @@ export class UserService {
     return next;
   }
 
-  async signUp(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }): Promise<SessionTokens> {
+  async signUp(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     const password = checkPasswordShape(input.password);
+    await this.deps.signUpBudget.reserve(tenant.id, caller.ip);
     const now = this.deps.now();
     const row: EndUserRow = {
       id: newId('usr'),
@@ -141,37 +135,26 @@ export class UserService {
   async signIn(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     if (typeof input.password !== 'string' || input.password.length > END_USER_LIMITS.password.max) throw new InvalidRequest('password must be a string of at most 256 characters');
-    this.signInFailures.check(`${tenant.id}:${email}`, caller.ip);
-    const user = await this.findByEmail(tenant.id, email);
-    // The same work whether or not the account exists: the timing does not reveal it.
-    const valid = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await burnPasswordCheck(input.password), false);
-    if (!user || !valid) {
-      this.signInFailures.fail(`${tenant.id}:${email}`, caller.ip);
-      throw new InvalidGrant('wrong email or password');
-    }
-    this.signInFailures.succeed(`${tenant.id}:${email}`);
+    const password = input.password;
+    const user = await this.deps.signInBudgets.password({ realm: tenant.id, account: email, address: caller.ip }, async () => {
+      const found = await this.findByEmail(tenant.id, email);
+      // The same work whether or not the account exists: the timing does not reveal it.
+      const valid = found?.password_hash ? await verifyPassword(password, found.password_hash) : (await burnPasswordCheck(password), false);
+      if (!found || !valid) {
+        this.deps.audit.record({ actor: 'user', actorId: email, ip: caller.ip }, { tenantId: tenant.id, action: 'user.sign_in_failed', target: email });
+        throw new InvalidGrant('wrong email or password');
+      }
+      return found;
+    });
     return this.startSession(tenant, issuer, user);
   }
 
   /** Mails a one-time code; the answer is the same whether or not the email has an account. */
   async startOtp(tenant: Tenant, input: { email: unknown }, caller: Caller): Promise<void> {
     const email = normalizeEmail(input.email);
-    const key = `${tenant.id}:${email}`;
-    this.codeSends.check(key, caller.ip);
-    this.codeSends.fail(key, caller.ip);
+    await this.deps.signInBudgets.codeSent({ realm: tenant.id, account: email, address: caller.ip });
     const code = randomDigits(END_USER_LIMITS.otp.digits);
-    const now = this.deps.now();
-    await this.deps.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
-      await trx.insertInto('otp_codes').values({
-        tenant_id: tenant.id,
-        email_normalized: email,
-        code_hash: otpHash(tenant.id, email, code),
-        attempts: 0,
-        expires_at: now + END_USER_LIMITS.otp.lifetimeSeconds * 1000,
-        created_at: now,
-      }).execute();
-    });
+    await storeCode(this.deps.db, tenant.id, email, code, this.deps.now());
     try {
       await this.deps.mailer.sendCode(email, code, { tenantName: tenant.name, minutes: END_USER_LIMITS.otp.lifetimeSeconds / 60 });
     } catch {
@@ -183,28 +166,8 @@ export class UserService {
   async verifyOtp(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown }, caller: Caller): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     if (typeof input.code !== 'string' || !/^\d{1,12}$/.test(input.code)) throw new InvalidRequest('code must be the digits that were mailed');
-    const key = `${tenant.id}:${email}`;
-    this.signInFailures.check(key, caller.ip);
+    if (!(await this.spendCode(tenant, email, input.code, caller))) throw new InvalidGrant('the code is wrong, used or expired');
     const now = this.deps.now();
-    const stored = await this.deps.db.selectFrom('otp_codes').selectAll().where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).executeTakeFirst();
-    const matches = stored !== undefined && Number(stored.expires_at) > now && safeEqual(stored.code_hash, otpHash(tenant.id, email, input.code));
-    // Deleting the matched row is the atomic step: of two concurrent uses of one code, one wins.
-    const consumed = matches
-      ? Number((await this.deps.db.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).where('code_hash', '=', stored!.code_hash).executeTakeFirst()).numDeletedRows) === 1
-      : false;
-    if (!consumed) {
-      this.signInFailures.fail(key, caller.ip);
-      if (stored && !matches) {
-        // A code survives a few wrong guesses only: 10^6 codes, at most `attempts` tries each.
-        if (stored.attempts + 1 >= END_USER_LIMITS.otp.attempts) {
-          await this.deps.db.deleteFrom('otp_codes').where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
-        } else {
-          await this.deps.db.updateTable('otp_codes').set({ attempts: stored.attempts + 1 }).where('tenant_id', '=', tenant.id).where('email_normalized', '=', email).execute();
-        }
-      }
-      throw new InvalidGrant('the code is wrong, used or expired');
-    }
-    this.signInFailures.succeed(key);
     let user = await this.findByEmail(tenant.id, email);
     if (!user) {
       const row: EndUserRow = { id: newId('usr'), tenant_id: tenant.id, email: (input.email as string).trim(), email_normalized: email, password_hash: null, created_at: now, updated_at: now };
@@ -220,44 +183,37 @@ export class UserService {
   }
 
   /**
-   * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation).
-   * Spending is one conditional UPDATE, so of two concurrent uses only one succeeds. A token that
-   * was already spent means it leaked (or was replayed): the whole session is revoked, the newest
-   * refresh token and every access token included.
+   * Spends a mailed code of this (normalised) email: true when it was right and is now used up.
+   * Under the code budgets (an attempt reserved before the comparison, given back when right),
+   * and each code is compared at most END_USER_LIMITS.otp.attempts times (users/otp-codes.ts).
+   */
+  async spendCode(tenant: Tenant, email: string, code: string, caller: Caller): Promise<boolean> {
+    try {
+      await this.deps.signInBudgets.code({ realm: tenant.id, account: email, address: caller.ip }, async () => {
+        const outcome = await spendCodeAttempt(this.deps.db, tenant.id, email, code, this.deps.now());
+        // Only codes really compared are audited: the count a burst test reads back.
+        if (outcome === 'wrong') this.deps.audit.record({ actor: 'user', actorId: email, ip: caller.ip }, { tenantId: tenant.id, action: 'user.code_failed', target: email });
+        if (outcome !== 'accepted') throw new InvalidGrant('the code is wrong, used or expired');
+      });
+      return true;
+    } catch (error) {
+      // The attempt stays spent (a failure); a refusal (429) or an outage (503) goes up as it is.
+      if (error instanceof InvalidGrant) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation). A
+   * token spent within the tenant's reuse grace is answered with the session's current refresh
+   * token; one spent earlier means it leaked (or was replayed): the whole session is revoked, the
+   * newest refresh token and every access token included (users/refresh.ts).
    */
   async refresh(tenant: Tenant, issuer: string, refreshToken: unknown): Promise<SessionTokens> {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new InvalidRequest('refresh_token is required');
     if (!hasValidFormat(refreshToken, TOKEN_PREFIXES.refreshToken)) throw new InvalidGrant('the refresh token is not valid');
-    const hash = sha256(refreshToken);
     const now = this.deps.now();
-    const settings = this.settings(tenant);
-    const outcome = await this.deps.db.transaction().execute(async (trx) => {
-      const spent = await trx
-        .updateTable('refresh_tokens')
-        .set({ used_at: now })
-        .where('token_hash', '=', hash)
-        .where('tenant_id', '=', tenant.id)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(spent.numUpdatedRows) !== 1) {
-        const known = await trx.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', hash).where('tenant_id', '=', tenant.id).executeTakeFirst();
-        return known ? { kind: 'reused' as const, sessionId: known.session_id } : { kind: 'unknown' as const };
-      }
-      const session = await trx
-        .selectFrom('user_sessions')
-        .innerJoin('refresh_tokens', 'refresh_tokens.session_id', 'user_sessions.id')
-        .selectAll('user_sessions')
-        .where('refresh_tokens.token_hash', '=', hash)
-        .executeTakeFirstOrThrow();
-      const ended = sessionEnded(session, settings, now);
-      if (ended) return { kind: 'ended' as const, reason: ended };
-      const user = await trx.selectFrom('end_users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
-      const next = generateToken(TOKEN_PREFIXES.refreshToken);
-      const accessExpiresAt = accessExpiry(now, settings);
-      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(next), session_id: session.id, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
-      await trx.updateTable('user_sessions').set({ last_used_at: now, access_expires_at: accessExpiresAt }).where('id', '=', session.id).execute();
-      return { kind: 'ok' as const, session, user, refreshToken: next };
-    });
+    const outcome = await rotateRefreshToken(this.deps.db, { tenant, settings: this.settings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now });
     if (outcome.kind === 'unknown') throw new InvalidGrant('the refresh token is not valid');
     if (outcome.kind === 'ended') throw new InvalidGrant(outcome.reason);
     if (outcome.kind === 'reused') {
@@ -273,12 +229,7 @@ export class UserService {
    * session is still live in the database.
    */
   async authenticate(tenant: Tenant, issuer: string, accessToken: string): Promise<{ info: AuthInfo; user: EndUser; session: UserSession }> {
-    let info: AuthInfo;
-    try {
-      info = await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
-    } catch (error) {
-      throw toKeymintError(error);
-    }
+    const info = await this.verifyAccessToken(tenant, issuer, accessToken);
     const row = await this.deps.db.selectFrom('user_sessions').selectAll().where('id', '=', info.sessionId).where('tenant_id', '=', tenant.id).executeTakeFirst();
     const ended = row ? sessionEnded(row, this.settings(tenant), this.deps.now()) : 'the session does not exist';
     if (!row || ended || row.user_id !== info.userId) throw new InvalidToken(ended ?? 'the session does not match the token');
@@ -286,10 +237,13 @@ export class UserService {
     return { info, user: toUser(user), session: toSession(row) };
   }
 
-  /** Ends the session the access token belongs to. */
-  async signOut(tenant: Tenant, issuer: string, accessToken: string): Promise<void> {
-    const { session } = await this.authenticate(tenant, issuer, accessToken);
-    await this.revokeSession(tenant.id, session.id, this.deps.now());
+  /** The claims of an end-user access token of this tenant (signature, issuer, audience, type, expiry), session not checked. */
+  async verifyAccessToken(tenant: Tenant, issuer: string, accessToken: string): Promise<AuthInfo> {
+    try {
+      return await this.verifierFor(tenant, issuer).verifyAuthToken(accessToken);
+    } catch (error) {
+      throw toKeymintError(error);
+    }
   }
 
   /**
@@ -406,13 +360,14 @@ export class UserService {
     this.deps.mailer.close();
   }
 
-  /** Marks the session revoked and lists it in the revocation feed; false when it already was. */
-  private async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
+  /** Marks the session revoked and lists it in the revocation feed; false when it already was (sign-out, RFC 7009: users/session-credentials.ts). */
+  async revokeSession(tenantId: string, sessionId: string, now: number): Promise<boolean> {
     const { db, revocations, changes } = this.deps;
     const revoked = await db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).where('tenant_id', '=', tenantId).executeTakeFirst();
-      const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
-      if (!row || Number(result.numUpdatedRows) !== 1) return false;
+      const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      // Read under the row lock the UPDATE took: a refresh that committed first has already moved it.
+      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
       // Refresh tokens of a revoked session are refused by the session check; the feed covers access tokens.
       await revocations.revokeSession(trx, tenantId, sessionId, Number(row.access_expires_at), now);
       await recordChange(trx, revocations.sessionChange(tenantId, sessionId), now);
@@ -456,6 +411,7 @@ export class UserService {
       user: { id: user.id, email: user.email },
       sessionId,
       sessionExpiresAt,
+      refreshReuseGrace: settings.refreshReuseGrace,
     };
   }
 
@@ -481,16 +437,6 @@ export class UserService {
     }
     return verifier;
   }
-}
-
-/** The `exp` of an access token issued at `now`, in ms: what a session revocation must cover. */
-function accessExpiry(now: number, settings: EndUserSettings): number {
-  return (Math.floor(now / 1000) + settings.accessTokenLifetime) * 1000;
-}
-
-/** The code is bound to tenant and email, so a stored hash says nothing reusable elsewhere. */
-function otpHash(tenantId: string, email: string, code: string): string {
-  return sha256(`otp:${tenantId}:${email}:${code}`);
 }
 
 /** `scheme://host[:port]` exactly as browsers send it in the Origin header. */

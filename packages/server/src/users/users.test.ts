@@ -128,8 +128,9 @@ test('password hashes are scrypt with a per-user salt; neither the password nor 
   }
 });
 
-test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one revokes the whole session, newest refresh token and access tokens included', async () => {
-  const server = await startTestServer();
+test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one after the reuse grace revokes the whole session, newest refresh token and access tokens included', async () => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
   const appId = await appIdOf(server);
   const auth = createAuthTokenVerifier({ issuer: server.issuer, appId, revocationPollMs: 50 });
   try {
@@ -140,6 +141,7 @@ test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one revokes the 
     assert.equal(claimsOf(second.body.access_token).sid, claimsOf(first.access_token).sid, 'same session');
     await auth.verifyAuthToken(second.body.access_token);
 
+    clock.advance(10_001); // past the default 10 s grace (refresh-grace.test.ts covers inside it)
     const reuse = await call(`${server.issuer}/auth/refresh`, { refresh_token: first.refresh_token });
     assert.equal(reuse.status, 400);
     assert.equal(reuse.body.error, 'invalid_grant');
@@ -163,9 +165,10 @@ test('RFC 9700 §4.14.2: refresh tokens rotate; reusing a spent one revokes the 
   }
 });
 
-test('consuming a refresh token is atomic: of concurrent uses of one token exactly one succeeds', async () => {
+test('consuming a refresh token is atomic: with the reuse grace off (0), of concurrent uses of one token exactly one succeeds', async () => {
   const server = await startTestServer();
   try {
+    await server.server.keymint.users.updateSettings('default', { refreshReuseGrace: 0 });
     const first = (await call(`${server.issuer}/auth/signup`, { email: 'dan@example.com', password: 'dan-password' })).body;
     const answers = await Promise.all(Array.from({ length: 5 }, () => call(`${server.issuer}/auth/refresh`, { refresh_token: first.refresh_token })));
     assert.equal(answers.filter((a) => a.status === 200).length, 1);
@@ -272,8 +275,8 @@ test('RFC 6750 §3.1: an end-user access token (typ JWT) gets no Contacts API ac
   }
 });
 
-test('failed sign-ins are limited per email and per IP: 429 with Retry-After, and past the budget even the right password is not checked', async () => {
-  const server = await startTestServer({ env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: '3', KEYMINT_AUTH_FAILURES_PER_IP: '50' } });
+test('failed sign-ins are limited per account and address, and per address: 429 with Retry-After, and past the budget even the right password is not checked from that address', async () => {
+  const server = await startTestServer({ env: { KEYMINT_SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS: '3' } });
   try {
     await call(`${server.issuer}/auth/signup`, { email: 'hal@example.com', password: 'hal-password' });
     await call(`${server.issuer}/auth/signup`, { email: 'ivy@example.com', password: 'ivy-password' });
@@ -286,7 +289,7 @@ test('failed sign-ins are limited per email and per IP: 429 with Retry-After, an
   } finally {
     await server.close();
   }
-  const perIp = await startTestServer({ env: { KEYMINT_AUTH_FAILURES_PER_CLIENT: '50', KEYMINT_AUTH_FAILURES_PER_IP: '3' } });
+  const perIp = await startTestServer({ env: { KEYMINT_SIGNIN_FAILURES_PER_ADDRESS: '3' } });
   try {
     for (let i = 0; i < 3; i++) await call(`${perIp.issuer}/auth/signin`, { email: `u${i}@example.com`, password: 'guess-guess' });
     assert.equal((await call(`${perIp.issuer}/auth/signin`, { email: 'u9@example.com', password: 'guess-guess' })).status, 429);
@@ -295,7 +298,7 @@ test('failed sign-ins are limited per email and per IP: 429 with Retry-After, an
   }
 });
 
-test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Secure on https; refresh cookie Path is the refresh route; no tokens in the body', async () => {
+test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Secure on https; refresh cookie Path is the /auth routes (refresh and sign-out), the old /auth/refresh one deleted; no tokens in the body', async () => {
   for (const publicUrl of [null, 'https://auth.example.test']) {
     const server = await startTestServer(publicUrl ? { env: { KEYMINT_PUBLIC_URL: publicUrl } } : {});
     try {
@@ -306,10 +309,12 @@ test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Sec
       assert.equal(answer.body.access_token, undefined);
       assert.equal(answer.body.refresh_token, undefined);
       const cookies = answer.headers.getSetCookie();
-      assert.equal(cookies.length, 2);
+      assert.equal(cookies.length, 3);
       const secure = publicUrl !== null;
       const access = cookies.find((c) => c.startsWith(secure ? '__Host-keymint_access=' : 'keymint_access='));
-      const refresh = cookies.find((c) => c.startsWith(secure ? '__Secure-keymint_refresh=' : 'keymint_refresh='));
+      const refresh = cookies.find((c) => c.startsWith(secure ? '__Secure-keymint_refresh=kmr_' : 'keymint_refresh=kmr_'));
+      const legacy = cookies.find((c) => c.startsWith(secure ? '__Secure-keymint_refresh=;' : 'keymint_refresh=;'));
+      assert.match(legacy ?? '', /; Max-Age=0.*; Path=\/t\/default\/auth\/refresh(;|$)/, 'a refresh cookie left under the old Path is deleted');
       assert.ok(access && refresh, cookies.join('\n'));
       for (const c of [access, refresh]) {
         assert.match(c, /; HttpOnly/);
@@ -319,7 +324,7 @@ test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Sec
       }
       assert.match(access, /; Path=\/(;|$)/);
       assert.match(access, /; Max-Age=3600/);
-      assert.match(refresh, /; Path=\/t\/default\/auth\/refresh(;|$)/);
+      assert.match(refresh, /; Path=\/t\/default\/auth(;|$)/);
 
       // The cookies work: session from the access cookie, refresh from the refresh cookie.
       const jar = (c: string) => c.split(';')[0]!;
@@ -327,7 +332,7 @@ test('cookie mode: HttpOnly, SameSite=Lax cookies; __Host- access cookie and Sec
       assert.equal(session.status, 200);
       const refreshed = await call(`${base}/t/default/auth/refresh`, {}, { cookie: jar(refresh), [CSRF_HEADER]: '1' });
       assert.equal(refreshed.status, 200);
-      assert.equal(refreshed.headers.getSetCookie().length, 2);
+      assert.equal(refreshed.headers.getSetCookie().length, 3);
     } finally {
       await server.close();
     }

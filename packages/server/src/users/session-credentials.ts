@@ -1,0 +1,131 @@
+import { sha256 } from '../crypto/hash.js';
+import { hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { InvalidToken, KeymintError, MissingToken } from '../errors.js';
+import type { Db } from '../store/database.js';
+import type { Tenant } from '../tenants/model.js';
+import { userDid } from './model.js';
+import type { UserService } from './service.js';
+import { sessionEnded } from './session-state.js';
+
+/** RFC 7662 §2.2 members for an active end-user token (docs/credential-lifecycle.md). */
+export interface EndUserIntrospection {
+  active: true;
+  client_id: string;
+  token_type?: 'Bearer';
+  exp: number;
+  iat: number;
+  sub: string;
+  aud: string;
+  iss: string;
+  sid: string;
+}
+
+/** Longer than any end-user token Keymint issues: anything bigger is refused before any crypto. */
+const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * What an end-user session's credentials (the `kmr_` refresh token, the access JWT with its `sid`)
+ * can do outside refreshing: end the session at sign-out and at RFC 7009 revocation, and describe
+ * themselves to RFC 7662 introspection. One rule for all three: a credential names its session, and
+ * revoking it ends that session (end-user access tokens carry no `jti`, and RFC 7009 §2.1 lets a
+ * server revoke the whole grant).
+ */
+export class SessionCredentials {
+  constructor(
+    private readonly users: UserService,
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Sign-out (`POST /auth/signout`): ends the session the refresh token, or failing that the access
+   * token, belongs to. A spent refresh token still names its session, and an access token whose
+   * session already ended is fine: signing out twice is not an error. An expired access token is not
+   * accepted (anyone who ever held it could end the session); clients send the refresh token, which
+   * outlives it. InvalidToken when neither credential names a session of this tenant.
+   */
+  async signOut(tenant: Tenant, issuer: string, credentials: { refreshToken?: string | undefined; accessToken?: string | undefined }): Promise<void> {
+    const { refreshToken, accessToken } = credentials;
+    if (refreshToken === undefined && accessToken === undefined) throw new MissingToken('sign-out needs the refresh token (body or cookie) or the access token');
+    if (refreshToken !== undefined) {
+      const session = await this.sessionOfRefreshToken(tenant, refreshToken);
+      if (session) {
+        await this.users.revokeSession(tenant.id, session.sessionId, this.now());
+        return;
+      }
+      if (accessToken === undefined) throw new InvalidToken('the refresh token is not valid');
+    }
+    const info = await this.users.verifyAccessToken(tenant, issuer, accessToken!);
+    await this.users.revokeSession(tenant.id, info.sessionId, this.now());
+  }
+
+  /**
+   * RFC 7009 §2.1 for end-user tokens: a `kmr_` refresh token or an unexpired end-user access token
+   * of this tenant ends its session. True when `token` was one (revoked now or already over), false
+   * when it is anything else (an app token, garbage), which the caller then handles.
+   */
+  async revoke(tenant: Tenant, issuer: string, token: string): Promise<boolean> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return false;
+    if (token.startsWith(TOKEN_PREFIXES.refreshToken)) {
+      const session = await this.sessionOfRefreshToken(tenant, token);
+      if (session) await this.users.revokeSession(tenant.id, session.sessionId, this.now());
+      return true;
+    }
+    const info = await this.accessTokenInfo(tenant, issuer, token);
+    if (!info) return false;
+    await this.users.revokeSession(tenant.id, info.sessionId, this.now());
+    return true;
+  }
+
+  /**
+   * RFC 7662 for end-user tokens: an unspent refresh token, or an access token, of a live session of
+   * this tenant is active; anything else (spent, revoked, expired, idle, unknown) is null.
+   */
+  async inspect(tenant: Tenant, issuer: string, token: string): Promise<EndUserIntrospection | null> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+    if (token.startsWith(TOKEN_PREFIXES.refreshToken)) {
+      const found = await this.sessionOfRefreshToken(tenant, token);
+      if (!found || found.spent) return null;
+      const session = await this.db.selectFrom('user_sessions').selectAll().where('id', '=', found.sessionId).executeTakeFirst();
+      const settings = this.users.settings(tenant);
+      if (!session || sessionEnded(session, settings, this.now())) return null;
+      // The refresh token works until the session's absolute end or its idle end, whichever is first.
+      const end = Math.min(Number(session.expires_at), Number(session.last_used_at) + settings.sessionIdleTimeout * 1000);
+      return {
+        active: true, client_id: tenant.appId, exp: Math.floor(end / 1000), iat: Math.floor(found.createdAt / 1000),
+        sub: userDid(session.user_id), aud: tenant.appId, iss: issuer, sid: session.id,
+      };
+    }
+    if (token.split('.').length !== 3) return null;
+    try {
+      const { info } = await this.users.authenticate(tenant, issuer, token);
+      return {
+        active: true, client_id: info.appId, token_type: 'Bearer', exp: info.expiration, iat: info.issuedAt,
+        sub: userDid(info.userId), aud: info.appId, iss: issuer, sid: info.sessionId,
+      };
+    } catch (error) {
+      // Not an end-user token of a live session; a storage failure is a 5xx, never a quiet "inactive".
+      if (error instanceof KeymintError && error.status === 401) return null;
+      throw error;
+    }
+  }
+
+  /** The session a refresh token of this tenant belongs to, spent or not; null when it is not one. */
+  private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ sessionId: string; spent: boolean; createdAt: number } | null> {
+    if (!hasValidFormat(token, TOKEN_PREFIXES.refreshToken)) return null;
+    const row = await this.db.selectFrom('refresh_tokens').select(['session_id', 'used_at', 'created_at']).where('token_hash', '=', sha256(token)).where('tenant_id', '=', tenant.id).executeTakeFirst();
+    return row ? { sessionId: row.session_id, spent: row.used_at !== null, createdAt: Number(row.created_at) } : null;
+  }
+
+  /** The claims of an unexpired end-user access token of this tenant, or null for any other token. */
+  private async accessTokenInfo(tenant: Tenant, issuer: string, token: string) {
+    if (token.split('.').length !== 3) return null;
+    try {
+      return await this.users.verifyAccessToken(tenant, issuer, token);
+    } catch (error) {
+      // Only "not such a token" is quiet; a storage failure is a 5xx, never a quiet "inactive".
+      if (error instanceof KeymintError && error.status === 401) return null;
+      throw error;
+    }
+  }
+}
