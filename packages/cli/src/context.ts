@@ -1,4 +1,23 @@
+import { existsSync } from 'node:fs';
 import { createLogger, loadConfig, openKeymint, type Config, type Keymint, type Tenant } from '@keymint/server';
+
+/** The CLI was run where there is no installation: one line, exit 1, nothing created. */
+export class NoInstallation extends Error {
+  override name = 'NoInstallation';
+}
+
+/**
+ * Commands other than `serve` and `migrate` work on an installation that exists. Without
+ * KEYMINT_DATA_DIR / KEYMINT_DATABASE_URL that is `./data/keymint.db` in the current folder; run
+ * anywhere else, the CLI would otherwise create a second installation there (a new database, a
+ * new master key, another tenant `default`) whose secrets the running server rejects.
+ */
+export function requireInstallation(config: Config): void {
+  if (config.installationGiven || config.database.kind !== 'sqlite' || existsSync(config.database.path)) return;
+  throw new NoInstallation(
+    `no Keymint installation here: ${config.database.path} does not exist. Run this in the folder the server runs in, or set KEYMINT_DATA_DIR (or KEYMINT_DATABASE_URL) to point at it`,
+  );
+}
 
 export interface GlobalOptions {
   tenant: string;
@@ -22,8 +41,10 @@ export function publicUrlOf(config: Config): string {
  */
 export async function withKeymint<T>(options: GlobalOptions, run: (context: CommandContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  // Logs go to stderr so that --json leaves stdout with nothing but the answer.
-  const keymint = await openKeymint(config, { log: createLogger('warn', process.stderr), migrate: true });
+  requireInstallation(config);
+  // Logs go to stderr so that --json leaves stdout with nothing but the answer. The master key
+  // file is never created here: a database without its key would hold keys nothing opens.
+  const keymint = await openKeymint(config, { log: createLogger('warn', process.stderr), migrate: true, createMasterKey: config.installationGiven });
   try {
     await keymint.tenants.ensureDefault();
     const tenant = await keymint.tenants.get(options.tenant);

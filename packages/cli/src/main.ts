@@ -1,12 +1,17 @@
 import { ConfigError, KeymintError } from '@keymint/server';
 import { CommanderError } from 'commander';
+import { NoInstallation } from './context.js';
 import { buildProgram } from './program.js';
+import { PortInUse, portError } from './port.js';
 
 try {
   await buildProgram().exitOverride().parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  const message = error instanceof ConfigError || error instanceof KeymintError
+  // The listen itself lost a race for the port after serve's early check passed.
+  const listenError = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (listenError?.syscall === 'listen' && listenError.port !== undefined) error = portError(listenError, listenError.address ?? '', listenError.port);
+  const message = error instanceof ConfigError || error instanceof KeymintError || error instanceof NoInstallation || error instanceof PortInUse
     ? error.message
     : `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
   process.stderr.write(`keymint: ${message}\n`);

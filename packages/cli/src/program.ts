@@ -1,10 +1,17 @@
+import cluster from 'node:cluster';
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve, rotateMasterKey } from '@keymint/server';
+import { loadConfig, parseDuration, migrateToLatest, createLogger, openKeymint, serve } from '@keymint/server';
 import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './views.js';
 import { registerUserCommands } from './users.js';
 import { registerAdminTokenCommands } from './admin-tokens.js';
+import { registerOperationsCommands } from './operations.js';
+import { assertPortFree } from './port.js';
+
+/** This package's version (package.json beside dist/). */
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** Audit context of every change made from the command line. */
 const CLI = { actor: 'cli' } as const;
@@ -36,8 +43,9 @@ export function buildProgram(): Command {
     .description('Keymint: self-hosted authentication for REST API platforms')
     .option('--tenant <slug>', 'tenant to act on', 'default')
     .option('--json', 'print one JSON object on stdout and nothing else')
-    .showHelpAfterError()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .version(`keymint ${VERSION}`, '-V, --version', 'print the version')
+    // A usage error is one line and a pointer to the help, not the whole help.
+    .configureOutput({ outputError: (text, write) => write(`keymint: ${text.trim().replace(/^error: /, '')} (see keymint --help)\n`) });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
   program
@@ -49,7 +57,10 @@ export function buildProgram(): Command {
     .action(async (options: { port?: string; host?: string; workers?: number }) => {
       const { workers, ...flags } = options;
       if (workers !== undefined && (workers < 1 || workers > 64)) throw new InvalidArgumentError('--workers: expected 1 to 64');
-      await serve(loadConfig({ flags }), { workers });
+      const config = loadConfig({ flags });
+      // Workers share the primary's listening socket: only the primary (or a single process) checks.
+      if (cluster.isPrimary) await assertPortFree(config.host, config.port);
+      await serve(config, { workers });
     });
 
   program
@@ -64,23 +75,6 @@ export function buildProgram(): Command {
       } finally {
         await keymint.close();
       }
-    });
-
-  program
-    .command('master-key')
-    .description('the master key that seals private signing keys and signed-request secrets (docs/operations.md)')
-    .command('rotate')
-    .description('re-seal every sealed value under a new master key; stop every server first')
-    .option('--new-key-file <path>', 'where to write the new key (required when KEYMINT_MASTER_KEY holds the key)')
-    .action(async (options: { newKeyFile?: string }) => {
-      const result = await rotateMasterKey(loadConfig(), options);
-      print(globals().json, { signing_keys: result.signingKeys, client_secrets: result.clientSecrets, new_key_file: result.newKeyFile, previous_key_file: result.previousKeyFile }, () =>
-        [
-          `re-sealed ${result.signingKeys} signing keys and ${result.clientSecrets} client secret copies`,
-          `  new master key   ${result.newKeyFile}${result.previousKeyFile ? '' : ' (put it in KEYMINT_MASTER_KEY on every node, then delete the file)'}`,
-          ...(result.previousKeyFile ? [`  old master key   ${result.previousKeyFile} (delete once every backup you keep is re-sealed or expired)`] : []),
-        ].join('\n'),
-      );
     });
 
   const tenant = program.command('tenant').description('tenants: one issuer, key set, catalog and app list each');
@@ -357,6 +351,7 @@ export function buildProgram(): Command {
     );
 
   registerAdminTokenCommands(admin, globals);
+  registerOperationsCommands(program, globals);
   registerUserCommands(program, globals);
   return program;
 }

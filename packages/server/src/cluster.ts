@@ -3,6 +3,7 @@ import { configForWorkers, type Config } from './config.js';
 import { openKeymint } from './keymint.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
+import { serveClusterMetrics } from './http/cluster-metrics.js';
 
 export interface ServeOptions {
   /** Worker processes sharing the port (node:cluster); 1 serves in this process. */
@@ -54,6 +55,7 @@ async function runPrimary(config: Config, count: number, print: (text: string) =
   const keymint = await openKeymint(config, { log, migrate: true });
   await keymint.tenants.ensureDefault();
   await keymint.close();
+  serveClusterMetrics((error) => log.warn({ err: error }, 'cluster metrics: a worker did not answer'));
 
   let stopping = false;
   let recentDeaths: number[] = [];

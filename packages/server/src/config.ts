@@ -14,9 +14,17 @@ export interface Config {
   /** Explicit KEYMINT_PUBLIC_URL; when null the listen address is used once it is known. */
   readonly publicUrl: string | null;
   readonly dataDir: string;
+  /**
+   * KEYMINT_DATA_DIR or KEYMINT_DATABASE_URL was given (environment or .env). Without either the
+   * CLI only works where `./data/keymint.db` already exists, so run from the wrong folder it
+   * refuses instead of starting a second installation there.
+   */
+  readonly installationGiven: boolean;
   readonly database: DatabaseLocation;
   /** From KEYMINT_MASTER_KEY; when null the key lives in `{dataDir}/master.key`. */
   readonly masterKey: Buffer | null;
+  /** KEYMINT_MASTER_KEY_PREVIOUS: older keys that still open (never seal); empty without it. */
+  readonly masterKeyPrevious: readonly Buffer[];
   readonly masterKeyFile: string;
   readonly redisUrl: string | null;
   readonly logLevel: string;
@@ -139,6 +147,16 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     masterKey = decodeMasterKey(masterKeyText);
     if (!masterKey) throw new ConfigError('KEYMINT_MASTER_KEY', '32 bytes encoded as base64url (43 characters)');
   }
+  const previousText = get('KEYMINT_MASTER_KEY_PREVIOUS');
+  const masterKeyPrevious: Buffer[] = [];
+  if (previousText !== undefined) {
+    if (!masterKey) throw new ConfigError('KEYMINT_MASTER_KEY_PREVIOUS', 'KEYMINT_MASTER_KEY to be set too (previous keys only open; the file-based key keeps its retired keys as files)');
+    for (const [index, item] of previousText.split(',').map((k) => k.trim()).filter(Boolean).entries()) {
+      const key = decodeMasterKey(item);
+      if (!key) throw new ConfigError('KEYMINT_MASTER_KEY_PREVIOUS', `comma-separated 32-byte base64url keys (entry ${index + 1} is not one)`);
+      masterKeyPrevious.push(key);
+    }
+  }
 
   const redisText = get('KEYMINT_REDIS_URL');
   if (redisText !== undefined && !/^rediss?:\/\/./.test(redisText)) {
@@ -164,8 +182,10 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     port,
     publicUrl,
     dataDir,
+    installationGiven: get('KEYMINT_DATA_DIR') !== undefined || databaseText !== undefined,
     database,
     masterKey,
+    masterKeyPrevious: Object.freeze(masterKeyPrevious),
     masterKeyFile: resolve(dataDir, 'master.key'),
     redisUrl: redisText ?? null,
     logLevel,

@@ -14,4 +14,6 @@ export type { RotationResult } from './keys/service.js';
 export type { Principal } from './resource/authenticate.js';
 export type { EndUser, EndUserSettings, UserSession, TokenMode } from './users/model.js';
 export { serve, type ServeOptions } from './cluster.js';
-export { rotateMasterKey, type MasterKeyRotation } from './master-key/rotate.js';
+export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';
+export { generateMasterKey } from './master-key/generate.js';
+export { backupDatabase } from './store/backup.js';

@@ -8,7 +8,8 @@ import { ApiTokenService } from './api-tokens/service.js';
 import { AppService } from './apps/service.js';
 import { AuditLog, SYSTEM } from './audit/service.js';
 import type { Config } from './config.js';
-import { loadOrCreateMasterKeyFile } from './crypto/master-key.js';
+import type { MasterKeyring } from './crypto/keyring.js';
+import { openMasterKeyring } from './master-key/files.js';
 import { refreshSuccessorKey } from './crypto/refresh-successor.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';
@@ -62,6 +63,8 @@ export interface Keymint {
   readonly users: UserService;
   /** End users' password change and reset (users/passwords.ts). */
   readonly passwords: PasswordService;
+  /** The master keys: the current one seals, older ones still open (docs/operations.md). */
+  readonly keyring: MasterKeyring;
   /**
    * Attempt budgets of every guessable secret (attempts/): in Redis when KEYMINT_REDIS_URL is
    * set, else in the database, so every worker and node shares one count.
@@ -87,6 +90,8 @@ export interface OpenOptions {
   log: Logger;
   /** Run migrations first (serve and migrate do; other CLI commands refuse an old schema). */
   migrate?: boolean;
+  /** Create `data/master.key` when there is none (default true; commands that only read refuse instead). */
+  createMasterKey?: boolean;
   /** Tail the change log for writes from other processes (long-running servers only). */
   watchChanges?: boolean;
   now?: () => number;
@@ -100,13 +105,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       const applied = await migrateToLatest(db);
       if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     }
-    let masterKey = config.masterKey;
-    let masterKeySource: Keymint['masterKeySource'] = 'environment';
-    if (!masterKey) {
-      const file = loadOrCreateMasterKeyFile(config.masterKeyFile);
-      masterKey = file.key;
-      masterKeySource = file.created ? 'new file' : 'file';
-    }
+    const { keyring, source: masterKeySource } = openMasterKeyring(config, { create: options.createMasterKey ?? true });
     // One line per outage, not one per poll: the first failure is logged, then only recovery.
     let feedFailing = false;
     const changes = new ChangeFeed(db, config.changePollMs, (error) => {
@@ -114,14 +113,14 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       feedFailing = true;
     }, { now });
     const audit = new AuditLog(db, log, now);
-    const keys = new KeyService(db, masterKey, changes, now, {
+    const keys = new KeyService(db, keyring, changes, now, {
       ...DEFAULT_ROTATION_POLICY,
       // One verifier cache period, plus two change-feed polls for every node to publish the key.
       publishAheadMs: config.jwksMaxAgeSeconds * 1000 + 2 * config.changePollMs,
       rotateAfterMs: config.keyRotationDays === 0 ? null : config.keyRotationDays * 86_400_000,
     }, audit);
     const tenants = new TenantService(db, keys, changes, now);
-    const apps = new AppService(db, masterKey, changes, now, audit);
+    const apps = new AppService(db, keyring, changes, now, audit);
     const apiTokens = new ApiTokenService(db, changes, now, audit);
     const opaqueTokens = new OpaqueTokenService(db, changes, now);
     const revocations = new RevocationService(db, changes, now);
@@ -160,7 +159,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now, log,
-      successorKey: refreshSuccessorKey(masterKey),
+      successorKey: refreshSuccessorKey(keyring.current.key),
       mailer: createCodeMailer(config, log),
       signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
       signUpBudget: new SignUpBudget(attempts, config.signUp),
@@ -188,6 +187,8 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       // The safety net behind the feed: every cache starts over now and then (not while the
       // database is away: then the caches are all there is, see KEYMINT_OUTAGE_GRACE).
       every(config.cacheRefreshSeconds * 1000, 'cache refresh', async () => {
+        // File-based master keys: after `master-key rotate` this node seals with the new key too.
+        keyring.refresh();
         if (changes.staleForMs() === 0) changes.resetAll();
       });
       // Every node has read a row within seconds; a day's worth is kept for diagnosis.
@@ -204,7 +205,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
     }
     return {
-      config, db, log, tenants, apps, keys, changes, bearer, masterKeySource, now, attempts, redis,
+      config, db, log, tenants, apps, keys, changes, bearer, keyring, masterKeySource, now, attempts, redis,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
       passwords: new PasswordService({ db, audit, users, now }),
       sessionCredentials: new SessionCredentials(users, db, now),

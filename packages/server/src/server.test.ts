@@ -51,7 +51,8 @@ test('private signing keys are stored sealed, never as PEM or JWK private parts'
   try {
     const rows = await server.server.keymint.db.selectFrom('signing_keys').selectAll().execute();
     for (const row of rows) {
-      assert.match(row.private_key_sealed, /^v1\./);
+      // v2.<id of the master key that sealed it>.<iv>.<ciphertext>.<tag>
+      assert.match(row.private_key_sealed, new RegExp(`^v2\\.${server.server.keymint.keyring.current.id}\\.`));
       assert.doesNotMatch(row.private_key_sealed, /PRIVATE KEY/);
       assert.equal((JSON.parse(row.public_jwk) as { d?: string }).d, undefined);
     }

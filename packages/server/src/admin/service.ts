@@ -8,6 +8,7 @@ import type { Db } from '../store/database.js';
 import type { AdminAccountRow, AdminTokenRow } from '../store/schema.js';
 import { ADMIN_LIMITS, ADMIN_ROLES, type AdminAccount, type AdminPrincipal, type AdminRole, type AdminTokenInfo } from './model.js';
 import type { SignInBudgets } from '../attempts/sign-in.js';
+import { createFirstOwner } from './first-owner.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
@@ -118,15 +119,18 @@ export class AdminService {
     }
     const passwordHash = await hashPassword(validPassword(input.password));
     const now = this.now();
-    // Spent first, atomically: two requests with one link cannot both get through.
-    const spent = await this.db.updateTable('admin_setup_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(spent.numUpdatedRows) !== 1) throw new InvalidRequest('this setup link has already been used');
     let accountId = row.account_id;
     if (accountId === null) {
-      const { account } = await this.createAccount({ email: input.email!, role: 'owner', tenantId: null }, { actor: 'admin', actorId: input.email, ip });
-      accountId = account.id;
+      const email = input.email!.trim().toLowerCase();
+      const owner = await createFirstOwner(this.db, { tokenHash: row.token_hash, email, passwordHash }, now);
+      this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: null, action: 'admin.created', target: email, detail: { role: 'owner', tenant_id: null } });
+      accountId = owner.id;
+    } else {
+      // Spent first, atomically: two requests with one link cannot both get through.
+      const spent = await this.db.updateTable('admin_setup_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
+      if (Number(spent.numUpdatedRows) !== 1) throw new InvalidRequest('this setup link has already been used');
+      await this.db.updateTable('admin_accounts').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', accountId).execute();
     }
-    await this.db.updateTable('admin_accounts').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', accountId).execute();
     const account = toAccount((await this.db.selectFrom('admin_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow()));
     this.audit.record({ actor: 'admin', actorId: account.email, ip }, { tenantId: account.tenantId, action: 'admin.setup_completed', target: account.email });
     return this.startSession(account);

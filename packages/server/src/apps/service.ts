@@ -2,7 +2,7 @@ import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { CacheStats } from '../util/cache-stats.js';
 import { safeEqual, sha256 } from '../crypto/hash.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
-import { open, seal } from '../crypto/seal.js';
+import type { MasterKeyring } from '../crypto/keyring.js';
 import { generateToken, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
@@ -93,7 +93,7 @@ export class AppService {
 
   constructor(
     private readonly db: Db,
-    private readonly masterKey: Buffer,
+    private readonly keyring: MasterKeyring,
     private readonly changes: ChangeFeed,
     private readonly now: () => number,
     private readonly audit?: AuditLog,
@@ -286,7 +286,7 @@ export class AppService {
     let matched: string | null = null;
     for (const secret of sealed) {
       const usable = secret.revokedAt === null && (secret.expiresAt === null || secret.expiresAt > now);
-      const plaintext = open(this.masterKey, secret.sealed as string, `client_secret:${secret.id}`);
+      const plaintext = this.keyring.open(secret.sealed as string, `client_secret:${secret.id}`);
       if (verify(plaintext) && usable) matched = secret.id;
     }
     if (matched) this.lastUsed.record(matched, now);
@@ -384,7 +384,7 @@ export class AppService {
         tenant_id: app.tenantId,
         secret_hash: sha256(secret),
         // HMAC-signed requests need the secret itself; every other app keeps only the hash.
-        sealed_secret: app.authMethods.includes('signed_request') ? seal(this.masterKey, secret, `client_secret:${id}`) : null,
+        sealed_secret: app.authMethods.includes('signed_request') ? this.keyring.seal(secret, `client_secret:${id}`) : null,
         hint: tokenHint(secret),
         created_at: this.now(),
         expires_at: expiresAt,

@@ -63,7 +63,9 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     requestTimeout: keymint.config.timeouts.request * 1000,
     // Node checks the header and request deadlines on this interval, so it bounds how late they fire.
     http: { headersTimeout: keymint.config.timeouts.headers * 1000, connectionsCheckingInterval: 5_000 },
-    return503OnClosing: true,
+    // Off: Fastify's own 503 has its own body. While draining, operations.ts answers 503
+    // temporarily_unavailable in the route's error shape, with Retry-After and Connection: close.
+    return503OnClosing: false,
     // Client IPs (rate limits, audit) from X-Forwarded-For only behind trusted proxies (KEYMINT_TRUST_PROXY).
     // (A hop count is accepted at run time though Fastify's types omit it.)
     trustProxy: keymint.config.trustProxy as boolean | string,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { sql } from 'kysely';
 import { TemporarilyUnavailable } from '../errors.js';
+import { clusterMetrics, contributeToClusterMetrics } from './cluster-metrics.js';
 import type { Keymint } from '../keymint.js';
 import { authenticatedClientId } from '../oauth/auth-failures.js';
 import { TOKEN_ENDPOINT_PATHS } from '../oauth/token-endpoint.js';
@@ -24,9 +25,22 @@ export interface Operations {
 export function installOperations(app: FastifyInstance, keymint: Keymint): Operations {
   let draining = false;
   const registry = new Registry();
-  // Under `serve --workers N` a scrape reaches one worker: a worker label keeps their series apart.
-  if (cluster.isWorker) registry.setDefaultLabels({ worker: String(process.pid) });
   collectDefaultMetrics({ register: registry, prefix: 'keymint_' });
+  // Under `serve --workers N` every scrape answers for the whole server (cluster-metrics.ts);
+  // what differs per worker is kept apart by a `worker` label.
+  const inCluster = cluster.isWorker && typeof process.send === 'function';
+  if (inCluster) {
+    contributeToClusterMetrics(registry);
+    new Gauge({
+      name: 'keymint_worker_resident_memory_bytes',
+      help: 'Resident memory of each worker process (serve --workers N), by worker pid',
+      labelNames: ['worker'] as const,
+      registers: [registry],
+      collect() {
+        this.set({ worker: String(process.pid) }, process.memoryUsage().rss);
+      },
+    });
+  }
 
   const latency = new Histogram({
     name: 'keymint_http_request_duration_seconds',
@@ -61,6 +75,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
     name: 'keymint_db_pool_connections',
     help: 'PostgreSQL pool connections by state (max, total, idle, waiting = queries queued for a connection)',
     labelNames: ['state'] as const,
+    aggregator: 'sum',
     registers: [registry],
     collect() {
       const stats = keymint.poolStats();
@@ -71,6 +86,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   new Gauge({
     name: 'keymint_change_feed_stale_seconds',
     help: 'Seconds since the change feed last read the database while it is failing; 0 when healthy',
+    aggregator: 'max',
     registers: [registry],
     collect() {
       this.set(keymint.changes.staleForMs() / 1000);
@@ -79,6 +95,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   new Gauge({
     name: 'keymint_change_feed_pending_gaps',
     help: 'change_log ids skipped by the cursor and still awaited (transactions committing out of id order)',
+    aggregator: 'max',
     registers: [registry],
     collect() {
       this.set(keymint.changes.pendingGaps);
@@ -87,6 +104,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   new Gauge({
     name: 'keymint_change_listener_connected',
     help: '1 when the PostgreSQL LISTEN connection is up (0 means changes arrive by polling only)',
+    aggregator: 'min',
     registers: [registry],
     collect() {
       const listening = keymint.listening();
@@ -107,8 +125,14 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   // from its caches (tokens for known apps, JWKS, cached revocations); past it, every request is
   // 503 because caches that cannot see revocations must not be trusted any longer.
   const graceMs = keymint.config.outageGraceSeconds * 1000;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (OPERATIONS_ROUTES.has(request.routeOptions.url ?? '')) return;
+    // Draining (SIGTERM): requests that reach this node on a kept-alive connection are sent on
+    // to another node by the client's retry; requests already running are not affected.
+    if (draining) {
+      reply.header('connection', 'close');
+      throw new TemporarilyUnavailable('this node is shutting down: retry (another node will answer)', 1);
+    }
     const stale = keymint.changes.staleForMs();
     if (stale > 0 && stale >= graceMs) throw new TemporarilyUnavailable('temporarily unavailable: retry shortly', 2);
   });
@@ -125,12 +149,12 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
-    return registry.metrics();
+    return inCluster ? clusterMetrics() : registry.metrics();
   });
   return { drain: () => (draining = true) };
 }
 
-/** Why this node should not get traffic, or null: the database answers and tenant default's signing key is loaded. */
+/** Why this node should not get traffic, or null: the database answers and every tenant's signing keys open here. */
 async function notReady(keymint: Keymint): Promise<string | null> {
   try {
     await withTimeout(sql`select 1`.execute(keymint.db), 2_000);
@@ -140,6 +164,7 @@ async function notReady(keymint: Keymint): Promise<string | null> {
   try {
     const tenant = await keymint.tenants.findBySlug('default');
     if (tenant) await withTimeout(keymint.keys.ring(tenant.id), 2_000);
+    if ((await withTimeout(keymint.keys.unopenableTenants(), 2_000)).length > 0) return 'signing keys not loaded';
   } catch {
     return 'signing keys not loaded';
   }

@@ -4,7 +4,7 @@ import { APP_LIMITS } from '../apps/model.js';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import { JwtSigner } from '../crypto/jwt.js';
-import { open, seal } from '../crypto/seal.js';
+import type { MasterKeyring } from '../crypto/keyring.js';
 import { generateSigningKey, importPrivateKey, type SigningAlgorithm } from '../crypto/signing-keys.js';
 import { ServerError } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
@@ -76,7 +76,7 @@ export class KeyService {
 
   constructor(
     private readonly db: Db,
-    private readonly masterKey: Buffer,
+    private readonly keyring: MasterKeyring,
     private readonly changes: ChangeFeed,
     private readonly now: () => number,
     private readonly policy: RotationPolicy = DEFAULT_ROTATION_POLICY,
@@ -114,9 +114,9 @@ export class KeyService {
       .where('tenant_id', '=', tenantId)
       .where('state', '=', 'current')
       .executeTakeFirst();
-    if (!current) await this.insertKey(tenantId, alg, 'current');
+    if (!current) await this.insertKey(tenantId, alg, 'current', null, { unlessPresent: true });
     // A published successor from the start, so the first rotation can be immediate.
-    if (!(await this.findNext(tenantId))) await this.insertKey(tenantId, alg, 'next');
+    if (!(await this.findNext(tenantId))) await this.insertKey(tenantId, alg, 'next', null, { unlessPresent: true });
   }
 
   /**
@@ -245,6 +245,25 @@ export class KeyService {
     return promoted;
   }
 
+  /**
+   * Tenants whose signing key (current, or the next one about to sign) this node cannot open with
+   * the master keys it holds: /readyz reports the node not ready, so a node started with the
+   * wrong KEYMINT_MASTER_KEY, or without a key still needed in KEYMINT_MASTER_KEY_PREVIOUS,
+   * never takes traffic it would answer with errors for some tenant.
+   */
+  async unopenableTenants(): Promise<string[]> {
+    const rows = await this.db.selectFrom('signing_keys').select(['tenant_id', 'kid', 'private_key_sealed']).where('state', 'in', ['current', 'next']).execute();
+    const failing = new Set<string>();
+    for (const row of rows) {
+      try {
+        this.keyring.open(row.private_key_sealed, `signing_key:${row.kid}`);
+      } catch {
+        failing.add(row.tenant_id);
+      }
+    }
+    return [...failing];
+  }
+
   async list(tenantId: string): Promise<SigningKeyInfo[]> {
     const rows = await this.db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').execute();
     return rows.map(toInfo);
@@ -262,7 +281,14 @@ export class KeyService {
     return ring;
   }
 
-  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null = null): Promise<SigningKeyInfo> {
+  /**
+   * `unlessPresent`: the check is repeated inside the write transaction, so two processes giving a
+   * new tenant its first keys at once (the CLI beside a starting server on one SQLite file, whose
+   * transactions begin IMMEDIATE) insert one key per state, not two. Returns null when skipped.
+   */
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt?: number | null): Promise<SigningKeyInfo>;
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null, options: { unlessPresent: true }): Promise<SigningKeyInfo | null>;
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null = null, options: { unlessPresent?: boolean } = {}): Promise<SigningKeyInfo | null> {
     const generated = await generateSigningKey(alg);
     const now = this.now();
     const row: SigningKeyRow = {
@@ -271,17 +297,20 @@ export class KeyService {
       alg,
       state,
       public_jwk: JSON.stringify(generated.publicJwk),
-      private_key_sealed: seal(this.masterKey, generated.privatePkcs8, `signing_key:${generated.kid}`),
+      private_key_sealed: this.keyring.seal(generated.privatePkcs8, `signing_key:${generated.kid}`),
       created_at: now,
       // For a `next` key: when it is scheduled to start signing (null: not yet scheduled).
       activated_at: state === 'current' ? now : activatesAt,
       retired_at: null,
       remove_after: null,
     };
-    await this.db.transaction().execute(async (trx) => {
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      if (options.unlessPresent && (await trx.selectFrom('signing_keys').select('kid').where('tenant_id', '=', tenantId).where('state', '=', state).executeTakeFirst())) return false;
       await trx.insertInto('signing_keys').values(row).execute();
       await recordChange(trx, { tenantId, entity: 'signing_key', entityId: generated.kid }, now);
+      return true;
     });
+    if (!inserted) return null;
     this.changes.emit({ tenantId, entity: 'signing_key', entityId: generated.kid });
     return toInfo(row);
   }
@@ -292,7 +321,7 @@ export class KeyService {
       .filter((r) => r.state === 'current')
       .sort((a, b) => Number(b.activated_at ?? 0) - Number(a.activated_at ?? 0))[0];
     if (!current) throw new ServerError('this tenant has no current signing key');
-    const privateKey = importPrivateKey(open(this.masterKey, current.private_key_sealed, `signing_key:${current.kid}`));
+    const privateKey = importPrivateKey(this.keyring.open(current.private_key_sealed, `signing_key:${current.kid}`));
     // Published: the signing key, its announced successor and retired keys whose tokens may live.
     const jwks: JSONWebKeySet = { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) };
     const jwksJson = JSON.stringify(jwks);

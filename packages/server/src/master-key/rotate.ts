@@ -1,84 +1,104 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { decodeMasterKey, MASTER_KEY_BYTES } from '../crypto/master-key.js';
+import { sealedBy, toMasterKey, type MasterKeyring } from '../crypto/keyring.js';
+import { MASTER_KEY_BYTES } from '../crypto/master-key.js';
 import { randomKey } from '../crypto/random.js';
-import { open, seal } from '../crypto/seal.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
+import { installNewKeyFile, openMasterKeyring } from './files.js';
 
 export interface MasterKeyRotation {
+  /** The key every value is now sealed with. */
+  keyId: string;
   signingKeys: number;
   clientSecrets: number;
-  /** Where the new key was written. */
-  newKeyFile: string;
-  /** Where the old key was kept (file-based keys only). */
-  previousKeyFile: string | null;
+  /** Values still sealed by another key (sealed by a node during the run): run rotate again. */
+  remaining: number;
+  /** File-based keys: the new `master.key` and where the old key was kept. */
+  newKeyFile: string | null;
+  retiredKeyFile: string | null;
 }
 
 /**
- * Re-seals every sealed value (signing keys' private keys, signed-request secret copies) under a
- * new master key, in one transaction: either every value opens with the new key or nothing
- * changed. Every node must be stopped first: a running node keeps the old key in memory and
- * could neither open what is re-sealed nor seal what others can open (docs/operations.md).
- *
- * Crash safety: the new key is written and synced to disk before the transaction commits, so
- * no moment exists at which the database is sealed under a key that exists nowhere.
- * - Key in `{dataDir}/master.key`: the new key goes to `master.key.next`; after commit the old
- *   file becomes `master.key.previous` and the new one `master.key`.
- * - Key in KEYMINT_MASTER_KEY: the new key is written to `newKeyFile` (required, created
- *   exclusively, mode 0600); the operator then puts it in KEYMINT_MASTER_KEY on every node.
+ * `keymint master-key rotate`, safe while every node serves (docs/operations.md "Rotating the
+ * master key"):
+ * - Key in KEYMINT_MASTER_KEY: the operator has already deployed the new key as
+ *   KEYMINT_MASTER_KEY with the old one in KEYMINT_MASTER_KEY_PREVIOUS on every node; this
+ *   re-seals every value not sealed by the current key under it. No key is created or written.
+ * - Key in `{dataDir}/master.key`: a new key is created; the old one is kept as
+ *   `master.key.retired-<date>-<id>` (never overwritten or deleted), the new one becomes
+ *   `master.key`, then every value is re-sealed. Running servers still open both (they re-read
+ *   the key files when a value names a key they do not hold).
+ * Each value is re-sealed by a conditional update of its own row, so a node changing a row at the
+ * same moment is never overwritten, and every value opens at every moment with some key held.
  */
-export async function rotateMasterKey(config: Config, options: { newKeyFile?: string } = {}): Promise<MasterKeyRotation> {
-  const fromEnvironment = config.masterKey !== null;
-  if (fromEnvironment && !options.newKeyFile) throw new Error('the master key comes from KEYMINT_MASTER_KEY: give --new-key-file PATH to receive the new one');
-  let oldKey = config.masterKey;
-  if (!oldKey) {
-    if (!existsSync(config.masterKeyFile)) throw new Error(`no master key: ${config.masterKeyFile} does not exist and KEYMINT_MASTER_KEY is not set`);
-    oldKey = decodeMasterKey(readFileSync(config.masterKeyFile, 'utf8'));
-    if (!oldKey) throw new Error(`${config.masterKeyFile} does not hold a 32-byte base64url master key`);
-  }
-  const newKey = randomKey(MASTER_KEY_BYTES);
-  const newKeyFile = options.newKeyFile ?? `${config.masterKeyFile}.next`;
-  writeKeyFile(newKeyFile, newKey);
-
+export async function rotateMasterKey(config: Config): Promise<MasterKeyRotation> {
+  const { keyring } = openMasterKeyring(config, { create: false });
+  let newKeyFile: string | null = null;
+  let retiredKeyFile: string | null = null;
   const { db, close } = openDatabase(config.database);
-  let counts: { signingKeys: number; clientSecrets: number };
   try {
     await migrateToLatest(db);
-    counts = await db.transaction().execute((trx) => resealAll(trx, oldKey, newKey));
+    if (!config.masterKey) {
+      const old = keyring.current;
+      const fresh = toMasterKey(randomKey(MASTER_KEY_BYTES));
+      retiredKeyFile = installNewKeyFile(config.masterKeyFile, old, fresh, new Date()).retiredFile;
+      newKeyFile = config.masterKeyFile;
+      keyring.refresh();
+    }
+    const counts = await resealAll(db, keyring);
+    return { keyId: keyring.current.id, ...counts, newKeyFile, retiredKeyFile };
   } finally {
     await close();
   }
-  let previousKeyFile: string | null = null;
-  if (!fromEnvironment && !options.newKeyFile) {
-    previousKeyFile = `${config.masterKeyFile}.previous`;
-    renameSync(config.masterKeyFile, previousKeyFile);
-    renameSync(newKeyFile, config.masterKeyFile);
-  }
-  return { ...counts, newKeyFile: previousKeyFile ? config.masterKeyFile : newKeyFile, previousKeyFile };
 }
 
-/** Opens every sealed value with `oldKey` and seals it again with `newKey` (same context). */
-export async function resealAll(db: Db, oldKey: Buffer, newKey: Buffer): Promise<{ signingKeys: number; clientSecrets: number }> {
+/** What each key id still seals: `keymint master-key status`, and how an operator knows an old key may go. */
+export async function sealedValuesByKey(db: Db): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const sealed of await allSealed(db)) {
+    const id = sealedBy(sealed.value) ?? 'v1 (before key ids)';
+    counts[id] = (counts[id] ?? 0) + 1;
+  }
+  return counts;
+}
+
+interface SealedValue {
+  table: 'signing_keys' | 'app_secrets';
+  id: string;
+  context: string;
+  value: string;
+}
+
+async function allSealed(db: Db): Promise<SealedValue[]> {
   const keys = await db.selectFrom('signing_keys').select(['kid', 'private_key_sealed']).execute();
-  for (const key of keys) {
-    const context = `signing_key:${key.kid}`;
-    await db.updateTable('signing_keys').set({ private_key_sealed: seal(newKey, open(oldKey, key.private_key_sealed, context), context) }).where('kid', '=', key.kid).execute();
-  }
   const secrets = await db.selectFrom('app_secrets').select(['id', 'sealed_secret']).where('sealed_secret', 'is not', null).execute();
-  for (const secret of secrets) {
-    const context = `client_secret:${secret.id}`;
-    await db.updateTable('app_secrets').set({ sealed_secret: seal(newKey, open(oldKey, secret.sealed_secret!, context), context) }).where('id', '=', secret.id).execute();
-  }
-  return { signingKeys: keys.length, clientSecrets: secrets.length };
+  return [
+    ...keys.map((k): SealedValue => ({ table: 'signing_keys', id: k.kid, context: `signing_key:${k.kid}`, value: k.private_key_sealed })),
+    ...secrets.map((s): SealedValue => ({ table: 'app_secrets', id: s.id, context: `client_secret:${s.id}`, value: s.sealed_secret! })),
+  ];
 }
 
-function writeKeyFile(path: string, key: Buffer): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    writeSync(fd, `${key.toString('base64url')}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/**
+ * Re-seals under the keyring's current key every value another key sealed, in passes until none
+ * is left (a node may seal a new value with its own current key meanwhile); at most five passes.
+ */
+export async function resealAll(db: Db, keyring: MasterKeyring): Promise<{ signingKeys: number; clientSecrets: number; remaining: number }> {
+  let signingKeys = 0;
+  let clientSecrets = 0;
+  const staleValues = async () => (await allSealed(db)).filter((v) => sealedBy(v.value) !== keyring.current.id);
+  for (let pass = 0; pass < 5; pass++) {
+    const stale = await staleValues();
+    if (stale.length === 0) break;
+    for (const value of stale) {
+      const resealed = keyring.seal(keyring.open(value.value, value.context), value.context);
+      const result = value.table === 'signing_keys'
+        ? await db.updateTable('signing_keys').set({ private_key_sealed: resealed }).where('kid', '=', value.id).where('private_key_sealed', '=', value.value).executeTakeFirst()
+        : await db.updateTable('app_secrets').set({ sealed_secret: resealed }).where('id', '=', value.id).where('sealed_secret', '=', value.value).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1) {
+        if (value.table === 'signing_keys') signingKeys++;
+        else clientSecrets++;
+      }
+    }
   }
+  return { signingKeys, clientSecrets, remaining: (await staleValues()).length };
 }

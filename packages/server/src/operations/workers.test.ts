@@ -30,7 +30,8 @@ test('serve --workers 2: two processes share the port, a killed worker is replac
     // The port keeps serving throughout: every request answered by one of the live workers.
     for (let i = 0; i < 20; i++) assert.equal((await token()).status, 200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    assert.match(metrics, /keymint_process_resident_memory_bytes\{worker="\d+"\}/);
+    // One aggregate per server; the per-worker gauge names each live worker.
+    assert.match(metrics, /keymint_worker_resident_memory_bytes\{worker="\d+"\}/);
 
     server.child.kill('SIGTERM');
     assert.equal(await server.exited, 0);
@@ -39,6 +40,33 @@ test('serve --workers 2: two processes share the port, a killed worker is replac
     for (const pid of workerPids(server.output())) {
       assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
     }
+  } finally {
+    await server.cleanup();
+  }
+});
+
+test('one /metrics per server under serve --workers 2: after 40 tokens every scrape reads 40, whichever worker answers', { timeout: 120_000 }, async () => {
+  const server = await spawnServe(['--workers', '2']);
+  try {
+    await waitFor('two workers listening', () => workerPids(server.output()).length >= 2);
+    const created = await server.cli('app', 'create', '--name', 'metrics', '--scopes', 'contacts_read');
+    // Concurrent, on fresh connections, so both workers issue some of them.
+    const issued = await Promise.all(Array.from({ length: 40 }, () =>
+      fetch(`${server.issuer}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basic(created.client_id, created.client_secret), 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
+        body: 'grant_type=client_credentials',
+      }).then(async (r) => (await r.arrayBuffer(), r.status)),
+    ));
+    assert.deepEqual(issued.filter((s) => s !== 200), []);
+    const series = new RegExp(`keymint_tokens_issued_total\\{tenant="default",client_id="${created.client_id}",result="issued"\\} (\\d+)`);
+    const workersSeen = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
+      assert.equal(series.exec(text)?.[1], '40', `scrape ${i}: ${text.split('\n').filter((l) => l.startsWith('keymint_tokens_issued_total')).join(' | ')}`);
+      for (const [, pid] of text.matchAll(/keymint_worker_resident_memory_bytes\{worker="(\d+)"\}/g)) workersSeen.add(pid!);
+    }
+    assert.equal(workersSeen.size, 2, 'each worker has its own per-worker gauge');
   } finally {
     await server.cleanup();
   }

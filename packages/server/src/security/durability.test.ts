@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createVerifier, InvalidTokenError } from '@keymint/sdk/node';
 import { sql } from 'kysely';
 import { loadConfig } from '../config.js';
-import { open } from '../crypto/seal.js';
+import { MasterKeyring, toMasterKey } from '../crypto/keyring.js';
 import { randomKey } from '../crypto/random.js';
 import { openKeymint } from '../keymint.js';
 import { createLogger } from '../log.js';
@@ -200,7 +200,7 @@ describe('durability: kill -9 of the real server process', { timeout: 240_000 },
       for (const secret of secrets) assert.match(secret.secret_hash, /^[A-Za-z0-9_-]{43}$/, 'every secret row holds a whole hash');
       const keys = await db.selectFrom('signing_keys').selectAll().execute();
       assert.equal(keys.filter((k) => k.state === 'current').length, 1);
-      for (const key of keys) assert.match(open(config.masterKey!, key.private_key_sealed, `signing_key:${key.kid}`), /BEGIN PRIVATE KEY/);
+      for (const key of keys) assert.match(new MasterKeyring(toMasterKey(config.masterKey!)).open(key.private_key_sealed, `signing_key:${key.kid}`), /BEGIN PRIVATE KEY/);
     } finally {
       await keymint.close();
     }

@@ -4,7 +4,6 @@
 // nothing in the server imports this file.
 import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { open } from '../crypto/seal.js';
 import type { TestServer } from '../testing/harness.js';
 
 export interface TenantSigningKey {
@@ -18,15 +17,13 @@ export interface TenantSigningKey {
 /** The tenant's signing keys as stored, private parts opened with the server's master key. */
 export async function tenantSigningKeys(server: TestServer, slug = 'default'): Promise<TenantSigningKey[]> {
   const { keymint } = server.server;
-  const masterKey = keymint.config.masterKey;
-  if (!masterKey) throw new Error('tenantSigningKeys needs a server started with KEYMINT_MASTER_KEY (the harness default)');
   const tenant = await keymint.tenants.get(slug);
   const rows = await keymint.db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenant.id).execute();
   return rows.map((row) => ({
     kid: row.kid,
     alg: row.alg,
     state: row.state,
-    privateKey: createPrivateKey(open(masterKey, row.private_key_sealed, `signing_key:${row.kid}`)),
+    privateKey: createPrivateKey(keymint.keyring.open(row.private_key_sealed, `signing_key:${row.kid}`)),
     publicJwk: JSON.parse(row.public_jwk) as JWK,
   }));
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -34,7 +34,7 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
   let dialect: Dialect;
   let pool: pg.Pool | null = null;
   if (location.kind === 'sqlite') {
-    mkdirSync(dirname(location.path), { recursive: true });
+    createPrivately(location.path);
     const sqlite = new SQLite(location.path);
     // WAL: readers never block the writer; NORMAL sync survives a killed process (not power loss
     // on every commit, which FULL would buy at a large cost); busy_timeout lets the CLI and the
@@ -57,6 +57,7 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     dialect = new PostgresDialect({ pool });
   }
   const db = new Kysely<Database>({ dialect });
+  if (location.kind === 'sqlite') sqliteFiles.set(db, location.path);
   const stats = pool;
   return {
     db,
@@ -64,6 +65,34 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     close: () => db.destroy(),
     poolStats: () => (stats ? { max: 10, total: stats.totalCount, idle: stats.idleCount, waiting: stats.waitingCount } : null),
   };
+}
+
+const sqliteFiles = new WeakMap<Db, string>();
+
+/** The file behind a SQLite database opened here (store/locks.ts locks beside it); null otherwise. */
+export function sqliteFileOf(db: Db): string | null {
+  return sqliteFiles.get(db) ?? null;
+}
+
+/**
+ * The database file is created 0600 in a 0700 folder before SQLite opens it: SQLite gives its
+ * -wal and -shm files the database file's mode, so none of the three is readable by other users
+ * (it holds secret hashes and sealed keys). Files left more open by older versions are tightened.
+ */
+export function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // absent (no WAL yet) or not ours to change: SQLite reports what matters when it opens
+    }
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.js';
+import { withDatabaseLock } from './locks.js';
 import * as foundation from './migrations/0001_foundation.js';
 import * as contacts from './migrations/0002_contacts.js';
 import * as credentials from './migrations/0003_credentials.js';
@@ -27,9 +28,15 @@ export class MigrationError extends Error {
 
 /**
  * Brings the schema up to date. Kysely's migrator takes a lock (a lock table row on SQLite,
- * an advisory lock on PostgreSQL), so several nodes may run this at once.
+ * an advisory lock on PostgreSQL), so several nodes may run this at once; on PostgreSQL the whole
+ * run is also under the bootstrap lock, so a node never races another's creation of the
+ * migration tables themselves.
  */
-export async function migrateToLatest(db: Db): Promise<string[]> {
+export function migrateToLatest(db: Db): Promise<string[]> {
+  return withDatabaseLock(db, 'keymint:migrate', () => migrateNow(db));
+}
+
+async function migrateNow(db: Db): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => MIGRATIONS },

@@ -4,6 +4,7 @@ import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import type { ChangeFeed } from '../store/change-log.js';
 import { recordChange } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import { withDatabaseLock } from '../store/locks.js';
 import type { TenantRow } from '../store/schema.js';
 import type { KeyService } from '../keys/service.js';
 import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, SIGNED_REQUEST_SKEW_LIMITS, TENANT_SLUG_PATTERN, type Scope, type Tenant, type TenantSettings } from './model.js';
@@ -62,7 +63,12 @@ export class TenantService {
         await recordChange(trx, { tenantId: row.id, entity: 'tenant', entityId: slug }, now);
       });
     } catch (error) {
-      if (await this.findBySlug(slug)) throw new Conflict(`tenant ${slug} already exists`);
+      // Read past the cache: it may remember this slug as absent from just before the insert
+      // (another node created it in between), which would turn the race into a raw 500.
+      if (await this.db.selectFrom('tenants').select('id').where('slug', '=', slug).executeTakeFirst()) {
+        this.bySlug.delete(slug);
+        throw new Conflict(`tenant ${slug} already exists`);
+      }
       throw error;
     }
     this.changes.emit({ tenantId: row.id, entity: 'tenant', entityId: slug });
@@ -70,8 +76,17 @@ export class TenantService {
     return toTenant(row);
   }
 
-  /** Creates tenant `default` unless it exists; safe to run from several processes at once. */
-  async ensureDefault(): Promise<{ tenant: Tenant; created: boolean }> {
+  /**
+   * Creates tenant `default` and its keys unless they exist. Several nodes starting at once on an
+   * empty database take turns under one database lock, so exactly one creates and the others find
+   * the tenant and its key set (store/locks.ts; the Conflict path below covers the CLI on SQLite).
+   */
+  ensureDefault(): Promise<{ tenant: Tenant; created: boolean }> {
+    return withDatabaseLock(this.db, 'keymint:bootstrap', () => this.ensureDefaultNow());
+  }
+
+  private async ensureDefaultNow(): Promise<{ tenant: Tenant; created: boolean }> {
+    this.bySlug.delete('default');
     const existing = await this.findBySlug('default');
     if (existing) {
       await this.keys.ensureCurrentKey(existing.id);

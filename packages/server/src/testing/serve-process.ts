@@ -23,9 +23,16 @@ export interface ServeProcess {
   cleanup(): Promise<void>;
 }
 
-/** The real `keymint serve` in a child process on a free port, storage of the current test database kind. */
-export async function spawnServe(args: string[] = [], extraEnv: Record<string, string> = {}): Promise<ServeProcess> {
-  const storage = await prepareTestStorage();
+export type TestStorage = Awaited<ReturnType<typeof prepareTestStorage>>;
+
+/**
+ * The real `keymint serve` in a child process on a free port, storage of the current test
+ * database kind. With `options.storage`, several processes share one database (nodes); the
+ * caller then owns the storage and cleans it up.
+ */
+export async function spawnServe(args: string[] = [], extraEnv: Record<string, string> = {}, options: { storage?: TestStorage } = {}): Promise<ServeProcess> {
+  const ownStorage = options.storage === undefined;
+  const storage = options.storage ?? (await prepareTestStorage());
   const port = await freePort();
   const env: Record<string, string> = {
     KEYMINT_DATA_DIR: storage.dataDir,
@@ -43,7 +50,10 @@ export async function spawnServe(args: string[] = [], extraEnv: Record<string, s
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`keymint serve exited at start: ${output}`);
+    if (child.exitCode !== null) {
+      if (ownStorage) await storage.cleanup();
+      throw new Error(`keymint serve exited at start: ${output}`);
+    }
     const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
     if (Date.now() - started > 30_000) throw new Error(`keymint serve not ready within 30 s: ${output}`);
@@ -65,7 +75,7 @@ export async function spawnServe(args: string[] = [], extraEnv: Record<string, s
         child.kill('SIGKILL');
         await exited;
       }
-      await storage.cleanup();
+      if (ownStorage) await storage.cleanup();
     },
   };
 }
