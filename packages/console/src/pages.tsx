@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ago, api, when } from './api';
+import type * as C from './contract';
 import { Badge, Dialog, Empty, ErrorNote, SecretDialog, useAction, useLoad } from './ui';
 
 export interface PageProps {
@@ -35,8 +36,8 @@ function ScopePicker(props: { scopes: { name: string; description: string }[]; s
 
 /** Settings > Apps: list and create. */
 export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
-  const apps = useLoad(() => api(`GET`, `/tenants/${tenant}/apps`), [tenant]);
-  const catalog = useLoad(() => api('GET', `/tenants/${tenant}/scopes`), [tenant]);
+  const apps = useLoad(() => api<C.AppList>('GET', `/tenants/${tenant}/apps`), [tenant]);
+  const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
@@ -47,7 +48,7 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
   const create = (event: Event) => {
     event.preventDefault();
     return run(async () => {
-      const created = await api('POST', `/tenants/${tenant}/apps`, { name, scopes, ...(lifetime ? { token_lifetime: Number(lifetime) } : {}) });
+      const created = await api<C.CreatedApp>('POST', `/tenants/${tenant}/apps`, { name, scopes, ...(lifetime ? { token_lifetime: Number(lifetime) } : {}) });
       setCreating(false);
       setName('');
       setScopes([]);
@@ -71,7 +72,7 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
           <table>
             <thead><tr><th scope="col">Name</th><th scope="col">Client ID</th><th scope="col">Scopes</th><th scope="col">Lifetime</th><th scope="col">Status</th><th scope="col">Created</th></tr></thead>
             <tbody>
-              {apps.data.apps.map((app: any) => (
+              {apps.data.apps.map((app) => (
                 <tr key={app.client_id}>
                   <td><a href={`/console/t/${tenant}/apps/${app.client_id}`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps/${app.client_id}`); }}>{app.name}</a></td>
                   <td><code>{app.client_id}</code></td>
@@ -110,9 +111,9 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
 
 /** One app: settings, secrets (add with expiry, regenerate, revoke), disable. */
 export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { clientId: string }) {
-  const app = useLoad(() => api('GET', `/tenants/${tenant}/apps/${clientId}`), [tenant, clientId]);
-  const secrets = useLoad(() => api('GET', `/tenants/${tenant}/apps/${clientId}/secrets`), [tenant, clientId]);
-  const catalog = useLoad(() => api('GET', `/tenants/${tenant}/scopes`), [tenant]);
+  const app = useLoad(() => api<C.App>('GET', `/tenants/${tenant}/apps/${clientId}`), [tenant, clientId]);
+  const secrets = useLoad(() => api<C.SecretList>('GET', `/tenants/${tenant}/apps/${clientId}/secrets`), [tenant, clientId]);
+  const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
   const [shown, setShown] = useState<string | null>(null);
   const [expiry, setExpiry] = useState('');
   const [edit, setEdit] = useState<{ scopes: string[]; lifetime: string; audiences: string; methods: string[] } | null>(null);
@@ -125,7 +126,7 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
   const save = (event: Event) => {
     event.preventDefault();
     return run(async () => {
-      await api('PATCH', `/tenants/${tenant}/apps/${clientId}`, {
+      await api<C.UpdatedApp>('PATCH', `/tenants/${tenant}/apps/${clientId}`, {
         scopes: edit!.scopes,
         token_lifetime: edit!.lifetime ? Number(edit!.lifetime) : null,
         audiences: edit!.audiences.split(/[\s,]+/).filter(Boolean),
@@ -167,7 +168,7 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
               {EXPIRIES.map(([value, label]) => <option value={value} key={value}>{label}</option>)}
             </select>
             <button type="button" onClick={() => run(async () => {
-              const created = await api('POST', `/tenants/${tenant}/apps/${clientId}/secrets`, expiry ? { expires_in: expiry } : {});
+              const created = await api<C.NewSecret>('POST', `/tenants/${tenant}/apps/${clientId}/secrets`, expiry ? { expires_in: expiry } : {});
               setShown(created.client_secret);
               secrets.reload();
             })}>Add secret</button>
@@ -180,14 +181,14 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
         <table>
           <thead><tr><th scope="col">Secret</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>
-            {(secrets.data?.secrets ?? []).map((s: any) => (
+            {(secrets.data?.secrets ?? []).map((s) => (
               <tr key={s.id}>
                 <td><code>{s.hint}…</code></td>
                 <td><Badge value={s.status} /></td>
                 <td>{when(s.created_at)}</td>
                 <td>{s.expires_at ? when(s.expires_at) : 'never'}</td>
                 <td>{ago(s.last_used_at)}</td>
-                <td>{canWrite && s.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke secret ${s.hint}`} onClick={() => run(async () => { await api('DELETE', `/tenants/${tenant}/apps/${clientId}/secrets/${s.id}`); secrets.reload(); })}>Revoke</button> : null}</td>
+                <td>{canWrite && s.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke secret ${s.hint}`} onClick={() => run(async () => { await api<C.SecretList['secrets'][number]>('DELETE', `/tenants/${tenant}/apps/${clientId}/secrets/${s.id}`); secrets.reload(); })}>Revoke</button> : null}</td>
               </tr>
             ))}
           </tbody>
@@ -201,8 +202,8 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
         <div class="actions">
           <button type="button" onClick={() => setConfirm(null)}>Cancel</button>
           <button type="button" class="danger" onClick={() => run(async () => {
-            if (confirm === 'disable') await api('POST', `/tenants/${tenant}/apps/${clientId}/disable`);
-            else setShown((await api('POST', `/tenants/${tenant}/apps/${clientId}/secrets/regenerate`, {})).secret.client_secret);
+            if (confirm === 'disable') await api<C.App>('POST', `/tenants/${tenant}/apps/${clientId}/disable`);
+            else setShown((await api<C.Regenerated>('POST', `/tenants/${tenant}/apps/${clientId}/secrets/regenerate`, {})).secret.client_secret);
             setConfirm(null);
             reload();
           })}>{confirm === 'disable' ? 'Disable app' : 'Regenerate'}</button>
@@ -238,8 +239,8 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
 
 /** API tokens: create (shown once), list with last use, revoke. */
 export function ApiTokensPage({ tenant, canWrite }: PageProps) {
-  const tokens = useLoad(() => api('GET', `/tenants/${tenant}/api-tokens`), [tenant]);
-  const catalog = useLoad(() => api('GET', `/tenants/${tenant}/scopes`), [tenant]);
+  const tokens = useLoad(() => api<C.ApiTokenList>('GET', `/tenants/${tenant}/api-tokens`), [tenant]);
+  const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
@@ -260,7 +261,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
           <table>
             <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
-              {tokens.data.tokens.map((t: any) => (
+              {tokens.data.tokens.map((t) => (
                 <tr key={t.id}>
                   <td>{t.name}</td>
                   <td><code>{t.hint}…</code></td>
@@ -268,7 +269,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
                   <td><Badge value={t.status} /></td>
                   <td>{t.expires_at ? when(t.expires_at) : 'never'}</td>
                   <td>{ago(t.last_used_at)}</td>
-                  <td>{canWrite && t.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => run(async () => { await api('DELETE', `/tenants/${tenant}/api-tokens/${t.id}`); tokens.reload(); })}>Revoke</button> : null}</td>
+                  <td>{canWrite && t.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => run(async () => { await api<C.ApiToken>('DELETE', `/tenants/${tenant}/api-tokens/${t.id}`); tokens.reload(); })}>Revoke</button> : null}</td>
                 </tr>
               ))}
             </tbody>
@@ -277,7 +278,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
       ) : null}
       <Dialog id="create-token" title="Create API token" open={creating} onClose={() => setCreating(false)}>
         <form onSubmit={(e) => { e.preventDefault(); return run(async () => {
-          const created = await api('POST', `/tenants/${tenant}/api-tokens`, { name, scopes, ...(expiry ? { expires_in: expiry } : {}) });
+          const created = await api<C.NewApiToken>('POST', `/tenants/${tenant}/api-tokens`, { name, scopes, ...(expiry ? { expires_in: expiry } : {}) });
           setCreating(false); setName(''); setScopes([]); setShown(created.token); tokens.reload();
         }); }}>
           <label for="token-name">Name</label>
@@ -298,17 +299,17 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
 
 /** Signing keys as a timeline: next → current → retired; rotate. */
 export function KeysPage({ tenant, canWrite }: PageProps) {
-  const keys = useLoad(() => api('GET', `/tenants/${tenant}/keys`), [tenant]);
+  const keys = useLoad(() => api<C.KeyList>('GET', `/tenants/${tenant}/keys`), [tenant]);
   const [note, setNote] = useState<string | null>(null);
   const [error, run] = useAction();
   const order: Record<string, number> = { next: 0, current: 1, retired: 2 };
-  const list = [...(keys.data?.keys ?? [])].sort((a: any, b: any) => order[a.state]! - order[b.state]! || Date.parse(b.created_at) - Date.parse(a.created_at));
+  const list = [...(keys.data?.keys ?? [])].sort((a, b) => order[a.state]! - order[b.state]! || Date.parse(b.created_at) - Date.parse(a.created_at));
   return (
     <section aria-labelledby="page-title">
       <div class="page-head">
         <h1 id="page-title">Signing keys</h1>
         {canWrite ? <button type="button" class="primary" onClick={() => run(async () => {
-          const result = await api('POST', `/tenants/${tenant}/keys/rotate`);
+          const result = await api<C.Rotation>('POST', `/tenants/${tenant}/keys/rotate`);
           setNote(result.promoted ? `Key ${result.promoted} signs from now on; ${result.next.kid} is published as next.` : `Key ${result.next.kid} will sign from ${when(result.next.activates_at)}, once every verifier can have fetched it.`);
           keys.reload();
         })}>Rotate now</button> : null}
@@ -317,7 +318,7 @@ export function KeysPage({ tenant, canWrite }: PageProps) {
       <ErrorNote error={error ?? keys.error} />
       {note ? <p class="note" role="status">{note}</p> : null}
       <ol class="timeline">
-        {list.map((k: any) => (
+        {list.map((k) => (
           <li key={k.kid} class={`key key-${k.state}`}>
             <div class="key-state"><Badge value={k.state} /></div>
             <div>
@@ -338,7 +339,7 @@ export function KeysPage({ tenant, canWrite }: PageProps) {
 
 /** Tokens issued per app per hour: a stacked bar chart of the last 24 hours. */
 export function UsagePage({ tenant }: PageProps) {
-  const usage = useLoad(() => api('GET', `/tenants/${tenant}/usage?hours=24`), [tenant]);
+  const usage = useLoad(() => api<C.Usage>('GET', `/tenants/${tenant}/usage?hours=24`), [tenant]);
   const colors = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2'];
   if (!usage.data) return <section><h1 id="page-title">Usage</h1><ErrorNote error={usage.error} /></section>;
   const { apps, hours, from } = usage.data as { apps: { client_id: string; name: string; counts: number[] }[]; hours: number; from: string };
@@ -389,7 +390,7 @@ export function AuditPage({ tenant }: PageProps) {
   const [applied, setApplied] = useState(filters);
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(applied)) if (value) query.set(key, key === 'since' || key === 'until' ? new Date(value).toISOString() : value);
-  const entries = useLoad(() => api('GET', `/tenants/${tenant}/audit?${query}`), [tenant, query.toString()]);
+  const entries = useLoad(() => api<C.AuditList>('GET', `/tenants/${tenant}/audit?${query}`), [tenant, query.toString()]);
   const field = (key: keyof typeof filters) => ({ value: filters[key], onInput: (e: Event) => setFilters({ ...filters, [key]: (e.currentTarget as HTMLInputElement).value }) });
   return (
     <section aria-labelledby="page-title">
@@ -412,7 +413,7 @@ export function AuditPage({ tenant }: PageProps) {
           <table>
             <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Actor</th><th scope="col">IP</th></tr></thead>
             <tbody>
-              {entries.data.entries.map((e: any) => (
+              {entries.data.entries.map((e) => (
                 <tr key={e.id}>
                   <td>{new Date(e.created_at).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })}</td>
                   <td><code>{e.action}</code></td>
@@ -431,7 +432,7 @@ export function AuditPage({ tenant }: PageProps) {
 
 /** The scope catalog. */
 export function ScopesPage({ tenant, canWrite }: PageProps) {
-  const scopes = useLoad(() => api('GET', `/tenants/${tenant}/scopes`), [tenant]);
+  const scopes = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [isDefault, setDefault] = useState(false);
@@ -443,11 +444,11 @@ export function ScopesPage({ tenant, canWrite }: PageProps) {
       <div class="table-wrap">
         <table>
           <thead><tr><th scope="col">Scope</th><th scope="col">Description</th><th scope="col">Default</th></tr></thead>
-          <tbody>{(scopes.data?.scopes ?? []).map((s: any) => <tr key={s.name}><td><code>{s.name}</code></td><td>{s.description}</td><td>{s.default ? 'yes' : 'no'}</td></tr>)}</tbody>
+          <tbody>{(scopes.data?.scopes ?? []).map((s) => <tr key={s.name}><td><code>{s.name}</code></td><td>{s.description}</td><td>{s.default ? 'yes' : 'no'}</td></tr>)}</tbody>
         </table>
       </div>
       {canWrite ? (
-        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); return run(async () => { await api('POST', `/tenants/${tenant}/scopes`, { name, description, default: isDefault }); setName(''); setDescription(''); setDefault(false); scopes.reload(); }); }}>
+        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); return run(async () => { await api<C.ScopeList['scopes'][number]>('POST', `/tenants/${tenant}/scopes`, { name, description, default: isDefault }); setName(''); setDescription(''); setDefault(false); scopes.reload(); }); }}>
           <h2>Add a scope</h2>
           <div><label for="scope-name">Name</label><input id="scope-name" required pattern="[A-Za-z0-9_.:\-]{1,64}" value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} placeholder="invoices_read" /></div>
           <div><label for="scope-description">Description</label><input id="scope-description" value={description} onInput={(e) => setDescription((e.currentTarget as HTMLInputElement).value)} /></div>
@@ -462,8 +463,8 @@ export function ScopesPage({ tenant, canWrite }: PageProps) {
 
 /** Tenant settings and admin API tokens. */
 export function SettingsPage({ tenant, canWrite }: PageProps) {
-  const settings = useLoad(() => api('GET', `/tenants/${tenant}/settings`), [tenant]);
-  const adminTokens = useLoad(() => api('GET', '/admin-tokens'), []);
+  const settings = useLoad(() => api<C.Settings>('GET', `/tenants/${tenant}/settings`), [tenant]);
+  const adminTokens = useLoad(() => api<C.AdminTokenList>('GET', '/admin-tokens'), []);
   const [lifetime, setLifetime] = useState<string | null>(null);
   const [windowSeconds, setWindow] = useState<string | null>(null);
   const [tokenName, setTokenName] = useState('');
@@ -478,7 +479,7 @@ export function SettingsPage({ tenant, canWrite }: PageProps) {
       <ErrorNote error={error ?? settings.error} />
       {s ? (
         <form class="inline-form" onSubmit={(e) => { e.preventDefault(); return run(async () => {
-          await api('PATCH', `/tenants/${tenant}/settings`, { default_token_lifetime: Number(lifetime ?? s.default_token_lifetime), signed_request_window: Number(windowSeconds ?? s.signed_request_window) });
+          await api<C.Settings>('PATCH', `/tenants/${tenant}/settings`, { default_token_lifetime: Number(lifetime ?? s.default_token_lifetime), signed_request_window: Number(windowSeconds ?? s.signed_request_window) });
           setSaved(true); settings.reload();
         }); }}>
           <h2>Tenant {tenant}</h2>
@@ -495,17 +496,17 @@ export function SettingsPage({ tenant, canWrite }: PageProps) {
         <table>
           <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Role</th><th scope="col">Created by</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>
-            {(adminTokens.data?.tokens ?? []).map((t: any) => (
+            {(adminTokens.data?.tokens ?? []).map((t) => (
               <tr key={t.id}>
                 <td>{t.name}</td><td><code>{t.hint}…</code></td><td>{t.role}</td><td>{t.created_by}</td><td>{ago(t.last_used_at)}</td>
-                <td>{t.revoked_at ? <Badge value="revoked" /> : canWrite ? <button type="button" class="small danger" aria-label={`Revoke admin token ${t.name}`} onClick={() => run(async () => { await api('DELETE', `/admin-tokens/${t.id}`); adminTokens.reload(); })}>Revoke</button> : null}</td>
+                <td>{t.revoked_at ? <Badge value="revoked" /> : canWrite ? <button type="button" class="small danger" aria-label={`Revoke admin token ${t.name}`} onClick={() => run(async () => { await api<C.AdminTokenList['tokens'][number]>('DELETE', `/admin-tokens/${t.id}`); adminTokens.reload(); })}>Revoke</button> : null}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </div> : null}
       {canWrite ? (
-        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); return run(async () => { const created = await api('POST', '/admin-tokens', { name: tokenName, role: tokenRole }); setTokenName(''); setShown(created.token); adminTokens.reload(); }); }}>
+        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); return run(async () => { const created = await api<C.NewAdminToken>('POST', '/admin-tokens', { name: tokenName, role: tokenRole }); setTokenName(''); setShown(created.token); adminTokens.reload(); }); }}>
           <h2>New admin token</h2>
           <div><label for="admin-token-name">Name</label><input id="admin-token-name" required value={tokenName} onInput={(e) => setTokenName((e.currentTarget as HTMLInputElement).value)} placeholder="terraform" /></div>
           <div><label for="admin-token-role">Role</label><select id="admin-token-role" value={tokenRole} onChange={(e) => setTokenRole((e.currentTarget as HTMLSelectElement).value)}><option value="viewer">viewer (read only)</option><option value="owner">owner</option></select></div>
@@ -527,9 +528,9 @@ export function UsersPage({ tenant, canWrite }: PageProps) {
   const query = new URLSearchParams({ limit: '50' });
   if (applied.email) query.set('email', applied.email);
   if (applied.before) query.set('before', applied.before);
-  const users = useLoad(() => api('GET', `/tenants/${tenant}/users?${query}`), [tenant, query.toString()]);
+  const users = useLoad(() => api<C.EndUserList>('GET', `/tenants/${tenant}/users?${query}`), [tenant, query.toString()]);
   const [selected, setSelected] = useState<{ id: string; email: string } | null>(null);
-  const sessions = useLoad(() => (selected ? api('GET', `/tenants/${tenant}/users/${selected.id}/sessions`) : Promise.resolve(null)), [tenant, selected?.id]);
+  const sessions = useLoad(() => (selected ? api<C.UserSessionList>('GET', `/tenants/${tenant}/users/${selected.id}/sessions`) : Promise.resolve(null)), [tenant, selected?.id]);
   const [confirm, setConfirm] = useState<{ sid: string | null } | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, run] = useAction();
@@ -542,7 +543,7 @@ export function UsersPage({ tenant, canWrite }: PageProps) {
       await api('DELETE', `/tenants/${tenant}/users/${selected.id}/sessions/${confirm.sid}`);
       setNote(`Session ${confirm.sid} of ${selected.email} revoked.`);
     } else {
-      const { revoked } = await api('DELETE', `/tenants/${tenant}/users/${selected.id}/sessions`);
+      const { revoked } = await api<C.RevokedSessions>('DELETE', `/tenants/${tenant}/users/${selected.id}/sessions`);
       setNote(`${selected.email} is signed out everywhere: ${revoked} session${revoked === 1 ? '' : 's'} revoked.`);
     }
     setConfirm(null);
@@ -565,7 +566,7 @@ export function UsersPage({ tenant, canWrite }: PageProps) {
           <table>
             <thead><tr><th scope="col">Email</th><th scope="col">Last sign-in</th><th scope="col">Created</th></tr></thead>
             <tbody>
-              {users.data.users.map((u: any) => (
+              {users.data.users.map((u) => (
                 <tr key={u.id} aria-current={selected?.id === u.id ? 'true' : undefined}>
                   <td>
                     <button type="button" class="link" aria-expanded={selected?.id === u.id} aria-controls="user-sessions" onClick={() => { setNote(null); setSelected({ id: u.id, email: u.email }); }}><span class="sr-only">Sessions of </span>{u.email}</button>
@@ -579,7 +580,7 @@ export function UsersPage({ tenant, canWrite }: PageProps) {
           </table>
         </div>
       ) : null}
-      {users.data?.next ? <p><button type="button" onClick={() => { setSelected(null); setApplied({ ...applied, before: users.data.next }); }}>Older users</button></p> : null}
+      {users.data?.next ? ((next) => <p><button type="button" onClick={() => { setSelected(null); setApplied({ ...applied, before: next }); }}>Older users</button></p>)(users.data.next) : null}
 
       {selected ? (
         <section id="user-sessions" aria-labelledby="sessions-title">
@@ -595,7 +596,7 @@ export function UsersPage({ tenant, canWrite }: PageProps) {
               <table>
                 <thead><tr><th scope="col">Session</th><th scope="col">Last used</th><th scope="col">Ends</th><th scope="col">Started</th></tr></thead>
                 <tbody>
-                  {sessions.data.sessions.map((s: any) => (
+                  {sessions.data.sessions.map((s) => (
                     <tr key={s.sid}>
                       <th scope="row"><code>{s.sid}</code>{canWrite ? <><br /><button type="button" class="small danger" aria-label={`Revoke session ${s.sid}`} onClick={() => setConfirm({ sid: s.sid })}>Revoke</button></> : null}</th>
                       <td>{ago(s.last_used_at)}</td>

@@ -43,12 +43,28 @@ export type AuthEvent =
   /** `user`: signOut() was called; `refresh_failed`: the session ended (revoked, expired) and could not be refreshed. */
   | { type: 'SIGNED_OUT'; reason: 'user' | 'refresh_failed'; user: null };
 
+/**
+ * The `error` of a {@link KeymintAuthError}: the RFC 6749 §5.2 code Keymint answered
+ * (`invalid_grant`…), Keymint's own refusals (`signup_closed`, `email_not_verified`), or
+ * `network_error` when no answer came. Open-ended (`string & {}`) so a code added by a newer server
+ * still type-checks.
+ */
+export type KeymintAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_grant'
+  | 'invalid_token'
+  | 'signup_closed'
+  | 'email_not_verified'
+  | 'network_error'
+  | (string & {});
+
 /** A refused or failed call: `error` is the RFC 6749 code (`invalid_grant`…) or `network_error`. */
 export class KeymintAuthError extends Error {
   override name = 'KeymintAuthError';
   constructor(
+    /** HTTP status, or 0 when no answer came. */
     readonly status: number,
-    readonly error: string,
+    readonly error: KeymintAuthErrorCode,
     message: string,
   ) {
     super(message);
