@@ -14,6 +14,9 @@ export default tseslint.config(
     },
     plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
     settings: {
+      // no-cycle reads each imported module to follow the graph: it must know .ts/.tsx are code.
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
       // Sources import './x.js' (NodeNext); the resolver maps that to the .ts/.tsx file so
       // no-cycle sees the real module graph.
       'import-x/resolver-next': [
