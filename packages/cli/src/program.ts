@@ -8,6 +8,7 @@ import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './v
 import { registerUserCommands } from './users.js';
 import { registerAdminTokenCommands } from './admin-tokens.js';
 import { registerOperationsCommands } from './operations.js';
+import { registerAuditCommands } from './audit.js';
 import { assertPortFree } from './port.js';
 
 /** This package's version (package.json beside dist/). */
@@ -353,6 +354,7 @@ export function buildProgram(): Command {
   registerAdminTokenCommands(admin, globals);
   registerOperationsCommands(program, globals);
   registerUserCommands(program, globals);
+  registerAuditCommands(program, globals);
   return program;
 }
 

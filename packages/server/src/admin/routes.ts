@@ -204,7 +204,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
       since: time(query.since, 'since'), until: time(query.until, 'until'),
       before: query.before === undefined ? undefined : Number(query.before), limit: query.limit === undefined ? 100 : Number(query.limit),
     });
-    return { entries: entries.map(auditView) };
+    return { entries: entries.map((entry) => auditView(entry, request.adminTenant.slug)) };
   });
 
   app.get('/tenants/:tenant/usage', { config, schema: { summary: 'Tokens issued per app per hour', tags, security, params: S.TenantParams, querystring: S.UsageQuery, response: { 200: S.UsageView, ...S.errors } } }, async (request) => {
