@@ -336,8 +336,15 @@ export class AppService {
     };
     const now = this.now();
     const newSecretRequired = await this.db.transaction().execute(async (trx) => {
+      // Only the columns asked for: concurrent edits of different fields must not undo each other.
       await trx.updateTable('apps')
-        .set({ token_lifetime: next.tokenLifetime, audiences: JSON.stringify(next.audiences), scopes: JSON.stringify(next.scopes), auth_methods: JSON.stringify(next.authMethods), updated_at: now })
+        .set({
+          ...(patch.tokenLifetime === undefined ? {} : { token_lifetime: next.tokenLifetime }),
+          ...(patch.audiences === undefined ? {} : { audiences: JSON.stringify(next.audiences) }),
+          ...(patch.scopes === undefined ? {} : { scopes: JSON.stringify(next.scopes) }),
+          ...(patch.authMethods === undefined ? {} : { auth_methods: JSON.stringify(next.authMethods) }),
+          updated_at: now,
+        })
         .where('id', '=', app.id)
         .execute();
       const required = patch.authMethods === undefined ? false : await applySealing(trx, app.id, next.authMethods, now);

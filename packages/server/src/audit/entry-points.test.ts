@@ -78,6 +78,11 @@ test('every admin API change leaves exactly one audit entry with the admin as ac
     assert.ok(updates.every((e) => e.actor === 'admin' && e.actor_id === email && e.target === clientId));
     assert.equal(updates.filter((e) => 'auth_methods' in (e.detail ?? {})).length, 3, 'auth-method changes are in the one entry of their PATCH');
     assert.deepEqual(ofAction(all, 'tenant.settings_updated')[0]!.detail, { default_token_lifetime: 600 });
+    // Each PATCH wrote only its own fields, so the burst lost none of them.
+    const final = (await admin.call('GET', `${T}/apps/${clientId}`)).body;
+    assert.equal(final.token_lifetime, 900);
+    assert.deepEqual(final.scopes, ['invoices_read']);
+    assert.deepEqual(final.audiences, ['https://api.example.com']);
     // The admin API serves the same shape from the same serializer.
     const viaApi = (await admin.call('GET', `${T}/audit?limit=500`)).body.entries as AuditEntryView[];
     assert.deepEqual(viaApi, all);
