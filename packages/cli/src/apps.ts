@@ -91,7 +91,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .description('set the allowed auth methods (comma-separated: client_secret_basic, client_secret_post, signed_request)')
     .action((clientId: string, methods: string) =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
-        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods));
+        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods), CLI);
         const view = { client_id: changed.clientId, auth_methods: changed.authMethods, new_secret_required: newSecretRequired };
         print(globals().json, view, () =>
           [

@@ -10,6 +10,7 @@ import { registerAdminCommands } from './admins.js';
 import { registerAdminTokenCommands } from './admin-tokens.js';
 import { registerOperationsCommands } from './operations.js';
 import { registerUserCommands } from './users.js';
+import { registerAuditCommands } from './audit.js';
 
 /** This package's version (package.json beside dist/). */
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerAdminTokenCommands(registerAdminCommands(program, globals), globals);
   registerOperationsCommands(program, globals);
   registerUserCommands(program, globals);
+  registerAuditCommands(program, globals);
   return program;
 }

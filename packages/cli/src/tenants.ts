@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { integer } from './args.js';
-import { publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
+import { CLI, publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { tenantView } from './views.js';
 
@@ -12,7 +12,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .description('create a tenant with the default scope catalog and a signing key')
     .action((slug: string) =>
       withKeymint(globals(), async ({ keymint, config }) => {
-        const created = await keymint.tenants.create(slug);
+        const created = await keymint.tenants.create(slug, slug, CLI);
         const view = tenantView(created, `${publicUrlOf(config)}/t/${created.slug}`);
         print(globals().json, view, () => `created tenant ${view.tenant}\n  issuer  ${view.issuer}\n  app id  ${view.app_id}`);
       }),
@@ -35,7 +35,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
       withKeymint(globals(), async ({ keymint }) => {
         const changed = options.signedRequestWindow === undefined
           ? await keymint.tenants.get(slug)
-          : await keymint.tenants.updateSettings(slug, { signedRequestMaxSkew: options.signedRequestWindow });
+          : await keymint.tenants.updateSettings(slug, { signedRequestMaxSkew: options.signedRequestWindow }, CLI);
         const view = {
           tenant: changed.slug,
           default_token_lifetime: changed.settings.defaultTokenLifetime,
