@@ -1,10 +1,8 @@
 import { Option, type Command } from 'commander';
-import { withKeymint, type GlobalOptions } from './context.js';
+import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { seconds } from './program.js';
+import { seconds } from './args.js';
 import { iso } from './views.js';
-
-const CLI = { actor: 'cli' } as const;
 
 /** `keymint admin token …`: admin API tokens (`kmo_`) for scripts (docs/admin.md). */
 export function registerAdminTokenCommands(admin: Command, globals: () => GlobalOptions): void {

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { UserMistake } from './errors.js';
 import { createLogger, loadConfig, openKeymint, type Config, type Keymint, type Tenant } from '@keymint/server';
 
 /** The CLI was run where there is no installation: one line, exit 1, nothing created. */
-export class NoInstallation extends Error {
+export class NoInstallation extends UserMistake {
   override name = 'NoInstallation';
 }
 
@@ -18,6 +19,9 @@ export function requireInstallation(config: Config): void {
     `no Keymint installation here: ${config.database.path} does not exist. Run this in the folder the server runs in, or set KEYMINT_DATA_DIR (or KEYMINT_DATABASE_URL) to point at it`,
   );
 }
+
+/** Audit context of every change made from the command line. */
+export const CLI = { actor: 'cli' } as const;
 
 export interface GlobalOptions {
   tenant: string;

@@ -1,10 +1,8 @@
-import type { Command } from 'commander';
-import { withKeymint, type GlobalOptions } from './context.js';
+import { Option, type Command } from 'commander';
+import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { list, seconds, secondsOrZero } from './program.js';
+import { list, seconds, secondsOrZero } from './args.js';
 import { iso } from './views.js';
-
-const CLI = { actor: 'cli' } as const;
 
 /** `keymint users …`: the tenant's end users and how they sign in (docs/end-users.md). */
 export function registerUserCommands(program: Command, globals: () => GlobalOptions): void {
@@ -12,25 +10,25 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
   users
     .command('settings')
     .description('show or change how end users get tokens')
-    .option('--mode <mode>', 'bearer (tokens in JSON) or cookie (HTTP-only cookies)')
+    .addOption(new Option('--mode <mode>', 'bearer (tokens in JSON) or cookie (HTTP-only cookies)').choices(['bearer', 'cookie']))
     .option('--origins <origins>', 'comma-separated origins allowed to call /auth (e.g. https://app.example.com); "" for none', (value: string) => list(value))
     .option('--access-lifetime <duration>', 'access-token lifetime (default 1h)', seconds)
     .option('--idle-timeout <duration>', 'session ends after this long without use (default 7d)', seconds)
     .option('--session-lifetime <duration>', 'session ends this long after sign-in at the latest (default 30d)', seconds)
     .option('--refresh-reuse-grace <duration>', 'a refresh token spent less than this ago may be presented again (retries, concurrent tabs): 0-60s, default 10s; 0 turns it off', secondsOrZero)
-    .option('--signup <policy>', 'open (anyone may create an account; the default) or closed (403 signup_closed)')
+    .addOption(new Option('--signup <policy>', 'open (anyone may create an account; the default) or closed (403 signup_closed)').choices(['open', 'closed']))
     .option('--require-verified-email', 'a password signs in only once the email has been proven with a mailed code')
     .option('--no-require-verified-email', 'passwords sign in whether or not the email has been proven (the default)')
-    .action((options: { mode?: string; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number; refreshReuseGrace?: number; signup?: string; requireVerifiedEmail?: boolean }) =>
+    .action((options: { mode?: 'bearer' | 'cookie'; origins?: string[]; accessLifetime?: number; idleTimeout?: number; sessionLifetime?: number; refreshReuseGrace?: number; signup?: 'open' | 'closed'; requireVerifiedEmail?: boolean }) =>
       withKeymint(globals(), async ({ keymint, tenant, issuer }) => {
         const patch = {
-          ...(options.mode !== undefined ? { tokenMode: options.mode as 'bearer' | 'cookie' } : {}),
+          ...(options.mode !== undefined ? { tokenMode: options.mode } : {}),
           ...(options.origins !== undefined ? { allowedOrigins: options.origins } : {}),
           ...(options.accessLifetime !== undefined ? { accessTokenLifetime: options.accessLifetime } : {}),
           ...(options.idleTimeout !== undefined ? { sessionIdleTimeout: options.idleTimeout } : {}),
           ...(options.sessionLifetime !== undefined ? { sessionAbsoluteLifetime: options.sessionLifetime } : {}),
           ...(options.refreshReuseGrace !== undefined ? { refreshReuseGrace: options.refreshReuseGrace } : {}),
-          ...(options.signup !== undefined ? { signup: options.signup as 'open' | 'closed' } : {}),
+          ...(options.signup !== undefined ? { signup: options.signup } : {}),
           ...(options.requireVerifiedEmail !== undefined ? { requireVerifiedEmail: options.requireVerifiedEmail } : {}),
         };
         const settings = Object.keys(patch).length > 0 ? await keymint.users.updateSettings(tenant.slug, patch, CLI) : keymint.users.settings(tenant);

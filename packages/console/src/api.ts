@@ -11,20 +11,31 @@ export function setCsrf(token: string | null): void {
   csrf = token;
 }
 
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+/** The envelope every admin API error has (RFC 6749-style error + error_description). */
+interface ErrorEnvelope {
+  error?: string;
+  error_description?: string;
+  csrf_token?: unknown;
+}
+
+/**
+ * One admin API call. `T` is the response's type from ./contract (the server's own schemas);
+ * calls that answer 204 use `void`.
+ */
+export async function api<T = void>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   const response = await fetch(`/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   if (response.status === 204) return undefined as T;
-  const data = await response.json().catch(() => ({}));
+  const data = (await response.json().catch(() => ({}))) as ErrorEnvelope;
   if (!response.ok) {
     const retry = response.headers.get('retry-after');
     const message = (data.error_description ?? `request failed (${response.status})`) + (retry ? ` Try again in ${retry} s.` : '');
     throw new ApiError(response.status, data.error ?? 'error', message);
   }
-  if (data && typeof data.csrf_token === 'string') csrf = data.csrf_token;
-  return data as T;
+  if (typeof data.csrf_token === 'string') csrf = data.csrf_token;
+  return data as unknown as T;
 }
 
 export const when = (iso: string | null): string => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—');

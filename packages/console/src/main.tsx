@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrf } from './api';
+import type * as C from './contract';
 import { ApiTokensPage, AppPage, AppsPage, AuditPage, KeysPage, ScopesPage, SettingsPage, UsagePage, UsersPage } from './pages';
 import { ErrorNote, useAction } from './ui';
 import './styles.css';
@@ -27,7 +28,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (account: Account) => void }) {
   const [error, run] = useAction();
   return (
     <main class="auth">
-      <form class="card" onSubmit={(e) => { e.preventDefault(); return run(async () => onSignedIn((await api('POST', '/session', { email, password })).account)); }}>
+      <form class="card" onSubmit={(e) => { e.preventDefault(); return run(async () => onSignedIn((await api<C.Session>('POST', '/session', { email, password })).account)); }}>
         <p class="brand">Keymint</p>
         <h1>Sign in to the console</h1>
         <label for="email">Email</label>
@@ -48,11 +49,11 @@ function Setup({ onSignedIn }: { onSignedIn: (account: Account) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, run] = useAction();
-  useEffect(() => { void run(async () => setInfo(await api('POST', '/setup/inspect', { token }))); }, [token]);
+  useEffect(() => { void run(async () => setInfo(await api<C.SetupInfo>('POST', '/setup/inspect', { token }))); }, [token]);
   return (
     <main class="auth">
       <form class="card" onSubmit={(e) => { e.preventDefault(); return run(async () => {
-        const result = await api('POST', '/setup', { token, password, ...(info?.email ? {} : { email }) });
+        const result = await api<C.Session>('POST', '/setup', { token, password, ...(info?.email ? {} : { email }) });
         history.replaceState(null, '', `${BASE}/`);
         onSignedIn(result.account);
       }); }}>
@@ -76,7 +77,7 @@ function Console({ account, onSignedOut }: { account: Account; onSignedOut: () =
   useEffect(() => {
     const onPop = () => setPath(currentPath());
     addEventListener('popstate', onPop);
-    api('GET', '/tenants').then((r) => setTenants(r.tenants.map((t: any) => t.tenant))).catch(() => setTenants([]));
+    api<C.TenantList>('GET', '/tenants').then((r) => setTenants(r.tenants.map((t) => t.tenant))).catch(() => setTenants([]));
     return () => removeEventListener('popstate', onPop);
   }, []);
   const navigate = (to: string) => {
@@ -132,7 +133,7 @@ function App() {
   const [account, setAccount] = useState<Account | null | undefined>(undefined);
   useEffect(() => {
     if (currentPath().startsWith('/setup')) return setAccount(null);
-    api('GET', '/session').then((r) => setAccount(r.account)).catch((error) => {
+    api<C.Session>('GET', '/session').then((r) => setAccount(r.account)).catch((error) => {
       if (!(error instanceof ApiError)) console.error(error);
       setAccount(null);
     });

@@ -169,7 +169,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
 
     const timers: NodeJS.Timeout[] = [];
     const every = (ms: number, what: string, run: () => Promise<unknown>) => {
-      const timer = setInterval(() => run().catch((error) => log.error({ err: error }, `${what} failed`)), ms);
+      const timer = setInterval(() => void run().catch((error) => log.error({ err: error }, `${what} failed`)), ms);
       timer.unref();
       timers.push(timer);
     };

@@ -43,12 +43,28 @@ export type AuthEvent =
   /** `user`: signOut() was called; `refresh_failed`: the session ended (revoked, expired) and could not be refreshed. */
   | { type: 'SIGNED_OUT'; reason: 'user' | 'refresh_failed'; user: null };
 
+/**
+ * The `error` of a {@link KeymintAuthError}: the RFC 6749 §5.2 code Keymint answered
+ * (`invalid_grant`…), Keymint's own refusals (`signup_closed`, `email_not_verified`), or
+ * `network_error` when no answer came. Open-ended (`string & {}`) so a code added by a newer server
+ * still type-checks.
+ */
+export type KeymintAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_grant'
+  | 'invalid_token'
+  | 'signup_closed'
+  | 'email_not_verified'
+  | 'network_error'
+  | (string & {});
+
 /** A refused or failed call: `error` is the RFC 6749 code (`invalid_grant`…) or `network_error`. */
 export class KeymintAuthError extends Error {
   override name = 'KeymintAuthError';
   constructor(
+    /** HTTP status, or 0 when no answer came. */
     readonly status: number,
-    readonly error: string,
+    readonly error: KeymintAuthErrorCode,
     message: string,
   ) {
     super(message);
@@ -74,12 +90,16 @@ export interface KeymintClient {
   /**
    * Mails a one-time code to `email`. `purpose: 'reset'` only words the mail for
    * {@link KeymintClient.resetPassword}; every code works for both.
+   * @throws {KeymintAuthError} `invalid_request` (400) for a malformed email; `network_error` when
+   *   Keymint cannot be reached
    */
   startOtp(input: { email: string; purpose?: 'sign-in' | 'reset' }): Promise<void>;
   /**
    * Signs in (creating the account on first use) with the mailed code. This proves the email: if
    * the account's email had never been proven, its password (set by whoever signed up with the
    * address) is removed and its other sessions end.
+   * @throws {KeymintAuthError} `invalid_grant` (400) for a wrong, used or expired code;
+   *   `signup_closed` (403) when the address has no account and the tenant takes no sign-ups
    */
   verifyOtp(input: { email: string; code: string }): Promise<User>;
   /**
@@ -89,7 +109,10 @@ export interface KeymintClient {
    * @throws {KeymintAuthError} `invalid_grant` (400) for a wrong, used or expired code
    */
   verifyEmail(input: { code: string }): Promise<User>;
-  /** Signed in: mails a new code to the user's own address, for {@link KeymintClient.verifyEmail}. */
+  /**
+   * Signed in: mails a new code to the user's own address, for {@link KeymintClient.verifyEmail}.
+   * @throws {KeymintAuthError} `invalid_token` (401) when not signed in or the session ended
+   */
   sendVerificationCode(): Promise<void>;
   /**
    * Signed in: changes the password. The current one is required; every other session of the
@@ -113,7 +136,7 @@ export interface KeymintClient {
    * @throws {KeymintAuthError} `network_error` when the token has expired and Keymint stays unreachable
    */
   getAccessToken(): Promise<string | null>;
-  /** The signed-in user, or null. */
+  /** The signed-in user, or null. Never throws. */
   getUser(): User | null;
   /** Calls `listener` on every sign-in, refresh and sign-out (also those made by the app's other tabs); returns the unsubscribe function. */
   onAuthStateChange(listener: (event: AuthEvent) => void): () => void;
@@ -121,11 +144,14 @@ export interface KeymintClient {
    * Revokes the session at Keymint (with the refresh token, so an expired access token does not
    * matter) and forgets it here and, through the BroadcastChannel, in the app's other tabs, which
    * get `SIGNED_OUT {reason: 'user'}` too. Forgets it even when Keymint cannot be reached.
+   * Never throws.
    */
   signOut(): Promise<void>;
   /**
    * `fetch` for the app's own backend: adds `Authorization: Bearer` (bearer mode) or sends the
    * cookies (cookie mode); on a 401 it refreshes once and retries.
+   * @throws {KeymintAuthError} as {@link KeymintClient.getAccessToken}; failures of the call
+   *   itself are those of the global `fetch`
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
 }
@@ -175,7 +201,7 @@ const CSRF_HEADER = 'X-Keymint-CSRF';
 const MAX_TRANSIENT_FAILURES = 5;
 const MAX_BACKOFF_MS = 30_000;
 
-/** Creates the client for one tenant's app. */
+/** Creates the client for one tenant's app. Never throws; every call reports its own failures. */
 export function createKeymintClient(options: KeymintClientOptions): KeymintClient {
   const issuer = options.issuer.replace(/\/+$/, '');
   const mode: TokenMode = options.mode ?? 'bearer';

@@ -53,12 +53,16 @@ export interface AuthTokenVerifier {
    * app id, `sub` a `did:keymint:` DID, a `sid`, time claims, and the session not revoked.
    * @throws {TokenExpiredError} the token has expired: answer 401 so the client refreshes
    * @throws {InvalidTokenError} anything else wrong (`.code` says what)
+   * @throws {KeysUnavailableError} the issuer's keys could not be loaded (answer 503, never accept)
    */
   verifyAuthToken(token: string): Promise<AuthInfo>;
   /**
    * Reads the token from `Authorization: Bearer` or, in cookie mode, the access cookie Keymint set
    * (`__Host-keymint_access` on https, `keymint_access` on http), and verifies it.
    * @throws {MissingTokenError} the request carries neither
+   * @throws {InvalidRequestError} the token was sent by more than one method (RFC 6750 §2)
+   * @throws {InvalidTokenError} as {@link AuthTokenVerifier.verifyAuthToken}
+   * @throws {KeysUnavailableError} the issuer's keys could not be loaded (answer 503)
    */
   tokenFromRequest(request: RequestLike): Promise<AuthInfo>;
   close(): void;
@@ -83,7 +87,7 @@ const AUTH_TOKEN_PROFILE: TokenProfile<AuthTokenClaims> = {
   },
 };
 
-/** The value of one cookie in a Cookie header (RFC 6265 §5.4), or undefined. */
+/** The value of one cookie in a Cookie header (RFC 6265 §5.4), or undefined. Never throws. */
 export function readCookie(header: string | string[] | undefined, name: string): string | undefined {
   const text = Array.isArray(header) ? header.join('; ') : header;
   if (!text) return undefined;
@@ -103,6 +107,7 @@ export function readCookie(header: string | string[] | undefined, name: string):
  * @example
  * const auth = createAuthTokenVerifier({ issuer: 'https://auth.example.com/t/acme', appId: 'app_…' });
  * const { userId } = await auth.tokenFromRequest(req);
+ * @throws {TypeError} `issuer` or `appId` is missing (a programming mistake, at construction)
  */
 export function createAuthTokenVerifier(options: AuthTokenVerifierOptions): AuthTokenVerifier {
   if (!options.appId) throw new TypeError('createAuthTokenVerifier needs the tenant app id');

@@ -52,6 +52,7 @@ function quote(value: string): string {
 /**
  * The RFC 6750 §3 `WWW-Authenticate` value for a failure: `Bearer realm="…"`, plus `error`,
  * `error_description` (and `scope` for insufficient_scope) unless the request had no token.
+ * Never throws.
  */
 export function bearerChallenge(error: VerifierError, realm: string): string {
   const parts = [`realm=${quote(realm)}`];
@@ -70,6 +71,7 @@ export interface BearerErrorBody {
  * Status, headers and JSON body a resource server answers a failed check with. A request without
  * credentials gets no error code in the body either, so body and challenge never disagree (§3.1:
  * "the resource server SHOULD NOT include an error code or other error information").
+ * Never throws.
  */
 export function bearerErrorResponse(error: VerifierError, realm: string): { status: number; headers: Record<string, string>; body: BearerErrorBody } {
   const headers: Record<string, string> = { 'cache-control': 'no-store' };

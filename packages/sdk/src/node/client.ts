@@ -40,12 +40,17 @@ export interface KeymintClient {
   /**
    * A valid access token: from the cache until shortly before it expires, then from the token
    * endpoint. However many callers ask at once, at most one token request is in flight.
+   * @throws {TokenRequestError} the token endpoint refused (`.error` is the RFC 6749 §5.2 code),
+   *   could not be reached after the retries (`network_error`), or is not in the metadata
+   *   (`invalid_metadata`)
    */
   getToken(): Promise<string>;
   /**
    * `fetch` with `Authorization: Bearer` (and `X-Tenant-Id` when configured). On a 401 the token
    * is replaced and the request retried once (RFC 6750 §3.1: the token may have been revoked
    * or rotated early). Request bodies must be replayable (string, buffer, URLSearchParams…).
+   * @throws {TokenRequestError} as {@link KeymintClient.getToken}; failures of the call itself
+   *   are those of the global `fetch`
    */
   fetch(url: string | URL, init?: RequestInit): Promise<Response>;
   /** Drops the cached token so the next call gets a fresh one. */
@@ -61,6 +66,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * @example
  * const client = createClient({ issuer, clientId, clientSecret, scopes: ['contacts_read'] });
  * const response = await client.fetch(`${issuer}/api/v1/contacts`);
+ * @throws {TypeError} a required option is missing (a programming mistake, at construction)
  */
 export function createClient(options: ClientOptions): KeymintClient {
   const fetchImpl = options.fetch ?? globalThis.fetch;

@@ -15,6 +15,7 @@ export const HTTP_TIMEOUT_MS = 5_000;
  * RFC 8414 §3.1: the metadata URL inserts `/.well-known/oauth-authorization-server` between the
  * issuer's origin and its path (`https://auth.example.com/t/acme` →
  * `https://auth.example.com/.well-known/oauth-authorization-server/t/acme`).
+ * @throws {TypeError} `issuer` is not an absolute URL
  */
 export function metadataUrl(issuer: string): string {
   const url = new URL(issuer);
@@ -56,6 +57,9 @@ export async function readJsonBody(response: Response, maxBytes: number, tooLarg
 /**
  * Fetches the issuer's metadata. RFC 8414 §3.3: the `issuer` in the document must equal the
  * configured issuer exactly, else the document is refused (it could name another issuer's keys).
+ * @throws {Error} the metadata is unreachable, not HTTP 200, over its size limit, or names
+ *   another issuer. Not a caller mistake: the verifier turns it into {@link KeysUnavailableError}
+ *   (503) and the client into {@link TokenRequestError} (`network_error`)
  */
 export async function discover(issuer: string, fetchImpl: FetchLike): Promise<IssuerMetadata> {
   const response = await fetchImpl(metadataUrl(issuer), {

@@ -4,7 +4,30 @@
  * `code` (`ERR_…`) that callers can switch on without parsing messages. Messages never contain
  * the token.
  */
-export abstract class VerifierError extends Error {
+/** Why a token was refused as RFC 6750 §3.1 `invalid_token` (401). */
+export type InvalidTokenErrorCode =
+  | 'ERR_TOKEN_MISSING'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_TOO_LARGE'
+  | 'ERR_TOKEN_CLAIM_INVALID'
+  | 'ERR_TOKEN_ISSUER'
+  | 'ERR_TOKEN_TYPE'
+  | 'ERR_TOKEN_ALGORITHM'
+  | 'ERR_TOKEN_SIGNATURE'
+  | 'ERR_TOKEN_KEY_UNKNOWN'
+  | 'ERR_TOKEN_EMBEDDED_KEY'
+  | 'ERR_TOKEN_UNSUPPORTED'
+  | 'ERR_TOKEN_REVOKED';
+/** Why a request was refused as RFC 6750 §3.1 `invalid_request` (400): how the token was sent (§2). */
+export type InvalidRequestErrorCode = 'ERR_TOKEN_MULTIPLE_METHODS' | 'ERR_TOKEN_METHOD' | 'ERR_AUTHORIZATION_MALFORMED';
+/** Why the issuer's keys are unavailable (503). */
+export type KeysUnavailableErrorCode = 'ERR_JWKS_UNAVAILABLE' | 'ERR_JWKS_TOO_LARGE';
+/** Every `code` a {@link VerifierError} can carry: switch on it exhaustively. */
+export type VerifierErrorCode = InvalidTokenErrorCode | InvalidRequestErrorCode | KeysUnavailableErrorCode | 'ERR_INSUFFICIENT_SCOPE';
+
+export abstract class VerifierError<Code extends VerifierErrorCode = VerifierErrorCode> extends Error {
   /** RFC 6750 §3.1 error code (`invalid_token`, `insufficient_scope`, `invalid_request`). */
   abstract readonly error: string;
   /** HTTP status a resource server should answer with. */
@@ -12,7 +35,7 @@ export abstract class VerifierError extends Error {
 
   constructor(
     /** Stable machine-readable reason, e.g. `ERR_TOKEN_EXPIRED`. */
-    readonly code: string,
+    readonly code: Code,
     message: string,
   ) {
     super(message);
@@ -21,7 +44,7 @@ export abstract class VerifierError extends Error {
 }
 
 /** RFC 6750 §3.1 `invalid_token`: "expired, revoked, malformed, or invalid for other reasons" → 401. */
-export class InvalidTokenError extends VerifierError {
+export class InvalidTokenError extends VerifierError<InvalidTokenErrorCode> {
   readonly error = 'invalid_token';
   readonly status = 401;
 }
@@ -47,7 +70,7 @@ export class MissingTokenError extends InvalidTokenError {
 }
 
 /** RFC 6750 §3.1 `insufficient_scope` → 403 naming the scope the request needs. */
-export class InsufficientScopeError extends VerifierError {
+export class InsufficientScopeError extends VerifierError<'ERR_INSUFFICIENT_SCOPE'> {
   readonly error = 'insufficient_scope';
   readonly status = 403;
   constructor(
@@ -59,7 +82,7 @@ export class InsufficientScopeError extends VerifierError {
 }
 
 /** RFC 6750 §3.1 `invalid_request`, e.g. a token sent by more than one method (§2) → 400. */
-export class InvalidRequestError extends VerifierError {
+export class InvalidRequestError extends VerifierError<InvalidRequestErrorCode> {
   readonly error = 'invalid_request';
   readonly status = 400;
 }
@@ -68,7 +91,7 @@ export class InvalidRequestError extends VerifierError {
  * The verifier could not get the issuer's keys (metadata or JWKS unreachable). Not the caller's
  * fault: a resource server answers 503 and must not treat the token as valid (no fail-open).
  */
-export class KeysUnavailableError extends VerifierError {
+export class KeysUnavailableError extends VerifierError<KeysUnavailableErrorCode> {
   readonly error = 'temporarily_unavailable';
   readonly status = 503;
 }
@@ -84,6 +107,24 @@ export class JwksTooLargeError extends KeysUnavailableError {
   }
 }
 
+/**
+ * The `error` of a failed token request: an RFC 6749 §5.2 code from the token endpoint,
+ * `network_error` when no answer came, `invalid_metadata` when the issuer's metadata names no
+ * token endpoint. Open-ended (`string & {}`) because an authorization server may answer codes
+ * registered after this SDK (RFC 6749 §11.4).
+ */
+export type TokenRequestErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'temporarily_unavailable'
+  | 'network_error'
+  | 'invalid_metadata'
+  | (string & {});
+
 /** The token endpoint refused or failed a client's token request (RFC 6749 §5.2 body when there was one). */
 export class TokenRequestError extends Error {
   override name = 'TokenRequestError';
@@ -91,7 +132,7 @@ export class TokenRequestError extends Error {
     /** HTTP status, or 0 when the request never got an answer. */
     readonly status: number,
     /** RFC 6749 §5.2 `error`, e.g. `invalid_client`; `network_error` when no answer came. */
-    readonly error: string,
+    readonly error: TokenRequestErrorCode,
     message: string,
   ) {
     super(message);

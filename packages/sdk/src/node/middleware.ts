@@ -13,6 +13,9 @@ export interface ProtectOptions {
 /**
  * The whole resource-server check of RFC 6750: read the Bearer token (§2), verify it
  * (RFC 9068 §4), and require every scope in `scopes` (§3.1 insufficient_scope).
+ * @throws {VerifierError} the subclass says how to answer: {@link MissingTokenError} /
+ *   {@link InvalidTokenError} 401, {@link InsufficientScopeError} 403, {@link InvalidRequestError}
+ *   400, {@link KeysUnavailableError} 503 (`.status`, and {@link bearerErrorResponse} builds it)
  */
 export async function authorizeRequest(verifier: Verifier, sources: BearerSources, scopes: readonly string[]): Promise<AccessTokenClaims> {
   const claims = await verifier.verify(extractBearerToken(sources));
@@ -42,6 +45,7 @@ function writeFailure(res: ServerResponse, error: VerifierError, realm: string):
  * @example
  * const { requireScopes } = expressAuth({ verifier });
  * app.get('/contacts', requireScopes('contacts_read'), (req, res) => res.json({ client: req.auth.client_id }));
+ * Never throws: every failure becomes the RFC 6750 answer.
  */
 export function expressAuth({ verifier, realm = 'api' }: ProtectOptions): {
   requireScopes(...scopes: string[]): (req: IncomingMessage, res: ServerResponse, next: ConnectNext) => void;

@@ -17,18 +17,18 @@ export interface SignedTokenRequest {
 /**
  * The signed-request profile's signature: lowercase hex HMAC-SHA256, keyed with the client
  * secret, of `{signature_value}.{length of signature_value}.{timestamp}`. The secret itself never
- * crosses the wire; the length field keeps `value.timestamp` splits unambiguous.
+ * crosses the wire; the length field keeps `value.timestamp` splits unambiguous. Never throws.
  */
 export function signatureFor(clientSecret: string, signatureValue: string, timestamp: number): string {
   return createHmac('sha256', clientSecret).update(`${signatureValue}.${signatureValue.length}.${timestamp}`).digest('hex');
 }
 
-/** 32 random base64url characters: well above the profile's 16-character minimum. */
+/** 32 random base64url characters: well above the profile's 16-character minimum. Never throws. */
 export function newSignatureValue(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** Builds a complete signed token request body for this moment. */
+/** Builds a complete signed token request body for this moment. Never throws. */
 export function buildSignedTokenRequest(input: {
   clientId: string;
   clientSecret: string;

@@ -63,6 +63,9 @@ export interface Verifier<C = AccessTokenClaims> {
   /**
    * Verifies an RFC 9068 JWT access token and returns its claims, or throws an
    * {@link InvalidTokenError} whose `.code` says why (RFC 6750 §3.1 `invalid_token`).
+   * @throws {TokenExpiredError} the token has expired (`ERR_TOKEN_EXPIRED`): the client should refresh
+   * @throws {InvalidTokenError} any other reason the token is refused (`.code`: {@link InvalidTokenErrorCode})
+   * @throws {KeysUnavailableError} the issuer's keys could not be loaded: answer 503, never accept
    */
   verify(token: string): Promise<C>;
   /** Stops background polling (timers are unref'd anyway). */
@@ -93,6 +96,7 @@ const REQUIRED_CLAIMS: readonly string[] = ['iss', 'exp', 'aud', 'sub', 'client_
  * @example
  * const verifier = createVerifier({ issuer: 'https://auth.example.com/t/acme', audience: 'https://auth.example.com/t/acme/api' });
  * const claims = await verifier.verify(token);
+ * @throws {TypeError} `issuer` or `audience` is missing (a programming mistake, at construction)
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   return buildVerifier<AccessTokenClaims>(options, options.audience, ACCESS_TOKEN_PROFILE);
@@ -258,6 +262,7 @@ function toVerifierError(error: unknown, typMismatch: string, issuer: string): V
 /**
  * RFC 6750 §3.1: throws {@link InsufficientScopeError} (403 `insufficient_scope`) naming the
  * scopes the token lacks. Scopes are the space-separated `scope` claim (RFC 9068 §2.2.3).
+ * @throws {InsufficientScopeError} a required scope is missing (`.scope` names them)
  */
 export function assertScopes(claims: { scope?: unknown }, required: readonly string[]): void {
   if (required.length === 0) return;

@@ -34,7 +34,9 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     index: false,
     immutable: true,
     maxAge: '365d',
-    setHeaders: (res) => res.setHeader('x-content-type-options', 'nosniff'),
+    setHeaders: (res) => {
+      res.setHeader('x-content-type-options', 'nosniff');
+    },
   });
   const sendShell = async (_request: unknown, reply: FastifyReply) => {
     secureHeaders(reply);

@@ -100,7 +100,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     },
   });
   // The docs pages get the console's headers: a framed or script-injected docs page is as bad as a framed console.
-  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: async (_request, reply) => secureHeaders(reply) } });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: (_request, reply, done) => { secureHeaders(reply); done(); } } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.decorate('operations', installOperations(app, keymint));

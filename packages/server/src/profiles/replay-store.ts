@@ -82,7 +82,7 @@ export class DatabaseReplayStore implements ReplayStore {
     purgeEveryMs = 60_000,
     onPurgeError: (error: unknown) => void = () => {},
   ) {
-    this.timer = setInterval(() => this.purge().catch(onPurgeError), purgeEveryMs);
+    this.timer = setInterval(() => void this.purge().catch(onPurgeError), purgeEveryMs);
     this.timer.unref();
   }
 

@@ -87,7 +87,7 @@ async function main(): Promise<number> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
-    const rotations = [1, 2].map((n) => new Promise<string>((resolve, reject) => setTimeout(() => server.cli('keys', 'rotate').then((r) => resolve(String(r.promoted)), reject), (seconds * 1000 * n) / 3)));
+    const rotations = [1, 2].map((n) => new Promise<string>((resolve, reject) => setTimeout(() => void server.cli('keys', 'rotate').then((r) => resolve(String(r.promoted)), reject), (seconds * 1000 * n) / 3)));
 
     const result = await autocannon({ url: server.url, connections, duration: seconds, requests });
     verifying = false;

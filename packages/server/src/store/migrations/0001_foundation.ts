@@ -1,9 +1,8 @@
-import type { Kysely } from 'kysely';
-import { isPostgres as onPostgres } from '../dialect.js';
+import { isPostgres as onPostgres, type UntypedDb } from '../dialect.js';
 
-// Migrations are frozen once released: they take Kysely<any> because the typed Database
+// Migrations are frozen once released: they take UntypedDb because the typed Database
 // describes the newest schema, not the one this migration starts from.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   await db.schema
     .createTable('tenants')
     .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -82,7 +81,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   for (const table of ['change_log', 'signing_keys', 'app_secrets', 'apps', 'scopes', 'tenants']) {
     await db.schema.dropTable(table).execute();
   }

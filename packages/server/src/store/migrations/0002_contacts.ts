@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { UntypedDb } from '../dialect.js';
 
 // Contacts of the resource API (DESIGN "Resource API"), one set per tenant.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   await db.schema
     .createTable('contacts')
     .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -21,6 +21,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('contacts_tenant_page_idx').on('contacts').columns(['tenant_id', 'created_at', 'id']).execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   await db.schema.dropTable('contacts').execute();
 }

@@ -1,11 +1,10 @@
-import type { Kysely } from 'kysely';
-import { isPostgres as onPostgres } from '../dialect.js';
+import { isPostgres as onPostgres, type UntypedDb } from '../dialect.js';
 
 // Credential lifecycle: API tokens, opaque access tokens, JWT revocations, audit log.
 // Frozen once released, like every migration.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   const isPostgres = onPostgres(db);
-  const serial = (table: ReturnType<Kysely<any>['schema']['createTable']>) =>
+  const serial = (table: ReturnType<UntypedDb['schema']['createTable']>) =>
     table.addColumn('id', isPostgres ? 'bigserial' : 'integer', (c) => (isPostgres ? c.primaryKey() : c.primaryKey().autoIncrement()));
 
   await db.schema
@@ -62,7 +61,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('audit_log_tenant_idx').on('audit_log').columns(['tenant_id', 'id']).execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   for (const table of ['audit_log', 'token_revocations', 'opaque_tokens', 'api_tokens']) {
     await db.schema.dropTable(table).execute();
   }

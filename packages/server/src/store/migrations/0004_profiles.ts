@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { UntypedDb } from '../dialect.js';
 
 // Frozen once released (see 0001). One-time signature_values of the signed-request profile,
 // shared by every node that uses the database replay store.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   await db.schema
     .createTable('replay_values')
     .addColumn('client_id', 'varchar(64)', (c) => c.notNull())
@@ -14,6 +14,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('replay_values_expiry_idx').on('replay_values').column('expires_at').execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   await db.schema.dropTable('replay_values').execute();
 }

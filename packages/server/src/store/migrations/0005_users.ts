@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { UntypedDb } from '../dialect.js';
 
 // End users of a tenant's app (issue 7): accounts, sessions, rotating refresh tokens, one-time
 // codes, and session revocations in the revocation feed. Frozen once released, like every migration.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   await db.schema
     .createTable('end_users')
     .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -59,7 +59,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('token_revocations').addColumn('session_id', 'varchar(64)').execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   await db.schema.alterTable('token_revocations').dropColumn('session_id').execute();
   await db.schema.dropTable('otp_codes').execute();
   await db.schema.dropTable('refresh_tokens').execute();

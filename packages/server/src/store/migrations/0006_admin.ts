@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { UntypedDb } from '../dialect.js';
 
 // Admin console and admin API (issue 8): accounts, console sessions, one-time setup links,
 // admin API tokens, and hourly token-issuance counts per app. Frozen once released.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   await db.schema
     .createTable('admin_accounts')
     .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -62,7 +62,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('audit_log_tenant_time_idx').on('audit_log').columns(['tenant_id', 'created_at']).execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   await db.schema.dropIndex('audit_log_tenant_time_idx').execute();
   for (const table of ['token_issuance_counts', 'admin_tokens', 'admin_setup_tokens', 'admin_sessions', 'admin_accounts']) {
     await db.schema.dropTable(table).execute();

@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { UntypedDb } from '../dialect.js';
 
 // Attempt budgets shared by every process of a deployment (issue 14, attempts/): one row per
 // budget key and window, spent by one conditional upsert. Frozen once released.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   await db.schema
     .createTable('attempt_counters')
     // `scope:hash`: the subject (account, address, client) is hashed, so keys are bounded and hold no email.
@@ -14,6 +14,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('attempt_counters_reset_idx').on('attempt_counters').column('reset_at').execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   await db.schema.dropTable('attempt_counters').execute();
 }

@@ -1,16 +1,16 @@
-import type { Kysely } from 'kysely';
+import type { UntypedDb } from '../dialect.js';
 
 // Issue 14: accounts belong to whoever proves the email (end users' email_verified_at), emails
 // normalised to NFC (RFC 6532 §3.1) before case folding, admin console sessions with an idle
 // timeout (last_used_at) and admin API tokens with an optional expiry. Frozen once released.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDb): Promise<void> {
   // null: never proven. Set by a code sign-in, a code entered with the password, or a reset.
   await db.schema.alterTable('end_users').addColumn('email_verified_at', 'bigint').execute();
   // An account without a password can only have been made by a code sign-in: its email is proven.
   // Accounts with a password stay unproven: nothing tells whose password it is.
-  await db.updateTable('end_users').set((eb: any) => ({ email_verified_at: eb.ref('created_at') })).where('password_hash', 'is', null).execute();
+  await db.updateTable('end_users').set((eb) => ({ email_verified_at: eb.ref('created_at') })).where('password_hash', 'is', null).execute();
   await db.schema.alterTable('admin_sessions').addColumn('last_used_at', 'bigint').execute();
-  await db.updateTable('admin_sessions').set((eb: any) => ({ last_used_at: eb.ref('created_at') })).execute();
+  await db.updateTable('admin_sessions').set((eb) => ({ last_used_at: eb.ref('created_at') })).execute();
   await db.schema.alterTable('admin_tokens').addColumn('expires_at', 'bigint').execute();
 
   // Rows stored before NFC normalisation: `zoë` typed precomposed and decomposed were two
@@ -40,7 +40,7 @@ function normalizeEmailText(email: string): string {
   return email.normalize('NFC').toLowerCase().normalize('NFC');
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDb): Promise<void> {
   await db.schema.alterTable('admin_tokens').dropColumn('expires_at').execute();
   await db.schema.alterTable('admin_sessions').dropColumn('last_used_at').execute();
   await db.schema.alterTable('end_users').dropColumn('email_verified_at').execute();

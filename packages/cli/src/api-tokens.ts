@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { list, seconds } from './args.js';
+import { CLI, withKeymint, type GlobalOptions } from './context.js';
+import { print, table } from './output.js';
+import { apiTokenView, iso } from './views.js';
+
+/** `keymint token …`: long-lived, scoped API tokens (kmk_…). */
+export function registerApiTokenCommands(program: Command, globals: () => GlobalOptions): void {
+  const token = program.command('token').description('API tokens: long-lived, scoped Bearer tokens (kmk_…)');
+  token
+    .command('create')
+    .description('create an API token (shown once)')
+    .requiredOption('--name <name>', 'a name people recognise')
+    .option('--scopes <list>', 'comma-separated scopes from the catalog (default: the catalog\'s default scopes)', list)
+    .option('--expires-in <duration>', 'e.g. 30d, 12h, 3600 (default: never)', seconds)
+    .action((options: { name: string; scopes?: string[]; expiresIn?: number }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const created = await keymint.apiTokens.create(current.id, await keymint.tenants.scopes(current.id), {
+          name: options.name,
+          scopes: options.scopes,
+          expiresInSeconds: options.expiresIn ?? null,
+        }, CLI);
+        const view = { id: created.info.id, token: created.token, scopes: created.info.scopes, expires_at: iso(created.info.expiresAt) };
+        print(globals().json, view, () =>
+          `created API token ${view.id}\n  token    ${view.token}\n  scopes   ${view.scopes.join(' ') || '(none)'}\n  expires  ${view.expires_at ?? 'never'}\n\nCopy it now: Keymint keeps only its hash and cannot show it again.`,
+        );
+      }),
+    );
+  token
+    .command('list')
+    .description('list API tokens (never the tokens themselves)')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const tokens = (await keymint.apiTokens.list(current.id)).map(apiTokenView);
+        print(globals().json, { tokens }, () =>
+          table([
+            ['ID', 'NAME', 'HINT', 'STATUS', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'],
+            ...tokens.map((t) => [t.id, t.name, t.hint, t.status, t.scopes.join(' '), t.created_at ?? '', t.expires_at ?? 'never', t.last_used_at ?? 'never']),
+          ]),
+        );
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('revoke an API token: it stops working at once on every server')
+    .action((id: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const view = apiTokenView(await keymint.apiTokens.revoke(current.id, id, CLI));
+        print(globals().json, view, () => `revoked API token ${view.id} (${view.name})`);
+      }),
+    );
+}

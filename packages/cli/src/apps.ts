@@ -1,0 +1,157 @@
+import { Option, type Command } from 'commander';
+import { integer, list, seconds } from './args.js';
+import { CLI, withKeymint, type GlobalOptions } from './context.js';
+import { print, table } from './output.js';
+import { appView, iso, secretView } from './views.js';
+
+/** `keymint app …` and `keymint app secret …`: OAuth applications and their client secrets. */
+export function registerAppCommands(program: Command, globals: () => GlobalOptions): void {
+  const app = program.command('app').description('OAuth applications (client credentials)');
+  app
+    .command('create')
+    .description('create an app and print its first client secret (shown once)')
+    .requiredOption('--name <name>', 'a name people recognise')
+    .option('--scopes <list>', 'comma-separated scopes to enable (none unless given)', list)
+    .option('--lifetime <seconds>', 'access token lifetime, 60 to 86400 seconds', integer)
+    .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
+    .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
+    .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request', list)
+    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[] }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const { app: created, secret } = await keymint.apps.create(current.id, await keymint.tenants.scopes(current.id), {
+          name: options.name,
+          scopes: options.scopes,
+          tokenLifetime: options.lifetime,
+          tokenFormat: options.format,
+          audiences: options.audiences,
+          authMethods: options.authMethods,
+        }, CLI);
+        const view = {
+          client_id: created.clientId,
+          client_secret: secret.clientSecret,
+          secret_id: secret.secretId,
+          tenant: current.slug,
+          issuer,
+          scopes: created.scopes,
+        };
+        print(globals().json, view, () =>
+          [
+            `created app ${created.name}`,
+            `  client_id      ${view.client_id}`,
+            `  client_secret  ${view.client_secret}`,
+            `  scopes         ${view.scopes.join(' ') || '(none)'}`,
+            `  token endpoint ${issuer}/oauth/token`,
+            '',
+            'Copy the client secret now: Keymint keeps only its hash and cannot show it again.',
+          ].join('\n'),
+        );
+      }),
+    );
+  app
+    .command('list')
+    .description('list apps')
+    .action(() =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const apps = (await keymint.apps.list(current.id)).map((a) => appView(a, current, issuer));
+        print(globals().json, { apps }, () =>
+          table([['CLIENT ID', 'NAME', 'STATUS', 'SCOPES'], ...apps.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' ')])]),
+        );
+      }),
+    );
+  app
+    .command('show <client_id>')
+    .description('show one app')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const view = appView(await keymint.apps.get(current.id, clientId), current, issuer);
+        print(globals().json, view, () => describeApp(view));
+      }),
+    );
+  app
+    .command('disable <client_id>')
+    .description('disable an app: its secrets stop working at once')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
+        const view = appView(await keymint.apps.disable(current.id, clientId, CLI), current, issuer);
+        print(globals().json, view, () => `disabled app ${view.name} (${view.client_id})`);
+      }),
+    );
+
+  app
+    .command('revoke-tokens <client_id>')
+    .description('revoke every access token the app holds now (JWTs via the revocation feed), without disabling it')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        await keymint.accessTokens.revokeAllTokens(current.id, clientId, CLI);
+        print(globals().json, { client_id: clientId, revoked: true }, () => `revoked every token of ${clientId}`);
+      }),
+    );
+  app
+    .command('auth-methods <client_id> <methods>')
+    .description('set the allowed auth methods (comma-separated: client_secret_basic, client_secret_post, signed_request)')
+    .action((clientId: string, methods: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods), CLI);
+        const view = { client_id: changed.clientId, auth_methods: changed.authMethods, new_secret_required: newSecretRequired };
+        print(globals().json, view, () =>
+          [
+            `app ${changed.clientId} allows ${changed.authMethods.join(', ')}`,
+            ...(newSecretRequired
+              ? ['', `Signed requests need a new secret: existing secrets were stored as hashes only. Run: keymint app secret add ${changed.clientId}`]
+              : []),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  const secret = app.command('secret').description('client secrets: up to 5 active per app, for rotation without downtime');
+  secret
+    .command('add <client_id>')
+    .description('add a client secret (shown once)')
+    .option('--expires-in <duration>', 'e.g. 7d, 12h, 3600', seconds)
+    .action((clientId: string, options: { expiresIn?: number }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const added = await keymint.apps.addSecret(current.id, clientId, options.expiresIn ?? null, CLI);
+        const view = { secret_id: added.secretId, client_secret: added.clientSecret, expires_at: iso(added.expiresAt) };
+        print(globals().json, view, () =>
+          `added secret ${view.secret_id}\n  client_secret  ${view.client_secret}\n  expires        ${view.expires_at ?? 'never'}\n\nCopy it now: it cannot be shown again.`,
+        );
+      }),
+    );
+  secret
+    .command('list <client_id>')
+    .description('list an app\'s secrets (never the secrets themselves)')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const secrets = (await keymint.apps.listSecrets(current.id, clientId)).map(secretView);
+        print(globals().json, { secrets }, () =>
+          table([
+            ['SECRET ID', 'HINT', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
+            ...secrets.map((s) => [s.secret_id, s.hint, s.status, s.created_at ?? '', s.expires_at ?? 'never', s.last_used_at ?? 'never']),
+          ]),
+        );
+      }),
+    );
+  secret
+    .command('revoke <client_id> <secret_id>')
+    .description('revoke a secret: it stops working at once')
+    .action((clientId: string, secretId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const view = secretView(await keymint.apps.revokeSecret(current.id, clientId, secretId, CLI));
+        print(globals().json, view, () => `revoked secret ${view.secret_id}`);
+      }),
+    );
+}
+
+function describeApp(view: ReturnType<typeof appView>): string {
+  return [
+    `${view.name} (${view.status})`,
+    `  client_id     ${view.client_id}`,
+    `  scopes        ${view.scopes.join(' ') || '(none)'}`,
+    `  audiences     ${[`${view.issuer}/api (default)`, ...view.audiences].join(', ')}`,
+    `  lifetime      ${view.token_lifetime} s`,
+    `  format        ${view.token_format}`,
+    `  auth methods  ${view.auth_methods.join(', ')}`,
+    `  created       ${view.created_at}`,
+  ].join('\n');
+}

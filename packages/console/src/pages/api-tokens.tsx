@@ -1,0 +1,65 @@
+import { useState } from 'preact/hooks';
+import { ago, api, when } from '../api';
+import type * as C from '../contract';
+import { Badge, Dialog, Empty, ErrorNote, SecretDialog, useAction, useLoad } from '../ui';
+import { EXPIRIES, ScopePicker, type PageProps } from './common';
+
+/** API tokens: create (shown once), list with last use, revoke. */
+export function ApiTokensPage({ tenant, canWrite }: PageProps) {
+  const tokens = useLoad(() => api<C.ApiTokenList>('GET', `/tenants/${tenant}/api-tokens`), [tenant]);
+  const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>([]);
+  const [expiry, setExpiry] = useState('90d');
+  const [shown, setShown] = useState<string | null>(null);
+  const [error, run] = useAction();
+  return (
+    <section aria-labelledby="page-title">
+      <div class="page-head">
+        <h1 id="page-title">API tokens</h1>
+        {canWrite ? <button type="button" class="primary" onClick={() => setCreating(true)}>Create token</button> : null}
+      </div>
+      <p class="lead">Long-lived Bearer tokens (<code>kmk_…</code>) for scripts and quick integrations.</p>
+      <ErrorNote error={tokens.error ?? (creating ? null : error)} />
+      {tokens.data && tokens.data.tokens.length === 0 ? <Empty>No API tokens.</Empty> : null}
+      {tokens.data && tokens.data.tokens.length > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {tokens.data.tokens.map((t) => (
+                <tr key={t.id}>
+                  <td>{t.name}</td>
+                  <td><code>{t.hint}…</code></td>
+                  <td>{t.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>)}</td>
+                  <td><Badge value={t.status} /></td>
+                  <td>{t.expires_at ? when(t.expires_at) : 'never'}</td>
+                  <td>{ago(t.last_used_at)}</td>
+                  <td>{canWrite && t.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => run(async () => { await api<C.ApiToken>('DELETE', `/tenants/${tenant}/api-tokens/${t.id}`); tokens.reload(); })}>Revoke</button> : null}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Dialog id="create-token" title="Create API token" open={creating} onClose={() => setCreating(false)}>
+        <form onSubmit={(e) => { e.preventDefault(); return run(async () => {
+          const created = await api<C.NewApiToken>('POST', `/tenants/${tenant}/api-tokens`, { name, scopes, ...(expiry ? { expires_in: expiry } : {}) });
+          setCreating(false); setName(''); setScopes([]); setShown(created.token); tokens.reload();
+        }); }}>
+          <label for="token-name">Name</label>
+          <input id="token-name" required maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} placeholder="nightly export" />
+          <ScopePicker idPrefix="token-scope" scopes={catalog.data?.scopes ?? []} selected={scopes} onChange={setScopes} />
+          <label for="token-expiry">Expires</label>
+          <select id="token-expiry" value={expiry} onChange={(e) => setExpiry((e.currentTarget as HTMLSelectElement).value)}>
+            {EXPIRIES.map(([value, label]) => <option value={value} key={value}>{label}</option>)}
+          </select>
+          <ErrorNote error={error} />
+          <div class="actions"><button type="button" onClick={() => setCreating(false)}>Cancel</button><button type="submit" class="primary">Create token</button></div>
+        </form>
+      </Dialog>
+      <SecretDialog title="API token created" label="API token" value={shown} onClose={() => setShown(null)} />
+    </section>
+  );
+}

@@ -1,0 +1,80 @@
+import { useState } from 'preact/hooks';
+import { api, when } from '../api';
+import type * as C from '../contract';
+import { Badge, Dialog, Empty, ErrorNote, SecretDialog, useAction, useLoad } from '../ui';
+import { ScopePicker, type PageProps } from './common';
+
+/** Settings > Apps: list and create. */
+export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
+  const apps = useLoad(() => api<C.AppList>('GET', `/tenants/${tenant}/apps`), [tenant]);
+  const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>([]);
+  const [lifetime, setLifetime] = useState('');
+  const [secret, setSecret] = useState<{ value: string; clientId: string } | null>(null);
+  const [error, run] = useAction();
+
+  const create = (event: Event) => {
+    event.preventDefault();
+    return run(async () => {
+      const created = await api<C.CreatedApp>('POST', `/tenants/${tenant}/apps`, { name, scopes, ...(lifetime ? { token_lifetime: Number(lifetime) } : {}) });
+      setCreating(false);
+      setName('');
+      setScopes([]);
+      setLifetime('');
+      setSecret({ value: created.secret.client_secret, clientId: created.app.client_id });
+      apps.reload();
+    });
+  };
+
+  return (
+    <section aria-labelledby="page-title">
+      <div class="page-head">
+        <h1 id="page-title">Apps</h1>
+        {canWrite ? <button type="button" class="primary" onClick={() => setCreating(true)}>Create app</button> : null}
+      </div>
+      <p class="lead">OAuth clients: each trades its client_id and secret for short-lived access tokens at <code>/t/{tenant}/oauth/token</code>.</p>
+      <ErrorNote error={apps.error} />
+      {apps.data && apps.data.apps.length === 0 ? <Empty>No apps yet. Create one to get a client secret.</Empty> : null}
+      {apps.data && apps.data.apps.length > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th scope="col">Name</th><th scope="col">Client ID</th><th scope="col">Scopes</th><th scope="col">Lifetime</th><th scope="col">Status</th><th scope="col">Created</th></tr></thead>
+            <tbody>
+              {apps.data.apps.map((app) => (
+                <tr key={app.client_id}>
+                  <td><a href={`/console/t/${tenant}/apps/${app.client_id}`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps/${app.client_id}`); }}>{app.name}</a></td>
+                  <td><code>{app.client_id}</code></td>
+                  <td>{app.scopes.length ? app.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>) : <small>none</small>}</td>
+                  <td>{app.token_lifetime ? `${app.token_lifetime} s` : <small>default</small>}</td>
+                  <td><Badge value={app.status} /></td>
+                  <td>{when(app.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+
+      <Dialog id="create-app" title="Create app" open={creating} onClose={() => setCreating(false)}>
+        <form onSubmit={create}>
+          <label for="app-name">Name</label>
+          <input id="app-name" required maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} placeholder="billing-sync" />
+          <ScopePicker idPrefix="new-scope" scopes={catalog.data?.scopes ?? []} selected={scopes} onChange={setScopes} />
+          <label for="app-lifetime">Token lifetime (seconds, 60–86400; empty: tenant default)</label>
+          <input id="app-lifetime" type="number" min={60} max={86400} value={lifetime} onInput={(e) => setLifetime((e.currentTarget as HTMLInputElement).value)} />
+          <ErrorNote error={error} />
+          <div class="actions"><button type="button" onClick={() => setCreating(false)}>Cancel</button><button type="submit" class="primary">Create app</button></div>
+        </form>
+      </Dialog>
+      <SecretDialog
+        title="App created"
+        label="Client secret"
+        value={secret?.value ?? null}
+        extra={secret ? <p>client_id <code id="new-client-id">{secret.clientId}</code></p> : null}
+        onClose={() => setSecret(null)}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,34 @@
+// What several pages share: their props, the expiry and auth-method choices, the scope picker.
+import { Empty } from '../ui';
+
+export interface PageProps {
+  tenant: string;
+  canWrite: boolean;
+  navigate: (path: string) => void;
+}
+
+export const EXPIRIES: [string, string][] = [['', 'Never'], ['7d', '7 days'], ['30d', '30 days'], ['90d', '90 days'], ['365d', '1 year']];
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request'];
+
+/** The scope checkboxes of the app and API-token forms. */
+export function ScopePicker(props: { scopes: { name: string; description: string }[]; selected: string[]; onChange: (s: string[]) => void; idPrefix: string }) {
+  return (
+    <fieldset>
+      <legend>Scopes</legend>
+      {props.scopes.length === 0 ? <Empty>The catalog has no scopes.</Empty> : null}
+      {props.scopes.map((scope) => (
+        <label class="check" key={scope.name}>
+          <input
+            type="checkbox"
+            id={`${props.idPrefix}-${scope.name}`}
+            name="scopes"
+            value={scope.name}
+            checked={props.selected.includes(scope.name)}
+            onChange={(e) => props.onChange((e.currentTarget as HTMLInputElement).checked ? [...props.selected, scope.name] : props.selected.filter((s) => s !== scope.name))}
+          />
+          <span><code>{scope.name}</code> <small>{scope.description}</small></span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
