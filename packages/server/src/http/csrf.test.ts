@@ -11,7 +11,7 @@ const endUser: CsrfPolicy = {
   withoutOrigin: { sites: ['same-origin', 'none'], missing: true },
   header: { name: 'x-keymint-csrf', matches: (value) => value === '1' },
 };
-const console: CsrfPolicy = { ...endUser, origins: ['https://auth.example'], withoutOrigin: { sites: ['same-origin'], missing: false } };
+const consolePolicy: CsrfPolicy = { ...endUser, origins: ['https://auth.example'], withoutOrigin: { sites: ['same-origin'], missing: false } };
 
 function refused(headers: Record<string, string>, policy: CsrfPolicy): boolean {
   try {
@@ -34,13 +34,13 @@ test('OWASP CSRF: an accepted Origin with the anti-forgery header passes; a fore
 
 test('the console policy refuses a cookie request with neither Origin nor Sec-Fetch-Site; the end-user policy lets a non-browser client through', () => {
   assert.equal(refused({ 'x-keymint-csrf': '1' }, endUser), false);
-  assert.equal(refused({ 'x-keymint-csrf': '1' }, console), true);
-  assert.equal(refused({ 'sec-fetch-site': 'none', 'x-keymint-csrf': '1' }, console), true);
-  assert.equal(refused({ origin: 'https://app.example', 'x-keymint-csrf': '1' }, console), true, 'only the console\'s own origin');
+  assert.equal(refused({ 'x-keymint-csrf': '1' }, consolePolicy), true);
+  assert.equal(refused({ 'sec-fetch-site': 'none', 'x-keymint-csrf': '1' }, consolePolicy), true);
+  assert.equal(refused({ origin: 'https://app.example', 'x-keymint-csrf': '1' }, consolePolicy), true, 'only the console\'s own origin');
 });
 
 test('login CSRF: a policy without a header checks the origin alone', () => {
-  const signIn: CsrfPolicy = { origins: console.origins, withoutOrigin: console.withoutOrigin };
+  const signIn: CsrfPolicy = { origins: consolePolicy.origins, withoutOrigin: consolePolicy.withoutOrigin };
   assert.equal(refused({ origin: 'https://auth.example' }, signIn), false);
   assert.equal(refused({ origin: 'https://evil.example' }, signIn), true);
 });

@@ -9,8 +9,14 @@ const NOW = 1_800_000_000_000;
 function counting(): MatchingPrimitives & { hashes: number; compares: number } {
   const counts = { hashes: 0, compares: 0 };
   return Object.assign(counts, {
-    hash: (value: string) => (counts.hashes++, sha256(value)),
-    compare: (a: string, b: string) => (counts.compares++, safeEqual(a, b)),
+    hash: (value: string) => {
+      counts.hashes++;
+      return sha256(value);
+    },
+    compare: (a: string, b: string) => {
+      counts.compares++;
+      return safeEqual(a, b);
+    },
   });
 }
 
@@ -47,7 +53,10 @@ test('every secret of a client is compared, with no early exit, and only an acti
 test('signed requests: a client with no sealed secret (unknown, or not allowing signed requests) costs one decoy verification, like a wrong signature', () => {
   const open = (sealed: string) => sealed.slice('sealed:'.length);
   let verifications = 0;
-  const verify = (secret: string) => (verifications++, secret === 'kms_right');
+  const verify = (secret: string) => {
+    verifications++;
+    return secret === 'kms_right';
+  };
   assert.equal(matchSignedSecret(null, verify, open, NOW), null);
   assert.equal(verifications, 1, 'unknown client: one decoy verification');
   verifications = 0;
