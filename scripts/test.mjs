@@ -34,7 +34,7 @@ function run(label, files, env) {
   const selected = files.filter(matches).sort();
   if (selected.length === 0) return 0;
   console.log(`\n# ${label}: ${selected.length} test files`);
-  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=180000', ...selected], {
+  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=400000', ...selected], {
     stdio: 'inherit',
     cwd: root,
     env: { ...process.env, ...env },

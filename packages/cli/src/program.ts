@@ -8,6 +8,7 @@ import { apiTokenView, appView, iso, keyView, secretView, tenantView } from './v
 import { registerUserCommands } from './users.js';
 import { registerAdminTokenCommands } from './admin-tokens.js';
 import { registerOperationsCommands } from './operations.js';
+import { registerAuditCommands } from './audit.js';
 import { assertPortFree } from './port.js';
 
 /** This package's version (package.json beside dist/). */
@@ -83,7 +84,7 @@ export function buildProgram(): Command {
     .description('create a tenant with the default scope catalog and a signing key')
     .action((slug: string) =>
       withKeymint(globals(), async ({ keymint, config }) => {
-        const created = await keymint.tenants.create(slug);
+        const created = await keymint.tenants.create(slug, slug, CLI);
         const view = tenantView(created, `${publicUrlOf(config)}/t/${created.slug}`);
         print(globals().json, view, () => `created tenant ${view.tenant}\n  issuer  ${view.issuer}\n  app id  ${view.app_id}`);
       }),
@@ -106,7 +107,7 @@ export function buildProgram(): Command {
       withKeymint(globals(), async ({ keymint }) => {
         const changed = options.signedRequestWindow === undefined
           ? await keymint.tenants.get(slug)
-          : await keymint.tenants.updateSettings(slug, { signedRequestMaxSkew: options.signedRequestWindow });
+          : await keymint.tenants.updateSettings(slug, { signedRequestMaxSkew: options.signedRequestWindow }, CLI);
         const view = {
           tenant: changed.slug,
           default_token_lifetime: changed.settings.defaultTokenLifetime,
@@ -201,7 +202,7 @@ export function buildProgram(): Command {
     .description('set the allowed auth methods (comma-separated: client_secret_basic, client_secret_post, signed_request)')
     .action((clientId: string, methods: string) =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
-        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods));
+        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods), CLI);
         const view = { client_id: changed.clientId, auth_methods: changed.authMethods, new_secret_required: newSecretRequired };
         print(globals().json, view, () =>
           [
@@ -353,6 +354,7 @@ export function buildProgram(): Command {
   registerAdminTokenCommands(admin, globals);
   registerOperationsCommands(program, globals);
   registerUserCommands(program, globals);
+  registerAuditCommands(program, globals);
   return program;
 }
 

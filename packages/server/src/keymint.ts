@@ -16,7 +16,7 @@ import { AccessTokenService } from './oauth/access-tokens.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
 import { PrincipalService } from './principals/service.js';
 import { RevocationService } from './revocation/service.js';
-import { BearerAuthenticator } from './resource/authenticate.js';
+import { BearerAuthenticator, type BearerResolver } from './resource/authenticate.js';
 import { ChangeFeed } from './store/change-log.js';
 import { openDatabase, type Db, type PoolStats } from './store/database.js';
 import { runExclusively } from './store/locks.js';
@@ -49,7 +49,7 @@ export interface Keymint {
   readonly principals: PrincipalService;
   /** Deletes expired opaque tokens and spent revocations (also run on a timer by servers). */
   purgeExpired(): Promise<{ opaqueTokens: number; revocations: number; userSessions: number; attemptWindows: number }>;
-  /** Resolves Bearer tokens of resource routes; credential kinds register a resolver per prefix. */
+  /** Resolves Bearer tokens of resource routes; built with its revocation check and resolvers. */
   readonly bearer: BearerAuthenticator;
   /** Admin accounts, console sessions, setup links, admin API tokens (admin/). */
   readonly admins: AdminService;
@@ -119,7 +119,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       publishAheadMs: config.jwksMaxAgeSeconds * 1000 + 2 * config.changePollMs,
       rotateAfterMs: config.keyRotationDays === 0 ? null : config.keyRotationDays * 86_400_000,
     }, audit);
-    const tenants = new TenantService(db, keys, changes, now);
+    const tenants = new TenantService(db, keys, changes, now, audit);
     const apps = new AppService(db, keyring, changes, now, audit);
     const apiTokens = new ApiTokenService(db, changes, now, audit);
     const opaqueTokens = new OpaqueTokenService(db, changes, now);
@@ -152,11 +152,13 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
       opaqueTokens: await opaqueTokens.purgeExpired(), revocations: await revocations.purgeExpired(), userSessions: await users.purgeExpired(), attemptWindows: await attempts.purge(),
     });
     const flushAll = () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed(), audit.flush(), usage.flush()]);
-    const bearer = new BearerAuthenticator({ keys, now });
     // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
-    bearer.register('kmk_', (token, context) => principals.resolveBearer(token, context.tenant.slug));
-    bearer.register('kma_', (token, context) => principals.resolveBearer(token, context.tenant.slug));
-    bearer.setRevocationCheck((claims, context) => revocations.isRevoked(context.tenant.id, claims));
+    const resolveOpaque: BearerResolver = (token, context) => principals.resolveBearer(token, context.tenant.slug);
+    const bearer = new BearerAuthenticator({
+      keys, now,
+      isRevoked: (claims, context) => revocations.isRevoked(context.tenant.id, claims),
+      resolvers: { kmk_: resolveOpaque, kma_: resolveOpaque },
+    });
     const users = new UserService({
       db, tenants, keys, revocations, changes, audit, now, log,
       successorKey: refreshSuccessorKey(keyring.current.key),

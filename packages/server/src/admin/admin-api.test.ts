@@ -323,7 +323,7 @@ test('Admin API: kmo_ admin tokens authenticate as Bearer, carry a role, are has
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error, 'invalid_token');
     // A mistyped token (bad checksum) and no credentials at all.
-    assert.equal((await AdminClient.withToken(server, `${created.body.token.slice(0, -1)}x`).call('GET', '/tenants')).status, 401);
+    assert.equal((await AdminClient.withToken(server, `${created.body.token.slice(0, -1)}${created.body.token.endsWith("x") ? "y" : "x"}`).call('GET', '/tenants')).status, 401);
     assert.equal((await new AdminClient(server).call('GET', '/tenants')).status, 401);
   } finally {
     await server.close();

@@ -90,8 +90,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
   app.post('/tenants', { config, schema: { summary: 'Create a tenant (global owners)', tags, security, body: S.CreateTenantBody, response: { 201: S.TenantView, ...S.errors } } }, async (request, reply) => {
     if (request.admin.tenantId !== null) throw new Forbidden('only admins of every tenant may create tenants');
     const body = request.body as S.CreateTenantBody;
-    const created = await keymint.tenants.create(body.slug, body.name ?? body.slug);
-    keymint.audit.record(auditContext(request), { tenantId: created.id, action: 'tenant.created', target: created.slug });
+    const created = await keymint.tenants.create(body.slug, body.name ?? body.slug, auditContext(request));
     return reply.code(201).send(tenantView(created, issuerOf(created.slug)));
   });
 
@@ -102,8 +101,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     const updated = await keymint.tenants.updateSettings(request.adminTenant.slug, {
       ...(body.default_token_lifetime === undefined ? {} : { defaultTokenLifetime: body.default_token_lifetime }),
       ...(body.signed_request_window === undefined ? {} : { signedRequestMaxSkew: body.signed_request_window }),
-    });
-    keymint.audit.record(auditContext(request), { tenantId: updated.id, action: 'tenant.settings_updated', target: updated.slug, detail: { ...body } });
+    }, auditContext(request));
     return settingsView(updated);
   });
 
@@ -115,8 +113,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
 
   app.post('/tenants/:tenant/scopes', { config, schema: { summary: 'Add a scope to the catalog', tags, security, params: S.TenantParams, body: S.AddScopeBody, response: { 201: S.ScopeView, ...S.errors } } }, async (request, reply) => {
     const body = request.body as S.AddScopeBody;
-    const scope = await keymint.tenants.addScope(request.adminTenant.id, { name: body.name, description: body.description ?? '', isDefault: body.default ?? false });
-    keymint.audit.record(auditContext(request), { tenantId: request.adminTenant.id, action: 'scope.added', target: scope.name, detail: { default: scope.isDefault } });
+    const scope = await keymint.tenants.addScope(request.adminTenant.id, { name: body.name, description: body.description ?? '', isDefault: body.default ?? false }, auditContext(request));
     return reply.code(201).send(scopeView(scope));
   });
 
@@ -142,12 +139,9 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
     const body = request.body as S.UpdateAppBody;
     const tenant = request.adminTenant;
     const clientId = (request.params as S.AppParams).client_id;
-    let updated = await keymint.apps.update(tenant.id, await keymint.tenants.scopes(tenant.id), clientId, { tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes }, auditContext(request));
-    let newSecretRequired = false;
-    if (body.auth_methods) {
-      ({ app: updated, newSecretRequired } = await keymint.apps.setAuthMethods(tenant.id, clientId, body.auth_methods));
-      keymint.audit.record(auditContext(request), { tenantId: tenant.id, action: 'app.updated', target: clientId, detail: { auth_methods: updated.authMethods } });
-    }
+    const { app: updated, newSecretRequired } = await keymint.apps.update(tenant.id, await keymint.tenants.scopes(tenant.id), clientId, {
+      tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes, authMethods: body.auth_methods,
+    }, auditContext(request));
     return { app: appView(updated), new_secret_required: newSecretRequired };
   });
 
@@ -211,7 +205,7 @@ export async function adminRoutes(app: FastifyInstance, { keymint, publicUrl }: 
       since: time(query.since, 'since'), until: time(query.until, 'until'),
       before: query.before === undefined ? undefined : Number(query.before), limit: query.limit === undefined ? 100 : Number(query.limit),
     });
-    return { entries: entries.map(auditView) };
+    return { entries: entries.map((entry) => auditView(entry, request.adminTenant.slug)) };
   });
 
   app.get('/tenants/:tenant/usage', { config, schema: { summary: 'Tokens issued per app per hour', tags, security, params: S.TenantParams, querystring: S.UsageQuery, response: { 200: S.UsageView, ...S.errors } } }, async (request) => {

@@ -127,7 +127,7 @@ export const AuditQuery = Type.Object({
 export type AuditQuery = Static<typeof AuditQuery>;
 export const AuditEntryView = Type.Object({
   id: Type.Integer(), actor: Type.String(), actor_id: Type.Union([Type.String(), Type.Null()]), action: Type.String(),
-  target: Type.Union([Type.String(), Type.Null()]), ip: Type.Union([Type.String(), Type.Null()]),
+  target: Type.Union([Type.String(), Type.Null()]), tenant: Type.Union([Type.String(), Type.Null()]), ip: Type.Union([Type.String(), Type.Null()]),
   detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]), created_at: Time,
 });
 export const AuditList = Type.Object({ entries: Type.Array(AuditEntryView) });

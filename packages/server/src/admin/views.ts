@@ -1,7 +1,6 @@
 import type { ApiTokenInfo } from '../api-tokens/model.js';
 import type { App, SecretInfo } from '../apps/model.js';
 import type { NewSecret } from '../apps/service.js';
-import type { AuditEntry } from '../audit/service.js';
 import type { SigningKeyInfo } from '../keys/model.js';
 import type { Scope, Tenant } from '../tenants/model.js';
 import type { EndUser, EndUserSummary, UserSession } from '../users/model.js';
@@ -28,7 +27,7 @@ export const apiTokenView = (t: ApiTokenInfo) => ({
 export const keyView = (k: SigningKeyInfo) => ({
   kid: k.kid, alg: k.alg, state: k.state, created_at: at(k.createdAt), activated_at: iso(k.activatedAt), retired_at: iso(k.retiredAt), remove_after: iso(k.removeAfter),
 });
-export const auditView = (e: AuditEntry) => ({ id: e.id, actor: e.actor, actor_id: e.actorId, action: e.action, target: e.target, ip: e.ip, detail: e.detail, created_at: at(e.createdAt) });
+export { auditView } from '../audit/view.js';
 export const adminTokenView = (t: AdminTokenInfo, tenantSlug: string | null) => ({
   id: t.id, name: t.name, hint: t.hint, role: t.role, tenant: tenantSlug, created_by: t.createdBy, created_at: at(t.createdAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt), expires_at: iso(t.expiresAt),
 });

@@ -262,51 +262,61 @@ export class AppService {
    *   requests; `newSecretRequired` then tells the caller to add a secret (addSecret seals it);
    * - disabling it erases every sealed copy, so the database again holds hashes only.
    */
-  async setAuthMethods(tenantId: string, clientId: string, methods: string[]): Promise<{ app: App; newSecretRequired: boolean }> {
+  async setAuthMethods(tenantId: string, clientId: string, methods: string[], context: AuditContext = SYSTEM): Promise<{ app: App; newSecretRequired: boolean }> {
     const app = await this.get(tenantId, clientId);
     const authMethods = validateAuthMethods(methods);
-    const signed = authMethods.includes('signed_request');
     const now = this.now();
     const newSecretRequired = await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('apps').set({ auth_methods: JSON.stringify(authMethods), updated_at: now }).where('id', '=', app.id).execute();
-      if (!signed) await trx.updateTable('app_secrets').set({ sealed_secret: null }).where('app_id', '=', app.id).execute();
+      const required = await applySealing(trx, app.id, authMethods, now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
-      if (!signed) return false;
-      const rows = await trx.selectFrom('app_secrets').select(['revoked_at', 'expires_at', 'sealed_secret']).where('app_id', '=', app.id).execute();
-      return !rows.some((r) => r.sealed_secret !== null && secretStatus(r, now) === 'active');
+      return required;
     });
     this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
+    this.audit?.record(context, { tenantId, action: 'app.updated', target: clientId, detail: { auth_methods: authMethods } });
     return { app: { ...app, authMethods, updatedAt: now }, newSecretRequired };
   }
 
   /**
-   * Admin edits: token lifetime (null: the tenant default), audiences and scopes. Auth methods
-   * go through setAuthMethods (it manages sealed copies). Caches follow through the change log.
+   * Admin edits: token lifetime (null: the tenant default), audiences, scopes and auth methods
+   * (sealed copies managed as in setAuthMethods), in one transaction and one `app.updated` entry.
+   * Caches follow through the change log.
    */
   async update(
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { tokenLifetime?: number | null; audiences?: string[]; scopes?: string[] },
+    patch: { tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[] },
     context: AuditContext = SYSTEM,
-  ): Promise<App> {
+  ): Promise<{ app: App; newSecretRequired: boolean }> {
     const app = await this.get(tenantId, clientId);
     const next = {
       tokenLifetime: patch.tokenLifetime === undefined ? app.tokenLifetime : validateLifetime(patch.tokenLifetime),
       audiences: patch.audiences === undefined ? app.audiences : validateAudiences(patch.audiences),
       scopes: patch.scopes === undefined ? app.scopes : this.validateScopes(patch.scopes, catalog),
+      authMethods: patch.authMethods === undefined ? app.authMethods : validateAuthMethods(patch.authMethods),
     };
     const now = this.now();
-    await this.db.transaction().execute(async (trx) => {
+    const newSecretRequired = await this.db.transaction().execute(async (trx) => {
+      // Only the columns asked for: concurrent edits of different fields must not undo each other.
       await trx.updateTable('apps')
-        .set({ token_lifetime: next.tokenLifetime, audiences: JSON.stringify(next.audiences), scopes: JSON.stringify(next.scopes), updated_at: now })
+        .set({
+          ...(patch.tokenLifetime === undefined ? {} : { token_lifetime: next.tokenLifetime }),
+          ...(patch.audiences === undefined ? {} : { audiences: JSON.stringify(next.audiences) }),
+          ...(patch.scopes === undefined ? {} : { scopes: JSON.stringify(next.scopes) }),
+          ...(patch.authMethods === undefined ? {} : { auth_methods: JSON.stringify(next.authMethods) }),
+          updated_at: now,
+        })
         .where('id', '=', app.id)
         .execute();
+      const required = patch.authMethods === undefined ? false : await applySealing(trx, app.id, next.authMethods, now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      return required;
     });
     this.changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    this.audit?.record(context, { tenantId, action: 'app.updated', target: clientId, detail: { token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes } });
-    return { ...app, ...next, updatedAt: now };
+    const detail = { token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }) };
+    this.audit?.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
+    return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
   }
 
   /** Writes batched last-used times; called on a timer, never on the request path. */
@@ -378,6 +388,19 @@ function validateLifetime(lifetime: number | null): number | null {
     throw new InvalidRequest(`token lifetime must be a whole number of seconds from ${APP_LIMITS.minTokenLifetime} to ${APP_LIMITS.maxTokenLifetime}`);
   }
   return lifetime;
+}
+
+/**
+ * Keeps sealed secret copies only while signed_request is allowed (see setAuthMethods). Returns
+ * whether the app now allows signed requests but has no active secret with a sealed copy.
+ */
+async function applySealing(trx: Db, appId: string, authMethods: AuthMethod[], now: number): Promise<boolean> {
+  if (!authMethods.includes('signed_request')) {
+    await trx.updateTable('app_secrets').set({ sealed_secret: null }).where('app_id', '=', appId).execute();
+    return false;
+  }
+  const rows = await trx.selectFrom('app_secrets').select(['revoked_at', 'expires_at', 'sealed_secret']).where('app_id', '=', appId).execute();
+  return !rows.some((r) => r.sealed_secret !== null && secretStatus(r, now) === 'active');
 }
 
 function validateAuthMethods(methods: string[]): AuthMethod[] {

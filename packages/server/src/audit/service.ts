@@ -58,9 +58,13 @@ export type AuditAction =
   | 'user.sign_in_throttled'
   | 'admin.sign_in_throttled';
 
-/** Admin API audit filter: every field optional; times epoch ms; `before` pages by id. */
+/**
+ * Audit filter: times epoch ms; `before` pages by id. `tenantId` must always be written out:
+ * undefined means every tenant and the events of none (operators at the CLI only; the admin API
+ * always passes the tenant of the URL).
+ */
 export interface AuditFilter {
-  tenantId: string;
+  tenantId: string | undefined;
   actor?: string;
   actorId?: string;
   action?: string;
@@ -138,10 +142,11 @@ export class AuditLog {
     return this.flushing;
   }
 
-  /** Newest first, filtered (admin API audit view). */
+  /** Newest first, filtered (admin API audit view, `keymint audit list`). */
   async query(filter: AuditFilter): Promise<AuditEntry[]> {
     await this.flush();
-    let query = this.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', filter.tenantId);
+    let query = this.db.selectFrom('audit_log').selectAll();
+    if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
     if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
     if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
     if (filter.action !== undefined) query = query.where('action', '=', filter.action);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { InvalidToken } from '../errors.js';
+import { BearerAuthenticator } from '../resource/authenticate.js';
 import { ChangeFeed } from '../store/change-log.js';
 import { basic, postForm, startTestServer, TestClock, type TestServer } from '../testing/harness.js';
 import { ContactService } from './service.js';
@@ -249,18 +251,20 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.equal(refused.status, 401);
   });
 
-  test('registered Bearer resolvers: a prefix resolves to a principal; one of another tenant is refused', async () => {
-    const { bearer } = server.server.keymint;
-    bearer.register('kmt_', async (token) => ({
-      tenantSlug: token === 'kmt_mine' ? 'default' : 'beta',
-      clientId: null,
-      scopes: ['contacts_read'],
-      kind: 'test_token',
-      subject: token,
-    }));
-    assert.equal((await call(contactsUrl, { token: 'kmt_mine' })).status, 200);
-    assert.equal((await call(contactsUrl, { token: 'kmt_theirs' })).status, 401);
-    assert.equal((await call(contactsUrl, { method: 'POST', token: 'kmt_mine', body: { email: 'q@example.com' } })).status, 403);
+  test('Bearer resolvers given at construction: a prefix resolves to a principal; one of another tenant is refused', async () => {
+    const { keymint } = server.server;
+    const bearer = new BearerAuthenticator({
+      keys: keymint.keys, now: keymint.now, isRevoked: () => false,
+      resolvers: {
+        kmt_: async (token) => ({ tenantSlug: token === 'kmt_mine' ? 'default' : 'beta', clientId: null, scopes: ['contacts_read'], kind: 'test_token', subject: token }),
+      },
+    });
+    const context = { tenant: await keymint.tenants.get('default'), issuer: server.issuer };
+    assert.equal((await bearer.authenticate('kmt_mine', context)).subject, 'kmt_mine');
+    await assert.rejects(bearer.authenticate('kmt_theirs', context), InvalidToken);
+    await assert.rejects(bearer.authenticate('kmx_unknown', context), InvalidToken);
+    // Without a revocation check there is no authenticator at all (it would accept revoked JWTs).
+    assert.throws(() => new BearerAuthenticator({ keys: keymint.keys, now: keymint.now, resolvers: {} } as never), TypeError);
   });
 
   test('cached list pages: a write made by another node (or the CLI) shows within a change-log poll', async () => {
@@ -285,20 +289,17 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.deepEqual((await call(filtered, { token: readToken })).body.data, [], 'this node sees its own write at once');
   });
 
-  test('a revocation check plugged into the authenticator refuses a JWT even after it was cached', async () => {
-    const token = await tokenFor(server.issuer, await server.createApp({ scopes: ['contacts_read'] }));
+  test('RFC 7009 §2: a JWT revoked at the revocation endpoint is refused by the resource API even after it was cached', async () => {
+    const app = await server.createApp({ scopes: ['contacts_read'] });
+    const token = await tokenFor(server.issuer, app);
     assert.equal((await call(contactsUrl, { token })).status, 200);
-    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
-    server.server.keymint.bearer.setRevocationCheck((claims) => claims.jti === jti);
-    try {
-      const refused = await call(contactsUrl, { token });
-      assert.equal(refused.status, 401);
-      assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
-      assert.match(refused.body.error_description, /revoked/);
-      assert.equal((await call(contactsUrl, { token: readToken })).status, 200);
-    } finally {
-      server.server.keymint.bearer.setRevocationCheck(() => false);
-    }
+    const revoked = await postForm(`${server.issuer}/oauth/revoke`, { token, token_type_hint: 'access_token' }, { authorization: basic(app.clientId, app.clientSecret) });
+    assert.equal(revoked.status, 200);
+    const refused = await call(contactsUrl, { token });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    assert.match(refused.body.error_description, /revoked/);
+    assert.equal((await call(contactsUrl, { token: readToken })).status, 200);
   });
 
   test('/openapi.json documents the contacts routes with their schemas', async () => {

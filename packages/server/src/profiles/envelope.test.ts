@@ -78,7 +78,7 @@ test('envelope: a scope not enabled on the app → 400 400013 invalid_request na
 });
 
 test('envelope: wrong secret, unknown client, disabled app → 401 401021 invalid_client, one body for all', async () => {
-  const wrong = await postForm(url, { client_id: app.clientId, client_secret: `${app.clientSecret.slice(0, -1)}x` });
+  const wrong = await postForm(url, { client_id: app.clientId, client_secret: `${app.clientSecret.slice(0, -1)}${app.clientSecret.endsWith('x') ? 'y' : 'x'}` });
   const unknown = await postForm(url, { client_id: 'nosuchclient0000000000000', client_secret: app.clientSecret });
   const victim = await server.createApp();
   const { keymint } = server.server;

@@ -46,6 +46,13 @@ export type RevocationCheck = (claims: AccessTokenClaims, context: BearerContext
 export interface BearerAuthenticatorOptions {
   keys: KeyService;
   now: () => number;
+  /**
+   * The process's revocation store. Required: an authenticator that could be built without it
+   * would accept revoked JWTs. It runs on every request, cached verification results included.
+   */
+  isRevoked: RevocationCheck;
+  /** Resolvers of the other token kinds, by prefix (`kmk_`, `kma_`…). */
+  resolvers: Readonly<Record<string, BearerResolver>>;
 }
 
 /**
@@ -57,23 +64,14 @@ export interface BearerAuthenticatorOptions {
 export class BearerAuthenticator {
   private readonly resolvers = new Map<string, BearerResolver>();
   private readonly verifiers = new Map<string, Verifier>();
-  private revocationCheck: RevocationCheck | null = null;
 
-  constructor(private readonly options: BearerAuthenticatorOptions) {}
-
-  /**
-   * Plugs in the process's revocation store: JWTs it reports revoked are refused, cached
-   * verification results included (the check runs on every request).
-   */
-  setRevocationCheck(check: RevocationCheck): void {
-    this.revocationCheck = check;
-  }
-
-  /** Adds the resolver for tokens starting with `prefix` (e.g. `kmk_`). */
-  register(prefix: string, resolver: BearerResolver): void {
-    if (!PREFIX.test(prefix) || PREFIX.exec(prefix)![0] !== prefix) throw new TypeError(`token prefix must look like "kmk_", got ${prefix}`);
-    if (this.resolvers.has(prefix)) throw new TypeError(`a resolver for ${prefix} is already registered`);
-    this.resolvers.set(prefix, resolver);
+  /** Everything it depends on comes in here: nothing is attached later (docs/architecture.md). */
+  constructor(private readonly options: BearerAuthenticatorOptions) {
+    if (typeof options.isRevoked !== 'function') throw new TypeError('BearerAuthenticator needs a revocation check');
+    for (const [prefix, resolver] of Object.entries(options.resolvers)) {
+      if (!PREFIX.test(prefix) || PREFIX.exec(prefix)![0] !== prefix) throw new TypeError(`token prefix must look like "kmk_", got ${prefix}`);
+      this.resolvers.set(prefix, resolver);
+    }
   }
 
   async authenticate(token: string, context: BearerContext): Promise<Principal> {
@@ -108,7 +106,7 @@ export class BearerAuthenticator {
         revocationPollMs: false,
         // The same leeway as introspection (oauth/access-tokens.ts), so the two never disagree.
         clockToleranceSeconds: CLOCK_LEEWAY_SECONDS,
-        isRevoked: (claims) => this.revocationCheck?.(claims, context) ?? false,
+        isRevoked: (claims) => this.options.isRevoked(claims, context),
         now: this.options.now,
       });
       this.verifiers.set(context.issuer, verifier);

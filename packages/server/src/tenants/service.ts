@@ -1,3 +1,4 @@
+import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { CacheStats } from '../util/cache-stats.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
@@ -7,6 +8,7 @@ import type { Db } from '../store/database.js';
 import { withDatabaseLock } from '../store/locks.js';
 import type { TenantRow } from '../store/schema.js';
 import type { KeyService } from '../keys/service.js';
+import type { EndUserSettings } from '../users/model.js';
 import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, SIGNED_REQUEST_SKEW_LIMITS, TENANT_SLUG_PATTERN, type Scope, type Tenant, type TenantSettings } from './model.js';
 
 function toTenant(row: TenantRow): Tenant {
@@ -20,7 +22,10 @@ function toTenant(row: TenantRow): Tenant {
   };
 }
 
-/** Tenants and their scope catalogs, cached in memory (a tenant is read on every request). */
+/**
+ * Tenants and their scope catalogs, cached in memory (a tenant is read on every request). Every
+ * change is audited here, with the caller's context, so the admin API and the CLI both are.
+ */
 export class TenantService {
   private readonly bySlug = new Map<string, Tenant | null>();
   readonly cacheStats = new CacheStats();
@@ -31,6 +36,7 @@ export class TenantService {
     private readonly keys: KeyService,
     private readonly changes: ChangeFeed,
     private readonly now: () => number,
+    private readonly audit: AuditLog,
   ) {
     changes.on('tenant', () => this.bySlug.clear());
     changes.on('scope', (change) => this.scopeCache.delete(change.tenantId));
@@ -40,7 +46,7 @@ export class TenantService {
     });
   }
 
-  async create(slug: string, name = slug): Promise<Tenant> {
+  async create(slug: string, name = slug, context: AuditContext = SYSTEM): Promise<Tenant> {
     if (!TENANT_SLUG_PATTERN.test(slug)) {
       throw new InvalidRequest('tenant slug must be 1-63 lowercase letters, digits or dashes, starting and ending with a letter or digit');
     }
@@ -73,6 +79,7 @@ export class TenantService {
     }
     this.changes.emit({ tenantId: row.id, entity: 'tenant', entityId: slug });
     await this.keys.ensureCurrentKey(row.id);
+    this.audit.record(context, { tenantId: row.id, action: 'tenant.created', target: slug });
     return toTenant(row);
   }
 
@@ -132,7 +139,7 @@ export class TenantService {
   }
 
   /** Adds a scope to a tenant's catalog (admin API); 409 when the name exists. */
-  async addScope(tenantId: string, scope: Scope): Promise<Scope> {
+  async addScope(tenantId: string, scope: Scope, context: AuditContext = SYSTEM): Promise<Scope> {
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(scope.name)) throw new InvalidRequest('a scope name is 1-64 letters, digits or _ . : -');
     if ((await this.scopes(tenantId)).some((s) => s.name === scope.name)) throw new Conflict(`scope ${scope.name} already exists`);
     const now = this.now();
@@ -141,6 +148,7 @@ export class TenantService {
       await recordChange(trx, { tenantId, entity: 'scope', entityId: scope.name }, now);
     });
     this.changes.emit({ tenantId, entity: 'scope', entityId: scope.name });
+    this.audit.record(context, { tenantId, action: 'scope.added', target: scope.name, detail: { default: scope.isDefault } });
     return scope;
   }
 
@@ -148,8 +156,7 @@ export class TenantService {
    * Changes a tenant's settings; only the fields given. Every node drops its cached tenant
    * through the change log, so the new values apply everywhere within a poll.
    */
-  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew' | 'defaultTokenLifetime' | 'endUsers'>>): Promise<Tenant> {
-    const tenant = await this.get(slug);
+  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew' | 'defaultTokenLifetime'>>, context: AuditContext = SYSTEM): Promise<Tenant> {
     if (patch.defaultTokenLifetime !== undefined) {
       const lifetime = patch.defaultTokenLifetime;
       if (!Number.isInteger(lifetime) || lifetime < 60 || lifetime > 86_400) throw new InvalidRequest('the default token lifetime must be a whole number of seconds from 60 to 86400');
@@ -161,6 +168,26 @@ export class TenantService {
         throw new InvalidRequest(`the signed-request timestamp window must be a whole number of seconds from ${min} to ${max}`);
       }
     }
+    const updated = await this.writeSettings(slug, patch);
+    // Named as in the admin API's settings body, so the entry reads the same from every entry point.
+    const detail = {
+      ...(patch.defaultTokenLifetime === undefined ? {} : { default_token_lifetime: patch.defaultTokenLifetime }),
+      ...(patch.signedRequestMaxSkew === undefined ? {} : { signed_request_window: patch.signedRequestMaxSkew }),
+    };
+    this.audit.record(context, { tenantId: updated.id, action: 'tenant.settings_updated', target: slug, detail });
+    return updated;
+  }
+
+  /**
+   * Stores end-user settings already validated by UserService.updateSettings, which audits them
+   * as `user.settings_updated` (one change, one entry).
+   */
+  storeEndUserSettings(slug: string, endUsers: Partial<EndUserSettings>): Promise<Tenant> {
+    return this.writeSettings(slug, { endUsers });
+  }
+
+  private async writeSettings(slug: string, patch: Partial<TenantSettings>): Promise<Tenant> {
+    const tenant = await this.get(slug);
     const settings: TenantSettings = { ...tenant.settings, ...patch };
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {

@@ -17,3 +17,14 @@ export async function keymintCli(server: TestServer, ...args: string[]): Promise
   });
   return JSON.parse(stdout);
 }
+
+/** Like keymintCli, without --json: the exit code and what a person would read. */
+export async function keymintCliText(server: TestServer, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...server.env }, cwd: server.dataDir });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}

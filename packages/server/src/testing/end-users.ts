@@ -20,3 +20,16 @@ export async function postJson(url: string, body: unknown, bearer?: string): Pro
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : {} };
 }
+
+/** The documented example app (examples/end-users/server.mjs), as the browser tests run it. */
+export interface ExampleApp {
+  url: string;
+  close(): Promise<void>;
+}
+type StartExampleApp = (options: { issuer: string; appId: string; mode: string; port: number; revocationPollMs: number }) => Promise<ExampleApp>;
+
+/** Loads the example app's start function from the repository's examples/ folder. */
+export async function exampleApp(): Promise<StartExampleApp> {
+  const module = (await import(new URL('../../../../examples/end-users/server.mjs', import.meta.url).href)) as { startExampleApp: StartExampleApp };
+  return module.startExampleApp;
+}

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../testing/browser.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
+import { exampleApp, type ExampleApp } from '../testing/end-users.js';
 
 /**
  * Tabs in a real browser (headless Chromium) with @keymint/sdk/browser: tabs that share no storage
@@ -10,16 +11,6 @@ import { startTestServer, type TestServer } from '../testing/harness.js';
  * sign-out in one tab reaches the others; cookie-mode sign-out works after the access cookie expired
  * (docs/end-users.md "Tabs" and "Signing out").
  */
-interface ExampleApp {
-  url: string;
-  close(): Promise<void>;
-}
-type StartExampleApp = (options: { issuer: string; appId: string; mode: string; port: number; revocationPollMs: number }) => Promise<ExampleApp>;
-
-async function exampleApp(): Promise<StartExampleApp> {
-  const module = (await import(new URL('../../../../examples/end-users/server.mjs', import.meta.url).href)) as { startExampleApp: StartExampleApp };
-  return module.startExampleApp;
-}
 
 const LIFETIME = 3;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,22 +3,13 @@ import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { launchBrowser } from '../testing/browser.js';
 import { startTestServer } from '../testing/harness.js';
+import { exampleApp } from '../testing/end-users.js';
 
 /**
  * The whole end-user path in a real browser (headless Chromium): the example app's page signs in
  * with @keymint/sdk/browser, its backend verifies tokens with @keymint/sdk/node, Keymint issues,
  * refreshes and revokes. Every scenario runs in bearer and in cookie mode.
  */
-interface ExampleApp {
-  url: string;
-  close(): Promise<void>;
-}
-type StartExampleApp = (options: { issuer: string; appId: string; mode: string; port: number; revocationPollMs: number }) => Promise<ExampleApp>;
-
-async function exampleApp(): Promise<StartExampleApp> {
-  const module = (await import(new URL('../../../../examples/end-users/server.mjs', import.meta.url).href)) as { startExampleApp: StartExampleApp };
-  return module.startExampleApp;
-}
 
 const LIFETIME = 3;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -103,7 +94,9 @@ for (const mode of ['bearer', 'cookie'] as const) {
       await sleep(600);
       const third = await callMe();
       assert.equal(third.status, 401);
-      assert.equal(third.body.error, 'invalid_token');
+      // invalid_token when the revoked access token was sent; no error code (RFC 6750 §3.1) when the
+      // SDK's refresh was refused first (a slow machine: the access cookie looked due) and nothing was left to send.
+      assert.ok(third.body.error === 'invalid_token' || third.body.error === undefined, JSON.stringify(third.body));
       const last = await page.evaluate(() => (globalThis as any).authEvents.at(-1));
       assert.deepEqual(last, { type: 'SIGNED_OUT', reason: 'refresh_failed', user: null });
       assert.equal(await page.evaluate(() => (globalThis as any).keymint.getUser()), null);

@@ -102,7 +102,7 @@ export class UserService {
     if (!Array.isArray(next.allowedOrigins) || next.allowedOrigins.length > 50) throw new InvalidRequest('allowedOrigins must be a list of at most 50 origins');
     next.allowedOrigins = next.allowedOrigins.map(canonicalOrigin);
     checkProofSettings(next);
-    await this.deps.tenants.updateSettings(slug, { endUsers: next });
+    await this.deps.tenants.storeEndUserSettings(slug, next);
     this.deps.audit.record(context, { tenantId: tenant.id, action: 'user.settings_updated', detail: { ...next } });
     return next;
   }
