@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditContext } from '../audit/service.js';
 import { Forbidden, InvalidToken, MissingToken } from '../errors.js';
+import { checkCsrf, type CsrfPolicy } from '../http/csrf.js';
+import { readCookie } from '../http/cookies.js';
 import type { Keymint } from '../keymint.js';
 import type { Tenant } from '../tenants/model.js';
 import type { AdminPrincipal } from './model.js';
@@ -26,14 +28,6 @@ export function sessionCookieName(publicUrl: string): string {
   return publicUrl.startsWith('https:') ? '__Host-keymint_admin' : 'keymint_admin';
 }
 
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
-  }
-  return undefined;
-}
-
 export function setSessionCookie(reply: FastifyReply, publicUrl: string, session: NewSession | null): void {
   const secure = publicUrl.startsWith('https:');
   const value = session ? session.sessionId : '';
@@ -46,14 +40,18 @@ export function auditContext(request: FastifyRequest): AuditContext {
 }
 
 /**
- * Cross-site request forgery defence for cookie sessions (OWASP ASVS 5.0 V3.5): an unsafe
- * request must come from the console's own origin (Origin, else Sec-Fetch-Site) and echo the
- * session's CSRF token in X-CSRF-Token, a header no cross-site form can set.
+ * The CSRF rule (http/csrf.ts) for console sessions (OWASP ASVS 5.0 V3.5): an unsafe request must
+ * come from the console's own origin (Origin, else Sec-Fetch-Site: same-origin; a request with
+ * neither is refused, since the cookie rides along on any request) and, once signed in, echo the
+ * session's CSRF token in X-CSRF-Token. Sign-in and setup (no session yet) get the origin check
+ * alone: login CSRF.
  */
-export function sameOrigin(request: FastifyRequest, publicUrl: string): boolean {
-  const origin = request.headers.origin;
-  if (origin !== undefined) return origin === new URL(publicUrl).origin;
-  return request.headers['sec-fetch-site'] === 'same-origin';
+function csrfPolicy(publicUrl: string, csrfToken?: (value: string | undefined) => boolean): CsrfPolicy {
+  return {
+    origins: [new URL(publicUrl).origin],
+    withoutOrigin: { sites: ['same-origin'], missing: false },
+    header: csrfToken ? { name: 'x-csrf-token', matches: csrfToken } : undefined,
+  };
 }
 
 /**
@@ -68,7 +66,7 @@ export function installAdminAuth(app: FastifyInstance, keymint: Keymint, publicU
     const unsafe = UNSAFE.has(request.method);
     if (config.adminPublic) {
       // Login CSRF: a sign-in or setup posted from another site is refused too.
-      if (unsafe && !sameOrigin(request, publicUrl())) throw new Forbidden('cross-origin request refused');
+      if (unsafe) checkCsrf(request, csrfPolicy(publicUrl()));
       return;
     }
     const authorization = request.headers.authorization;
@@ -80,8 +78,7 @@ export function installAdminAuth(app: FastifyInstance, keymint: Keymint, publicU
       const sessionId = readCookie(request, sessionCookieName(publicUrl()));
       const principal = sessionId ? await keymint.admins.resolveSession(sessionId) : null;
       if (!principal) throw new MissingToken('sign in first, or send an admin token');
-      if (unsafe && !sameOrigin(request, publicUrl())) throw new Forbidden('cross-origin request refused');
-      if (unsafe && !keymint.admins.csrfMatches(principal, header(request, 'x-csrf-token'))) throw new Forbidden('missing or wrong X-CSRF-Token header');
+      if (unsafe) checkCsrf(request, csrfPolicy(publicUrl(), (value) => keymint.admins.csrfMatches(principal, value)));
       request.admin = principal;
     }
     if (unsafe && !config.adminAnyRole && request.admin.role !== 'owner') throw new Forbidden('viewers may only read');
@@ -99,9 +96,4 @@ export function installAdminAuth(app: FastifyInstance, keymint: Keymint, publicU
 
 export function mayReach(admin: AdminPrincipal, tenantId: string): boolean {
   return admin.tenantId === null || admin.tenantId === tenantId;
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? undefined : value;
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Forbidden, InvalidRequest, NotFound } from '../errors.js';
-import { noStore } from '../http/hooks.js';
+import { readCookie } from '../http/cookies.js';
+import { noStore } from '../http/no-store.js';
 import type { Keymint } from '../keymint.js';
 import { parseDuration } from '../util/duration.js';
 import { endUserSettingsRoutes } from './end-user-settings.js';
-import { auditContext, installAdminAuth, mayReach, readCookie, sessionCookieName, setSessionCookie } from './auth.js';
+import { auditContext, installAdminAuth, mayReach, sessionCookieName, setSessionCookie } from './auth.js';
 import type { AdminPrincipal } from './model.js';
 import type { NewSession } from './service.js';
 import * as S from './schemas.js';

@@ -15,8 +15,7 @@ const AuthMethod = Type.Union([Type.Literal('client_secret_basic'), Type.Literal
 /** Seconds, or a duration such as "90d", "12h" (at most ~10 years). */
 const Duration = Type.Union([Type.Integer({ minimum: 1, maximum: 315_360_000 }), Type.String({ pattern: '^\\d{1,9}[smhd]?$' })]);
 
-export const ErrorBody = Type.Object({ error: Type.String(), error_description: Type.String() }, { title: 'AdminError' });
-export const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+export { ErrorBody, errorResponses as errors } from '../http/error-body.js';
 export const NoContent = { type: 'null', description: 'Done' } as const;
 
 export const Account = Type.Object({

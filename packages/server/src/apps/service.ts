@@ -1,6 +1,6 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { CacheStats } from '../util/cache-stats.js';
-import { safeEqual, sha256 } from '../crypto/hash.js';
+import { sha256 } from '../crypto/hash.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import type { MasterKeyring } from '../crypto/keyring.js';
 import { generateToken, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
@@ -70,11 +70,6 @@ export interface NewSecret {
   clientSecret: string;
   expiresAt: number | null;
 }
-
-// A well-formed hash that matches no secret: unknown clients are compared against it so that
-// "no such client" and "wrong secret" take the same time.
-const DECOY_HASH = sha256('keymint-decoy-secret');
-const DECOY_SECRET = 'kms_keymint-decoy-secret';
 
 /**
  * Work that must happen with an app's disabling: `inTransaction` commits or fails with it
@@ -250,47 +245,14 @@ export class AppService {
     return record;
   }
 
-  /**
-   * Checks a presented secret against every active secret of the client in constant time per
-   * secret. Returns the matching secret's id, or null. Unknown clients cost the same work.
-   */
-  matchSecret(record: ClientRecord | null, presented: string): string | null {
-    const hash = sha256(presented);
-    const now = this.now();
-    if (!record) {
-      safeEqual(hash, DECOY_HASH);
-      return null;
-    }
-    let matched: string | null = null;
-    for (const secret of record.secrets) {
-      const usable = secret.revokedAt === null && (secret.expiresAt === null || secret.expiresAt > now);
-      if (safeEqual(hash, secret.hash) && usable) matched = secret.id;
-    }
-    if (matched) this.lastUsed.record(matched, now);
-    return matched;
+  /** Notes that a secret authenticated a client (last_used_at, written in batches by flushLastUsed). */
+  recordSecretUse(secretId: string): void {
+    this.lastUsed.record(secretId, this.now());
   }
 
-  /**
-   * Signed-request profile: which active secret signed a request. `verify` is given each
-   * recoverable secret in turn, all of them with no early exit, so the time does not say which
-   * one matched. A client with none (unknown, or not allowing signed requests) costs one decoy
-   * verification, like matchSecret. Returns the matching secret's id, or null.
-   */
-  matchSignedSecret(record: ClientRecord | null, verify: (secret: string) => boolean): string | null {
-    const now = this.now();
-    const sealed = (record?.secrets ?? []).filter((secret) => typeof secret.sealed === 'string');
-    if (sealed.length === 0) {
-      verify(DECOY_SECRET);
-      return null;
-    }
-    let matched: string | null = null;
-    for (const secret of sealed) {
-      const usable = secret.revokedAt === null && (secret.expiresAt === null || secret.expiresAt > now);
-      const plaintext = this.keyring.open(secret.sealed as string, `client_secret:${secret.id}`);
-      if (verify(plaintext) && usable) matched = secret.id;
-    }
-    if (matched) this.lastUsed.record(matched, now);
-    return matched;
+  /** The plaintext of a secret's sealed copy, for HMAC-signed requests (oauth/secret-matching.ts). */
+  openSealedSecret(sealed: string, secretId: string): string {
+    return this.keyring.open(sealed, `client_secret:${secretId}`);
   }
 
   /**

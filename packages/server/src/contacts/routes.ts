@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { noStore } from '../http/hooks.js';
+import { errorResponses as errors } from '../http/error-body.js';
+import { noStore } from '../http/no-store.js';
 import type { Keymint } from '../keymint.js';
 import { requireScope } from '../resource/authenticate.js';
 import { CONTACT_PAGE } from './model.js';
 import {
-  Contact, ContactList, ContactParams, CreateContactBody, ErrorBody, ListContactsQuery, UpdateContactBody,
+  Contact, ContactList, ContactParams, CreateContactBody, ListContactsQuery, UpdateContactBody,
 } from './schemas.js';
 import { ContactService } from './service.js';
 
@@ -13,7 +14,6 @@ const WRITE = 'contacts_write';
 
 /** OpenAPI: RFC 6750 Bearer, with the scope each operation needs. */
 const security = (scope: string) => [{ bearerAuth: [scope] }];
-const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 
 /** The Contacts resource API under `/t/:tenant/api/v1/contacts` (DESIGN "Resource API"). */
 export async function contactRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {

@@ -68,4 +68,3 @@ export type ContactParams = Static<typeof ContactParams>;
  * RFC 6750 §3 / RFC 6749 §5.2 error body. `error` is absent only on a 401 to a request that carried no
  * credentials (RFC 6750 §3.1: no error code then).
  */
-export const ErrorBody = Type.Object({ error: Type.Optional(Type.String()), error_description: Type.String() });

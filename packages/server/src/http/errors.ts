@@ -1,8 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  InsufficientScope, InvalidClient, InvalidRequest, KeymintError, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType,
+  InsufficientScope, InvalidClient, InvalidRequest, InvalidToken, KeymintError, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType,
 } from '../errors.js';
 import { TemporarilyUnavailable } from '../errors.js';
+import {
+  InsufficientScopeError, InvalidRequestError, KeysUnavailableError, MissingTokenError, VerifierError,
+} from '@keymint/sdk/node';
 import { isDatabaseUnavailable } from '../store/outage.js';
 
 /**
@@ -42,9 +45,24 @@ export function envelopeCode(error: KeymintError): { code: string; reason: strin
   return ENVELOPE_CODES[500]!;
 }
 
-/** Turns anything thrown into a KeymintError; unknown failures become a bare server_error. */
-export function toKeymintError(error: unknown, profile: ErrorProfile): KeymintError {
+/** The SDK verifier's failures (resource routes, end-user tokens) as wire errors (RFC 6750 §3.1). */
+function fromVerifierError(error: VerifierError): KeymintError {
+  if (error instanceof MissingTokenError) return new MissingToken(error.message);
+  if (error instanceof InsufficientScopeError) return new InsufficientScope(error.scope);
+  if (error instanceof InvalidRequestError) return new InvalidRequest(error.message);
+  if (error instanceof KeysUnavailableError) return new TemporarilyUnavailable('signing keys are unavailable');
+  return new InvalidToken(error.message);
+}
+
+/**
+ * Turns anything thrown into a KeymintError: the error handler calls it for every failure, and
+ * code that calls the SDK verifier calls it to throw the wire error at once. Unknown failures
+ * become a bare server_error that keeps the original as `cause` (logged, never rendered).
+ * `profile` only matters for a 415 (RFC 6749 §5.2 wants 400 invalid_request there).
+ */
+export function toKeymintError(error: unknown, profile: ErrorProfile = 'api'): KeymintError {
   if (error instanceof KeymintError) return error;
+  if (error instanceof VerifierError) return fromVerifierError(error);
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
     const where = fastifyError.validationContext ?? 'request';
@@ -62,7 +80,7 @@ export function toKeymintError(error: unknown, profile: ErrorProfile): KeymintEr
   if (status !== undefined && status >= 400 && status < 500) return new InvalidRequest('malformed request');
   // A database outage is something to retry, not a bug: 503 + Retry-After (docs/operations.md).
   if (isDatabaseUnavailable(error)) return new TemporarilyUnavailable('storage temporarily unavailable: retry shortly', 2);
-  return new ServerError('internal error');
+  return Object.assign(new ServerError('internal error'), { cause: error });
 }
 
 export function realmOf(request: FastifyRequest): string {

@@ -42,3 +42,17 @@ export function registerFormParser(app: FastifyInstance): void {
     }
   });
 }
+
+/** A single form parameter as a string, or undefined when absent. Empty strings count as absent (RFC 6749 §3.1). */
+export function param(body: FormBody, name: string): string | undefined {
+  const value = body[name];
+  if (Array.isArray(value)) throw new InvalidRequest(`parameter ${name} was sent more than once`);
+  return value === '' ? undefined : value;
+}
+
+/** Every value of a parameter that may repeat (RFC 8707 `resource`). */
+export function params(body: FormBody, name: string): string[] {
+  const value = body[name];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).filter((v) => v !== '');
+}

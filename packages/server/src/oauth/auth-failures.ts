@@ -41,7 +41,7 @@ export class ClientAuthenticator {
 
   /** authenticateClient, counting failures; throws InvalidClient, or TooManyRequests past the budget. */
   async authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
-    const app = await this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.keymint.apps, tenant, credentials));
+    const app = await this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.keymint.apps, tenant, credentials, this.keymint.now()));
     authenticatedClients.set(request, app.clientId);
     return app;
   }

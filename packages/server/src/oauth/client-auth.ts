@@ -2,6 +2,7 @@ import type { App, AuthMethod } from '../apps/model.js';
 import type { AppService } from '../apps/service.js';
 import { InvalidClient, InvalidRequest } from '../errors.js';
 import type { Tenant } from '../tenants/model.js';
+import { matchClientSecret } from './secret-matching.js';
 
 /** Credentials as presented, before they are checked. */
 export interface PresentedCredentials {
@@ -55,10 +56,11 @@ export function readClientCredentials(authorization: string | undefined, body: {
  * tenant's client, wrong, revoked or expired secret, disabled app, method not allowed) is the same
  * invalid_client, so a caller learns nothing about which client ids exist.
  */
-export async function authenticateClient(apps: AppService, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
+export async function authenticateClient(apps: AppService, tenant: Tenant, credentials: PresentedCredentials, now: number): Promise<App> {
   const record = await apps.findClient(credentials.clientId);
   const inTenant = record && record.app.tenantId === tenant.id ? record : null;
-  const secretId = apps.matchSecret(inTenant, credentials.clientSecret);
+  const secretId = matchClientSecret(inTenant, credentials.clientSecret, now);
+  if (secretId) apps.recordSecretUse(secretId);
   if (!inTenant || !secretId || inTenant.app.status !== 'active' || !inTenant.app.authMethods.includes(credentials.method)) {
     const failure = new InvalidClient('client authentication failed');
     failure.usedAuthorizationHeader = credentials.method === 'client_secret_basic';

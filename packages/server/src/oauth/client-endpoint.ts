@@ -2,7 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../apps/model.js';
 import { InvalidRequest } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
-import { formBodyOnly, noStore, param, rejectDuplicateParams } from '../http/hooks.js';
+import { param } from '../http/form-body.js';
+import { formBodyOnly } from '../http/form-only.js';
+import { noStore } from '../http/no-store.js';
+import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
 import { readClientCredentials } from './client-auth.js';
 
 /**

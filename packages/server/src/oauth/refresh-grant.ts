@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
-import { param, params } from '../http/hooks.js';
+import { param, params } from '../http/form-body.js';
 import type { Keymint } from '../keymint.js';
 import { sessionTokensJson } from '../users/model.js';
 import { readClientCredentials } from './client-auth.js';

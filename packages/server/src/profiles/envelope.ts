@@ -1,6 +1,6 @@
 import { UnsupportedGrantType } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
-import { param } from '../http/hooks.js';
+import { param } from '../http/form-body.js';
 import type { Keymint } from '../keymint.js';
 import { readClientCredentials, type PresentedCredentials } from '../oauth/client-auth.js';
 import type { App } from '../apps/model.js';

@@ -1,17 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InvalidRequest } from '../errors.js';
+import type { FastifyInstance } from 'fastify';
 import type { FormBody } from '../http/form-body.js';
-import { formBodyOnly, noStore, rejectDuplicateParams } from '../http/hooks.js';
+import { formBodyOnly } from '../http/form-only.js';
+import { jsonBodyOnly } from '../http/json-only.js';
+import { noStore } from '../http/no-store.js';
+import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
 import type { Keymint } from '../keymint.js';
 import { issueForEnvelopeRequest } from './envelope.js';
 import { createReplayStore } from './replay-store.js';
 import { envelopeResponseSchema, signedRequestBodySchema, signedResponseSchema, type SignedRequestBody } from './schemas.js';
 import { issueForSignedRequest } from './signed-request.js';
-
-async function jsonBodyOnly(request: FastifyRequest): Promise<void> {
-  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') throw new InvalidRequest('the request body must be application/json');
-}
 
 /**
  * The vendor profiles that are not plain RFC 6749 (docs/profiles.md): the envelope token

@@ -1,6 +1,7 @@
 import { InvalidClient, InvalidRequest } from '../errors.js';
 import type { Keymint } from '../keymint.js';
 import { resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
+import { matchSignedSecret } from '../oauth/secret-matching.js';
 import type { Tenant } from '../tenants/model.js';
 import { parseDuration } from '../util/duration.js';
 import type { ReplayStore } from './replay-store.js';
@@ -73,9 +74,13 @@ export async function issueForSignedRequest(
   const app = await failureBudget(body.client_id, async () => {
     const record = await keymint.apps.findClient(body.client_id);
     const inTenant = record && record.app.tenantId === tenant.id ? record : null;
-    const secretId = keymint.apps.matchSignedSecret(inTenant, (secret) =>
-      signatureMatches(secret, body.signature_value, timestamp.text, body.signature),
+    const secretId = matchSignedSecret(
+      inTenant,
+      (secret) => signatureMatches(secret, body.signature_value, timestamp.text, body.signature),
+      (sealed, id) => keymint.apps.openSealedSecret(sealed, id),
+      keymint.now(),
     );
+    if (secretId) keymint.apps.recordSecretUse(secretId);
     // One answer for every failure, as authenticateClient gives: nothing tells which ids exist.
     if (!inTenant || !secretId || inTenant.app.status !== 'active' || !inTenant.app.authMethods.includes('signed_request')) {
       throw new InvalidClient('client authentication failed');

@@ -1,13 +1,14 @@
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import {
-  CLOCK_LEEWAY_SECONDS, createVerifier, extractBearerToken, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, MissingTokenError, VerifierError,
+  CLOCK_LEEWAY_SECONDS, createVerifier, extractBearerToken,
   type AccessTokenClaims, type Verifier,
 } from '@keymint/sdk/node';
 import type { FastifyRequest } from 'fastify';
-import { Forbidden, InsufficientScope, InvalidRequest, InvalidToken, MissingToken, TemporarilyUnavailable, type KeymintError } from '../errors.js';
+import { Forbidden, InsufficientScope, InvalidToken } from '../errors.js';
 import type { KeyService, TenantKeyRing } from '../keys/service.js';
 import { defaultAudience } from '../oauth/client-credentials.js';
 import type { Tenant } from '../tenants/model.js';
+import { toKeymintError } from '../http/errors.js';
 
 /** Who a resource request acts as, whatever kind of Bearer token it carried. */
 export interface Principal {
@@ -149,16 +150,6 @@ function inProcessKeys(keys: KeyService, tenantId: string): JWTVerifyGetKey {
   };
 }
 
-/** SDK failures → the server's wire errors (rendered by the `bearer` error profile). */
-export function toKeymintError(error: unknown): unknown {
-  if (!(error instanceof VerifierError)) return error;
-  if (error instanceof MissingTokenError) return new MissingToken(error.message);
-  if (error instanceof InsufficientScopeError) return new InsufficientScope(error.scope);
-  if (error instanceof InvalidRequestError) return new InvalidRequest(error.message);
-  if (error instanceof KeysUnavailableError) return new TemporarilyUnavailable('signing keys are unavailable');
-  return new InvalidToken(error.message);
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by `requireScope` on resource routes. */
@@ -178,7 +169,7 @@ export function requireScope(authenticator: BearerAuthenticator, scope: string) 
     try {
       token = extractBearerToken({ authorization: request.headers.authorization, query: request.query, body: request.body });
     } catch (error) {
-      throw toKeymintError(error) as KeymintError;
+      throw toKeymintError(error);
     }
     const principal = await authenticator.authenticate(token, { tenant: request.tenant, issuer: request.issuer });
     const claimedTenant = request.headers['x-tenant-id'];

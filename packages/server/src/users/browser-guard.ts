@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Forbidden } from '../errors.js';
+import { csrfGuard } from '../http/csrf.js';
 import type { UserService } from './service.js';
 
 /** The non-safelisted header cookie-mode requests must carry: a cross-site form cannot set it. */
@@ -29,25 +29,19 @@ export function corsHook(users: UserService) {
 }
 
 /**
- * Cross-site request forgery defence for cookie mode (OWASP CSRF cheat sheet), before any body
- * is read: the browser's Origin (or, without one, Sec-Fetch-Site) must be the issuer's own
- * origin or an allowed one, and the request must carry `X-Keymint-CSRF: 1`. A form posted from
- * another site fails both; a cross-origin fetch that sets the header needs a CORS preflight,
- * which only allowed origins pass. Bearer mode needs none of this: no ambient credential exists.
+ * The CSRF rule (http/csrf.ts) for cookie mode: the browser's Origin must be the issuer's own
+ * origin or an allowed one (without Origin, Sec-Fetch-Site must not say cross-site; a request
+ * with neither is no browser's), and the request must carry `X-Keymint-CSRF: 1`. Bearer mode
+ * needs none of this: no ambient credential exists.
  */
 export function csrfHook(users: UserService) {
-  return async function csrf(request: FastifyRequest): Promise<void> {
-    if (users.settings(request.tenant).tokenMode !== 'cookie') return;
-    const origin = request.headers.origin;
-    if (origin !== undefined) {
-      const own = new URL(request.issuer).origin;
-      if (origin !== own && !users.settings(request.tenant).allowedOrigins.includes(origin)) {
-        throw new Forbidden('this origin may not call the sign-in routes of this tenant');
-      }
-    } else {
-      const site = request.headers['sec-fetch-site'];
-      if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new Forbidden('cross-site requests are refused');
-    }
-    if (request.headers[CSRF_HEADER] !== '1') throw new Forbidden(`cookie-mode requests must carry the ${CSRF_HEADER}: 1 header`);
-  };
+  return csrfGuard((request) => {
+    const settings = users.settings(request.tenant);
+    if (settings.tokenMode !== 'cookie') return null;
+    return {
+      origins: [new URL(request.issuer).origin, ...settings.allowedOrigins],
+      withoutOrigin: { sites: ['same-origin', 'none'], missing: true },
+      header: { name: CSRF_HEADER, matches: (value) => value === '1' },
+    };
+  });
 }

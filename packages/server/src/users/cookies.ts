@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { SessionTokens } from './model.js';
 
 /**
@@ -58,9 +58,4 @@ export function clearSessionCookies(reply: FastifyReply, issuer: string): void {
   reply.setCookie(names.access, '', { ...common, path: '/' });
   reply.setCookie(names.refresh, '', { ...common, path: names.refreshPath });
   clearLegacyRefreshCookie(reply, names);
-}
-
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  const value = request.cookies[name];
-  return value === undefined || value === '' ? undefined : value;
 }

@@ -1,25 +1,21 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { extractBearerToken } from '@keymint/sdk/node';
-import { InvalidGrant, InvalidRequest, InvalidToken, MissingToken, type KeymintError } from '../errors.js';
-import { noStore } from '../http/hooks.js';
+import { InvalidGrant, InvalidToken, MissingToken } from '../errors.js';
+import { readCookie } from '../http/cookies.js';
+import { errorResponses as errors } from '../http/error-body.js';
+import { toKeymintError } from '../http/errors.js';
+import { jsonBodyOnly } from '../http/json-only.js';
+import { noStore } from '../http/no-store.js';
 import type { Keymint } from '../keymint.js';
-import { toKeymintError } from '../resource/authenticate.js';
 import { corsHook, csrfHook } from './browser-guard.js';
-import { clearSessionCookies, cookieNames, readCookie, setSessionCookies } from './cookies.js';
+import { clearSessionCookies, cookieNames, setSessionCookies } from './cookies.js';
 import { sessionTokensJson, type SessionTokens } from './model.js';
 import {
-  ChangePasswordBody, CredentialsBody, ErrorBody, OtpStartBody, OtpVerifyBody, RefreshBody, ResetPasswordBody, SessionBody, SessionTokensBody, SignInBody, SignOutBody, VerifyEmailBody,
+  ChangePasswordBody, CredentialsBody, OtpStartBody, OtpVerifyBody, RefreshBody, ResetPasswordBody, SessionBody, SessionTokensBody, SignInBody, SignOutBody, VerifyEmailBody,
 } from './schemas.js';
 
-const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 const tags = ['end users'];
-
-/** Bodies are JSON only: a cross-site HTML form (urlencoded, multipart, text/plain) never gets parsed. */
-async function jsonBodyOnly(request: FastifyRequest): Promise<void> {
-  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') throw new InvalidRequest('the request body must be application/json');
-}
 
 /** The access token of a session route: Authorization header, or (cookie mode) the access cookie. */
 function accessTokenOf(request: FastifyRequest): string {
@@ -34,7 +30,7 @@ function optionalAccessTokenOf(request: FastifyRequest): string | undefined {
     try {
       return extractBearerToken({ authorization: header });
     } catch (error) {
-      throw toKeymintError(error) as KeymintError;
+      throw toKeymintError(error);
     }
   }
   return readCookie(request, cookieNames(request.issuer).access);

@@ -70,4 +70,3 @@ export const SessionBody = Type.Object({
 });
 
 /** `error` is absent only on a 401 to a request without credentials (RFC 6750 §3.1). */
-export const ErrorBody = Type.Object({ error: Type.Optional(Type.String()), error_description: Type.String() });

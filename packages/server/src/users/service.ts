@@ -6,7 +6,7 @@ import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { Conflict, EmailNotVerified, InvalidGrant, InvalidRequest, InvalidToken, NotFound, TemporarilyUnavailable } from '../errors.js';
 import type { KeyService } from '../keys/service.js';
-import { toKeymintError } from '../resource/authenticate.js';
+import { toKeymintError } from '../http/errors.js';
 import type { RevocationService } from '../revocation/service.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
