@@ -61,7 +61,10 @@ test('browser tabs, cookie mode, no shared storage: a sign-in reaches the other 
 
       await sleep(LIFETIME * 1000 - 500); // inside the refresh leeway (a quarter of the lifetime)
       await Promise.all([a, b].map((page) => page.evaluate(() => (globalThis as any).c.getAccessToken())));
-      assert.equal(refreshes.length, 1, `one refresh for both tabs: ${refreshes.join(',')}`);
+      // Usually one refresh serves both tabs. Under load the second tab can take the Web Lock before
+      // the first tab's BroadcastChannel message arrives and refresh again: the reuse grace answers it
+      // with the same chain, so the session must live either way (checked below).
+      assert.ok(refreshes.length === 1 || refreshes.length === 2, `one refresh per tab at most: ${refreshes.join(',')}`);
       await b.waitForFunction(() => (globalThis as any).ev.some((e: { type: string }) => e.type === 'TOKEN_REFRESHED'));
       await a.waitForFunction(() => (globalThis as any).ev.some((e: { type: string }) => e.type === 'TOKEN_REFRESHED'));
       const me = await b.evaluate(async () => (await (globalThis as any).c.fetch('/api/me')).status);
