@@ -3,6 +3,7 @@ import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { list, seconds, secondsOrZero } from './args.js';
 import { iso } from './views.js';
+import { endUserSettingsView } from '@keymint/server';
 
 /** `keymint users …`: the tenant's end users and how they sign in (docs/end-users.md). */
 export function registerUserCommands(program: Command, globals: () => GlobalOptions): void {
@@ -36,14 +37,7 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
           tenant: tenant.slug,
           issuer,
           app_id: tenant.appId,
-          token_mode: settings.tokenMode,
-          allowed_origins: settings.allowedOrigins,
-          access_token_lifetime: settings.accessTokenLifetime,
-          session_idle_timeout: settings.sessionIdleTimeout,
-          session_absolute_lifetime: settings.sessionAbsoluteLifetime,
-          refresh_reuse_grace: settings.refreshReuseGrace,
-          signup: settings.signup,
-          require_verified_email: settings.requireVerifiedEmail,
+          ...endUserSettingsView(settings),
         };
         print(globals().json, view, () => Object.entries(view).map(([k, v]) => `${k.padEnd(26)} ${Array.isArray(v) ? v.join(', ') || '(none)' : v}`).join('\n'));
       }),

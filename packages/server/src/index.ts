@@ -14,6 +14,7 @@ export type { SigningKeyInfo } from './keys/model.js';
 export type { RotationResult } from './keys/service.js';
 export type { Principal } from './resource/authenticate.js';
 export type { EndUser, EndUserSettings, UserSession, TokenMode } from './users/model.js';
+export { endUserSettingsView } from './users/model.js';
 export { serve, type ServeOptions } from './cluster.js';
 export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';
 export { generateMasterKey } from './master-key/generate.js';

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Keymint } from '../keymint.js';
-import type { EndUserSettings } from '../users/model.js';
+import { endUserSettingsView as view, type EndUserSettings } from '../users/model.js';
 import { auditContext } from './auth.js';
 import * as S from './schemas.js';
 
@@ -20,18 +20,6 @@ const EndUserSettingsView = Type.Object({
 const EndUserSettingsBody = Type.Partial(EndUserSettingsView, { additionalProperties: false, minProperties: 1 });
 type EndUserSettingsBody = Static<typeof EndUserSettingsBody>;
 
-function view(settings: EndUserSettings): Static<typeof EndUserSettingsView> {
-  return {
-    token_mode: settings.tokenMode,
-    allowed_origins: settings.allowedOrigins,
-    access_token_lifetime: settings.accessTokenLifetime,
-    session_idle_timeout: settings.sessionIdleTimeout,
-    session_absolute_lifetime: settings.sessionAbsoluteLifetime,
-    refresh_reuse_grace: settings.refreshReuseGrace,
-    signup: settings.signup,
-    require_verified_email: settings.requireVerifiedEmail,
-  };
-}
 
 /**
  * `GET/PATCH /admin/v1/tenants/:tenant/end-user-settings` (docs/admin.md): what

@@ -105,3 +105,20 @@ export function sessionTokensJson(tokens: SessionTokens) {
     user: tokens.user,
   };
 }
+
+/**
+ * A tenant's end-user settings as the admin API and the CLI's `users settings --json` name them
+ * (snake_case, seconds): one serializer, so scripts read the same fields from both.
+ */
+export function endUserSettingsView(settings: EndUserSettings) {
+  return {
+    token_mode: settings.tokenMode,
+    allowed_origins: settings.allowedOrigins,
+    access_token_lifetime: settings.accessTokenLifetime,
+    session_idle_timeout: settings.sessionIdleTimeout,
+    session_absolute_lifetime: settings.sessionAbsoluteLifetime,
+    refresh_reuse_grace: settings.refreshReuseGrace,
+    signup: settings.signup,
+    require_verified_email: settings.requireVerifiedEmail,
+  };
+}
