@@ -33,3 +33,16 @@ export async function exampleApp(): Promise<StartExampleApp> {
   const module = (await import(new URL('../../../../examples/end-users/server.mjs', import.meta.url).href)) as { startExampleApp: StartExampleApp };
   return module.startExampleApp;
 }
+
+export type Json = Record<string, any>;
+
+/** A POST to an end-user route with extra headers (cookies, CSRF, Origin); JSON body unless `undefined`. */
+export async function call(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Json }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
+}

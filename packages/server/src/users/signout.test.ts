@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { TEST_DATABASE } from '../testing/databases.js';
 import { startTestServer, TestClock, type TestServer } from '../testing/harness.js';
 import { CSRF_HEADER } from './browser-guard.js';
+import { call, type Json } from '../testing/end-users.js';
 
 /**
  * Sign-out always ends the session (docs/end-users.md "Signing out"): it takes the refresh token
@@ -12,17 +13,6 @@ import { CSRF_HEADER } from './browser-guard.js';
  * as a valid access token, so an expired access token no longer leaves the session alive.
  */
 
-type Json = Record<string, any>;
-
-async function call(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Json }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
-}
 
 const claimsOf = (jwt: string): Json => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
 

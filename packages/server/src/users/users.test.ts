@@ -5,18 +5,8 @@ import { decodeProtectedHeader } from 'jose';
 import { startTestServer, TestClock, type TestServer } from '../testing/harness.js';
 import { waitFor } from '../testing/wait.js';
 import { CSRF_HEADER } from './browser-guard.js';
+import { call, type Json } from '../testing/end-users.js';
 
-type Json = Record<string, any>;
-
-async function call(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Json }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
-}
 
 function claimsOf(jwt: string): Json {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
