@@ -103,7 +103,12 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: (_request, reply, done) => { secureHeaders(reply); done(); } } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.decorate('operations', installOperations(app, keymint));
+  app.decorate('operations', installOperations(app, {
+    outageGraceSeconds: keymint.config.outageGraceSeconds,
+    db: keymint.db, tenants: keymint.tenants, keys: keymint.keys, changes: keymint.changes,
+    caches: { apps: keymint.apps, signing_keys: keymint.keys, revocations: keymint.revocations, tenants: keymint.tenants },
+    poolStats: keymint.poolStats, listening: keymint.listening,
+  }));
 
   await app.register(rootMetadataRoutes, { keymint, publicUrl });
   await app.register(adminRoutes, { keymint, publicUrl, prefix: '/admin/v1' });

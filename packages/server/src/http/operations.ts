@@ -4,7 +4,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { sql } from 'kysely';
 import { TemporarilyUnavailable } from '../errors.js';
 import { clusterMetrics, contributeToClusterMetrics } from './cluster-metrics.js';
-import type { Keymint } from '../keymint.js';
+import type { Config } from '../config.js';
+import type { KeyService } from '../keys/service.js';
+import type { ChangeFeed } from '../store/change-log.js';
+import type { Db, PoolStats } from '../store/database.js';
+import type { TenantService } from '../tenants/service.js';
+import type { CacheStats } from '../util/cache-stats.js';
 import { authenticatedClientId } from '../oauth/auth-failures.js';
 import { TOKEN_ENDPOINT_PATHS } from '../oauth/token-endpoint.js';
 
@@ -18,11 +23,29 @@ export interface Operations {
   drain(): void;
 }
 
+export interface OperationsOptions {
+  /** KEYMINT_OUTAGE_GRACE: how long a node answers from its caches once the database is away. */
+  outageGraceSeconds: Config['outageGraceSeconds'];
+  db: Db;
+  /** Readiness: the default tenant's signing keys open on this node. */
+  tenants: Pick<TenantService, 'findBySlug'>;
+  keys: Pick<KeyService, 'ring' | 'unopenableTenants'>;
+  /** Its staleness drives the outage policy and the feed gauges. */
+  changes: Pick<ChangeFeed, 'staleForMs' | 'pendingGaps'>;
+  /** The in-memory caches whose hit ratio /metrics reports, by metric label. */
+  caches: Record<string, { readonly cacheStats: CacheStats }>;
+  /** PostgreSQL pool use; null on SQLite. */
+  poolStats: () => PoolStats | null;
+  /** Whether the LISTEN connection is up; null when there is none. */
+  listening: () => boolean | null;
+}
+
 /**
  * Health, readiness, Prometheus metrics and the database-outage policy (docs/operations.md).
  * Each app has its own metric registry, so several servers in one process (tests) stay apart.
  */
-export function installOperations(app: FastifyInstance, keymint: Keymint): Operations {
+export function installOperations(app: FastifyInstance, options: OperationsOptions): Operations {
+  const { changes, caches, poolStats, listening } = options;
   let draining = false;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keymint_' });
@@ -55,9 +78,6 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
     labelNames: ['tenant', 'client_id', 'result'] as const,
     registers: [registry],
   });
-  const caches: Array<[string, { cacheStats: { hits: number; misses: number } }]> = [
-    ['apps', keymint.apps], ['signing_keys', keymint.keys], ['revocations', keymint.revocations], ['tenants', keymint.tenants],
-  ];
   new Counter({
     name: 'keymint_cache_lookups_total',
     help: 'In-memory cache lookups by cache and result (hit, miss): the hit ratio is hit / (hit + miss)',
@@ -65,7 +85,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
     registers: [registry],
     collect() {
       this.reset();
-      for (const [name, service] of caches) {
+      for (const [name, service] of Object.entries(caches)) {
         this.inc({ cache: name, result: 'hit' }, service.cacheStats.hits);
         this.inc({ cache: name, result: 'miss' }, service.cacheStats.misses);
       }
@@ -78,7 +98,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
     aggregator: 'sum',
     registers: [registry],
     collect() {
-      const stats = keymint.poolStats();
+      const stats = poolStats();
       if (!stats) return;
       for (const [state, value] of Object.entries(stats)) this.set({ state }, value);
     },
@@ -89,7 +109,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
     aggregator: 'max',
     registers: [registry],
     collect() {
-      this.set(keymint.changes.staleForMs() / 1000);
+      this.set(changes.staleForMs() / 1000);
     },
   });
   new Gauge({
@@ -98,7 +118,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
     aggregator: 'max',
     registers: [registry],
     collect() {
-      this.set(keymint.changes.pendingGaps);
+      this.set(changes.pendingGaps);
     },
   });
   new Gauge({
@@ -107,8 +127,8 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
     aggregator: 'min',
     registers: [registry],
     collect() {
-      const listening = keymint.listening();
-      if (listening !== null) this.set(listening ? 1 : 0);
+      const up = listening();
+      if (up !== null) this.set(up ? 1 : 0);
     },
   });
 
@@ -124,7 +144,7 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
   // Outage policy: within KEYMINT_OUTAGE_GRACE of losing the database a node keeps answering
   // from its caches (tokens for known apps, JWKS, cached revocations); past it, every request is
   // 503 because caches that cannot see revocations must not be trusted any longer.
-  const graceMs = keymint.config.outageGraceSeconds * 1000;
+  const graceMs = options.outageGraceSeconds * 1000;
   app.addHook('onRequest', async (request, reply) => {
     if (OPERATIONS_ROUTES.has(request.routeOptions.url ?? '')) return;
     // Draining (SIGTERM): requests that reach this node on a kept-alive connection are sent on
@@ -133,13 +153,13 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
       reply.header('connection', 'close');
       throw new TemporarilyUnavailable('this node is shutting down: retry (another node will answer)', 1);
     }
-    const stale = keymint.changes.staleForMs();
+    const stale = changes.staleForMs();
     if (stale > 0 && stale >= graceMs) throw new TemporarilyUnavailable('temporarily unavailable: retry shortly', 2);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    const failing = draining ? 'shutting down' : await notReady(keymint);
+    const failing = draining ? 'shutting down' : await notReady(options);
     if (failing) {
       reply.code(503).header('retry-after', '2').header('cache-control', 'no-store');
       return { status: 'unavailable', reason: failing };
@@ -155,16 +175,16 @@ export function installOperations(app: FastifyInstance, keymint: Keymint): Opera
 }
 
 /** Why this node should not get traffic, or null: the database answers and every tenant's signing keys open here. */
-async function notReady(keymint: Keymint): Promise<string | null> {
+async function notReady({ db, tenants, keys }: Pick<OperationsOptions, 'db' | 'tenants' | 'keys'>): Promise<string | null> {
   try {
-    await withTimeout(sql`select 1`.execute(keymint.db), 2_000);
+    await withTimeout(sql`select 1`.execute(db), 2_000);
   } catch {
     return 'database unreachable';
   }
   try {
-    const tenant = await keymint.tenants.findBySlug('default');
-    if (tenant) await withTimeout(keymint.keys.ring(tenant.id), 2_000);
-    if ((await withTimeout(keymint.keys.unopenableTenants(), 2_000)).length > 0) return 'signing keys not loaded';
+    const tenant = await tenants.findBySlug('default');
+    if (tenant) await withTimeout(keys.ring(tenant.id), 2_000);
+    if ((await withTimeout(keys.unopenableTenants(), 2_000)).length > 0) return 'signing keys not loaded';
   } catch {
     return 'signing keys not loaded';
   }

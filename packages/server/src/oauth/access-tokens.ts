@@ -41,14 +41,9 @@ export class AccessTokenService {
     private readonly opaque: OpaqueTokenService,
     private readonly revocations: RevocationService,
     private readonly now: () => number,
+    /** Called for every issued token (the admin usage counter); must not throw or wait. */
+    private readonly onIssued: (app: App, grant: Grant) => void,
   ) {}
-
-  private readonly issuedListeners: ((app: App, grant: Grant) => void)[] = [];
-
-  /** Called after every issued token (the admin usage counter); must not throw or wait. */
-  onIssued(listener: (app: App, grant: Grant) => void): void {
-    this.issuedListeners.push(listener);
-  }
 
   /**
    * The one issuance path of every token route (`/oauth/token`, and the envelope and signed
@@ -56,7 +51,7 @@ export class AccessTokenService {
    */
   async issueAccessToken(app: App, grant: Grant): Promise<TokenResponse> {
     const nowMs = this.now();
-    for (const listener of this.issuedListeners) listener(app, grant);
+    this.onIssued(app, grant);
     if (app.tokenFormat === 'opaque') {
       const issuedAt = Math.floor(nowMs / 1000) * 1000;
       const accessToken = await this.opaque.issue({

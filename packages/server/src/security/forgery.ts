@@ -4,7 +4,16 @@
 // nothing in the server imports this file.
 import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { TestServer } from '../testing/harness.js';
+import type { MasterKeyring } from '../crypto/keyring.js';
+import type { Db } from '../store/database.js';
+import type { TenantService } from '../tenants/service.js';
+
+/** Where a tenant's signing keys are: its rows, and the master key that opens them. */
+export interface StoredKeys {
+  tenants: Pick<TenantService, 'get'>;
+  db: Db;
+  keyring: Pick<MasterKeyring, 'open'>;
+}
 
 export interface TenantSigningKey {
   kid: string;
@@ -15,22 +24,21 @@ export interface TenantSigningKey {
 }
 
 /** The tenant's signing keys as stored, private parts opened with the server's master key. */
-export async function tenantSigningKeys(server: TestServer, slug = 'default'): Promise<TenantSigningKey[]> {
-  const { keymint } = server.server;
-  const tenant = await keymint.tenants.get(slug);
-  const rows = await keymint.db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenant.id).execute();
+export async function tenantSigningKeys({ tenants, db, keyring }: StoredKeys, slug = 'default'): Promise<TenantSigningKey[]> {
+  const tenant = await tenants.get(slug);
+  const rows = await db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenant.id).execute();
   return rows.map((row) => ({
     kid: row.kid,
     alg: row.alg,
     state: row.state,
-    privateKey: createPrivateKey(keymint.keyring.open(row.private_key_sealed, `signing_key:${row.kid}`)),
+    privateKey: createPrivateKey(keyring.open(row.private_key_sealed, `signing_key:${row.kid}`)),
     publicJwk: JSON.parse(row.public_jwk) as JWK,
   }));
 }
 
 /** The key that signs now. */
-export async function currentSigningKey(server: TestServer, slug = 'default'): Promise<TenantSigningKey> {
-  const current = (await tenantSigningKeys(server, slug)).find((key) => key.state === 'current');
+export async function currentSigningKey(stored: StoredKeys, slug = 'default'): Promise<TenantSigningKey> {
+  const current = (await tenantSigningKeys(stored, slug)).find((key) => key.state === 'current');
   if (!current) throw new Error(`tenant ${slug} has no current key`);
   return current;
 }

@@ -179,7 +179,7 @@ const CASES: Case[] = [
 
   // Integrity.
   { name: 'tampered payload (scope raised), original signature', token: () => { const t = real(); return `${split(t).header}.${b64url(JSON.stringify(claims({ scope: 'contacts_read contacts_write' })))}.${t.split('.')[2]}`; } },
-  { name: 'tampered header (kid of the next key), original signature', token: async () => { const next = (await tenantSigningKeys(server)).find((k) => k.state === 'next')!; const t = real(); return `${b64url(JSON.stringify(header({ kid: next.kid })))}.${split(t).payload}.${t.split('.')[2]}`; } },
+  { name: 'tampered header (kid of the next key), original signature', token: async () => { const next = (await tenantSigningKeys(server.server.keymint)).find((k) => k.state === 'next')!; const t = real(); return `${b64url(JSON.stringify(header({ kid: next.kid })))}.${split(t).payload}.${t.split('.')[2]}`; } },
   { name: 'signature of another valid token', token: () => withSignature(real(), split(real()).signature) },
   ...[0, 31, 32, 63].map((byte) => ({ name: `one bit flipped in signature byte ${byte}`, token: () => { const t = real(); const s = Buffer.from(split(t).signature); s[byte] = s[byte]! ^ 0x01; return withSignature(t, s); } })),
   { name: 'one bit flipped in the payload', token: () => { const t = real(); const p = Buffer.from(split(t).payload, 'base64url'); p[5] = p[5]! ^ 0x01; return `${split(t).header}.${b64url(p)}.${t.split('.')[2]}`; } },
@@ -252,7 +252,7 @@ describe('JWT attack matrix: SDK verifier and resource API', () => {
     server = await startTestServer({ clock });
     issuer = server.issuer;
     audience = `${issuer}/api`;
-    key = await currentSigningKey(server);
+    key = await currentSigningKey(server.server.keymint);
     verifier = createVerifier({ issuer, audience, revocationPollMs: false, now: clock.now, cacheSize: 0 });
   });
   after(async () => {
@@ -302,9 +302,9 @@ describe('JWT attack matrix: SDK verifier and resource API', () => {
     assert.ok(rotation.promoted, 'the published next key now signs');
     clock.advance(86_400_000 + 61_000 + 1_000); // every token the old key signed has expired
     await keymint.keys.maintainAll();
-    const remaining = await tenantSigningKeys(server);
+    const remaining = await tenantSigningKeys(server.server.keymint);
     assert.ok(!remaining.some((k) => k.kid === old.kid), 'the old key is removed');
-    key = await currentSigningKey(server);
+    key = await currentSigningKey(server.server.keymint);
     const fresh = createVerifier({ issuer, audience, revocationPollMs: false, now: clock.now, cacheSize: 0 });
     try {
       verifier = fresh;

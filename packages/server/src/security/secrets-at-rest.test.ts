@@ -83,7 +83,7 @@ test('no secret, token, master key or private key appears in plaintext in the lo
     // Key material: the master key and every private signing key.
     const masterKey = keymint.config.masterKey!.toString('base64url');
     issued['master key'] = masterKey;
-    for (const key of await tenantSigningKeys(server)) {
+    for (const key of await tenantSigningKeys(server.server.keymint)) {
       issued[`private key ${key.kid} (JWK d)`] = (key.privateKey.export({ format: 'jwk' }) as { d: string }).d;
       issued[`private key ${key.kid} (PKCS#8 body)`] = (key.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string).split('\n')[1]!;
     }

@@ -18,7 +18,7 @@ export interface BackupResult {
  * at any moment and an existing file is never replaced. On PostgreSQL it refuses, saying what to
  * run instead: the database server is the one to take the dump.
  */
-export async function backupDatabase(config: Config, target: string, cwd = process.cwd()): Promise<BackupResult> {
+export async function backupDatabase(config: Pick<Config, 'database' | 'masterKey' | 'masterKeyFile'>, target: string, cwd = process.cwd()): Promise<BackupResult> {
   const masterKey = config.masterKey ? 'KEYMINT_MASTER_KEY (and KEYMINT_MASTER_KEY_PREVIOUS) in your secret store' : `${config.masterKeyFile} and its master.key.retired-* files`;
   if (config.database.kind === 'postgres') {
     throw new InvalidRequest(

@@ -1,0 +1,49 @@
+import { InvalidRequest } from '../errors.js';
+import type { Scope } from '../tenants/model.js';
+import { APP_LIMITS, AUTH_METHODS, TOKEN_FORMATS, type AuthMethod, type TokenFormat } from './model.js';
+
+// App settings as an operator gives them (admin API, CLI, console), checked before anything is written.
+
+export function validateName(name: string | undefined): string {
+  const trimmed = name?.trim() ?? '';
+  if (trimmed.length < 1 || trimmed.length > 200) throw new InvalidRequest('name must be 1-200 characters');
+  return trimmed;
+}
+
+/** Scopes must come from the tenant's catalog: an app cannot be granted a scope nobody defined. */
+export function validateScopes(requested: string[], catalog: Scope[]): string[] {
+  const known = new Set(catalog.map((s) => s.name));
+  const unknown = requested.filter((s) => !known.has(s));
+  if (unknown.length > 0) throw new InvalidRequest(`unknown scope(s): ${unknown.join(', ')}; the catalog has ${[...known].join(', ')}`);
+  return [...new Set(requested)];
+}
+
+export function validateAudiences(audiences: string[]): string[] {
+  for (const audience of audiences) {
+    if (!/^\S{1,512}$/.test(audience)) throw new InvalidRequest('each audience must be 1-512 characters without spaces');
+  }
+  return [...new Set(audiences)];
+}
+
+export function validateLifetime(lifetime: number | null): number | null {
+  if (lifetime === null) return null;
+  if (!Number.isInteger(lifetime) || lifetime < APP_LIMITS.minTokenLifetime || lifetime > APP_LIMITS.maxTokenLifetime) {
+    throw new InvalidRequest(`token lifetime must be a whole number of seconds from ${APP_LIMITS.minTokenLifetime} to ${APP_LIMITS.maxTokenLifetime}`);
+  }
+  return lifetime;
+}
+
+export function validateTokenFormat(format: string): TokenFormat {
+  if (!(TOKEN_FORMATS as readonly string[]).includes(format)) {
+    throw new InvalidRequest(`token format must be one of: ${TOKEN_FORMATS.join(', ')}`);
+  }
+  return format as TokenFormat;
+}
+
+export function validateAuthMethods(methods: string[]): AuthMethod[] {
+  const bad = methods.filter((m) => !(AUTH_METHODS as readonly string[]).includes(m));
+  if (bad.length > 0 || methods.length === 0) {
+    throw new InvalidRequest(`auth methods must be one or more of: ${AUTH_METHODS.join(', ')}`);
+  }
+  return [...new Set(methods)] as AuthMethod[];
+}
