@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { extractBearerToken } from './bearer.js';
-import { InvalidTokenError, MissingTokenError } from './errors.js';
+import { InvalidTokenError, MissingTokenError, OptionError } from './errors.js';
 import { buildVerifier, type TokenProfile, type VerifierOptions } from './verifier.js';
 
 /** Claims of a Keymint end-user access token (DESIGN "Token formats"). */
@@ -107,10 +107,10 @@ export function readCookie(header: string | string[] | undefined, name: string):
  * @example
  * const auth = createAuthTokenVerifier({ issuer: 'https://auth.example.com/t/acme', appId: 'app_…' });
  * const { userId } = await auth.tokenFromRequest(req);
- * @throws {TypeError} `issuer` or `appId` is missing (a programming mistake, at construction)
+ * @throws {OptionError} `ERR_OPTION_MISSING`: `issuer` or `appId` is missing (a programming mistake, at construction)
  */
 export function createAuthTokenVerifier(options: AuthTokenVerifierOptions): AuthTokenVerifier {
-  if (!options.appId) throw new TypeError('createAuthTokenVerifier needs the tenant app id');
+  if (!options.appId) throw new OptionError('ERR_OPTION_MISSING', 'appId', 'createAuthTokenVerifier needs the tenant app id');
   const verifier = buildVerifier<AuthTokenClaims>(options, options.appId, AUTH_TOKEN_PROFILE);
   async function verifyAuthToken(token: string): Promise<AuthInfo> {
     const claims = await verifier.verify(token);

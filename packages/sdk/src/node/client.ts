@@ -1,5 +1,5 @@
-import { discover, HTTP_TIMEOUT_MS, type FetchLike } from './discovery.js';
-import { TokenRequestError } from './errors.js';
+import { discover, HTTP_TIMEOUT_MS, metadataUrl, type FetchLike } from './discovery.js';
+import { requireOptions, TokenRequestError } from './errors.js';
 import { buildSignedTokenRequest } from './signed-request.js';
 
 /** How the client proves who it is to the token endpoint. */
@@ -66,9 +66,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * @example
  * const client = createClient({ issuer, clientId, clientSecret, scopes: ['contacts_read'] });
  * const response = await client.fetch(`${issuer}/api/v1/contacts`);
- * @throws {TypeError} a required option is missing (a programming mistake, at construction)
+ * @throws {OptionError} `ERR_OPTION_MISSING` when `issuer`, `clientId` or `clientSecret` is
+ *   missing, `ERR_OPTION_INVALID` when `issuer` is not an absolute URL (programming mistakes, at
+ *   construction)
  */
 export function createClient(options: ClientOptions): KeymintClient {
+  requireOptions(options, ['issuer', 'clientId', 'clientSecret'], 'createClient');
+  metadataUrl(options.issuer);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const auth = options.auth ?? 'client_secret_basic';
@@ -128,7 +132,7 @@ export function createClient(options: ClientOptions): KeymintClient {
         });
       } catch (error) {
         if (error instanceof TokenRequestError) throw error;
-        if (attempt >= maxRetries) throw new TokenRequestError(0, 'network_error', `token request failed: ${(error as Error).message}`);
+        if (attempt >= maxRetries) throw new TokenRequestError(0, 'network_error', `token request failed: ${(error as Error).message}`, { cause: error });
         await sleep(backoffMs(attempt));
         continue;
       }

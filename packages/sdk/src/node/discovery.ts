@@ -1,3 +1,5 @@
+import { DiscoveryError, OptionError } from './errors.js';
+
 /** The part of RFC 8414 authorization server metadata the SDK uses. */
 export interface IssuerMetadata {
   issuer: string;
@@ -15,9 +17,12 @@ export const HTTP_TIMEOUT_MS = 5_000;
  * RFC 8414 §3.1: the metadata URL inserts `/.well-known/oauth-authorization-server` between the
  * issuer's origin and its path (`https://auth.example.com/t/acme` →
  * `https://auth.example.com/.well-known/oauth-authorization-server/t/acme`).
- * @throws {TypeError} `issuer` is not an absolute URL
+ * @throws {OptionError} `ERR_OPTION_INVALID`: `issuer` is not an absolute URL
  */
 export function metadataUrl(issuer: string): string {
+  if (typeof issuer !== 'string' || !URL.canParse(issuer)) {
+    throw new OptionError('ERR_OPTION_INVALID', 'issuer', `the issuer must be an absolute URL, got ${JSON.stringify(issuer)}`);
+  }
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
   return `${url.origin}/.well-known/oauth-authorization-server${path}`;
@@ -30,6 +35,7 @@ export const MAX_METADATA_BYTES = 64 * 1024;
  * Reads a JSON response body of at most `maxBytes`, refusing a larger one from its
  * Content-Length or, without one, as soon as the stream passes the limit: an oversized document
  * is never held in memory whole.
+ * @throws the error `tooLarge` makes; `SyntaxError` when the body is not JSON
  */
 export async function readJsonBody(response: Response, maxBytes: number, tooLarge: () => Error): Promise<unknown> {
   const declared = Number(response.headers.get('content-length'));
@@ -57,21 +63,41 @@ export async function readJsonBody(response: Response, maxBytes: number, tooLarg
 /**
  * Fetches the issuer's metadata. RFC 8414 §3.3: the `issuer` in the document must equal the
  * configured issuer exactly, else the document is refused (it could name another issuer's keys).
- * @throws {Error} the metadata is unreachable, not HTTP 200, over its size limit, or names
- *   another issuer. Not a caller mistake: the verifier turns it into {@link KeysUnavailableError}
- *   (503) and the client into {@link TokenRequestError} (`network_error`)
+ * @throws {DiscoveryError} the metadata is unreachable (`ERR_METADATA_UNREACHABLE`), not HTTP 200
+ *   (`ERR_METADATA_STATUS`), over its size limit (`ERR_METADATA_TOO_LARGE`), not a JSON object
+ *   (`ERR_METADATA_MALFORMED`), or names another issuer (`ERR_METADATA_ISSUER_MISMATCH`). Not a
+ *   caller mistake: the verifier turns it into {@link KeysUnavailableError} (503) and the client
+ *   into {@link TokenRequestError} (`network_error`)
+ * @throws {OptionError} `ERR_OPTION_INVALID`: `issuer` is not an absolute URL
  */
 export async function discover(issuer: string, fetchImpl: FetchLike): Promise<IssuerMetadata> {
-  const response = await fetchImpl(metadataUrl(issuer), {
-    headers: { accept: 'application/json' },
-    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-  });
-  if (!response.ok) throw new Error(`issuer metadata answered HTTP ${response.status}`);
-  const metadata = (await readJsonBody(response, MAX_METADATA_BYTES, () => new Error(`issuer metadata is larger than ${MAX_METADATA_BYTES} bytes`))) as IssuerMetadata;
-  if (metadata === null || typeof metadata !== 'object' || metadata.issuer !== issuer) {
-    throw new Error('issuer metadata names a different issuer (RFC 8414 §3.3)');
+  const url = metadataUrl(issuer);
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  } catch (error) {
+    throw new DiscoveryError('ERR_METADATA_UNREACHABLE', `issuer metadata could not be fetched: ${(error as Error).message}`, 0, { cause: error });
   }
-  return metadata;
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    throw new DiscoveryError('ERR_METADATA_STATUS', `issuer metadata answered HTTP ${response.status}`, response.status);
+  }
+  let metadata: unknown;
+  try {
+    metadata = await readJsonBody(response, MAX_METADATA_BYTES, () => new DiscoveryError('ERR_METADATA_TOO_LARGE', `issuer metadata is larger than ${MAX_METADATA_BYTES} bytes`, response.status));
+  } catch (error) {
+    if (error instanceof DiscoveryError) throw error;
+    if (error instanceof SyntaxError) throw new DiscoveryError('ERR_METADATA_MALFORMED', 'issuer metadata is not JSON', response.status, { cause: error });
+    // The answer broke off (connection reset, timeout) while its body was being read.
+    throw new DiscoveryError('ERR_METADATA_UNREACHABLE', `issuer metadata could not be read: ${(error as Error).message}`, response.status, { cause: error });
+  }
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+    throw new DiscoveryError('ERR_METADATA_MALFORMED', 'issuer metadata is not a JSON object', response.status);
+  }
+  if ((metadata as IssuerMetadata).issuer !== issuer) {
+    throw new DiscoveryError('ERR_METADATA_ISSUER_MISMATCH', 'issuer metadata names a different issuer (RFC 8414 §3.3)', response.status);
+  }
+  return metadata as IssuerMetadata;
 }
 
 /** Seconds of `Cache-Control: max-age`, or undefined when the header does not say (`no-store` and `no-cache` say 0). */

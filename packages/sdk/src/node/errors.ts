@@ -37,8 +37,10 @@ export abstract class VerifierError<Code extends VerifierErrorCode = VerifierErr
     /** Stable machine-readable reason, e.g. `ERR_TOKEN_EXPIRED`. */
     readonly code: Code,
     message: string,
+    /** `cause`: the failure behind it, e.g. the {@link DiscoveryError} behind `ERR_JWKS_UNAVAILABLE`. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -134,7 +136,94 @@ export class TokenRequestError extends Error {
     /** RFC 6749 §5.2 `error`, e.g. `invalid_client`; `network_error` when no answer came. */
     readonly error: TokenRequestErrorCode,
     message: string,
+    /** `cause`: what failed underneath, e.g. a {@link DiscoveryError} or the fetch failure. */
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Why an issuer's RFC 8414 metadata could not be used. Never a caller mistake: the issuer is
+ * unreachable or answered something unusable.
+ * - `ERR_METADATA_UNREACHABLE`: no answer (network failure, timeout)
+ * - `ERR_METADATA_STATUS`: an answer other than HTTP 200 (`.status` says which)
+ * - `ERR_METADATA_TOO_LARGE`: over `MAX_METADATA_BYTES`
+ * - `ERR_METADATA_MALFORMED`: not a JSON object
+ * - `ERR_METADATA_ISSUER_MISMATCH`: its `issuer` is not the configured issuer (RFC 8414 §3.3)
+ */
+export type DiscoveryErrorCode =
+  | 'ERR_METADATA_UNREACHABLE'
+  | 'ERR_METADATA_STATUS'
+  | 'ERR_METADATA_TOO_LARGE'
+  | 'ERR_METADATA_MALFORMED'
+  | 'ERR_METADATA_ISSUER_MISMATCH';
+
+/** {@link discover} could not fetch or accept the issuer's metadata. */
+export class DiscoveryError extends Error {
+  override name = 'DiscoveryError';
+  constructor(
+    /** Stable machine-readable reason: switch on it. */
+    readonly code: DiscoveryErrorCode,
+    message: string,
+    /** HTTP status of the answer, or 0 when there was none. */
+    readonly status = 0,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Why a poll of the issuer's revocation feed (`GET {issuer}/oauth/revocations`) failed. Reported
+ * to the verifier's `onError`; the verifier keeps the revocations it holds and polls again.
+ * - `ERR_REVOCATION_FEED_UNREACHABLE`: no answer (network failure, timeout)
+ * - `ERR_REVOCATION_FEED_STATUS`: an answer other than 200, 304 or 404 (`.status` says which)
+ * - `ERR_REVOCATION_FEED_MALFORMED`: the body is not `{revocations, cursor}`
+ */
+export type RevocationFeedErrorCode = 'ERR_REVOCATION_FEED_UNREACHABLE' | 'ERR_REVOCATION_FEED_STATUS' | 'ERR_REVOCATION_FEED_MALFORMED';
+
+/** A failed poll of the revocation feed (see {@link RevocationFeedErrorCode}). */
+export class RevocationFeedError extends Error {
+  override name = 'RevocationFeedError';
+  constructor(
+    readonly code: RevocationFeedErrorCode,
+    message: string,
+    /** HTTP status of the answer, or 0 when there was none. */
+    readonly status = 0,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Why options given to the SDK were refused, at construction: a programming mistake to fix in
+ * the calling code, never worth a retry.
+ * - `ERR_OPTION_MISSING`: a required option is missing or empty (`.option` names it)
+ * - `ERR_OPTION_INVALID`: an option has an unusable value, e.g. an issuer that is not an absolute URL
+ */
+export type OptionErrorCode = 'ERR_OPTION_MISSING' | 'ERR_OPTION_INVALID';
+
+/** Options the SDK cannot work with. A `TypeError`, as JavaScript reports other misuse. */
+export class OptionError extends TypeError {
+  override name = 'OptionError';
+  constructor(
+    readonly code: OptionErrorCode,
+    /** The option at fault, e.g. `issuer`. */
+    readonly option: string,
+    message: string,
   ) {
     super(message);
+  }
+}
+
+/** Throws `ERR_OPTION_MISSING` for the first of `names` that `options` lacks or leaves empty. */
+export function requireOptions<T extends object>(options: T, names: readonly (keyof T & string)[], what: string): void {
+  for (const name of names) {
+    const value = options[name];
+    if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) {
+      throw new OptionError('ERR_OPTION_MISSING', name, `${what} needs the ${name} option`);
+    }
   }
 }

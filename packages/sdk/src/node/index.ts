@@ -3,7 +3,12 @@
  * RFC 6750 middleware) and call one as a client (RFC 6749 §4.4 client credentials).
  */
 export { createVerifier, assertScopes, MAX_TOKEN_LENGTH, CLOCK_LEEWAY_SECONDS, type Verifier, type VerifierOptions, type AccessTokenClaims, type AccessTokenAlgorithm } from './verifier.js';
-export { VerifierError, InvalidTokenError, TokenExpiredError, MissingTokenError, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, JwksTooLargeError, TokenRequestError, type VerifierErrorCode, type InvalidTokenErrorCode, type InvalidRequestErrorCode, type KeysUnavailableErrorCode, type TokenRequestErrorCode } from './errors.js';
+export {
+  VerifierError, InvalidTokenError, TokenExpiredError, MissingTokenError, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, JwksTooLargeError,
+  TokenRequestError, DiscoveryError, RevocationFeedError, OptionError,
+  type VerifierErrorCode, type InvalidTokenErrorCode, type InvalidRequestErrorCode, type KeysUnavailableErrorCode, type TokenRequestErrorCode,
+  type DiscoveryErrorCode, type RevocationFeedErrorCode, type OptionErrorCode,
+} from './errors.js';
 export { MAX_JWKS_BYTES, MAX_JWKS_KEYS, MAX_JWKS_BACKOFF_MS } from './key-source.js';
 export { extractBearerToken, bearerChallenge, bearerErrorResponse, type BearerSources, type BearerErrorBody } from './bearer.js';
 export { expressAuth, fastifyAuth, authorizeRequest, type ProtectOptions, type AuthenticatedRequest, type FastifyPreHandler } from './middleware.js';

@@ -11,7 +11,7 @@ export interface RemoteKeySourceOptions {
   defaultMaxAgeSeconds: number;
   now: () => number;
   /** Told about a failed refetch while held keys stay in use (nothing else reports it). */
-  onError?: (error: unknown) => void;
+  onError?: (error: KeysUnavailableError) => void;
 }
 
 /** Longest a JWKS is trusted without asking again, whatever Cache-Control says. */
@@ -105,7 +105,7 @@ export class RemoteKeySource {
         this.retryAt = this.options.now() + wait;
         this.lastFailure = error instanceof KeysUnavailableError
           ? error
-          : new KeysUnavailableError('ERR_JWKS_UNAVAILABLE', `the issuer's keys could not be loaded: ${(error as Error).message}`);
+          : new KeysUnavailableError('ERR_JWKS_UNAVAILABLE', `the issuer's keys could not be loaded: ${(error as Error).message}`, { cause: error });
         // Keys already held stay in use (the issuer may be restarting); the failure is not the token's.
         if (this.keys) this.options.onError?.(this.lastFailure);
       })
@@ -121,13 +121,16 @@ export class RemoteKeySource {
     this.fetchCount += 1;
     if (!this.jwksUri) {
       const metadata = await discover(issuer, fetchImpl);
-      if (typeof metadata.jwks_uri !== 'string') throw new Error('issuer metadata has no jwks_uri');
+      if (typeof metadata.jwks_uri !== 'string') throw new KeysUnavailableError('ERR_JWKS_UNAVAILABLE', "the issuer's metadata has no jwks_uri");
       this.jwksUri = metadata.jwks_uri;
     }
     const response = await fetchImpl(this.jwksUri, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`JWKS answered HTTP ${response.status}`);
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw new KeysUnavailableError('ERR_JWKS_UNAVAILABLE', `the issuer's JWKS answered HTTP ${response.status}`);
+    }
     const jwks = (await readJsonBody(response, MAX_JWKS_BYTES, () => new JwksTooLargeError(`the issuer's JWKS is larger than ${MAX_JWKS_BYTES} bytes`))) as JSONWebKeySet;
-    if (jwks === null || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) throw new Error('JWKS is not a key set');
+    if (jwks === null || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) throw new KeysUnavailableError('ERR_JWKS_UNAVAILABLE', "the issuer's JWKS is not a key set");
     if (jwks.keys.length > MAX_JWKS_KEYS) throw new JwksTooLargeError(`the issuer's JWKS has ${jwks.keys.length} keys, more than ${MAX_JWKS_KEYS}`);
     this.keys = createLocalJWKSet(jwks);
     const maxAge = Math.min(maxAgeSeconds(response.headers.get('cache-control')) ?? defaultMaxAgeSeconds, MAX_CACHE_SECONDS);

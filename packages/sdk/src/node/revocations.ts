@@ -1,4 +1,5 @@
 import { HTTP_TIMEOUT_MS, type FetchLike } from './discovery.js';
+import { RevocationFeedError } from './errors.js';
 
 /**
  * One entry of the revocation feed: a single token by `jti`, every token of a client issued before
@@ -18,7 +19,7 @@ export interface RevocationFeedOptions {
   /** Milliseconds between polls. */
   pollMs: number;
   now: () => number;
-  onError: (error: unknown) => void;
+  onError: (error: RevocationFeedError) => void;
 }
 
 /**
@@ -95,16 +96,19 @@ export class RevocationFeed {
         await response.body?.cancel();
         return;
       }
-      if (!response.ok) throw new Error(`revocation feed answered HTTP ${response.status}`);
-      const page = (await response.json()) as RevocationFeedPage;
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new RevocationFeedError('ERR_REVOCATION_FEED_STATUS', `revocation feed answered HTTP ${response.status}`, response.status);
+      }
+      const page = (await response.json().catch(() => null)) as RevocationFeedPage | null;
       if (page === null || typeof page !== 'object' || !Array.isArray(page.revocations) || typeof page.cursor !== 'string') {
-        throw new Error('revocation feed response is not {revocations, cursor}');
+        throw new RevocationFeedError('ERR_REVOCATION_FEED_MALFORMED', 'revocation feed response is not {revocations, cursor}', response.status);
       }
       this.apply(page.revocations);
       this.cursor = page.cursor;
       this.etag = response.headers.get('etag');
     } catch (error) {
-      onError(error);
+      onError(error instanceof RevocationFeedError ? error : new RevocationFeedError('ERR_REVOCATION_FEED_UNREACHABLE', `revocation feed could not be fetched: ${(error as Error).message}`, 0, { cause: error }));
     } finally {
       this.prune();
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FetchLike } from './discovery.js';
 import { assertStrictCompactJws } from './compact.js';
-import { InsufficientScopeError, InvalidTokenError, TokenExpiredError, VerifierError } from './errors.js';
+import { InsufficientScopeError, InvalidTokenError, OptionError, TokenExpiredError, VerifierError, type KeysUnavailableError, type RevocationFeedError } from './errors.js';
 import { refusingEmbeddedKeys, RemoteKeySource } from './key-source.js';
 import { RevocationFeed } from './revocations.js';
 
@@ -51,8 +51,9 @@ export interface VerifierOptions {
   /**
    * Called with background failures: revocation polling, and JWKS refetches that failed while the
    * keys already held stay in use (see {@link RemoteKeySource} for the back-off); default: ignored.
+   * Each is typed: switch on `.code`.
    */
-  onError?: (error: unknown) => void;
+  onError?: (error: KeysUnavailableError | RevocationFeedError) => void;
   /** HTTP client for discovery, JWKS and revocation polling; default the global fetch. */
   fetch?: FetchLike;
   /** Clock in epoch milliseconds; default `Date.now` (tests inject one). */
@@ -96,7 +97,7 @@ const REQUIRED_CLAIMS: readonly string[] = ['iss', 'exp', 'aud', 'sub', 'client_
  * @example
  * const verifier = createVerifier({ issuer: 'https://auth.example.com/t/acme', audience: 'https://auth.example.com/t/acme/api' });
  * const claims = await verifier.verify(token);
- * @throws {TypeError} `issuer` or `audience` is missing (a programming mistake, at construction)
+ * @throws {OptionError} `ERR_OPTION_MISSING`: `issuer` or `audience` is missing (a programming mistake, at construction)
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   return buildVerifier<AccessTokenClaims>(options, options.audience, ACCESS_TOKEN_PROFILE);
@@ -133,9 +134,8 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
   const now = options.now ?? Date.now;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const tolerance = Math.min(Math.max(options.clockToleranceSeconds ?? CLOCK_LEEWAY_SECONDS, 0), 60);
-  if (!options.issuer || (Array.isArray(audience) ? audience.length === 0 : !audience)) {
-    throw new TypeError('a Keymint verifier needs an issuer and an audience');
-  }
+  if (!options.issuer) throw new OptionError('ERR_OPTION_MISSING', 'issuer', 'a Keymint verifier needs an issuer');
+  if (Array.isArray(audience) ? audience.length === 0 : !audience) throw new OptionError('ERR_OPTION_MISSING', 'audience', 'a Keymint verifier needs an audience');
   const remote = options.getKey
     ? null
     : new RemoteKeySource({

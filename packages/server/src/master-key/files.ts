@@ -41,7 +41,8 @@ export function openMasterKeyring(config: Config, options: { create: boolean } =
     return { keyring: new MasterKeyring(toMasterKey(config.masterKey), config.masterKeyPrevious.map(toMasterKey)), source: 'environment' };
   }
   let created = false;
-  if (options.create) created = loadOrCreateMasterKeyFile(config.masterKeyFile).created;
+  // An existing file is read by readKeyFile below, which names the setting when it is damaged.
+  if (options.create && !existsSync(config.masterKeyFile)) created = loadOrCreateMasterKeyFile(config.masterKeyFile).created;
   else if (!existsSync(config.masterKeyFile)) throw new ConfigError('KEYMINT_MASTER_KEY', `a master key: it is not set and ${config.masterKeyFile} does not exist`);
   const read = () => ({ current: readKeyFile(config.masterKeyFile), previous: retiredKeyFiles(config.masterKeyFile).map(readKeyFile) });
   const { current, previous } = read();
@@ -68,7 +69,9 @@ export function writeKeyFile(path: string, key: Buffer): void {
 export function installNewKeyFile(masterKeyFile: string, oldKey: MasterKey, newKey: MasterKey, now: Date): { retiredFile: string } {
   const retiredFile = join(dirname(masterKeyFile), `${basename(masterKeyFile)}.retired-${now.toISOString().slice(0, 10)}-${oldKey.id}`);
   if (existsSync(retiredFile)) {
-    if (readKeyFile(retiredFile).id !== oldKey.id) throw new Error(`${retiredFile} exists and holds another key: refusing to touch it`);
+    if (readKeyFile(retiredFile).id !== oldKey.id) {
+      throw new ConfigError('KEYMINT_DATA_DIR', `${retiredFile} to hold master key ${oldKey.id}; it holds another key, which is left untouched: move that file out of the folder, then rotate again`);
+    }
   } else {
     writeKeyFile(retiredFile, oldKey.key);
   }

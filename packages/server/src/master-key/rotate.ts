@@ -1,5 +1,6 @@
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import { sealedBy, toMasterKey, type MasterKeyring } from '../crypto/keyring.js';
+import { SealError } from '../crypto/seal.js';
 import { MASTER_KEY_BYTES } from '../crypto/master-key.js';
 import { randomKey } from '../crypto/random.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -30,6 +31,8 @@ export interface MasterKeyRotation {
  *   the key files when a value names a key they do not hold).
  * Each value is re-sealed by a conditional update of its own row, so a node changing a row at the
  * same moment is never overwritten, and every value opens at every moment with some key held.
+ * @throws {ConfigError} a value is sealed by a key this installation does not hold (nothing is
+ *   changed): the operator's mistake, reported as such by the CLI
  */
 export async function rotateMasterKey(config: Config): Promise<MasterKeyRotation> {
   const { keyring } = openMasterKeyring(config, { create: false });
@@ -38,6 +41,9 @@ export async function rotateMasterKey(config: Config): Promise<MasterKeyRotation
   const { db, close } = openDatabase(config.database);
   try {
     await migrateToLatest(db);
+    // Before anything changes: a rotation that stopped halfway for want of a key would leave a
+    // new key file behind and values sealed by a key that is still missing.
+    await assertEveryValueOpens(db, keyring, config);
     if (!config.masterKey) {
       const old = keyring.current;
       const fresh = toMasterKey(randomKey(MASTER_KEY_BYTES));
@@ -60,6 +66,25 @@ export async function sealedValuesByKey(db: Db): Promise<Record<string, number>>
     counts[id] = (counts[id] ?? 0) + 1;
   }
   return counts;
+}
+
+/** Refuses, naming the keys to supply, when some sealed value opens with no key held. */
+async function assertEveryValueOpens(db: Db, keyring: MasterKeyring, config: Pick<Config, 'masterKey' | 'masterKeyFile'>): Promise<void> {
+  const missing = new Map<string, number>();
+  for (const value of await allSealed(db)) {
+    try {
+      keyring.open(value.value, value.context);
+    } catch (error) {
+      if (!(error instanceof SealError)) throw error;
+      const id = sealedBy(value.value) ?? 'v1 (before key ids)';
+      missing.set(id, (missing.get(id) ?? 0) + 1);
+    }
+  }
+  if (missing.size === 0) return;
+  const keys = [...missing].map(([id, n]) => `master key ${id} (it sealed ${n} values)`).join(', ');
+  throw config.masterKey
+    ? new ConfigError('KEYMINT_MASTER_KEY_PREVIOUS', `${keys}; nothing was changed: deploy it as KEYMINT_MASTER_KEY_PREVIOUS, then rotate (docs/operations.md "Rotating the master key")`)
+    : new ConfigError('KEYMINT_DATA_DIR', `the retired key file of ${keys} beside ${config.masterKeyFile}; nothing was changed: restore its master.key.retired-* file from your backups, then rotate`);
 }
 
 interface SealedValue {
