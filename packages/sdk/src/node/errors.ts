@@ -159,20 +159,25 @@ export type DiscoveryErrorCode =
   | 'ERR_METADATA_MALFORMED'
   | 'ERR_METADATA_ISSUER_MISMATCH';
 
-/** {@link discover} could not fetch or accept the issuer's metadata. */
-export class DiscoveryError extends Error {
-  override name = 'DiscoveryError';
+/**
+ * An exchange with the issuer that gave nothing usable: a stable `code` to switch on and the HTTP
+ * status of the answer, 0 when none came. The failure underneath, if any, is the `cause`.
+ */
+export abstract class IssuerAnswerError<Code extends string> extends Error {
   constructor(
-    /** Stable machine-readable reason: switch on it. */
-    readonly code: DiscoveryErrorCode,
+    readonly code: Code,
     message: string,
     /** HTTP status of the answer, or 0 when there was none. */
     readonly status = 0,
     options?: ErrorOptions,
   ) {
     super(message, options);
+    this.name = new.target.name;
   }
 }
+
+/** {@link discover} could not fetch or accept the issuer's metadata (see {@link DiscoveryErrorCode}). */
+export class DiscoveryError extends IssuerAnswerError<DiscoveryErrorCode> {}
 
 /**
  * Why a poll of the issuer's revocation feed (`GET {issuer}/oauth/revocations`) failed. Reported
@@ -184,18 +189,7 @@ export class DiscoveryError extends Error {
 export type RevocationFeedErrorCode = 'ERR_REVOCATION_FEED_UNREACHABLE' | 'ERR_REVOCATION_FEED_STATUS' | 'ERR_REVOCATION_FEED_MALFORMED';
 
 /** A failed poll of the revocation feed (see {@link RevocationFeedErrorCode}). */
-export class RevocationFeedError extends Error {
-  override name = 'RevocationFeedError';
-  constructor(
-    readonly code: RevocationFeedErrorCode,
-    message: string,
-    /** HTTP status of the answer, or 0 when there was none. */
-    readonly status = 0,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+export class RevocationFeedError extends IssuerAnswerError<RevocationFeedErrorCode> {}
 
 /**
  * Why options given to the SDK were refused, at construction: a programming mistake to fix in

@@ -5,7 +5,7 @@
 export { createVerifier, assertScopes, MAX_TOKEN_LENGTH, CLOCK_LEEWAY_SECONDS, type Verifier, type VerifierOptions, type AccessTokenClaims, type AccessTokenAlgorithm } from './verifier.js';
 export {
   VerifierError, InvalidTokenError, TokenExpiredError, MissingTokenError, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, JwksTooLargeError,
-  TokenRequestError, DiscoveryError, RevocationFeedError, OptionError,
+  TokenRequestError, IssuerAnswerError, DiscoveryError, RevocationFeedError, OptionError,
   type VerifierErrorCode, type InvalidTokenErrorCode, type InvalidRequestErrorCode, type KeysUnavailableErrorCode, type TokenRequestErrorCode,
   type DiscoveryErrorCode, type RevocationFeedErrorCode, type OptionErrorCode,
 } from './errors.js';
