@@ -16,7 +16,7 @@ export interface ClientOptions {
   scopes?: string[];
   /** Audience to ask for (RFC 8707); default the tenant's `{issuer}/api`. */
   audience?: string;
-  /** Sent as `X-Tenant-Id` by {@link KeymintClient.fetch}. */
+  /** Sent as `X-Tenant-Id` by {@link ApiClient.fetch}. */
   tenantId?: string;
   /** Seconds before expiry at which a cached token is replaced; default 30. */
   refreshSkewSeconds?: number;
@@ -36,7 +36,11 @@ export interface TokenSet {
   scope?: string;
 }
 
-export interface KeymintClient {
+/**
+ * What {@link createClient} returns: an OAuth client of one app (client credentials). Named apart
+ * from the browser SDK's `KeymintClient`, which signs end users in.
+ */
+export interface ApiClient {
   /**
    * A valid access token: from the cache until shortly before it expires, then from the token
    * endpoint. However many callers ask at once, at most one token request is in flight.
@@ -49,7 +53,7 @@ export interface KeymintClient {
    * `fetch` with `Authorization: Bearer` (and `X-Tenant-Id` when configured). On a 401 the token
    * is replaced and the request retried once (RFC 6750 §3.1: the token may have been revoked
    * or rotated early). Request bodies must be replayable (string, buffer, URLSearchParams…).
-   * @throws {TokenRequestError} as {@link KeymintClient.getToken}; failures of the call itself
+   * @throws {TokenRequestError} as {@link ApiClient.getToken}; failures of the call itself
    *   are those of the global `fetch`
    */
   fetch(url: string | URL, init?: RequestInit): Promise<Response>;
@@ -70,7 +74,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  *   missing, `ERR_OPTION_INVALID` when `issuer` is not an absolute URL (programming mistakes, at
  *   construction)
  */
-export function createClient(options: ClientOptions): KeymintClient {
+export function createClient(options: ClientOptions): ApiClient {
   requireOptions(options, ['issuer', 'clientId', 'clientSecret'], 'createClient');
   metadataUrl(options.issuer);
   const fetchImpl = options.fetch ?? globalThis.fetch;
