@@ -92,7 +92,13 @@ export async function startJobs(options: JobsOptions): Promise<Jobs> {
   let listener: ChangeListener | null = null;
   if (config.database.kind === 'postgres') {
     listener = new ChangeListener(config.database.url, changes, log);
-    await listener.start();
+    try {
+      await listener.start();
+    } catch (error) {
+      // openKeymint closes the database next: the feed must not poll a closed pool.
+      changes.stop();
+      throw error;
+    }
   }
   every(config.changePollMs, 'change feed recovery check', async () => feedOutage.check(changes.staleForMs()));
   // The safety net behind the feed: every cache starts over now and then (not while the

@@ -10,7 +10,7 @@ export async function flushBatches({ apps, apiTokens, audit, usage }: Batched): 
 }
 
 export interface CloseOptions {
-  services: Batched & Pick<Services, 'changes' | 'bearer' | 'users' | 'attempts' | 'redis'>;
+  services: Batched & Pick<Services, 'bearer' | 'users' | 'attempts' | 'redis'>;
   /** The background jobs of a server; null for CLI commands, which start none. */
   jobs: Jobs | null;
   closeDb: () => Promise<void>;
@@ -24,8 +24,8 @@ export interface CloseOptions {
  * the pools must still close.
  */
 export async function closeKeymint({ services, jobs, closeDb, log }: CloseOptions): Promise<void> {
-  const { changes, bearer, users, attempts, redis } = services;
-  changes.stop();
+  const { bearer, users, attempts, redis } = services;
+  // The change feed only runs with the jobs (servers): stopping them stops it.
   await jobs?.stop();
   bearer.close();
   users.close();
