@@ -128,6 +128,8 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', phone: 'call me' })), 'body.phone must be digits, spaces and + ( ) . / - only');
     assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', nickname: 'c' })), 'body has no field "nickname" (allowed: email, name, phone, tags)');
     assert.equal(await describe(contactsUrl, write({ email: 'not-an-email' })), 'body.email must be an email address');
+    // The name is the caller's text, and RFC 6750 §3 puts the description in WWW-Authenticate too.
+    assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', 'é\u0100': 1 })), 'body has no field "é\u0100" (allowed: email, name, phone, tags)');
     assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', name: 'x'.repeat(201) })), 'body.name must be at most 200 characters long');
     assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', tags: ['a', 'a'] })), 'body.tags must not repeat a value (items 0 and 1 are the same)');
     assert.equal(await describe(contactsUrl, write({ name: 'x' })), 'body.email is required');

@@ -90,8 +90,13 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * An auth-param quoted-string. Header values carry visible ASCII only (RFC 6750 §3 limits
+ * error_description to it): anything else, such as a caller's unknown field name in a
+ * validation message, becomes `?` rather than an invalid header.
+ */
 function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  return `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&')}"`;
 }
 
 export function sendError(error: KeymintError, profile: ErrorProfile, request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -8,6 +8,12 @@ interface VerboseError extends FastifySchemaValidationError {
 /** Ajv formats in words a person recognises; others are named as they are. */
 const FORMATS: Record<string, string> = { email: 'an email address', 'date-time': 'an RFC 3339 date-time', uri: 'an absolute URL' };
 
+/** A caller's property name as text: JSON-quoted (no control characters), at most 64 characters. */
+function shown(name: unknown): string {
+  const text = String(name);
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+}
+
 function allowedNames(error: VerboseError): string {
   const names = Object.keys(error.parentSchema?.properties ?? {});
   return names.length > 0 ? ` (allowed: ${names.join(', ')})` : '';
@@ -53,7 +59,7 @@ export function validationMessage(errors: FastifySchemaValidationError[], where:
   const noun = where === 'querystring' ? 'parameter' : 'field';
   switch (first.keyword) {
     case 'required': return `${at}.${String(first.params.missingProperty)} is required`;
-    case 'additionalProperties': return `${at} has no ${noun} "${String(first.params.additionalProperty)}"${allowedNames(first)}`;
+    case 'additionalProperties': return `${at} has no ${noun} ${shown(first.params.additionalProperty)}${allowedNames(first)}`;
     case 'minProperties': return `${at} must name at least one ${noun}${allowedNames(first)}`;
     default: return `${at} ${broken(first, all)}`;
   }
