@@ -345,6 +345,12 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.ok(list?.get && list.post);
     assert.ok(JSON.stringify(list.post).includes('email'));
     assert.deepEqual(list.get.security, [{ bearerAuth: ['contacts_read'] }]);
+    for (const action of ['unsubscribe', 'resubscribe']) {
+      const operation = doc.body.paths[`/t/{tenant}/api/v1/contacts/{id}/${action}`]?.post;
+      assert.ok(operation, action);
+      assert.deepEqual(operation.security, [{ bearerAuth: ['contacts_write'] }]);
+      assert.ok(operation.responses['200'], `${action} documents its answer`);
+    }
   });
 
   // Last: moves the shared clock past every token's expiry.
