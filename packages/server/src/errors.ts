@@ -105,6 +105,16 @@ export class NotFound extends KeymintError {
   readonly code = 'not_found';
 }
 
+/** RFC 9110 §15.5.6: the path exists, not with this method; `Allow` lists the methods it has. */
+export class MethodNotAllowed extends KeymintError {
+  readonly status = 405;
+  readonly code = 'invalid_request';
+  constructor(message: string, allowed: string[]) {
+    super(message);
+    this.headers['allow'] = allowed.join(', ');
+  }
+}
+
 export class Conflict extends KeymintError {
   readonly status = 409;
   readonly code = 'conflict';

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { ISSUER_LINE } from './testing/docs.js';
 import { startTestServer } from './testing/harness.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,8 +21,9 @@ test('the README walk-through works as written and returns a token that jose ver
   assert.ok(block, 'the walk-through block is in the README');
   const server = await startTestServer();
   try {
-    // The only change: the test server listens on a free port instead of 8080.
-    const script = `set -euo pipefail\n${block.replaceAll('127.0.0.1:8080', new URL(server.url).host)}\necho; echo "ACCESS_TOKEN=$ACCESS_TOKEN"\n`;
+    // The only change: the issuer line names the test server (no other command names the server).
+    assert.ok(!block.replace(ISSUER_LINE, '').includes('127.0.0.1:8080'), 'every command uses $ISSUER');
+    const script = `set -euo pipefail\n${block.replace(ISSUER_LINE, `ISSUER=${server.issuer}`)}\necho; echo "ACCESS_TOKEN=$ACCESS_TOKEN"\n`;
     // Asynchronous: the server answering curl lives in this process.
     const result = await promisify(execFile)('bash', ['-c', script], {
       cwd: root,

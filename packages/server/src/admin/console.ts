@@ -18,8 +18,29 @@ export function secureHeaders(reply: FastifyReply): void {
   reply.header('referrer-policy', 'no-referrer');
 }
 
+/**
+ * `/`, the first URL of the start-up banner: where a newcomer goes next. A page rather than a
+ * redirect, so that it also helps when the console is not built.
+ */
+const HOME = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Keymint</title></head><body>
+<h1>Keymint is running</h1>
+<ul>
+<li><a href="/console/">Admin console</a>: tenants, apps, secrets, usage</li>
+<li><a href="/docs">API reference</a> (OpenAPI at <a href="/openapi.json">/openapi.json</a>)</li>
+<li>Each tenant's OAuth endpoints are under <code>/t/{tenant}</code>, listed by its discovery document:
+<a href="/t/default/.well-known/oauth-authorization-server">/t/default/.well-known/oauth-authorization-server</a></li>
+</ul>
+<p>Guides: docs/ in the repository (start with README.md).</p>
+</body></html>
+`;
+
 /** Serves the console at /console: hashed assets from disk, every other path the app shell. */
 export async function consoleRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+    secureHeaders(reply);
+    return reply.type('text/html; charset=utf-8').send(HOME);
+  });
   const index = `${CONSOLE_DIST}index.html`;
   if (!existsSync(index)) {
     app.get('/console', { schema: { hide: true } }, async (_request, reply) =>

@@ -54,7 +54,7 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.match(challenge, /scope="contacts_write"/);
   });
 
-  test('contacts_write: create (201), get, update, unsubscribe, delete (204)', async () => {
+  test('contacts_write: create (201), get, update, unsubscribe, resubscribe, delete (204)', async () => {
     const created = await call(contactsUrl, { method: 'POST', token: writeToken, body: { email: 'Ada@Example.com', name: 'Ada', tags: ['vip'] } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const contact = created.body;
@@ -81,6 +81,18 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     const unsubscribed = await call(`${contactsUrl}/${contact.id}/unsubscribe`, { method: 'POST', token: writeToken });
     assert.equal(unsubscribed.status, 200);
     assert.equal(unsubscribed.body.status, 'unsubscribed');
+    const listedUnsubscribed = await call(`${contactsUrl}?status=unsubscribed`, { token: readToken });
+    assert.deepEqual(listedUnsubscribed.body.data.map((c: { id: string }) => c.id), [contact.id], 'the list cache saw the change');
+
+    const readOnlyResubscribe = await call(`${contactsUrl}/${contact.id}/resubscribe`, { method: 'POST', token: readToken });
+    assert.equal(readOnlyResubscribe.status, 403, 'resubscribe needs contacts_write');
+    const resubscribed = await call(`${contactsUrl}/${contact.id}/resubscribe`, { method: 'POST', token: writeToken });
+    assert.equal(resubscribed.status, 200);
+    assert.equal(resubscribed.body.status, 'subscribed');
+    const again = await call(`${contactsUrl}/${contact.id}/resubscribe`, { method: 'POST', token: writeToken });
+    assert.deepEqual(again.body, resubscribed.body, 'idempotent: a subscribed contact is answered as it is');
+    assert.deepEqual((await call(`${contactsUrl}?status=unsubscribed`, { token: readToken })).body.data, []);
+    assert.equal((await call(`${contactsUrl}/ct_nobody/resubscribe`, { method: 'POST', token: writeToken })).status, 404);
 
     const readOnlyDelete = await call(`${contactsUrl}/${contact.id}`, { method: 'DELETE', token: readToken });
     assert.equal(readOnlyDelete.status, 403);
@@ -97,6 +109,31 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     const clash = await call(`${contactsUrl}/${second.body.id}`, { method: 'PATCH', token: writeToken, body: { email: 'ONE@example.com' } });
     assert.equal(clash.status, 409);
     for (const id of [first.body.id, second.body.id]) await call(`${contactsUrl}/${id}`, { method: 'DELETE', token: writeToken });
+  });
+
+  test('validation errors say the rule in words: range, allowed values, the unknown parameter — never a regex', async () => {
+    const describe = async (url: string, init: Parameters<typeof call>[1] = { token: readToken }) => {
+      const response = await call(url, init);
+      assert.equal(response.status, 400, JSON.stringify(response.body));
+      assert.equal(response.body.error, 'invalid_request');
+      assert.doesNotMatch(response.body.error_description, /pattern|\^|\$\)|\[0-9\]/, 'no regex');
+      return response.body.error_description as string;
+    };
+    assert.equal(await describe(`${contactsUrl}?limit=0`), 'querystring.limit must be a whole number from 1 to 100 (page size, default 20)');
+    assert.equal(await describe(`${contactsUrl}?limit=ten`), 'querystring.limit must be a whole number from 1 to 100 (page size, default 20)');
+    assert.equal(await describe(`${contactsUrl}?status=gone`), 'querystring.status must be one of: subscribed, unsubscribed');
+    assert.equal(await describe(`${contactsUrl}?sort=name`), 'querystring has no parameter "sort" (allowed: email, status, q, limit, cursor)');
+    assert.equal(await describe(`${contactsUrl}?cursor=a.b`), 'querystring.cursor must be the next_cursor of the previous page');
+    const write = (body: unknown) => ({ method: 'POST', token: writeToken, body });
+    assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', phone: 'call me' })), 'body.phone must be digits, spaces and + ( ) . / - only');
+    assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', nickname: 'c' })), 'body has no field "nickname" (allowed: email, name, phone, tags)');
+    assert.equal(await describe(contactsUrl, write({ email: 'not-an-email' })), 'body.email must be an email address');
+    // The name is the caller's text, and RFC 6750 §3 puts the description in WWW-Authenticate too.
+    assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', 'é\u0100': 1 })), 'body has no field "é\u0100" (allowed: email, name, phone, tags)');
+    assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', name: 'x'.repeat(201) })), 'body.name must be at most 200 characters long');
+    assert.equal(await describe(contactsUrl, write({ email: 'c@example.com', tags: ['a', 'a'] })), 'body.tags must not repeat a value (items 0 and 1 are the same)');
+    assert.equal(await describe(contactsUrl, write({ name: 'x' })), 'body.email is required');
+    assert.equal(await describe(`${contactsUrl}/ct_x`, { method: 'PATCH', token: writeToken, body: {} }), 'body must name at least one field (allowed: email, name, phone, tags)');
   });
 
   test('validation errors are 400 invalid_request naming the field', async () => {
@@ -273,7 +310,7 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.deepEqual((await call(filtered, { token: readToken })).body.data, [], 'now served from the cache');
     const { keymint } = server.server;
     // Another process: same database, its own change feed (nothing reaches this server in memory).
-    const otherNode = new ContactService(keymint.db, new ChangeFeed(keymint.db, 60_000, () => {}), keymint.now);
+    const otherNode = new ContactService({ db: keymint.db, changes: new ChangeFeed(keymint.db, 60_000, () => {}), now: keymint.now });
     const tenant = await keymint.tenants.get('default');
     const created = await otherNode.create(tenant.id, { email: 'othernode@example.com' });
     const deadline = Date.now() + 2_000;
@@ -308,6 +345,12 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.ok(list?.get && list.post);
     assert.ok(JSON.stringify(list.post).includes('email'));
     assert.deepEqual(list.get.security, [{ bearerAuth: ['contacts_read'] }]);
+    for (const action of ['unsubscribe', 'resubscribe']) {
+      const operation = doc.body.paths[`/t/{tenant}/api/v1/contacts/{id}/${action}`]?.post;
+      assert.ok(operation, action);
+      assert.deepEqual(operation.security, [{ bearerAuth: ['contacts_write'] }]);
+      assert.ok(operation.responses['200'], `${action} documents its answer`);
+    }
   });
 
   // Last: moves the shared clock past every token's expiry.

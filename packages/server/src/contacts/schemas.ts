@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
  */
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 320, description: 'Unique per tenant, case-insensitively' });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Phone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9+()./ -]+$', description: 'Digits, spaces and + ( ) . / -' });
+const Phone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9+()./ -]+$', description: 'Digits, spaces and + ( ) . / - only' });
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, uniqueItems: true });
 
 export const ContactStatus = Type.Union([Type.Literal('subscribed'), Type.Literal('unsubscribed')]);
@@ -54,12 +54,15 @@ export const ListContactsQuery = Type.Object(
     status: Type.Optional(ContactStatus),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text searched in name and email' })),
     // Query strings are not coerced (ajv coerceTypes is off), so the number is matched as text.
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: 'Page size, 1-100 (default 20)' })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
+    // Validation errors read the description as the rule (http/validation-message.ts): "limit must be …".
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: 'A whole number from 1 to 100 (page size, default 20)' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'The next_cursor of the previous page' })),
   },
   { additionalProperties: false },
 );
 export type ListContactsQuery = Static<typeof ListContactsQuery>;
+
+export const Deleted = Type.Null({ description: 'Deleted' });
 
 export const ContactParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 export type ContactParams = Static<typeof ContactParams>;

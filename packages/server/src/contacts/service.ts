@@ -66,12 +66,14 @@ export interface ContactPage {
  */
 export class ContactService {
   private readonly lists: ListCache<ContactPage>;
+  private readonly db: Db;
+  private readonly changes: ChangeFeed;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly db: Db,
-    private readonly changes: ChangeFeed,
-    private readonly now: () => number,
-  ) {
+  constructor({ db, changes, now }: { db: Db; changes: ChangeFeed; now: () => number }) {
+    this.db = db;
+    this.changes = changes;
+    this.now = now;
     this.lists = new ListCache(now);
     changes.on('contact', (change) => this.lists.invalidate(change.tenantId));
     changes.onReset(() => this.lists.invalidateAll());
@@ -166,16 +168,26 @@ export class ContactService {
     return toContact(next);
   }
 
+  /** Idempotent: unsubscribing an unsubscribed contact answers it as it is. */
   async unsubscribe(tenantId: string, id: string): Promise<Contact> {
+    return this.setStatus(tenantId, id, 'unsubscribed');
+  }
+
+  /** The way back from `unsubscribe` (the contact asked again), idempotent likewise. */
+  async resubscribe(tenantId: string, id: string): Promise<Contact> {
+    return this.setStatus(tenantId, id, 'subscribed');
+  }
+
+  private async setStatus(tenantId: string, id: string, status: ContactStatus): Promise<Contact> {
     const current = await this.row(tenantId, id);
-    if (current.status === 'unsubscribed') return toContact(current);
+    if (current.status === status) return toContact(current);
     const updatedAt = this.now();
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('contacts').set({ status: 'unsubscribed', updated_at: updatedAt }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+      await trx.updateTable('contacts').set({ status, updated_at: updatedAt }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
       await recordChange(trx, { tenantId, entity: 'contact', entityId: id }, updatedAt);
     });
     this.changed(tenantId, id);
-    return toContact({ ...current, status: 'unsubscribed', updated_at: updatedAt });
+    return toContact({ ...current, status, updated_at: updatedAt });
   }
 
   async delete(tenantId: string, id: string): Promise<void> {

@@ -69,7 +69,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     // Client IPs (rate limits, audit) from X-Forwarded-For only behind trusted proxies (KEYMINT_TRUST_PROXY).
     // (A hop count is accepted at run time though Fastify's types omit it.)
     trustProxy: keymint.config.trustProxy as boolean | string,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // verbose: the failing schema is on the error, so messages can say its rule in words (http/validation-message.ts).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, verbose: true } },
     // Router and HTTP-parser refusals in the documented error shape too (security/fuzz.test.ts).
     frameworkErrors,
     clientErrorHandler,
@@ -123,7 +124,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(introspectionRoutes, { keymint });
       await tenantScoped.register(revocationRoutes, { keymint });
       await tenantScoped.register(profileRoutes, { keymint });
-      await tenantScoped.register(contactRoutes, { keymint });
+      await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer });
       await tenantScoped.register(userRoutes, { keymint });
     },
     { prefix: '/t/:tenant' },

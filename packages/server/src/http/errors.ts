@@ -1,12 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  InsufficientScope, InvalidClient, InvalidRequest, InvalidToken, KeymintError, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType,
+  InsufficientScope, InvalidClient, InvalidRequest, InvalidToken, KeymintError, MethodNotAllowed, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType,
 } from '../errors.js';
 import { TemporarilyUnavailable } from '../errors.js';
 import {
   InsufficientScopeError, InvalidRequestError, KeysUnavailableError, MissingTokenError, VerifierError,
 } from '@keymint/sdk/node';
 import { isDatabaseUnavailable } from '../store/outage.js';
+import { validationMessage } from './validation-message.js';
 
 /**
  * How a route renders failures:
@@ -64,12 +65,7 @@ export function toKeymintError(error: unknown, profile: ErrorProfile = 'api'): K
   if (error instanceof KeymintError) return error;
   if (error instanceof VerifierError) return fromVerifierError(error);
   const fastifyError = error as Partial<FastifyError>;
-  if (fastifyError.validation) {
-    const where = fastifyError.validationContext ?? 'request';
-    const first = fastifyError.validation[0];
-    const field = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-    return new InvalidRequest(`${where}${field ? `.${field}` : ''} ${first?.message ?? 'is invalid'}`);
-  }
+  if (fastifyError.validation) return new InvalidRequest(validationMessage(fastifyError.validation, fastifyError.validationContext ?? 'request'));
   const status = fastifyError.statusCode;
   if (status === 413) return new PayloadTooLarge('request body too large');
   if (status === 415) {
@@ -94,8 +90,13 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * An auth-param quoted-string. Header values carry visible ASCII only (RFC 6750 §3 limits
+ * error_description to it): anything else, such as a caller's unknown field name in a
+ * validation message, becomes `?` rather than an invalid header.
+ */
 function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  return `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&')}"`;
 }
 
 export function sendError(error: KeymintError, profile: ErrorProfile, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -132,6 +133,21 @@ function bearerChallenge(error: KeymintError, realm: string): string {
   return `Bearer ${parts.join(', ')}`;
 }
 
-export function notFound(request: FastifyRequest): NotFound {
-  return new NotFound(`no route for ${request.method} ${request.url.split('?')[0]}`);
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * The answer for a request no route takes, worded to lead to the right one: a path that exists
+ * with other methods is a 405 with `Allow` (RFC 9110 §15.5.6: `GET /t/x/oauth/token`), and a
+ * path that exists only under a tenant says so (`POST /oauth/token`).
+ */
+export function notFound(request: FastifyRequest): KeymintError {
+  const path = request.url.split('?')[0]!;
+  const routes = request.server;
+  const allowed = METHODS.filter((method) => routes.findRoute({ method, url: path }) !== null);
+  if (allowed.length > 0) return new MethodNotAllowed(`${path} does not take ${request.method}: use ${allowed.join(' or ')}`, allowed);
+  const tenantPath = `/t/{tenant}${path}`;
+  if (routes.findRoute({ method: request.method as 'GET', url: tenantPath }) !== null) {
+    return new NotFound(`no route for ${request.method} ${path}: endpoints are per tenant, at ${tenantPath} (each tenant's /t/{tenant}/.well-known/oauth-authorization-server lists them)`);
+  }
+  return new NotFound(`no route for ${request.method} ${path}`);
 }

@@ -27,6 +27,13 @@ export function defaultAudience(issuer: string): string {
   return `${issuer}/api`;
 }
 
+/** Names the refused scopes; a comma-separated list (the CLI's style) is one unknown scope to RFC 6749 §3.3. */
+function refusedScopes(refused: string[]): InvalidScope {
+  const commas = refused.some((scope) => scope.includes(','))
+    ? ' (scopes are separated by spaces, not commas: scope=contacts_read contacts_write)' : '';
+  return new InvalidScope(`scope not enabled for this app: ${refused.join(' ')}${commas}`);
+}
+
 /**
  * What a client-credentials request is granted (DESIGN "Token endpoint rules"): without `scope`,
  * the app's enabled scopes that the catalog marks default; with `scope`, exactly those, each of
@@ -42,7 +49,7 @@ export function resolveGrant(app: App, tenant: Tenant, catalog: Scope[], issuer:
     if (requested.some((s) => !SCOPE_TOKEN.test(s))) throw new InvalidScope('scope must be scope tokens separated by single spaces');
     const known = new Set(catalog.map((s) => s.name));
     const refused = requested.filter((s) => !app.scopes.includes(s) || !known.has(s));
-    if (refused.length > 0) throw new InvalidScope(`scope not enabled for this app: ${refused.join(' ')}`);
+    if (refused.length > 0) throw refusedScopes(refused);
     scopes = [...new Set(requested)];
   }
 

@@ -65,6 +65,13 @@ describe(`${DOC}: the examples are real files and run as written`, () => {
     for (const { path, code } of examples) assert.equal(code, readFileSync(new URL(path, root), 'utf8'), `${DOC} shows ${path} as it is`);
   });
 
+  test('examples/call-api.mjs without its environment names the variables to set, without a stack trace', async () => {
+    const { code, output } = await runToEnd('examples/call-api.mjs', { KEYMINT_CLIENT_ID: '', KEYMINT_CLIENT_SECRET: '' });
+    assert.equal(code, 1, output);
+    assert.match(output, /set KEYMINT_CLIENT_ID and KEYMINT_CLIENT_SECRET/);
+    assert.doesNotMatch(output, /^\s+at /m, 'no stack trace');
+  });
+
   for (const example of ['examples/protect-fastify.mjs', 'examples/protect-express.mjs']) {
     test(`${example}: real tokens pass, and failures are RFC 6750 401/403 with challenges`, async () => {
       const api = await startExample(example, { KEYMINT_ISSUER: server.issuer, PORT: '0' }, children);

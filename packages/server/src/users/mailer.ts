@@ -20,17 +20,23 @@ export interface CodeMailer {
   close(): void;
 }
 
+/** Where development mode shows a code to the person running the server: their terminal. */
+const toTerminal = (line: string) => void process.stdout.write(`${line}\n`);
+
 /**
  * Over SMTP with nodemailer when KEYMINT_SMTP_URL is set. Without it (development), the code is
- * written to the server log at warn level: the one place a sign-in code is ever logged, so a
- * developer can sign in without a mail server (docs/end-users.md says so). Never enable this
- * fallback where real users sign in: set KEYMINT_SMTP_URL.
+ * written to the server log at warn level and as a plain line on the terminal, where a person
+ * sees it among the JSON log lines without grepping: the one place a sign-in code is ever
+ * written, so a developer can sign in without a mail server (docs/end-users.md says so). Never
+ * enable this fallback where real users sign in: set KEYMINT_SMTP_URL.
  */
 export function createCodeMailer(config: Config, log: Logger): CodeMailer {
   if (!config.smtp) {
     return {
       async sendCode(to, code, { minutes, purpose = 'sign-in' }) {
         log.warn({ email: to, code, purpose, expires_in_minutes: minutes }, 'development mode (no KEYMINT_SMTP_URL): sign-in code written to the log instead of mailed');
+        // The address is the caller's text: no control character reaches the terminal.
+        toTerminal(`\n  >>> ${WORDING[purpose].subject} for ${to.replace(/[\x00-\x1f\x7f]/g, '?')}: ${code}  (expires in ${minutes} min; development mode: set KEYMINT_SMTP_URL to mail it)\n`);
       },
       close() {},
     };
