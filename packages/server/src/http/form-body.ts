@@ -1,8 +1,16 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest } from '../errors.js';
 
-/** A parsed `application/x-www-form-urlencoded` body; a repeated name keeps every value. */
-export type FormBody = Record<string, string | string[]>;
+/**
+ * A parsed `application/x-www-form-urlencoded` body; a repeated name keeps every value. As a
+ * route's body schema it types `request.body` and never refuses what parseForm produced: which
+ * parameters are required, and repeats, are the route's rules (param(), rejectDuplicateParams).
+ */
+export const FormBody = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), {
+  description: 'application/x-www-form-urlencoded parameters',
+});
+export type FormBody = Static<typeof FormBody>;
 
 export const FORM_BODY_LIMIT = 16 * 1024;
 

@@ -20,8 +20,7 @@ export const clientEndpointOptions = {
 };
 
 /** Authenticates the calling app (same methods and failure budget as the token endpoint). */
-export async function authenticatedCaller(app: FastifyInstance, request: FastifyRequest): Promise<App> {
-  const body = request.body as FormBody;
+export async function authenticatedCaller(app: FastifyInstance, request: FastifyRequest, body: FormBody): Promise<App> {
   const credentials = readClientCredentials(request.headers.authorization, {
     client_id: param(body, 'client_id'),
     client_secret: param(body, 'client_secret'),
@@ -30,8 +29,8 @@ export async function authenticatedCaller(app: FastifyInstance, request: Fastify
 }
 
 /** The required `token` parameter of RFC 7662 §2.1 and RFC 7009 §2.1. */
-export function requiredToken(request: FastifyRequest): string {
-  const token = param(request.body as FormBody, 'token');
+export function requiredToken(body: FormBody): string {
+  const token = param(body, 'token');
   if (token === undefined) throw new InvalidRequest('token is required');
   return token;
 }
@@ -40,7 +39,6 @@ export function requiredToken(request: FastifyRequest): string {
  * RFC 6749 §2.1 / RFC 7009 §2.1: the tenant's public app (end-user sessions) names itself with its
  * client_id alone (`none`); anything carrying credentials, or another client_id, is authenticated.
  */
-export function isPublicAppRequest(request: FastifyRequest): boolean {
-  const body = request.body as FormBody;
+export function isPublicAppRequest(request: FastifyRequest, body: FormBody): boolean {
   return request.headers.authorization === undefined && param(body, 'client_secret') === undefined && param(body, 'client_id') === request.tenant.appId;
 }
