@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../apps/model.js';
 import { InvalidRequest } from '../errors.js';
-import type { FormBody } from '../http/form-body.js';
-import { param } from '../http/form-body.js';
+import { formBody, param, type FormBody } from '../http/form-body.js';
 import { formBodyOnly } from '../http/form-only.js';
 import { noStore } from '../http/no-store.js';
 import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
@@ -18,6 +17,19 @@ export const clientEndpointOptions = {
   onRequest: noStore,
   preValidation: [formBodyOnly, rejectDuplicateParams()],
 };
+
+/** RFC 6749 §2.3.1 client_secret_post parameters, as a route's form body names them (http/form-body.ts formBody). */
+export const CLIENT_CREDENTIAL_PARAMETERS = {
+  client_id: 'client_secret_post (RFC 6749 §2.3.1), or HTTP Basic',
+  client_secret: 'client_secret_post (RFC 6749 §2.3.1), or HTTP Basic',
+};
+
+/** The form body of RFC 7662 §2.1 and RFC 7009 §2.1 requests. */
+export const TokenRequestBody = formBody({
+  token: 'the token to introspect or revoke',
+  token_type_hint: 'optional and not needed: every kind of token is found without it',
+  ...CLIENT_CREDENTIAL_PARAMETERS,
+});
 
 /** Authenticates the calling app (same methods and failure budget as the token endpoint). */
 export async function authenticatedCaller(app: FastifyInstance, request: FastifyRequest, body: FormBody): Promise<App> {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { InvalidRequest, UnsupportedGrantType } from '../errors.js';
 import { tenantOriginsCors, tenantOriginsPreflight } from '../http/cors-tenant-origins.js';
 import { errorResponses } from '../http/error-body.js';
-import { FormBody, param, params } from '../http/form-body.js';
+import { formBody, param, params } from '../http/form-body.js';
 import { formBodyOnly } from '../http/form-only.js';
 import { noStore } from '../http/no-store.js';
 import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
@@ -11,6 +11,7 @@ import type { TenantService } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
 import type { AccessTokenService } from './access-tokens.js';
 import { readClientCredentials } from './client-auth.js';
+import { CLIENT_CREDENTIAL_PARAMETERS } from './client-endpoint.js';
 import { resolveGrant } from './client-credentials.js';
 import { refreshTokenGrant } from './refresh-grant.js';
 
@@ -37,6 +38,15 @@ const TokenResponse = Type.Object({
   user: Type.Optional(Type.Object({ id: Type.String(), email: Type.String(), email_verified: Type.Optional(Type.Boolean()) })),
 }, { title: 'TokenResponse' });
 
+const TokenRequestBody = formBody({
+  grant_type: 'client_credentials (RFC 6749 §4.4.2) or refresh_token (§6)',
+  scope: 'client_credentials: space-separated scopes; without it, the app\'s default scopes',
+  audience: 'client_credentials: the audience of the token (the tenant\'s API by default)',
+  resource: 'client_credentials: RFC 8707 resource indicator, the same as audience',
+  refresh_token: 'refresh_token grant: the end-user session\'s refresh token',
+  ...CLIENT_CREDENTIAL_PARAMETERS,
+}, ['resource']);
+
 export interface TokenEndpointOptions {
   tenants: TenantService;
   accessTokens: AccessTokenService;
@@ -60,7 +70,7 @@ export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions
         summary: 'Issue an access token (client credentials) or refresh an end-user session (refresh_token)',
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded'],
-        body: FormBody,
+        body: TokenRequestBody,
         response: { 200: TokenResponse, ...errorResponses },
       },
       // The origin check comes first: a refused browser request must spend nothing.

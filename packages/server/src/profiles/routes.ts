@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../http/error-body.js';
-import { FormBody } from '../http/form-body.js';
+import { formBody } from '../http/form-body.js';
 import { formBodyOnly } from '../http/form-only.js';
 import { jsonBodyOnly } from '../http/json-only.js';
 import { noStore } from '../http/no-store.js';
@@ -29,7 +29,12 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileRoutesOptions> = as
       description: 'Form client_id, client_secret, optional grant_type (client_credentials) and scope. Errors: {"error":{"code","code_reason","message"}}.',
       tags: ['profiles'],
       consumes: ['application/x-www-form-urlencoded'],
-      body: FormBody,
+      body: formBody({
+        client_id: 'the app\'s client id (this profile reads no Authorization header)',
+        client_secret: 'the app\'s client secret',
+        grant_type: 'optional; client_credentials only',
+        scope: 'space-separated scopes; without it, the app\'s default scopes',
+      }),
       response: envelopeResponseSchema,
     },
     onRequest: noStore,

@@ -3,10 +3,9 @@ import { Type } from '@sinclair/typebox';
 import { InvalidRequest } from '../errors.js';
 import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
 import { errorResponses } from '../http/error-body.js';
-import { FormBody } from '../http/form-body.js';
 import { noBody } from '../http/no-body.js';
 import type { AccessTokenService } from '../oauth/access-tokens.js';
-import { authenticatedCaller, clientEndpointOptions, isPublicAppRequest, requiredToken } from '../oauth/client-endpoint.js';
+import { authenticatedCaller, clientEndpointOptions, TokenRequestBody, isPublicAppRequest, requiredToken } from '../oauth/client-endpoint.js';
 import type { SessionCredentials } from '../users/session-credentials.js';
 import type { RevocationService } from './service.js';
 
@@ -42,7 +41,7 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationRoutesOptions
       summary: 'Token revocation (RFC 7009)',
       tags: ['oauth'],
       consumes: ['application/x-www-form-urlencoded'],
-      body: FormBody,
+      body: TokenRequestBody,
       response: { 200: noBody('Revoked, or nothing to revoke (§2.2)'), ...errorResponses },
     },
     handler: async (request, reply) => {
