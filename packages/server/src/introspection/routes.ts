@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../http/error-body.js';
 import type { AccessTokenService } from '../oauth/access-tokens.js';
-import { authenticatedCaller, clientEndpointOptions, TokenRequestBody, requiredToken } from '../oauth/client-endpoint.js';
+import { authenticatedCaller, clientEndpointOptions, IntrospectionOrRevocationBody, requiredToken } from '../oauth/client-endpoint.js';
 import type { SessionCredentials } from '../users/session-credentials.js';
 
 /** RFC 7662 §2.2. Serialized through this schema: a member missing here is never sent. */
@@ -38,7 +38,7 @@ export const introspectionRoutes: FastifyPluginAsyncTypebox<IntrospectionRoutesO
       summary: 'Token introspection (RFC 7662)',
       tags: ['oauth'],
       consumes: ['application/x-www-form-urlencoded'],
-      body: TokenRequestBody,
+      body: IntrospectionOrRevocationBody,
       response: { 200: IntrospectionResponse, ...errorResponses },
     },
     handler: async (request) => {

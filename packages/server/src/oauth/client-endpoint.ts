@@ -25,7 +25,7 @@ export const CLIENT_CREDENTIAL_PARAMETERS = {
 };
 
 /** The form body of RFC 7662 §2.1 and RFC 7009 §2.1 requests. */
-export const TokenRequestBody = formBody({
+export const IntrospectionOrRevocationBody = formBody({
   token: 'the token to introspect or revoke',
   token_type_hint: 'optional and not needed: every kind of token is found without it',
   ...CLIENT_CREDENTIAL_PARAMETERS,

@@ -38,7 +38,7 @@ const TokenResponse = Type.Object({
   user: Type.Optional(Type.Object({ id: Type.String(), email: Type.String(), email_verified: Type.Optional(Type.Boolean()) })),
 }, { title: 'TokenResponse' });
 
-const TokenRequestBody = formBody({
+const AccessTokenRequestBody = formBody({
   grant_type: 'client_credentials (RFC 6749 §4.4.2) or refresh_token (§6)',
   scope: 'client_credentials: space-separated scopes; without it, the app\'s default scopes',
   audience: 'client_credentials: the audience of the token (the tenant\'s API by default)',
@@ -70,7 +70,7 @@ export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions
         summary: 'Issue an access token (client credentials) or refresh an end-user session (refresh_token)',
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded'],
-        body: TokenRequestBody,
+        body: AccessTokenRequestBody,
         response: { 200: TokenResponse, ...errorResponses },
       },
       // The origin check comes first: a refused browser request must spend nothing.

@@ -5,7 +5,7 @@ import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
 import { errorResponses } from '../http/error-body.js';
 import { noBody } from '../http/no-body.js';
 import type { AccessTokenService } from '../oauth/access-tokens.js';
-import { authenticatedCaller, clientEndpointOptions, TokenRequestBody, isPublicAppRequest, requiredToken } from '../oauth/client-endpoint.js';
+import { authenticatedCaller, clientEndpointOptions, IntrospectionOrRevocationBody, isPublicAppRequest, requiredToken } from '../oauth/client-endpoint.js';
 import type { SessionCredentials } from '../users/session-credentials.js';
 import type { RevocationService } from './service.js';
 
@@ -41,7 +41,7 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationRoutesOptions
       summary: 'Token revocation (RFC 7009)',
       tags: ['oauth'],
       consumes: ['application/x-www-form-urlencoded'],
-      body: TokenRequestBody,
+      body: IntrospectionOrRevocationBody,
       response: { 200: noBody('Revoked, or nothing to revoke (§2.2)'), ...errorResponses },
     },
     handler: async (request, reply) => {
