@@ -8,6 +8,7 @@ import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
 import { installClientAuth } from '../oauth/auth-failures.js';
 import { introspectionRoutes } from '../introspection/routes.js';
 import { revocationRoutes } from '../revocation/routes.js';
+import { createReplayStore } from '../profiles/replay-store.js';
 import { profileRoutes } from '../profiles/routes.js';
 import { contactRoutes } from '../contacts/routes.js';
 import { userRoutes } from '../users/routes.js';
@@ -111,19 +112,22 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     poolStats: keymint.poolStats, listening: keymint.listening,
   }));
 
-  await app.register(rootMetadataRoutes, { keymint, publicUrl });
+  await app.register(rootMetadataRoutes, { tenants: keymint.tenants, publicUrl });
   await app.register(adminRoutes, { keymint, publicUrl, prefix: '/admin/v1' });
   await app.register(consoleRoutes);
   await app.register(
     async (tenantScoped) => {
-      scopeToTenant(tenantScoped, keymint, publicUrl);
-      installClientAuth(tenantScoped, keymint);
-      await tenantScoped.register(metadataRoutes, { keymint, publicUrl });
-      await tenantScoped.register(jwksRoutes, { keymint });
-      await tenantScoped.register(tokenEndpointRoutes, { keymint });
-      await tenantScoped.register(introspectionRoutes, { keymint });
-      await tenantScoped.register(revocationRoutes, { keymint });
-      await tenantScoped.register(profileRoutes, { keymint });
+      scopeToTenant(tenantScoped, { tenants: keymint.tenants, publicUrl });
+      installClientAuth(tenantScoped, { apps: keymint.apps, attempts: keymint.attempts, audit: keymint.audit, config: keymint.config, now: keymint.now });
+      await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, publicUrl });
+      await tenantScoped.register(jwksRoutes, { keys: keymint.keys, config: keymint.config });
+      await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users });
+      await tenantScoped.register(introspectionRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials });
+      await tenantScoped.register(revocationRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, revocations: keymint.revocations });
+      await tenantScoped.register(profileRoutes, {
+        tenants: keymint.tenants, apps: keymint.apps, accessTokens: keymint.accessTokens, now: keymint.now,
+        replay: createReplayStore(keymint.config, keymint.db, keymint.now, (error) => keymint.log.error({ err: error }, 'replay store failed'), keymint.redis),
+      });
       await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer });
       await tenantScoped.register(userRoutes, { keymint });
     },

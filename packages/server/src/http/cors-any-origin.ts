@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { preflightResponses } from './no-body.js';
 
 /**
  * CORS rule for public, credential-free documents (JWKS, RFC 8414 metadata, the revocation feed):
@@ -22,5 +23,5 @@ export async function anyOriginCors(request: FastifyRequest, reply: FastifyReply
 
 /** Adds the OPTIONS preflight answer for a public document at `url` (the GET route carries `anyOriginCors` itself). */
 export function anyOriginPreflight(app: FastifyInstance, url: string): void {
-  app.options(url, { schema: { hide: true }, onRequest: anyOriginCors }, async (_request, reply) => reply.code(204).send());
+  app.options(url, { schema: { hide: true, response: preflightResponses }, onRequest: anyOriginCors }, async (_request, reply) => reply.code(204).send());
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden } from '../errors.js';
 import type { UserService } from '../users/service.js';
+import { preflightResponses } from './no-body.js';
 
 /**
  * CORS rule for endpoints that spend or issue tokens (`/oauth/token`, `/connect/token`): only the
@@ -32,5 +33,5 @@ export function tenantOriginsCors(users: UserService) {
 
 /** Adds the OPTIONS preflight answer for `url`, checked by the same rule as the route itself. */
 export function tenantOriginsPreflight(app: FastifyInstance, url: string, rule: ReturnType<typeof tenantOriginsCors>): void {
-  app.options(url, { schema: { hide: true }, config: { errorProfile: 'oauth' }, onRequest: rule }, async (_request, reply) => reply.code(204).send());
+  app.options(url, { schema: { hide: true, response: preflightResponses }, config: { errorProfile: 'oauth' }, onRequest: rule }, async (_request, reply) => reply.code(204).send());
 }

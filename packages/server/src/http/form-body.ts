@@ -1,8 +1,26 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest } from '../errors.js';
 
 /** A parsed `application/x-www-form-urlencoded` body; a repeated name keeps every value. */
 export type FormBody = Record<string, string | string[]>;
+
+const FormValue = Type.Union([Type.String(), Type.Array(Type.String())]);
+
+/**
+ * Body schema of a form route: the parameters it reads, named with their descriptions for
+ * OpenAPI, and `request.body` typed as the FormBody parseForm made. Every one is optional and any
+ * other parameter is accepted as sent: which are required, and repeats, are the route's rules
+ * (param(), and rejectDuplicateParams, which runs before validation), so their errors stay
+ * RFC 6749's. `repeatable` names those a spec lets repeat (RFC 8707 `resource`).
+ */
+export function formBody(parameters: Record<string, string>, repeatable: readonly string[] = []) {
+  const properties = Object.fromEntries(Object.entries(parameters).map(([name, description]) => [
+    name,
+    Type.Optional(repeatable.includes(name) ? Type.Union([Type.String(), Type.Array(Type.String())], { description }) : Type.String({ description })),
+  ]));
+  return Type.Unsafe<FormBody>(Type.Object(properties, { additionalProperties: FormValue }));
+}
 
 export const FORM_BODY_LIMIT = 16 * 1024;
 

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import { InvalidRequest } from '../errors.js';
-import type { FormBody } from './form-body.js';
 
 /**
  * `preValidation` rule for form endpoints, after formBodyOnly. RFC 6749 §3.1: "Request and
@@ -11,7 +10,9 @@ import type { FormBody } from './form-body.js';
  */
 export function rejectDuplicateParams(except: readonly string[] = []) {
   return async function rejectDuplicates(request: FastifyRequest): Promise<void> {
-    const body = request.body as FormBody;
+    // A parsed form (formBodyOnly runs first): an object whose repeated names hold arrays.
+    const body = request.body;
+    if (typeof body !== 'object' || body === null) return;
     for (const [name, value] of Object.entries(body)) {
       if (Array.isArray(value) && !except.includes(name)) throw new InvalidRequest(`parameter ${name} was sent more than once`);
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFound } from '../errors.js';
-import type { Keymint } from '../keymint.js';
 import { TENANT_SLUG_PATTERN, type Tenant } from '../tenants/model.js';
+import type { TenantService } from '../tenants/service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,18 +12,28 @@ declare module 'fastify' {
   }
 }
 
+export interface TenantScopeOptions {
+  tenants: TenantService;
+  publicUrl: () => string;
+}
+
+/** The `:tenant` path parameter: the prefix guarantees it on every route the hook runs for. */
+function tenantSlug(params: unknown): string {
+  return typeof params === 'object' && params !== null && 'tenant' in params && typeof params.tenant === 'string' ? params.tenant : '';
+}
+
 /**
  * Resolves `/t/:tenant` for every route of the plugin it is registered in. Runs on request,
  * before the body is parsed, so requests for unknown tenants cost no parsing.
  */
-export function scopeToTenant(app: FastifyInstance, keymint: Keymint, publicUrl: () => string): void {
+export function scopeToTenant(app: FastifyInstance, { tenants, publicUrl }: TenantScopeOptions): void {
   app.decorateRequest('tenant', null as unknown as Tenant);
   app.decorateRequest('issuer', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    const slug = (request.params as { tenant?: string }).tenant ?? '';
+    const slug = tenantSlug(request.params);
     // A slug no tenant can have is unknown without a lookup (and a NUL byte never reaches
     // PostgreSQL, which refuses it as a query parameter: security/fuzz.test.ts).
-    const tenant = TENANT_SLUG_PATTERN.test(slug) ? await keymint.tenants.findBySlug(slug) : null;
+    const tenant = TENANT_SLUG_PATTERN.test(slug) ? await tenants.findBySlug(slug) : null;
     if (!tenant) throw new NotFound('no such tenant');
     request.tenant = tenant;
     request.issuer = `${publicUrl()}/t/${tenant.slug}`;

@@ -1,26 +1,29 @@
-import type { FastifyInstance } from 'fastify';
-import type { Keymint } from '../keymint.js';
-import { authenticatedCaller, clientEndpointOptions, requiredToken } from '../oauth/client-endpoint.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorResponses } from '../http/error-body.js';
+import type { AccessTokenService } from '../oauth/access-tokens.js';
+import { authenticatedCaller, clientEndpointOptions, IntrospectionOrRevocationBody, requiredToken } from '../oauth/client-endpoint.js';
+import type { SessionCredentials } from '../users/session-credentials.js';
 
-const introspectionResponse = {
-  200: {
-    type: 'object',
-    properties: {
-      active: { type: 'boolean' },
-      scope: { type: 'string' },
-      client_id: { type: 'string' },
-      token_type: { type: 'string' },
-      exp: { type: 'integer' },
-      iat: { type: 'integer' },
-      sub: { type: 'string' },
-      aud: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
-      iss: { type: 'string' },
-      jti: { type: 'string' },
-      sid: { type: 'string', description: 'end-user tokens: the session' },
-    },
-    required: ['active'],
-  },
-};
+/** RFC 7662 §2.2. Serialized through this schema: a member missing here is never sent. */
+const IntrospectionResponse = Type.Object({
+  active: Type.Boolean(),
+  scope: Type.Optional(Type.String()),
+  client_id: Type.Optional(Type.String()),
+  token_type: Type.Optional(Type.String()),
+  exp: Type.Optional(Type.Integer()),
+  iat: Type.Optional(Type.Integer()),
+  sub: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  iss: Type.Optional(Type.String()),
+  jti: Type.Optional(Type.String()),
+  sid: Type.Optional(Type.String({ description: 'end-user tokens: the session' })),
+}, { title: 'IntrospectionResponse' });
+
+export interface IntrospectionRoutesOptions {
+  accessTokens: AccessTokenService;
+  sessionCredentials: SessionCredentials;
+}
 
 /**
  * RFC 7662 token introspection. The caller is an app of the same tenant authenticated like
@@ -28,15 +31,22 @@ const introspectionResponse = {
  * an access JWT of a live session) are described; any token that is not active here (unknown, expired, revoked,
  * another tenant's, malformed, a disabled app's) is exactly `{"active":false}` (§2.2).
  */
-export async function introspectionRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
+export const introspectionRoutes: FastifyPluginAsyncTypebox<IntrospectionRoutesOptions> = async (app, { accessTokens, sessionCredentials }) => {
   app.post('/oauth/introspect', {
     ...clientEndpointOptions,
-    schema: { summary: 'Token introspection (RFC 7662)', tags: ['oauth'], consumes: ['application/x-www-form-urlencoded'], response: introspectionResponse },
+    schema: {
+      summary: 'Token introspection (RFC 7662)',
+      tags: ['oauth'],
+      consumes: ['application/x-www-form-urlencoded'],
+      body: IntrospectionOrRevocationBody,
+      response: { 200: IntrospectionResponse, ...errorResponses },
+    },
     handler: async (request) => {
-      await authenticatedCaller(app, request);
-      const token = requiredToken(request);
-      const active = await keymint.accessTokens.inspect(request.tenant, request.issuer, token);
-      if (!active) return (await keymint.sessionCredentials.inspect(request.tenant, request.issuer, token)) ?? { active: false };
+      const { body, tenant, issuer } = request;
+      await authenticatedCaller(app, request, body);
+      const token = requiredToken(body);
+      const active = await accessTokens.inspect(tenant, issuer, token);
+      if (!active) return (await sessionCredentials.inspect(tenant, issuer, token)) ?? { active: false };
       return {
         active: true,
         scope: active.scopes.join(' '),
@@ -46,9 +56,9 @@ export async function introspectionRoutes(app: FastifyInstance, { keymint }: { k
         iat: active.iat,
         sub: active.sub,
         aud: active.audience,
-        iss: request.issuer,
+        iss: issuer,
         jti: active.jti,
       };
     },
   });
-}
+};

@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../apps/model.js';
 import { budgetKey } from '../attempts/attempts.js';
+import type { Attempts } from '../attempts/attempts.js';
 import type { Budget } from '../attempts/store.js';
+import type { AppService } from '../apps/service.js';
+import type { AuditLog } from '../audit/service.js';
+import type { Config } from '../config.js';
 import { InvalidClient, TemporarilyUnavailable } from '../errors.js';
-import type { Keymint } from '../keymint.js';
 import type { Tenant } from '../tenants/model.js';
 import { authenticateClient, type PresentedCredentials } from './client-auth.js';
 
@@ -36,12 +39,21 @@ export function authenticatedClientId(request: FastifyRequest): string | undefin
  * 190 random bits, so the check is no guessing oracle worth metering up front, and the
  * benchmarked success path stays free of a shared write (docs/security.md explains the trade).
  */
+export interface ClientAuthenticatorOptions {
+  apps: AppService;
+  attempts: Attempts;
+  audit: AuditLog;
+  /** The failure budgets (KEYMINT_AUTH_FAILURE_WINDOW, _PER_CLIENT, _PER_IP). */
+  config: Pick<Config, 'authFailureWindowSeconds' | 'authFailuresPerClient' | 'authFailuresPerIp'>;
+  now: () => number;
+}
+
 export class ClientAuthenticator {
-  constructor(private readonly keymint: Keymint) {}
+  constructor(private readonly options: ClientAuthenticatorOptions) {}
 
   /** authenticateClient, counting failures; throws InvalidClient, or TooManyRequests past the budget. */
   async authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
-    const app = await this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.keymint.apps, tenant, credentials, this.keymint.now()));
+    const app = await this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.options.apps, tenant, credentials, this.options.now()));
     authenticatedClients.set(request, app.clientId);
     return app;
   }
@@ -62,7 +74,7 @@ export class ClientAuthenticator {
 
   /** Takes one attempt for a failure; TooManyRequests when a budget was already spent. */
   private async countFailure(request: FastifyRequest, tenant: Tenant, clientId: string): Promise<void> {
-    const { config, attempts, audit } = this.keymint;
+    const { config, attempts, audit } = this.options;
     const windowMs = config.authFailureWindowSeconds * 1000;
     const budgets: (Budget & { by: string })[] = [
       { by: 'client_id', key: budgetKey('client.failures.client', tenant.id, clientId), max: config.authFailuresPerClient, windowMs },
@@ -89,6 +101,6 @@ export class ClientAuthenticator {
 }
 
 /** Decorates `clientAuth` on the tenant-scoped routes. */
-export function installClientAuth(app: FastifyInstance, keymint: Keymint): void {
-  app.decorate('clientAuth', new ClientAuthenticator(keymint));
+export function installClientAuth(app: FastifyInstance, options: ClientAuthenticatorOptions): void {
+  app.decorate('clientAuth', new ClientAuthenticator(options));
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../apps/model.js';
 import { InvalidRequest } from '../errors.js';
-import type { FormBody } from '../http/form-body.js';
-import { param } from '../http/form-body.js';
+import { formBody, param, type FormBody } from '../http/form-body.js';
 import { formBodyOnly } from '../http/form-only.js';
 import { noStore } from '../http/no-store.js';
 import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
@@ -19,9 +18,21 @@ export const clientEndpointOptions = {
   preValidation: [formBodyOnly, rejectDuplicateParams()],
 };
 
+/** RFC 6749 §2.3.1 client_secret_post parameters, as a route's form body names them (http/form-body.ts formBody). */
+export const CLIENT_CREDENTIAL_PARAMETERS = {
+  client_id: 'client_secret_post (RFC 6749 §2.3.1), or HTTP Basic',
+  client_secret: 'client_secret_post (RFC 6749 §2.3.1), or HTTP Basic',
+};
+
+/** The form body of RFC 7662 §2.1 and RFC 7009 §2.1 requests. */
+export const IntrospectionOrRevocationBody = formBody({
+  token: 'the token to introspect or revoke',
+  token_type_hint: 'optional and not needed: every kind of token is found without it',
+  ...CLIENT_CREDENTIAL_PARAMETERS,
+});
+
 /** Authenticates the calling app (same methods and failure budget as the token endpoint). */
-export async function authenticatedCaller(app: FastifyInstance, request: FastifyRequest): Promise<App> {
-  const body = request.body as FormBody;
+export async function authenticatedCaller(app: FastifyInstance, request: FastifyRequest, body: FormBody): Promise<App> {
   const credentials = readClientCredentials(request.headers.authorization, {
     client_id: param(body, 'client_id'),
     client_secret: param(body, 'client_secret'),
@@ -30,8 +41,8 @@ export async function authenticatedCaller(app: FastifyInstance, request: Fastify
 }
 
 /** The required `token` parameter of RFC 7662 §2.1 and RFC 7009 §2.1. */
-export function requiredToken(request: FastifyRequest): string {
-  const token = param(request.body as FormBody, 'token');
+export function requiredToken(body: FormBody): string {
+  const token = param(body, 'token');
   if (token === undefined) throw new InvalidRequest('token is required');
   return token;
 }
@@ -40,7 +51,6 @@ export function requiredToken(request: FastifyRequest): string {
  * RFC 6749 §2.1 / RFC 7009 §2.1: the tenant's public app (end-user sessions) names itself with its
  * client_id alone (`none`); anything carrying credentials, or another client_id, is authenticated.
  */
-export function isPublicAppRequest(request: FastifyRequest): boolean {
-  const body = request.body as FormBody;
+export function isPublicAppRequest(request: FastifyRequest, body: FormBody): boolean {
   return request.headers.authorization === undefined && param(body, 'client_secret') === undefined && param(body, 'client_id') === request.tenant.appId;
 }

@@ -1,12 +1,37 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
-import type { Keymint } from '../keymint.js';
-import type { Tenant } from '../tenants/model.js';
+import { errorResponses } from '../http/error-body.js';
+import type { Scope } from '../tenants/model.js';
+import type { TenantService } from '../tenants/service.js';
 import { GRANT_TYPES } from './token-endpoint.js';
 
-/** RFC 8414 authorization server metadata for one tenant. */
-export async function metadataDocument(keymint: Keymint, tenant: Tenant, issuer: string, publicUrl: string): Promise<Record<string, unknown>> {
-  const scopes = await keymint.tenants.scopes(tenant.id);
+const Strings = Type.Array(Type.String());
+
+/**
+ * RFC 8414 §2 authorization server metadata. Open (§2: "Additional metadata parameters MAY be
+ * used"): a member added to the document later is served even before it is listed here.
+ */
+export const AuthorizationServerMetadata = Type.Object({
+  issuer: Type.String(),
+  token_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  introspection_endpoint: Type.String(),
+  introspection_endpoint_auth_methods_supported: Strings,
+  revocation_endpoint: Type.String(),
+  revocation_endpoint_auth_methods_supported: Strings,
+  scopes_supported: Strings,
+  response_types_supported: Strings,
+  grant_types_supported: Strings,
+  token_endpoint_auth_methods_supported: Strings,
+  subject_types_supported: Strings,
+  id_token_signing_alg_values_supported: Strings,
+  service_documentation: Type.String(),
+}, { additionalProperties: true, title: 'AuthorizationServerMetadata' });
+export type AuthorizationServerMetadata = Static<typeof AuthorizationServerMetadata>;
+
+/** RFC 8414 authorization server metadata for one tenant, whose scope catalog is `scopes`. */
+export function metadataDocument(scopes: readonly Scope[], issuer: string, publicUrl: string): AuthorizationServerMetadata {
   return {
     issuer,
     token_endpoint: `${issuer}/oauth/token`,
@@ -31,24 +56,37 @@ export async function metadataDocument(keymint: Keymint, tenant: Tenant, issuer:
 
 const METADATA_CACHE = 'public, max-age=60';
 
+export interface MetadataRoutesOptions {
+  tenants: TenantService;
+  publicUrl: () => string;
+}
+
+const metadataResponses = { 200: AuthorizationServerMetadata, ...errorResponses };
+
 /** Per-tenant discovery documents under the issuer. */
-export async function metadataRoutes(app: FastifyInstance, { keymint, publicUrl }: { keymint: Keymint; publicUrl: () => string }): Promise<void> {
+export const metadataRoutes: FastifyPluginAsyncTypebox<MetadataRoutesOptions> = async (app, { tenants, publicUrl }) => {
   for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(url, { schema: { summary: 'Authorization server metadata (RFC 8414)', tags: ['discovery'] }, onRequest: anyOriginCors }, async (request, reply) => {
+    app.get(url, {
+      schema: { summary: 'Authorization server metadata (RFC 8414)', tags: ['discovery'], response: metadataResponses },
+      onRequest: anyOriginCors,
+    }, async (request, reply) => {
       reply.header('cache-control', METADATA_CACHE);
-      return metadataDocument(keymint, request.tenant, request.issuer, publicUrl());
+      return metadataDocument(await tenants.scopes(request.tenant.id), request.issuer, publicUrl());
     });
     anyOriginPreflight(app, url);
   }
-}
+};
 
 /** RFC 8414 §3: the well-known segment inserted before the issuer's path. */
-export async function rootMetadataRoutes(app: FastifyInstance, { keymint, publicUrl }: { keymint: Keymint; publicUrl: () => string }): Promise<void> {
+export const rootMetadataRoutes: FastifyPluginAsyncTypebox<MetadataRoutesOptions> = async (app, { tenants, publicUrl }) => {
   const url = '/.well-known/oauth-authorization-server/t/:tenant';
-  app.get(url, { schema: { hide: true }, onRequest: anyOriginCors }, async (request, reply) => {
-    const tenant = await keymint.tenants.get((request.params as { tenant: string }).tenant);
+  app.get(url, {
+    schema: { hide: true, params: Type.Object({ tenant: Type.String() }), response: metadataResponses },
+    onRequest: anyOriginCors,
+  }, async (request, reply) => {
+    const tenant = await tenants.get(request.params.tenant);
     reply.header('cache-control', METADATA_CACHE);
-    return metadataDocument(keymint, tenant, `${publicUrl()}/t/${tenant.slug}`, publicUrl());
+    return metadataDocument(await tenants.scopes(tenant.id), `${publicUrl()}/t/${tenant.slug}`, publicUrl());
   });
   anyOriginPreflight(app, url);
-}
+};

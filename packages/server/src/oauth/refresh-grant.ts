@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
 import { param, params } from '../http/form-body.js';
-import type { Keymint } from '../keymint.js';
 import { sessionTokensJson } from '../users/model.js';
-import { readClientCredentials } from './client-auth.js';
+import type { UserService } from '../users/service.js';
+import { authenticatedCaller } from './client-endpoint.js';
 
 /**
  * RFC 6749 §6 on the token endpoint: `grant_type=refresh_token` rotates an end-user session exactly
@@ -15,12 +15,12 @@ import { readClientCredentials } from './client-auth.js';
  * checked like any other request (wrong → invalid_client, counted by the failure limiter) and then
  * refused with unauthorized_client (§5.2).
  */
-export async function refreshTokenGrant(app: FastifyInstance, keymint: Keymint, request: FastifyRequest, body: FormBody): Promise<ReturnType<typeof sessionTokensJson>> {
+export async function refreshTokenGrant(app: FastifyInstance, users: UserService, request: FastifyRequest, body: FormBody): Promise<ReturnType<typeof sessionTokensJson>> {
   const { tenant, issuer } = request;
   const clientId = param(body, 'client_id');
   const clientSecret = param(body, 'client_secret');
   if (request.headers.authorization !== undefined || clientSecret !== undefined) {
-    const client = await app.clientAuth.authenticate(request, tenant, readClientCredentials(request.headers.authorization, { client_id: clientId, client_secret: clientSecret }));
+    const client = await authenticatedCaller(app, request, body);
     throw new UnauthorizedClient(`client ${client.clientId} authenticates with client_credentials: refresh tokens belong to end-user sessions, which use no client credentials`);
   }
   if (clientId !== undefined && clientId !== tenant.appId) {
@@ -35,5 +35,5 @@ export async function refreshTokenGrant(app: FastifyInstance, keymint: Keymint, 
   const targets = [...(audience === undefined ? [] : [audience]), ...params(body, 'resource')];
   if (targets.some((target) => target !== tenant.appId)) throw new InvalidTarget('end-user access tokens are issued for the tenant\'s app_id only');
 
-  return sessionTokensJson(await keymint.users.refresh(tenant, issuer, refreshToken));
+  return sessionTokensJson(await users.refresh(tenant, issuer, refreshToken));
 }

@@ -1,13 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { InvalidRequest, UnsupportedGrantType } from '../errors.js';
-import type { FormBody } from '../http/form-body.js';
 import { tenantOriginsCors, tenantOriginsPreflight } from '../http/cors-tenant-origins.js';
-import { param, params } from '../http/form-body.js';
+import { errorResponses } from '../http/error-body.js';
+import { formBody, param, params } from '../http/form-body.js';
 import { formBodyOnly } from '../http/form-only.js';
 import { noStore } from '../http/no-store.js';
 import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
-import type { Keymint } from '../keymint.js';
+import type { TenantService } from '../tenants/service.js';
+import type { UserService } from '../users/service.js';
+import type { AccessTokenService } from './access-tokens.js';
 import { readClientCredentials } from './client-auth.js';
+import { CLIENT_CREDENTIAL_PARAMETERS } from './client-endpoint.js';
 import { resolveGrant } from './client-credentials.js';
 import { refreshTokenGrant } from './refresh-grant.js';
 
@@ -19,29 +23,43 @@ export const GRANT_TYPES = ['client_credentials', 'refresh_token'] as const;
 /** Paths of the token endpoint: RFC 6749 style and the IdentityServer path integrators know. */
 export const TOKEN_ENDPOINT_PATHS = ['/oauth/token', '/connect/token'] as const;
 
-const tokenResponseSchema = {
-  200: {
-    type: 'object',
-    properties: {
-      access_token: { type: 'string' },
-      token_type: { type: 'string' },
-      expires_in: { type: 'integer' },
-      scope: { type: 'string', description: 'client_credentials: the granted scopes' },
-      refresh_token: { type: 'string', description: 'refresh_token grant: the next refresh token (the one sent is spent)' },
-      identity_token: { type: 'string', description: 'refresh_token grant: profile claims, typ id+jwt' },
-      refresh_reuse_grace: { type: 'integer', description: 'refresh_token grant: seconds a spent refresh token is still honoured (a lost answer may be retried this long)' },
-      user: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, email_verified: { type: 'boolean' } }, required: ['id', 'email'] },
-    },
-    required: ['access_token', 'token_type', 'expires_in'],
-  },
-};
+/**
+ * RFC 6749 §5.1 successful response. Serialized through this schema: a member missing here is
+ * never sent, so each grant's members are listed.
+ */
+const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.String(),
+  expires_in: Type.Integer(),
+  scope: Type.Optional(Type.String({ description: 'client_credentials: the granted scopes' })),
+  refresh_token: Type.Optional(Type.String({ description: 'refresh_token grant: the next refresh token (the one sent is spent)' })),
+  identity_token: Type.Optional(Type.String({ description: 'refresh_token grant: profile claims, typ id+jwt' })),
+  refresh_reuse_grace: Type.Optional(Type.Integer({ description: 'refresh_token grant: seconds a spent refresh token is still honoured (a lost answer may be retried this long)' })),
+  user: Type.Optional(Type.Object({ id: Type.String(), email: Type.String(), email_verified: Type.Optional(Type.Boolean()) })),
+}, { title: 'TokenResponse' });
+
+const AccessTokenRequestBody = formBody({
+  grant_type: 'client_credentials (RFC 6749 §4.4.2) or refresh_token (§6)',
+  scope: 'client_credentials: space-separated scopes; without it, the app\'s default scopes',
+  audience: 'client_credentials: the audience of the token (the tenant\'s API by default)',
+  resource: 'client_credentials: RFC 8707 resource indicator, the same as audience',
+  refresh_token: 'refresh_token grant: the end-user session\'s refresh token',
+  ...CLIENT_CREDENTIAL_PARAMETERS,
+}, ['resource']);
+
+export interface TokenEndpointOptions {
+  tenants: TenantService;
+  accessTokens: AccessTokenService;
+  /** End-user sessions (refresh_token grant) and the tenant's allowed browser origins. */
+  users: UserService;
+}
 
 /**
  * RFC 6749 token endpoint: §4.4 client credentials (with RFC 8707 resource indicators) for apps,
  * §6 refresh_token for end-user sessions (oauth/refresh-grant.ts).
  */
-export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
-  const cors = tenantOriginsCors(keymint.users);
+export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions> = async (app, { tenants, accessTokens, users }) => {
+  const cors = tenantOriginsCors(users);
   for (const url of TOKEN_ENDPOINT_PATHS) {
     tenantOriginsPreflight(app, url, cors);
     app.route({
@@ -52,15 +70,16 @@ export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { k
         summary: 'Issue an access token (client credentials) or refresh an end-user session (refresh_token)',
         tags: ['oauth'],
         consumes: ['application/x-www-form-urlencoded'],
-        response: tokenResponseSchema,
+        body: AccessTokenRequestBody,
+        response: { 200: TokenResponse, ...errorResponses },
       },
       // The origin check comes first: a refused browser request must spend nothing.
       onRequest: [cors, noStore],
       preValidation: [formBodyOnly, rejectDuplicateParams(['resource'])],
       handler: async (request) => {
-        const body = request.body as FormBody;
+        const { body } = request;
         // End-user refreshes carry no client credentials: decided before the credentials are read.
-        if (param(body, 'grant_type') === 'refresh_token') return refreshTokenGrant(app, keymint, request, body);
+        if (param(body, 'grant_type') === 'refresh_token') return refreshTokenGrant(app, users, request, body);
         const credentials = readClientCredentials(request.headers.authorization, {
           client_id: param(body, 'client_id'),
           client_secret: param(body, 'client_secret'),
@@ -72,12 +91,12 @@ export async function tokenEndpointRoutes(app: FastifyInstance, { keymint }: { k
         const { tenant, issuer } = request;
         const client = await app.clientAuth.authenticate(request, tenant, credentials);
         const audience = param(body, 'audience');
-        const grant = resolveGrant(client, tenant, await keymint.tenants.scopes(tenant.id), issuer, {
+        const grant = resolveGrant(client, tenant, await tenants.scopes(tenant.id), issuer, {
           scope: param(body, 'scope'),
           audiences: [...(audience === undefined ? [] : [audience]), ...params(body, 'resource')],
         });
-        return keymint.accessTokens.issueAccessToken(client, grant);
+        return accessTokens.issueAccessToken(client, grant);
       },
     });
   }
-}
+};

@@ -1,11 +1,17 @@
 import { UnsupportedGrantType } from '../errors.js';
 import type { FormBody } from '../http/form-body.js';
 import { param } from '../http/form-body.js';
-import type { Keymint } from '../keymint.js';
-import { readClientCredentials, type PresentedCredentials } from '../oauth/client-auth.js';
 import type { App } from '../apps/model.js';
+import type { AccessTokenService } from '../oauth/access-tokens.js';
+import { readClientCredentials, type PresentedCredentials } from '../oauth/client-auth.js';
 import { resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
 import type { Tenant } from '../tenants/model.js';
+import type { TenantService } from '../tenants/service.js';
+
+export interface EnvelopeIssuance {
+  tenants: TenantService;
+  accessTokens: AccessTokenService;
+}
 
 /**
  * Envelope profile (DESIGN "Envelope profile"): form `client_id` + `client_secret`, optional
@@ -14,7 +20,7 @@ import type { Tenant } from '../tenants/model.js';
  * Authorization header is not read: this profile's clients send the form only.
  */
 export async function issueForEnvelopeRequest(
-  keymint: Keymint,
+  { tenants, accessTokens }: EnvelopeIssuance,
   tenant: Tenant,
   issuer: string,
   body: FormBody,
@@ -30,6 +36,6 @@ export async function issueForEnvelopeRequest(
     throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported: omit it or send client_credentials`);
   }
   const client = await authenticate(credentials);
-  const grant = resolveGrant(client, tenant, await keymint.tenants.scopes(tenant.id), issuer, { scope: param(body, 'scope'), audiences: [] });
-  return { data: await keymint.accessTokens.issueAccessToken(client, grant) };
+  const grant = resolveGrant(client, tenant, await tenants.scopes(tenant.id), issuer, { scope: param(body, 'scope'), audiences: [] });
+  return { data: await accessTokens.issueAccessToken(client, grant) };
 }

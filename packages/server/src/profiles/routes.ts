@@ -1,24 +1,24 @@
-import type { FastifyInstance } from 'fastify';
-import type { FormBody } from '../http/form-body.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errorResponses } from '../http/error-body.js';
+import { formBody } from '../http/form-body.js';
 import { formBodyOnly } from '../http/form-only.js';
 import { jsonBodyOnly } from '../http/json-only.js';
 import { noStore } from '../http/no-store.js';
 import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
-import type { Keymint } from '../keymint.js';
 import { issueForEnvelopeRequest } from './envelope.js';
-import { createReplayStore } from './replay-store.js';
-import { envelopeResponseSchema, signedRequestBodySchema, signedResponseSchema, type SignedRequestBody } from './schemas.js';
-import { issueForSignedRequest } from './signed-request.js';
+import { envelopeResponseSchema, SignedRequestBody, signedResponseSchema } from './schemas.js';
+import { issueForSignedRequest, type SignedRequestIssuance } from './signed-request.js';
+
+/** What both profiles issue with; the replay store (KEYMINT_REPLAY_STORE) is closed with the server. */
+export type ProfileRoutesOptions = SignedRequestIssuance;
 
 /**
  * The vendor profiles that are not plain RFC 6749 (docs/profiles.md): the envelope token
  * endpoint and signed token requests. Both reuse the token endpoint's client authentication,
  * grant resolution and issuance; only the request and response shapes differ.
  */
-export async function profileRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
-  // Chosen by configuration (KEYMINT_REPLAY_STORE); closed with the server.
-  const replay = createReplayStore(keymint.config, keymint.db, keymint.now, (error) => keymint.log.error({ err: error }, 'replay store failed'), keymint.redis);
-  app.addHook('onClose', () => replay.close());
+export const profileRoutes: FastifyPluginAsyncTypebox<ProfileRoutesOptions> = async (app, issuance) => {
+  app.addHook('onClose', () => issuance.replay.close());
 
   app.route({
     method: 'POST',
@@ -29,11 +29,17 @@ export async function profileRoutes(app: FastifyInstance, { keymint }: { keymint
       description: 'Form client_id, client_secret, optional grant_type (client_credentials) and scope. Errors: {"error":{"code","code_reason","message"}}.',
       tags: ['profiles'],
       consumes: ['application/x-www-form-urlencoded'],
+      body: formBody({
+        client_id: 'the app\'s client id (this profile reads no Authorization header)',
+        client_secret: 'the app\'s client secret',
+        grant_type: 'optional; client_credentials only',
+        scope: 'space-separated scopes; without it, the app\'s default scopes',
+      }),
       response: envelopeResponseSchema,
     },
     onRequest: noStore,
     preValidation: [formBodyOnly, rejectDuplicateParams()],
-    handler: async (request) => issueForEnvelopeRequest(keymint, request.tenant, request.issuer, request.body as FormBody,
+    handler: async (request) => issueForEnvelopeRequest(issuance, request.tenant, request.issuer, request.body,
       (credentials) => app.clientAuth.authenticate(request, request.tenant, credentials)),
   });
 
@@ -45,12 +51,12 @@ export async function profileRoutes(app: FastifyInstance, { keymint }: { keymint
       summary: 'Issue an access token for an HMAC-signed request (signed-request profile)',
       tags: ['profiles'],
       consumes: ['application/json'],
-      body: signedRequestBodySchema,
-      response: signedResponseSchema,
+      body: SignedRequestBody,
+      response: { ...signedResponseSchema, ...errorResponses },
     },
     onRequest: noStore,
     preValidation: jsonBodyOnly,
-    handler: async (request) => issueForSignedRequest(keymint, replay, request.tenant, request.issuer, request.body as SignedRequestBody,
+    handler: async (request) => issueForSignedRequest(issuance, request.tenant, request.issuer, request.body,
       (clientId, attempt) => app.clientAuth.guard(request, request.tenant, clientId, attempt)),
   });
-}
+};

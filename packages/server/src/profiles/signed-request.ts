@@ -1,8 +1,10 @@
 import { InvalidClient, InvalidRequest } from '../errors.js';
-import type { Keymint } from '../keymint.js';
+import type { AppService } from '../apps/service.js';
+import type { AccessTokenService } from '../oauth/access-tokens.js';
 import { resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
 import { matchSignedSecret } from '../oauth/secret-matching.js';
 import type { Tenant } from '../tenants/model.js';
+import type { TenantService } from '../tenants/service.js';
 import { parseDuration } from '../util/duration.js';
 import type { ReplayStore } from './replay-store.js';
 import type { SignedRequestBody } from './schemas.js';
@@ -46,6 +48,15 @@ export function replayExpiry(timestampSeconds: number, maxSkew: number): number 
   return (timestampSeconds + maxSkew + 1) * 1000;
 }
 
+export interface SignedRequestIssuance {
+  tenants: TenantService;
+  apps: AppService;
+  accessTokens: AccessTokenService;
+  /** Spends each signature_value once. */
+  replay: ReplayStore;
+  now: () => number;
+}
+
 /**
  * Signed-request profile (DESIGN "Signed-request profile"): checks freshness, finds the client
  * secret that signed (constant time per secret), spends the signature_value, then grants and
@@ -55,8 +66,7 @@ export function replayExpiry(timestampSeconds: number, maxSkew: number): number 
  * is proven, so nobody without the secret can burn a client's values.
  */
 export async function issueForSignedRequest(
-  keymint: Keymint,
-  replay: ReplayStore,
+  { tenants, apps, accessTokens, replay, now }: SignedRequestIssuance,
   tenant: Tenant,
   issuer: string,
   body: SignedRequestBody,
@@ -68,19 +78,19 @@ export async function issueForSignedRequest(
 ): Promise<TokenResponse> {
   const maxSkew = tenant.settings.signedRequestMaxSkew;
   const timestamp = readTimestamp(body.timestamp);
-  checkFreshness(timestamp.seconds, keymint.now(), maxSkew);
+  checkFreshness(timestamp.seconds, now(), maxSkew);
   const expiration = body.expiration === undefined ? undefined : readExpiration(body.expiration);
 
   const app = await failureBudget(body.client_id, async () => {
-    const record = await keymint.apps.findClient(body.client_id);
+    const record = await apps.findClient(body.client_id);
     const inTenant = record && record.app.tenantId === tenant.id ? record : null;
     const secretId = matchSignedSecret(
       inTenant,
       (secret) => signatureMatches(secret, body.signature_value, timestamp.text, body.signature),
-      (sealed, id) => keymint.apps.openSealedSecret(sealed, id),
-      keymint.now(),
+      (sealed, id) => apps.openSealedSecret(sealed, id),
+      now(),
     );
-    if (secretId) keymint.apps.recordSecretUse(secretId);
+    if (secretId) apps.recordSecretUse(secretId);
     // One answer for every failure, as authenticateClient gives: nothing tells which ids exist.
     if (!inTenant || !secretId || inTenant.app.status !== 'active' || !inTenant.app.authMethods.includes('signed_request')) {
       throw new InvalidClient('client authentication failed');
@@ -91,12 +101,12 @@ export async function issueForSignedRequest(
     throw new InvalidClient('signature_value was already used: sign each request with a new random value');
   }
 
-  const grant = resolveGrant(app, tenant, await keymint.tenants.scopes(tenant.id), issuer, {
+  const grant = resolveGrant(app, tenant, await tenants.scopes(tenant.id), issuer, {
     scope: body.scopes,
     audiences: [body.audience],
   });
   if (expiration !== undefined && expiration > grant.lifetime) {
     throw new InvalidRequest(`expiration exceeds this app's maximum token lifetime of ${grant.lifetime} s`);
   }
-  return keymint.accessTokens.issueAccessToken(app, { ...grant, lifetime: expiration ?? grant.lifetime });
+  return accessTokens.issueAccessToken(app, { ...grant, lifetime: expiration ?? grant.lifetime });
 }
