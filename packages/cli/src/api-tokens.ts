@@ -35,7 +35,7 @@ export function registerApiTokenCommands(program: Command, globals: () => Global
         print(globals().json, { tokens }, () =>
           table([
             ['ID', 'NAME', 'HINT', 'STATUS', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'],
-            ...tokens.map((t) => [t.id, t.name, `${t.hint}…`, t.status, t.scopes.join(' '), t.created_at ?? '', t.expires_at ?? 'never', t.last_used_at ?? 'never']),
+            ...tokens.map((t) => [t.id, t.name, `${t.hint}…`, t.status, t.scopes.join(' '), t.created_at, t.expires_at ?? 'never', t.last_used_at ?? 'never']),
           ]),
         );
       }),

@@ -127,7 +127,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
         print(globals().json, { secrets }, () =>
           table([
             ['SECRET ID', 'HINT', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
-            ...secrets.map((s) => [s.secret_id, `${s.hint}…`, s.status, s.created_at ?? '', s.expires_at ?? 'never', s.last_used_at ?? 'never']),
+            ...secrets.map((s) => [s.secret_id, `${s.hint}…`, s.status, s.created_at, s.expires_at ?? 'never', s.last_used_at ?? 'never']),
           ]),
         );
       }),

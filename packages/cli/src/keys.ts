@@ -13,7 +13,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         const list = (await keymint.keys.list(current.id)).map(keyView);
         print(globals().json, { keys: list }, () =>
-          table([['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'REMOVE AFTER'], ...list.map((k) => [k.kid, k.alg, k.state, k.created_at ?? '', k.activated_at ?? '', k.remove_after ?? ''])]),
+          table([['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'REMOVE AFTER'], ...list.map((k) => [k.kid, k.alg, k.state, k.created_at, k.activated_at ?? '', k.remove_after ?? ''])]),
         );
       }),
     );
