@@ -25,7 +25,7 @@ function sameResource(name: string, schema: TSchema, cli: unknown, api: unknown)
   assert.deepEqual(Object.keys(cli as Json).sort(), Object.keys((schema as unknown as { properties: Json }).properties).sort(), `${name}: exactly the schema's fields`);
 }
 
-test('issue 17: tenant, app, secret, API token, admin token and end user have one shape in the CLI --json and the admin API', { timeout: 120_000 }, async () => {
+test('issue 17: tenant, app, secret, API token, admin token and end user have one shape in the CLI --json and the admin API', { timeout: 300_000 }, async () => {
   const started = await startTestServer();
   // The CLI names issuers from KEYMINT_PUBLIC_URL; the test server learned its port after listening.
   const server = { ...started, env: { ...started.env, KEYMINT_PUBLIC_URL: started.url } };
