@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { seconds } from './args.js';
-import { iso } from './views.js';
+import { adminTokenView } from '@keymint/server';
 
 /** `keymint admin token …`: admin API tokens (`kmo_`) for scripts (docs/admin.md). */
 export function registerAdminTokenCommands(admin: Command, globals: () => GlobalOptions): void {
@@ -19,8 +19,9 @@ export function registerAdminTokenCommands(admin: Command, globals: () => Global
         // The command line stands for a global owner, as for `admin create`.
         const creator = { email: 'cli', role: 'owner' as const, tenantId: options.tenantOnly ? tenant.id : null, via: 'token' as const };
         const { info, token: secret } = await keymint.admins.createToken(creator, { name: options.name, role: options.role, expires_in: options.expiresIn }, CLI);
-        const view = { token: secret, id: info.id, name: info.name, role: info.role, tenant: options.tenantOnly ? tenant.slug : null, expires_at: iso(info.expiresAt) };
-        print(globals().json, view, () => `${secret}\n  ${view.id} ${view.name} (${view.role}${view.tenant ? `, tenant ${view.tenant} only` : ''}), ${view.expires_at ? `expires ${view.expires_at}` : 'no expiry'}: shown once, store it now`);
+        const view = { token: secret, info: adminTokenView(info, options.tenantOnly ? tenant.slug : null) };
+        const { id, name, role, tenant: only, expires_at } = view.info;
+        print(globals().json, view, () => `${secret}\n  ${id} ${name} (${role}${only ? `, tenant ${only} only` : ''}), ${expires_at ? `expires ${expires_at}` : 'no expiry'}: shown once, store it now`);
       }),
     );
   token
@@ -28,9 +29,9 @@ export function registerAdminTokenCommands(admin: Command, globals: () => Global
     .description('admin API tokens with their last use and expiry (never the token)')
     .action(() =>
       withKeymint(globals(), async ({ keymint }) => {
-        const tokens = (await keymint.admins.listTokens({ email: 'cli', role: 'owner', tenantId: null, via: 'token' })).map((t) => ({
-          id: t.id, name: t.name, hint: t.hint, role: t.role, created_at: iso(t.createdAt), last_used_at: iso(t.lastUsedAt), expires_at: iso(t.expiresAt), revoked_at: iso(t.revokedAt),
-        }));
+        const slugs = new Map((await keymint.tenants.list()).map((t) => [t.id, t.slug]));
+        const tokens = (await keymint.admins.listTokens({ email: 'cli', role: 'owner', tenantId: null, via: 'token' }))
+          .map((t) => adminTokenView(t, t.tenantId === null ? null : slugs.get(t.tenantId) ?? null));
         print(globals().json, { tokens }, () => table([['ID', 'NAME', 'ROLE', 'LAST USED', 'EXPIRES', 'REVOKED'], ...tokens.map((t) => [t.id, t.name, t.role, t.last_used_at ?? '-', t.expires_at ?? 'never', t.revoked_at ?? '-'])]));
       }),
     );

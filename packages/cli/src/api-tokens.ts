@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { list, seconds } from './args.js';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { apiTokenView, iso } from './views.js';
+import { apiTokenView } from '@keymint/server';
 
 /** `keymint token …`: long-lived, scoped API tokens (kmk_…). */
 export function registerApiTokenCommands(program: Command, globals: () => GlobalOptions): void {
@@ -20,9 +20,9 @@ export function registerApiTokenCommands(program: Command, globals: () => Global
           scopes: options.scopes,
           expiresInSeconds: options.expiresIn ?? null,
         }, CLI);
-        const view = { id: created.info.id, token: created.token, scopes: created.info.scopes, expires_at: iso(created.info.expiresAt) };
+        const view = { token: created.token, info: apiTokenView(created.info) };
         print(globals().json, view, () =>
-          `created API token ${view.id}\n  token    ${view.token}\n  scopes   ${view.scopes.join(' ') || '(none)'}\n  expires  ${view.expires_at ?? 'never'}\n\nCopy it now: Keymint keeps only its hash and cannot show it again.`,
+          `created API token ${view.info.id}\n  token    ${view.token}\n  scopes   ${view.info.scopes.join(' ') || '(none)'}\n  expires  ${view.info.expires_at ?? 'never'}\n\nCopy it now: Keymint keeps only its hash and cannot show it again.`,
         );
       }),
     );
@@ -35,7 +35,7 @@ export function registerApiTokenCommands(program: Command, globals: () => Global
         print(globals().json, { tokens }, () =>
           table([
             ['ID', 'NAME', 'HINT', 'STATUS', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'],
-            ...tokens.map((t) => [t.id, t.name, t.hint, t.status, t.scopes.join(' '), t.created_at ?? '', t.expires_at ?? 'never', t.last_used_at ?? 'never']),
+            ...tokens.map((t) => [t.id, t.name, `${t.hint}…`, t.status, t.scopes.join(' '), t.created_at, t.expires_at ?? 'never', t.last_used_at ?? 'never']),
           ]),
         );
       }),

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { integer, list, seconds } from './args.js';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { appView, iso, secretView } from './views.js';
+import { appView, newSecretView, secretView } from '@keymint/server';
 
 /** `keymint app …` and `keymint app secret …`: OAuth applications and their client secrets. */
 export function registerAppCommands(program: Command, globals: () => GlobalOptions): void {
@@ -51,8 +51,8 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .command('list')
     .description('list apps')
     .action(() =>
-      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
-        const apps = (await keymint.apps.list(current.id)).map((a) => appView(a, current, issuer));
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const apps = (await keymint.apps.list(current.id)).map((a) => appView(a, current));
         print(globals().json, { apps }, () =>
           table([['CLIENT ID', 'NAME', 'STATUS', 'SCOPES'], ...apps.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' ')])]),
         );
@@ -63,16 +63,16 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .description('show one app')
     .action((clientId: string) =>
       withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
-        const view = appView(await keymint.apps.get(current.id, clientId), current, issuer);
-        print(globals().json, view, () => describeApp(view));
+        const view = appView(await keymint.apps.get(current.id, clientId), current);
+        print(globals().json, view, () => describeApp(view, issuer));
       }),
     );
   app
     .command('disable <client_id>')
     .description('disable an app: its secrets stop working at once')
     .action((clientId: string) =>
-      withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
-        const view = appView(await keymint.apps.disable(current.id, clientId, CLI), current, issuer);
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const view = appView(await keymint.apps.disable(current.id, clientId, CLI), current);
         print(globals().json, view, () => `disabled app ${view.name} (${view.client_id})`);
       }),
     );
@@ -92,7 +92,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .action((clientId: string, methods: string) =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods), CLI);
-        const view = { client_id: changed.clientId, auth_methods: changed.authMethods, new_secret_required: newSecretRequired };
+        const view = { app: appView(changed, current), new_secret_required: newSecretRequired };
         print(globals().json, view, () =>
           [
             `app ${changed.clientId} allows ${changed.authMethods.join(', ')}`,
@@ -112,7 +112,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .action((clientId: string, options: { expiresIn?: number }) =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         const added = await keymint.apps.addSecret(current.id, clientId, options.expiresIn ?? null, CLI);
-        const view = { secret_id: added.secretId, client_secret: added.clientSecret, expires_at: iso(added.expiresAt) };
+        const view = newSecretView(added);
         print(globals().json, view, () =>
           `added secret ${view.secret_id}\n  client_secret  ${view.client_secret}\n  expires        ${view.expires_at ?? 'never'}\n\nCopy it now: it cannot be shown again.`,
         );
@@ -127,7 +127,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
         print(globals().json, { secrets }, () =>
           table([
             ['SECRET ID', 'HINT', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
-            ...secrets.map((s) => [s.secret_id, s.hint, s.status, s.created_at ?? '', s.expires_at ?? 'never', s.last_used_at ?? 'never']),
+            ...secrets.map((s) => [s.secret_id, `${s.hint}…`, s.status, s.created_at, s.expires_at ?? 'never', s.last_used_at ?? 'never']),
           ]),
         );
       }),
@@ -143,13 +143,13 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     );
 }
 
-function describeApp(view: ReturnType<typeof appView>): string {
+function describeApp(view: ReturnType<typeof appView>, issuer: string): string {
   return [
     `${view.name} (${view.status})`,
     `  client_id     ${view.client_id}`,
     `  scopes        ${view.scopes.join(' ') || '(none)'}`,
-    `  audiences     ${[`${view.issuer}/api (default)`, ...view.audiences].join(', ')}`,
-    `  lifetime      ${view.token_lifetime} s`,
+    `  audiences     ${[`${issuer}/api (default)`, ...view.audiences].join(', ')}`,
+    `  lifetime      ${view.token_lifetime} s${view.token_lifetime_default ? ' (tenant default)' : ''}`,
     `  format        ${view.token_format}`,
     `  auth methods  ${view.auth_methods.join(', ')}`,
     `  created       ${view.created_at}`,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { iso, keyView } from './views.js';
+import { keyView, rotationView } from '@keymint/server';
 
 /** `keymint keys …`: the tenant's signing keys and their rotation. */
 export function registerKeyCommands(program: Command, globals: () => GlobalOptions): void {
@@ -13,7 +13,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         const list = (await keymint.keys.list(current.id)).map(keyView);
         print(globals().json, { keys: list }, () =>
-          table([['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'REMOVE AFTER'], ...list.map((k) => [k.kid, k.alg, k.state, k.created_at ?? '', k.activated_at ?? '', k.remove_after ?? ''])]),
+          table([['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'REMOVE AFTER'], ...list.map((k) => [k.kid, k.alg, k.state, k.created_at, k.activated_at ?? '', k.remove_after ?? ''])]),
         );
       }),
     );
@@ -23,8 +23,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .action(() =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         const result = await keymint.keys.rotate(current.id, CLI);
-        const list = (await keymint.keys.list(current.id)).map(keyView);
-        const view = { promoted: result.promoted, next: { kid: result.next.kid, activates_at: iso(result.next.activatesAt) }, keys: list };
+        const view = rotationView(result, await keymint.keys.list(current.id));
         print(globals().json, view, () =>
           result.promoted
             ? `key ${result.promoted} signs from now on; next key ${result.next.kid} is published`

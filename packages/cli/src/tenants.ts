@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { integer } from './args.js';
 import { CLI, publicUrlOf, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { tenantView } from './views.js';
+import { settingsView, tenantView } from '@keymint/server';
 
 /** `keymint tenant …`: tenants, each with its own issuer, keys, catalog and apps. */
 export function registerTenantCommands(program: Command, globals: () => GlobalOptions): void {
@@ -36,11 +36,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
         const changed = options.signedRequestWindow === undefined
           ? await keymint.tenants.get(slug)
           : await keymint.tenants.updateSettings(slug, { signedRequestMaxSkew: options.signedRequestWindow }, CLI);
-        const view = {
-          tenant: changed.slug,
-          default_token_lifetime: changed.settings.defaultTokenLifetime,
-          signed_request_window: changed.settings.signedRequestMaxSkew,
-        };
+        const view = settingsView(changed);
         print(globals().json, view, () => Object.entries(view).map(([k, v]) => `${k.padEnd(24)} ${v}`).join('\n'));
       }),
     );

@@ -2,8 +2,7 @@ import { Option, type Command } from 'commander';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { list, seconds, secondsOrZero } from './args.js';
-import { iso } from './views.js';
-import { endUserSettingsView } from '@keymint/server';
+import { endUserSettingsView, endUserView } from '@keymint/server';
 
 /** `keymint users …`: the tenant's end users and how they sign in (docs/end-users.md). */
 export function registerUserCommands(program: Command, globals: () => GlobalOptions): void {
@@ -47,8 +46,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .description('list end users, newest first')
     .action(() =>
       withKeymint(globals(), async ({ keymint, tenant }) => {
-        const all = (await keymint.users.list(tenant.id)).map((u) => ({ id: u.id, email: u.email, created_at: iso(u.createdAt) }));
-        print(globals().json, { users: all }, () => table([['ID', 'EMAIL', 'CREATED'], ...all.map((u) => [u.id, u.email, u.created_at ?? ''])]));
+        const all = (await keymint.users.listPage(tenant.id, { limit: 100 })).users.map(endUserView);
+        print(globals().json, { users: all }, () => table([['ID', 'EMAIL', 'VERIFIED', 'CREATED', 'LAST SIGN-IN'], ...all.map((u) => [u.id, u.email, u.email_verified ? 'yes' : 'no', u.created_at, u.last_sign_in_at ?? 'never'])]));
       }),
     );
   users

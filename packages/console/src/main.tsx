@@ -2,17 +2,10 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrf } from './api';
 import type * as C from './contract';
-import { ApiTokensPage, AppPage, AppsPage, AuditPage, KeysPage, ScopesPage, SettingsPage, UsagePage, UsersPage } from './pages';
-import { ErrorNote, useAction } from './ui';
+import { ApiTokensPage, AppPage, AppsPage, AuditPage, KeysPage, ScopesPage, SettingsPage, SetupPage, SignInPage, UsagePage, UsersPage } from './pages';
+import { BASE } from './pages/common';
 import './styles.css';
 
-interface Account {
-  email: string;
-  role: 'owner' | 'viewer';
-  tenant: string | null;
-}
-
-const BASE = '/console';
 const NAV: [string, string][] = [
   ['apps', 'Apps'], ['api-tokens', 'API tokens'], ['keys', 'Signing keys'], ['usage', 'Usage'], ['audit', 'Audit log'], ['scopes', 'Scopes'], ['users', 'Users'], ['settings', 'Settings'],
 ];
@@ -22,55 +15,7 @@ function currentPath(): string {
   return path || '/';
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (account: Account) => void }) {
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, run] = useAction();
-  return (
-    <main class="auth">
-      <form class="card" onSubmit={(e) => { e.preventDefault(); return run(async () => onSignedIn((await api<C.Session>('POST', '/session', { email, password })).account)); }}>
-        <p class="brand">Keymint</p>
-        <h1>Sign in to the console</h1>
-        <label for="email">Email</label>
-        <input id="email" type="email" autoComplete="username" required value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
-        <label for="password">Password</label>
-        <input id="password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
-        <ErrorNote error={error} />
-        <button type="submit" class="primary wide">Sign in</button>
-        <p class="hint">No account yet? Use the setup link printed when the server first started, or ask an owner to run <code>keymint admin create</code>.</p>
-      </form>
-    </main>
-  );
-}
-
-function Setup({ onSignedIn }: { onSignedIn: (account: Account) => void }) {
-  const token = new URLSearchParams(location.search).get('token') ?? '';
-  const [info, setInfo] = useState<{ email: string | null; expires_at: string } | null>(null);
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, run] = useAction();
-  useEffect(() => { void run(async () => setInfo(await api<C.SetupInfo>('POST', '/setup/inspect', { token }))); }, [token]);
-  return (
-    <main class="auth">
-      <form class="card" onSubmit={(e) => { e.preventDefault(); return run(async () => {
-        const result = await api<C.Session>('POST', '/setup', { token, password, ...(info?.email ? {} : { email }) });
-        history.replaceState(null, '', `${BASE}/`);
-        onSignedIn(result.account);
-      }); }}>
-        <p class="brand">Keymint</p>
-        <h1>{info && !info.email ? 'Create the first admin account' : 'Choose your password'}</h1>
-        {info?.email ? <p>Account <strong>{info.email}</strong></p> : null}
-        {info && !info.email ? (<><label for="setup-email">Email</label><input id="setup-email" type="email" autoComplete="username" required value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} /></>) : null}
-        <label for="setup-password">Password (at least 10 characters)</label>
-        <input id="setup-password" type="password" autoComplete="new-password" minLength={10} required value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
-        <ErrorNote error={error} />
-        <button type="submit" class="primary wide" disabled={!info}>Continue</button>
-      </form>
-    </main>
-  );
-}
-
-function Console({ account, onSignedOut }: { account: Account; onSignedOut: () => void }) {
+function Console({ account, onSignedOut }: { account: C.Account; onSignedOut: () => void }) {
   const [path, setPath] = useState(currentPath());
   const [tenants, setTenants] = useState<string[]>([]);
   const [menuOpen, setMenuOpen] = useState(false);
@@ -130,7 +75,7 @@ function Console({ account, onSignedOut }: { account: Account; onSignedOut: () =
 }
 
 function App() {
-  const [account, setAccount] = useState<Account | null | undefined>(undefined);
+  const [account, setAccount] = useState<C.Account | null | undefined>(undefined);
   useEffect(() => {
     if (currentPath().startsWith('/setup')) return setAccount(null);
     api<C.Session>('GET', '/session').then((r) => setAccount(r.account)).catch((error) => {
@@ -138,13 +83,13 @@ function App() {
       setAccount(null);
     });
   }, []);
-  const signedIn = (next: Account) => {
+  const signedIn = (next: C.Account) => {
     if (currentPath().startsWith('/signin') || currentPath().startsWith('/setup')) history.replaceState(null, '', `${BASE}/`);
     setAccount(next);
   };
   if (account === undefined) return <main class="auth"><p>Loading…</p></main>;
-  if (account === null && currentPath().startsWith('/setup')) return <Setup onSignedIn={signedIn} />;
-  if (account === null) return <SignIn onSignedIn={signedIn} />;
+  if (account === null && currentPath().startsWith('/setup')) return <SetupPage onSignedIn={signedIn} />;
+  if (account === null) return <SignInPage onSignedIn={signedIn} />;
   return <Console account={account} onSignedOut={() => { history.replaceState(null, '', `${BASE}/signin`); setAccount(null); }} />;
 }
 

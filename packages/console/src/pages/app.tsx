@@ -39,7 +39,7 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
         <h1 id="page-title">{a.name} <Badge value={a.status} /></h1>
         {canWrite && a.status === 'active' ? (
           <div class="button-row">
-            <button type="button" onClick={() => setEdit({ scopes: a.scopes, lifetime: a.token_lifetime ? String(a.token_lifetime) : '', audiences: a.audiences.join('\n'), methods: a.auth_methods })}>Edit</button>
+            <button type="button" onClick={() => setEdit({ scopes: a.scopes, lifetime: a.token_lifetime_default ? '' : String(a.token_lifetime), audiences: a.audiences.join('\n'), methods: a.auth_methods })}>Edit</button>
             <button type="button" class="danger" onClick={() => setConfirm('disable')}>Disable app</button>
           </div>
         ) : null}
@@ -48,7 +48,7 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
       <dl class="facts">
         <dt>Client ID</dt><dd><code>{a.client_id}</code></dd>
         <dt>Scopes</dt><dd>{a.scopes.length ? a.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>) : 'none'}</dd>
-        <dt>Token lifetime</dt><dd>{a.token_lifetime ? `${a.token_lifetime} s` : 'tenant default'}</dd>
+        <dt>Token lifetime</dt><dd>{a.token_lifetime} s{a.token_lifetime_default ? ' (tenant default)' : ''}</dd>
         <dt>Audiences</dt><dd>{['default (issuer/api)', ...a.audiences].join(', ')}</dd>
         <dt>Auth methods</dt><dd>{a.auth_methods.join(', ')}</dd>
         <dt>Format</dt><dd>{a.token_format}</dd>
@@ -77,13 +77,13 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
           <thead><tr><th scope="col">Secret</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>
             {(secrets.data?.secrets ?? []).map((s) => (
-              <tr key={s.id}>
+              <tr key={s.secret_id}>
                 <td><code>{s.hint}…</code></td>
                 <td><Badge value={s.status} /></td>
                 <td>{when(s.created_at)}</td>
                 <td>{s.expires_at ? when(s.expires_at) : 'never'}</td>
                 <td>{ago(s.last_used_at)}</td>
-                <td>{canWrite && s.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke secret ${s.hint}`} onClick={() => run(async () => { await api<C.SecretList['secrets'][number]>('DELETE', `/tenants/${tenant}/apps/${clientId}/secrets/${s.id}`); secrets.reload(); })}>Revoke</button> : null}</td>
+                <td>{canWrite && s.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke secret ${s.hint}`} onClick={() => run(async () => { await api<C.SecretList['secrets'][number]>('DELETE', `/tenants/${tenant}/apps/${clientId}/secrets/${s.secret_id}`); secrets.reload(); })}>Revoke</button> : null}</td>
               </tr>
             ))}
           </tbody>

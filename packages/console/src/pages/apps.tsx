@@ -47,7 +47,7 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
                   <td><a href={`/console/t/${tenant}/apps/${app.client_id}`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps/${app.client_id}`); }}>{app.name}</a></td>
                   <td><code>{app.client_id}</code></td>
                   <td>{app.scopes.length ? app.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>) : <small>none</small>}</td>
-                  <td>{app.token_lifetime ? `${app.token_lifetime} s` : <small>default</small>}</td>
+                  <td>{app.token_lifetime} s{app.token_lifetime_default ? <small> (default)</small> : null}</td>
                   <td><Badge value={app.status} /></td>
                   <td>{when(app.created_at)}</td>
                 </tr>

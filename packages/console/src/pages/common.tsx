@@ -7,6 +7,8 @@ export interface PageProps {
   navigate: (path: string) => void;
 }
 
+/** Where the server mounts the console (admin/console.ts). */
+export const BASE = '/console';
 export const EXPIRIES: [string, string][] = [['', 'Never'], ['7d', '7 days'], ['30d', '30 days'], ['90d', '90 days'], ['365d', '1 year']];
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request'];
 

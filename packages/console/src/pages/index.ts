@@ -8,3 +8,5 @@ export { AuditPage } from './audit';
 export { ScopesPage } from './scopes';
 export { SettingsPage } from './settings';
 export { UsersPage } from './users';
+export { SignInPage } from './sign-in';
+export { SetupPage } from './setup';

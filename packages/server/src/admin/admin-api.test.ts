@@ -45,16 +45,22 @@ test('Admin API: an owner drives tenants, scopes, settings, apps, secrets, API t
     const token = await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(clientId, firstSecret) });
     assert.equal(token.status, 200);
     assert.equal(token.body.expires_in, 600, 'the tenant default lifetime set above');
+    assert.equal(app.body.app.token_lifetime, 600, 'token_lifetime is what the tokens live: the tenant default applied');
+    assert.equal(app.body.app.token_lifetime_default, true);
 
     const edited = await admin.call('PATCH', `${T}/apps/${clientId}`, { token_lifetime: 120, audiences: ['https://api.example.com'], scopes: ['contacts_read', 'invoices_read'] });
     assert.equal(edited.status, 200);
     assert.equal(edited.body.app.token_lifetime, 120);
+    assert.equal(edited.body.app.token_lifetime_default, false);
     assert.deepEqual(edited.body.app.audiences, ['https://api.example.com']);
     const methods = await admin.call('PATCH', `${T}/apps/${clientId}`, { auth_methods: ['client_secret_basic', 'signed_request'] });
     assert.deepEqual(methods.body.app.auth_methods, ['client_secret_basic', 'signed_request']);
     assert.equal(methods.body.new_secret_required, true);
     assert.equal((await admin.call('PATCH', `${T}/apps/${clientId}`, { token_lifetime: 10 })).status, 400);
     assert.equal((await admin.call('GET', `${T}/apps/${clientId}`)).body.token_lifetime, 120);
+    const reset = (await admin.call('PATCH', `${T}/apps/${clientId}`, { token_lifetime: null })).body.app;
+    assert.deepEqual([reset.token_lifetime, reset.token_lifetime_default], [600, true], 'null: back to the tenant default');
+    assert.equal((await admin.call('PATCH', `${T}/apps/${clientId}`, { token_lifetime: 120 })).status, 200);
 
     const second = await admin.call('POST', `${T}/apps/${clientId}/secrets`, { expires_in: '7d' });
     assert.equal(second.status, 201);
@@ -66,7 +72,7 @@ test('Admin API: an owner drives tenants, scopes, settings, apps, secrets, API t
 
     const regenerated = await admin.call('POST', `${T}/apps/${clientId}/secrets/regenerate`, {});
     assert.equal(regenerated.status, 201);
-    assert.deepEqual(regenerated.body.revoked.sort(), listed.body.secrets.map((s: any) => s.id).sort());
+    assert.deepEqual(regenerated.body.revoked.sort(), listed.body.secrets.map((s: any) => s.secret_id).sort());
     await new Promise((resolve) => setTimeout(resolve, 150));
     const old = await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(clientId, firstSecret) });
     assert.equal(old.status, 401);

@@ -59,7 +59,9 @@ test('kmo_ admin tokens: optional expires_in (refused after it), last-used time 
 test('CLI: keymint admin token create --expires-in prints a kmo_ token once that the admin API accepts; admin token list shows its expiry and last use', async () => {
   const server = await startTestServer();
   try {
-    const created = await keymintCli(server, 'admin', 'token', 'create', '--name', 'nightly export', '--role', 'viewer', '--expires-in', '7d');
+    const answer = await keymintCli(server, 'admin', 'token', 'create', '--name', 'nightly export', '--role', 'viewer', '--expires-in', '7d');
+    assert.deepEqual(Object.keys(answer).sort(), ['info', 'token'], 'the admin API\'s shape: the token once, and its view');
+    const created = { ...answer.info, token: answer.token };
     assert.match(created.token, /^kmo_/);
     assert.equal(created.role, 'viewer');
     assert.ok(Math.abs(Date.parse(created.expires_at) - Date.now() - 7 * 86_400_000) < 60_000);

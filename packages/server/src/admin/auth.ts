@@ -3,10 +3,10 @@ import type { AuditContext } from '../audit/service.js';
 import { Forbidden, InvalidToken, MissingToken } from '../errors.js';
 import { checkCsrf, type CsrfPolicy } from '../http/csrf.js';
 import { readCookie } from '../http/cookies.js';
-import type { Keymint } from '../keymint.js';
 import type { Tenant } from '../tenants/model.js';
+import type { TenantService } from '../tenants/service.js';
 import type { AdminPrincipal } from './model.js';
-import type { NewSession } from './service.js';
+import type { AdminService, NewSession } from './service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -58,7 +58,14 @@ function csrfPolicy(publicUrl: string, csrfToken?: (value: string | undefined) =
  * Authenticates every admin route: `Authorization: Bearer kmo_…` (scripts) or the console
  * session cookie; then enforces CSRF, the role (viewer: read only) and the tenant reach.
  */
-export function installAdminAuth(app: FastifyInstance, keymint: Keymint, publicUrl: () => string): void {
+export interface AdminAuthOptions {
+  admins: Pick<AdminService, 'resolveToken' | 'resolveSession' | 'csrfMatches'>;
+  /** The `:tenant` of a route, resolved once the admin may reach it. */
+  tenants: Pick<TenantService, 'findBySlug'>;
+  publicUrl: () => string;
+}
+
+export function installAdminAuth(app: FastifyInstance, { admins, tenants, publicUrl }: AdminAuthOptions): void {
   app.decorateRequest('admin', null as unknown as AdminPrincipal);
   app.decorateRequest('adminTenant', null as unknown as Tenant);
   app.addHook('onRequest', async (request) => {
@@ -73,18 +80,18 @@ export function installAdminAuth(app: FastifyInstance, keymint: Keymint, publicU
     if (authorization !== undefined) {
       const match = /^Bearer ([^\s]+)$/i.exec(authorization);
       if (!match) throw new InvalidToken('expected Authorization: Bearer kmo_…');
-      request.admin = await keymint.admins.resolveToken(match[1]!);
+      request.admin = await admins.resolveToken(match[1]!);
     } else {
       const sessionId = readCookie(request, sessionCookieName(publicUrl()));
-      const principal = sessionId ? await keymint.admins.resolveSession(sessionId) : null;
+      const principal = sessionId ? await admins.resolveSession(sessionId) : null;
       if (!principal) throw new MissingToken('sign in first, or send an admin token');
-      if (unsafe) checkCsrf(request, csrfPolicy(publicUrl(), (value) => keymint.admins.csrfMatches(principal, value)));
+      if (unsafe) checkCsrf(request, csrfPolicy(publicUrl(), (value) => admins.csrfMatches(principal, value)));
       request.admin = principal;
     }
     if (unsafe && !config.adminAnyRole && request.admin.role !== 'owner') throw new Forbidden('viewers may only read');
     const slug = (request.params as { tenant?: string }).tenant;
     if (slug !== undefined) {
-      const tenant = await keymint.tenants.findBySlug(slug);
+      const tenant = await tenants.findBySlug(slug);
       if (!tenant || !mayReach(request.admin, tenant.id)) {
         // The same answer for "no such tenant" and "not yours": another tenant's name is not disclosed.
         throw new Forbidden(`no access to tenant ${slug}`);

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 
 /**
  * Admin API schemas (docs/admin.md): request validation, response serialization and the
@@ -16,7 +16,7 @@ const AuthMethod = Type.Union([Type.Literal('client_secret_basic'), Type.Literal
 const Duration = Type.Union([Type.Integer({ minimum: 1, maximum: 315_360_000 }), Type.String({ pattern: '^\\d{1,9}[smhd]?$' })]);
 
 export { ErrorBody, errorResponses as errors } from '../http/error-body.js';
-export const NoContent = { type: 'null', description: 'Done' } as const;
+export const NoContent = Type.Null({ description: 'Done' });
 
 export const Account = Type.Object({
   email: Type.String(),
@@ -31,7 +31,6 @@ export const SessionView = Type.Object({
 });
 
 export const SignInBody = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
-export type SignInBody = Static<typeof SignInBody>;
 export const SetupToken = Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
 export const InspectSetupBody = Type.Object({ token: SetupToken }, { additionalProperties: false });
 export const SetupInfo = Type.Object({ email: Type.Union([Type.String(), Type.Null()], { description: 'null: the first-start link, which asks for an email' }), expires_at: Time });
@@ -40,37 +39,31 @@ export const SetupBody = Type.Object({
   email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
   password: Type.String({ minLength: 10, maxLength: 1024 }),
 }, { additionalProperties: false });
-export type SetupBody = Static<typeof SetupBody>;
 
 export const TenantParams = Type.Object({ tenant: Type.String({ minLength: 1, maxLength: 63 }) });
 export const AppParams = Type.Object({ tenant: Type.String({ minLength: 1, maxLength: 63 }), client_id: Type.String({ minLength: 1, maxLength: 64 }) });
-export type AppParams = Static<typeof AppParams>;
 export const SecretParams = Type.Object({ tenant: Type.String(), client_id: Type.String({ maxLength: 64 }), secret_id: Type.String({ minLength: 1, maxLength: 64 }) });
-export type SecretParams = Static<typeof SecretParams>;
 export const IdParams = Type.Object({ tenant: Type.String(), id: Type.String({ minLength: 1, maxLength: 64 }) });
-export type IdParams = Static<typeof IdParams>;
 export const AdminTokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const TenantView = Type.Object({ tenant: Type.String(), name: Type.String(), issuer: Type.String(), app_id: Type.String(), created_at: Time });
 export const TenantList = Type.Object({ tenants: Type.Array(TenantView) });
 export const CreateTenantBody = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 63 }), name: Type.Optional(Name) }, { additionalProperties: false });
-export type CreateTenantBody = Static<typeof CreateTenantBody>;
 
 export const SettingsView = Type.Object({ tenant: Type.String(), default_token_lifetime: Type.Integer(), signed_request_window: Type.Integer() });
 export const SettingsBody = Type.Object({
   default_token_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400 })),
   signed_request_window: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
 }, { additionalProperties: false, minProperties: 1 });
-export type SettingsBody = Static<typeof SettingsBody>;
 
 export const ScopeView = Type.Object({ name: Type.String(), description: Type.String(), default: Type.Boolean() });
 export const ScopeList = Type.Object({ scopes: Type.Array(ScopeView) });
 export const AddScopeBody = Type.Object({ name: ScopeName, description: Type.Optional(Type.String({ maxLength: 500 })), default: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
-export type AddScopeBody = Static<typeof AddScopeBody>;
 
 export const AppView = Type.Object({
   client_id: Type.String(), name: Type.String(), scopes: Type.Array(Type.String()), audiences: Type.Array(Type.String()),
-  token_lifetime: Type.Union([Type.Integer(), Type.Null()], { description: 'Seconds; null: the tenant default' }),
+  token_lifetime: Type.Integer({ description: 'Seconds: what the app\'s access tokens live, the tenant default applied' }),
+  token_lifetime_default: Type.Boolean({ description: 'true: the app follows the tenant\'s default_token_lifetime (and changes with it)' }),
   token_format: Type.String(), auth_methods: Type.Array(Type.String()), status: Type.String(), created_at: Time, updated_at: Time,
 }, { title: 'App' });
 export const AppList = Type.Object({ apps: Type.Array(AppView) });
@@ -82,14 +75,12 @@ export const CreateAppBody = Type.Object({
   token_format: Type.Optional(Type.Union([Type.Literal('jwt'), Type.Literal('opaque')])),
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
 }, { additionalProperties: false });
-export type CreateAppBody = Static<typeof CreateAppBody>;
 export const UpdateAppBody = Type.Object({
   scopes: Type.Optional(Scopes),
   audiences: Type.Optional(Audiences),
   token_lifetime: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()])),
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
 }, { additionalProperties: false, minProperties: 1 });
-export type UpdateAppBody = Static<typeof UpdateAppBody>;
 export const UpdatedApp = Type.Object({ app: AppView, new_secret_required: Type.Boolean({ description: 'signed_request was enabled and no secret has a recoverable copy yet: add one' }) });
 
 export const NewSecretView = Type.Object({
@@ -98,16 +89,14 @@ export const NewSecretView = Type.Object({
   expires_at: MaybeTime,
 });
 export const CreatedApp = Type.Object({ app: AppView, secret: NewSecretView });
-export const SecretView = Type.Object({ id: Type.String(), hint: Type.String(), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime });
+export const SecretView = Type.Object({ secret_id: Type.String(), hint: Type.String(), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime });
 export const SecretList = Type.Object({ secrets: Type.Array(SecretView) });
 export const AddSecretBody = Type.Object({ expires_in: Type.Optional(Duration) }, { additionalProperties: false });
-export type AddSecretBody = Static<typeof AddSecretBody>;
 export const Regenerated = Type.Object({ secret: NewSecretView, revoked: Type.Array(Type.String(), { description: 'ids of the secrets revoked in the same step' }) });
 
 export const ApiTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), scopes: Type.Array(Type.String()), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime });
 export const ApiTokenList = Type.Object({ tokens: Type.Array(ApiTokenView) });
 export const CreateApiTokenBody = Type.Object({ name: Name, scopes: Type.Optional(Scopes), expires_in: Type.Optional(Duration) }, { additionalProperties: false });
-export type CreateApiTokenBody = Static<typeof CreateApiTokenBody>;
 export const NewApiTokenView = Type.Object({ token: Type.String({ description: 'Shown once' }), info: ApiTokenView });
 
 export const KeyView = Type.Object({ kid: Type.String(), alg: Type.String(), state: Type.String(), created_at: Time, activated_at: MaybeTime, retired_at: MaybeTime, remove_after: MaybeTime });
@@ -124,7 +113,6 @@ export const AuditQuery = Type.Object({
   before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'entry id: page to older entries' })),
   limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
 }, { additionalProperties: false });
-export type AuditQuery = Static<typeof AuditQuery>;
 export const AuditEntryView = Type.Object({
   id: Type.Integer(), actor: Type.String(), actor_id: Type.Union([Type.String(), Type.Null()]), action: Type.String(),
   target: Type.Union([Type.String(), Type.Null()]), tenant: Type.Union([Type.String(), Type.Null()]), ip: Type.Union([Type.String(), Type.Null()]),
@@ -145,7 +133,6 @@ export const CreateAdminTokenBody = Type.Object({
   role: Type.Optional(Role),
   expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 2 * 365 * 86_400, description: 'seconds until the token stops working; omitted: it never expires' })),
 }, { additionalProperties: false });
-export type CreateAdminTokenBody = Static<typeof CreateAdminTokenBody>;
 export const NewAdminTokenView = Type.Object({ token: Type.String({ description: 'kmo_…, shown once' }), info: AdminTokenView });
 
 export const UsersQuery = Type.Object({
@@ -153,7 +140,6 @@ export const UsersQuery = Type.Object({
   before: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the `next` of the previous page: the id of its last user' })),
   email: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'only the user with this email (case-insensitive)' })),
 }, { additionalProperties: false });
-export type UsersQuery = Static<typeof UsersQuery>;
 export const EndUserView = Type.Object({
   id: Type.String(), email: Type.String(),
   email_verified: Type.Boolean({ description: 'whether the owner of the email proved it with a mailed code (docs/end-users.md)' }),
@@ -162,12 +148,23 @@ export const EndUserView = Type.Object({
 }, { title: 'EndUser' });
 export const EndUserList = Type.Object({ users: Type.Array(EndUserView), next: Type.Union([Type.String(), Type.Null()], { description: 'pass as `before` for the next page; null: no more' }) });
 export const UserParams = Type.Object({ tenant: Type.String(), id: Type.String({ minLength: 1, maxLength: 64 }) });
-export type UserParams = Static<typeof UserParams>;
 export const UserSessionParams = Type.Object({ tenant: Type.String(), id: Type.String({ minLength: 1, maxLength: 64 }), sid: Type.String({ minLength: 1, maxLength: 64 }) });
-export type UserSessionParams = Static<typeof UserSessionParams>;
 export const UserSessionView = Type.Object({
   sid: Type.String({ description: 'the `sid` claim of the session\'s tokens' }), created_at: Time, last_used_at: Time,
   expires_at: Time, idle_expires_at: Type.String({ format: 'date-time', description: 'when the session ends without a refresh' }),
 });
-export const UserSessionList = Type.Object({ user: Type.Object({ id: Type.String(), email: Type.String(), created_at: Time }), sessions: Type.Array(UserSessionView) });
+export const UserSessionList = Type.Object({ user: Type.Omit(EndUserView, ['last_sign_in_at']), sessions: Type.Array(UserSessionView) });
 export const RevokedSessions = Type.Object({ revoked: Type.Integer({ description: 'live sessions ended' }) });
+
+/** The CLI's `users settings` view and the admin API's (docs/end-users.md "Settings"). */
+export const EndUserSettingsView = Type.Object({
+  token_mode: Type.Union([Type.Literal('bearer'), Type.Literal('cookie')]),
+  allowed_origins: Type.Array(Type.String()),
+  access_token_lifetime: Type.Integer({ description: 'seconds' }),
+  session_idle_timeout: Type.Integer({ description: 'seconds' }),
+  session_absolute_lifetime: Type.Integer({ description: 'seconds' }),
+  refresh_reuse_grace: Type.Integer({ description: 'seconds (0-60): a refresh token spent less than this ago is taken for a retry, not theft' }),
+  signup: Type.Union([Type.Literal('open'), Type.Literal('closed')], { description: 'closed: /auth/signup and first code sign-ins are 403 signup_closed' }),
+  require_verified_email: Type.Boolean({ description: 'a password signs in only once the email is proven (403 email_not_verified until then)' }),
+});
+export const EndUserSettingsBody = Type.Partial(EndUserSettingsView, { additionalProperties: false, minProperties: 1 });

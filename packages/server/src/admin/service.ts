@@ -9,8 +9,8 @@ import type { AdminAccountRow, AdminTokenRow } from '../store/schema.js';
 import { ADMIN_LIMITS, ADMIN_ROLES, type AdminAccount, type AdminPrincipal, type AdminRole, type AdminTokenInfo } from './model.js';
 import type { SignInBudgets } from '../attempts/sign-in.js';
 import { createFirstOwner } from './first-owner.js';
+import { normalizeEmail } from '../users/email.js';
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 function toAccount(row: AdminAccountRow): AdminAccount {
   return { id: row.id, email: row.email, role: row.role as AdminRole, tenantId: row.tenant_id, hasPassword: row.password_hash !== null, createdAt: Number(row.created_at) };
@@ -40,6 +40,19 @@ function validPassword(password: string): string {
 }
 
 /** A random value for a cookie or link: 256 bits, base64url. */
+/**
+ * The account name a sign-in looks up and budgets: the one email form (users/email.ts), so
+ * `é` typed precomposed or decomposed is one account and one attempt budget. A malformed email
+ * names no account: it fails as a wrong password does (the same 401, after the same work).
+ */
+function signInName(text: string): string {
+  try {
+    return normalizeEmail(text);
+  } catch {
+    return text.trim().toLowerCase();
+  }
+}
+
 function secretValue(): string {
   return randomKey(32).toString('base64url');
 }
@@ -78,8 +91,7 @@ export class AdminService {
    * link (the returned token) for the person to choose it.
    */
   async createAccount(input: { email: string; password?: string; role?: string; tenantId?: string | null }, context: AuditContext): Promise<{ account: AdminAccount; setupToken: string | null }> {
-    const email = input.email.trim().toLowerCase();
-    if (!EMAIL.test(email)) throw new InvalidRequest('email must look like name@example.com');
+    const email = normalizeEmail(input.email);
     const role = validRole(input.role);
     const passwordHash = input.password === undefined ? null : await hashPassword(validPassword(input.password));
     const now = this.now();
@@ -112,16 +124,18 @@ export class AdminService {
    */
   async completeSetup(input: { token: string; email?: string; password: string }, ip: string | null): Promise<NewSession> {
     const row = await this.usableSetupToken(input.token);
+    let ownerEmail = '';
     if (row.account_id === null) {
       // A bootstrap link left over from an earlier start is void once someone has set up an owner.
       if (await this.hasAccounts()) throw new InvalidRequest('this setup link is no longer valid: an admin account exists');
-      if (!input.email || !EMAIL.test(input.email.trim())) throw new InvalidRequest('an email is required to create the first admin account');
+      if (!input.email) throw new InvalidRequest('an email is required to create the first admin account');
+      ownerEmail = normalizeEmail(input.email);
     }
     const passwordHash = await hashPassword(validPassword(input.password));
     const now = this.now();
     let accountId = row.account_id;
     if (accountId === null) {
-      const email = input.email!.trim().toLowerCase();
+      const email = ownerEmail;
       const owner = await createFirstOwner(this.db, { tokenHash: row.token_hash, email, passwordHash }, now);
       this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: null, action: 'admin.created', target: email, detail: { role: 'owner', tenant_id: null } });
       accountId = owner.id;
@@ -141,7 +155,7 @@ export class AdminService {
    * an attempt reserved first (429 past a budget), so a burst checks at most the budget.
    */
   async signIn(emailText: string, password: string, ip: string): Promise<NewSession> {
-    const email = emailText.trim().toLowerCase();
+    const email = signInName(emailText);
     const row = await this.budgets.password({ realm: 'admin', account: email, address: ip }, async () => {
       const found = await this.db.selectFrom('admin_accounts').selectAll().where('email', '=', email).executeTakeFirst();
       // verifyPassword does the full scrypt work for unknown emails too: the time does not tell.
@@ -194,12 +208,6 @@ export class AdminService {
    */
   csrfTokenOf(sessionId: string): string {
     return sha256(`csrf\n${sessionId}`);
-  }
-
-  async account(email: string): Promise<AdminAccount> {
-    const row = await this.db.selectFrom('admin_accounts').selectAll().where('email', '=', email).executeTakeFirst();
-    if (!row) throw new NotFound('no such admin account');
-    return toAccount(row);
   }
 
   /** Admin API token, acting with `role` (at most the creator's) within the creator's tenant reach. */

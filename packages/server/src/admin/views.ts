@@ -1,39 +1,55 @@
+import type { Static } from '@sinclair/typebox';
 import type { ApiTokenInfo } from '../api-tokens/model.js';
 import type { App, SecretInfo } from '../apps/model.js';
 import type { NewSecret } from '../apps/service.js';
 import type { SigningKeyInfo } from '../keys/model.js';
+import type { RotationResult } from '../keys/service.js';
 import type { Scope, Tenant } from '../tenants/model.js';
 import type { EndUser, EndUserSummary, UserSession } from '../users/model.js';
 import type { AdminTokenInfo } from './model.js';
+import type * as S from './schemas.js';
+
+/**
+ * The one serializer per resource (issue 17 item 3): the admin API answers with these, the
+ * CLI's `--json` prints them, and the console reads their schemas' types. Each returns its
+ * schema's Static type, so a field added here and not in schemas.ts (or the reverse) does not
+ * compile.
+ */
 
 /** Epoch ms → ISO 8601; null stays null. */
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const at = (ms: number): string => new Date(ms).toISOString();
 
-export const tenantView = (t: Tenant, issuer: string) => ({ tenant: t.slug, name: t.name, issuer, app_id: t.appId, created_at: at(t.createdAt) });
-export const settingsView = (t: Tenant) => ({ tenant: t.slug, default_token_lifetime: t.settings.defaultTokenLifetime, signed_request_window: t.settings.signedRequestMaxSkew });
-export const scopeView = (s: Scope) => ({ name: s.name, description: s.description, default: s.isDefault });
-export const appView = (a: App) => ({
-  client_id: a.clientId, name: a.name, scopes: a.scopes, audiences: a.audiences, token_lifetime: a.tokenLifetime, token_format: a.tokenFormat,
+export const tenantView = (t: Tenant, issuer: string): Static<typeof S.TenantView> => ({ tenant: t.slug, name: t.name, issuer, app_id: t.appId, created_at: at(t.createdAt) });
+export const settingsView = (t: Tenant): Static<typeof S.SettingsView> => ({ tenant: t.slug, default_token_lifetime: t.settings.defaultTokenLifetime, signed_request_window: t.settings.signedRequestMaxSkew });
+export const scopeView = (s: Scope): Static<typeof S.ScopeView> => ({ name: s.name, description: s.description, default: s.isDefault });
+/** `token_lifetime` is what the app's tokens live (the tenant's default applied); `token_lifetime_default` says whether it follows that default. */
+export const appView = (a: App, tenant: Tenant): Static<typeof S.AppView> => ({
+  client_id: a.clientId, name: a.name, scopes: a.scopes, audiences: a.audiences,
+  token_lifetime: a.tokenLifetime ?? tenant.settings.defaultTokenLifetime, token_lifetime_default: a.tokenLifetime === null, token_format: a.tokenFormat,
   auth_methods: a.authMethods, status: a.status, created_at: at(a.createdAt), updated_at: at(a.updatedAt),
 });
-export const newSecretView = (s: NewSecret) => ({ secret_id: s.secretId, client_secret: s.clientSecret, expires_at: iso(s.expiresAt) });
-export const secretView = (s: SecretInfo) => ({
-  id: s.id, hint: s.hint, status: s.status, created_at: at(s.createdAt), expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt), revoked_at: iso(s.revokedAt),
+export const newSecretView = (s: NewSecret): Static<typeof S.NewSecretView> => ({ secret_id: s.secretId, client_secret: s.clientSecret, expires_at: iso(s.expiresAt) });
+export const secretView = (s: SecretInfo): Static<typeof S.SecretView> => ({
+  secret_id: s.id, hint: s.hint, status: s.status, created_at: at(s.createdAt), expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt), revoked_at: iso(s.revokedAt),
 });
-export const apiTokenView = (t: ApiTokenInfo) => ({
+export const apiTokenView = (t: ApiTokenInfo): Static<typeof S.ApiTokenView> => ({
   id: t.id, name: t.name, hint: t.hint, scopes: t.scopes, status: t.status, created_at: at(t.createdAt), expires_at: iso(t.expiresAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt),
 });
-export const keyView = (k: SigningKeyInfo) => ({
+export const keyView = (k: SigningKeyInfo): Static<typeof S.KeyView> => ({
+  // For a `next` key activated_at is when it is scheduled to start signing (null: not scheduled).
   kid: k.kid, alg: k.alg, state: k.state, created_at: at(k.createdAt), activated_at: iso(k.activatedAt), retired_at: iso(k.retiredAt), remove_after: iso(k.removeAfter),
 });
-export { auditView } from '../audit/view.js';
-export const adminTokenView = (t: AdminTokenInfo, tenantSlug: string | null) => ({
+/** `keys`: the tenant's keys after the rotation. */
+export const rotationView = (r: RotationResult, keys: SigningKeyInfo[]): Static<typeof S.RotationView> => ({
+  promoted: r.promoted, next: { kid: r.next.kid, activates_at: at(r.next.activatesAt) }, keys: keys.map(keyView),
+});
+export const adminTokenView = (t: AdminTokenInfo, tenantSlug: string | null): Static<typeof S.AdminTokenView> => ({
   id: t.id, name: t.name, hint: t.hint, role: t.role, tenant: tenantSlug, created_by: t.createdBy, created_at: at(t.createdAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt), expires_at: iso(t.expiresAt),
 });
-export const endUserView = (u: EndUserSummary) => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt), last_sign_in_at: iso(u.lastSignInAt) });
-export const endUserBaseView = (u: EndUser) => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt) });
+export const endUserView = (u: EndUserSummary): Static<typeof S.EndUserView> => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt), last_sign_in_at: iso(u.lastSignInAt) });
+export const endUserBaseView = (u: EndUser): Static<typeof S.UserSessionList>['user'] => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt) });
 /** `idleSeconds`: the tenant's idle timeout, so the console can say when an unused session ends. */
-export const userSessionView = (s: UserSession, idleSeconds: number) => ({
+export const userSessionView = (s: UserSession, idleSeconds: number): Static<typeof S.UserSessionView> => ({
   sid: s.id, created_at: at(s.createdAt), last_used_at: at(s.lastUsedAt), expires_at: at(s.expiresAt), idle_expires_at: at(Math.min(s.expiresAt, s.lastUsedAt + idleSeconds * 1000)),
 });

@@ -1,3 +1,5 @@
+import type { Static } from '@sinclair/typebox';
+import type * as S from '../admin/schemas.js';
 import type { AuditEntry } from './service.js';
 
 /**
@@ -5,17 +7,7 @@ import type { AuditEntry } from './service.js';
  * `keymint audit list --json`: snake_case, times in ISO 8601, `tenant` the slug (null for events
  * of no tenant, such as an admin of every tenant signing in).
  */
-export interface AuditEntryView {
-  id: number;
-  action: string;
-  actor: string;
-  actor_id: string | null;
-  target: string | null;
-  tenant: string | null;
-  ip: string | null;
-  detail: Record<string, unknown> | null;
-  created_at: string;
-}
+export type AuditEntryView = Static<typeof S.AuditEntryView>;
 
 export function auditView(e: AuditEntry, tenantSlug: string | null): AuditEntryView {
   return {

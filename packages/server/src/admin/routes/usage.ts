@@ -1,0 +1,21 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppService } from '../../apps/service.js';
+import * as S from '../schemas.js';
+import type { IssuanceCounter } from '../usage.js';
+import { config, security } from './common.js';
+
+export interface UsageRoutesOptions {
+  usage: Pick<IssuanceCounter, 'series'>;
+  /** App names for the chart's legend. */
+  apps: Pick<AppService, 'list'>;
+}
+
+/** Tokens issued per app per hour, for the console's usage chart. */
+export const usageRoutes: FastifyPluginAsyncTypebox<UsageRoutesOptions> = async (app, { usage, apps }) => {
+  app.get('/tenants/:tenant/usage', { config, schema: { summary: 'Tokens issued per app per hour', tags: ['admin: audit and usage'], security, params: S.TenantParams, querystring: S.UsageQuery, response: { 200: S.UsageView, ...S.errors } } }, async (request) => {
+    const hours = Number(request.query.hours ?? 24);
+    const series = await usage.series(request.adminTenant.id, hours);
+    const names = new Map((await apps.list(request.adminTenant.id)).map((a) => [a.clientId, a.name]));
+    return { from: new Date(series.from).toISOString(), hours, apps: series.apps.map((a) => ({ client_id: a.clientId, name: names.get(a.clientId) ?? a.clientId, counts: a.counts })) };
+  });
+};
