@@ -56,7 +56,13 @@ export async function spawnServe(args: string[] = [], extraEnv: Record<string, s
     }
     const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
-    if (Date.now() - started > 30_000) throw new Error(`keymint serve not ready within 30 s: ${output}`);
+    if (Date.now() - started > 60_000) {
+      // A child left running would hold its port and CPU until the whole test run ends.
+      child.kill('SIGKILL');
+      await exited;
+      if (ownStorage) await storage.cleanup();
+      throw new Error(`keymint serve not ready within 60 s: ${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
