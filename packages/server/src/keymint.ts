@@ -209,8 +209,8 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     return {
       config, db, log, tenants, apps, keys, changes, bearer, keyring, masterKeySource, now, attempts, redis,
       audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, purgeExpired, admins, usage, users,
-      passwords: new PasswordService({ db, audit, users, now }),
-      sessionCredentials: new SessionCredentials(users, db, now),
+      passwords: users.passwords,
+      sessionCredentials: users.sessionCredentials,
       poolStats,
       listening: () => (listener ? listener.listening : null),
       async flush() {

@@ -119,7 +119,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(revocationRoutes, { keymint });
       await tenantScoped.register(profileRoutes, { keymint });
       await tenantScoped.register(contactRoutes, { keymint });
-      await tenantScoped.register(userRoutes, { keymint });
+      await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, now: keymint.now });
     },
     { prefix: '/t/:tenant' },
   );
