@@ -56,7 +56,13 @@ export async function spawnServe(args: string[] = [], extraEnv: Record<string, s
     }
     const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
-    if (Date.now() - started > 30_000) throw new Error(`keymint serve not ready within 30 s: ${output}`);
+    if (Date.now() - started > 60_000) {
+      // Killed, or the test process would wait on it forever.
+      child.kill('SIGKILL');
+      await exited;
+      if (ownStorage) await storage.cleanup();
+      throw new Error(`keymint serve not ready within 60 s: ${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
