@@ -96,10 +96,16 @@ async function workers(env: Record<string, string>): Promise<Deployment> {
   };
 }
 
+/**
+ * A burst of slow checks (scrypt) can keep a request waiting longer than the 30 s default socket
+ * timeouts on a loaded machine; these tests count what happened, not how fast.
+ */
+const PATIENT = { KEYMINT_IDLE_TIMEOUT: '180', KEYMINT_REQUEST_TIMEOUT: '180' };
+
 export const TOPOLOGIES: [string, (env: Record<string, string>) => Promise<Deployment>][] = [
-  ['one process', oneProcess],
-  ['serve --workers 2', workers],
-  ['two nodes sharing the database and Redis', twoNodesWithRedis],
+  ['one process', (env) => oneProcess({ ...PATIENT, ...env })],
+  ['serve --workers 2', (env) => workers({ ...PATIENT, ...env })],
+  ['two nodes sharing the database and Redis', (env) => twoNodesWithRedis({ ...PATIENT, ...env })],
 ];
 
 /** Audit rows of `action` for `target`, once every process has flushed its batch (≤ 1 s). */
