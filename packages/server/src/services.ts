@@ -23,8 +23,8 @@ import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
-import { PasswordService } from './users/passwords.js';
-import { SessionCredentials } from './users/session-credentials.js';
+import type { PasswordService } from './users/passwords.js';
+import type { SessionCredentials } from './users/session-credentials.js';
 
 /** The domain services of a Keymint process, each built complete: nothing is attached later. */
 export interface Services {
@@ -136,8 +136,8 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
   });
   return {
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
-    passwords: new PasswordService({ db, audit, users, now }),
-    sessionCredentials: new SessionCredentials(users, db, now),
+    passwords: users.passwords,
+    sessionCredentials: users.sessionCredentials,
     attempts, redis,
   };
 }

@@ -132,7 +132,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
         replay: createReplayStore(keymint.config, keymint.db, keymint.now, (error) => keymint.log.error({ err: error }, 'replay store failed'), keymint.redis),
       });
       await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer });
-      await tenantScoped.register(userRoutes, { keymint });
+      await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, now: keymint.now });
     },
     { prefix: '/t/:tenant' },
   );

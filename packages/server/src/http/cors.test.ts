@@ -31,7 +31,7 @@ async function pageOrigin(): Promise<{ url: string; server: Server }> {
 async function signUp(server: TestServer, email: string): Promise<{ refreshToken: string; sessionId: string }> {
   const { keymint } = server.server;
   const tenant = await keymint.tenants.get('default');
-  const tokens = await keymint.users.signUp(tenant, server.issuer, { email, password: 'correct horse battery' }, { ip: '127.0.0.1' });
+  const tokens = await keymint.users.accounts.signUp(tenant, server.issuer, { email, password: 'correct horse battery' }, { ip: '127.0.0.1' });
   const row = await keymint.db.selectFrom('user_sessions').select('id').where('tenant_id', '=', tenant.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
   return { refreshToken: tokens.refreshToken, sessionId: row.id };
 }

@@ -63,7 +63,7 @@ describe('interop: Python clients against a real Keymint server', () => {
     if (!requireTool(t, 'Python Authlib', pythonHas(['authlib', 'requests']), INSTALL.python)) return;
     const { keymint } = server.server;
     const tenant = await keymint.tenants.get('default');
-    const signedUp = await keymint.users.signUp(tenant, server.issuer, { email: 'authlib@example.com', password: 'authlib interop password' }, { ip: '127.0.0.1' });
+    const signedUp = await keymint.users.accounts.signUp(tenant, server.issuer, { email: 'authlib@example.com', password: 'authlib interop password' }, { ip: '127.0.0.1' });
     const out = await runJson(PYTHON, [interopSource('python/authlib_refresh.py'), JSON.stringify({ issuer: server.issuer, app_id: tenant.appId, refresh_token: signedUp.refreshToken })]);
     assert.ok(out.auth_methods.includes('none'));
     assert.equal(out.refreshed.token_type, 'Bearer');

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { loadConfig } from '../config.js';
-import { randomKey, randomLowerAlnum } from '../crypto/random.js';
+import { randomLowerAlnum } from '../crypto/random.js';
 import { signRequest } from '../profiles/signature.js';
-import { openDatabase, type Db } from '../store/database.js';
-import { basic, prepareTestStorage, startTestServer, type TestServer } from '../testing/harness.js';
+import { basic } from '../testing/harness.js';
 import { postFrom, postJsonFrom, tally, type SentFrom } from '../testing/http-from.js';
-import { spawnServe } from '../testing/serve-process.js';
+import { audited, burst, codeMailedBy, codesMailed, mailedCodes, TOPOLOGIES } from '../testing/topologies.js';
 import { within } from '../testing/wait.js';
 
 /**
@@ -18,105 +15,13 @@ import { within } from '../testing/wait.js';
  * answered 4xx vs 429. Runs on SQLite and (KEYMINT_TEST_DATABASE=postgres) PostgreSQL.
  */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const CLIENT_BUDGET = 10;
 const ENV = { KEYMINT_AUTH_FAILURES_PER_CLIENT: String(CLIENT_BUDGET), KEYMINT_AUTH_FAILURES_PER_IP: '1000' };
-
-/** What a burst needs from a deployment, whatever its shape. */
-interface Deployment {
-  /** Base URL of the i-th request's node (requests alternate when there are several). */
-  base(i: number): string;
-  db: Db;
-  /** Every log line of every process (the development-mode sign-in code is read from it). */
-  logs(): string;
-  createAdmin(email: string, password: string): Promise<void>;
-  /** An app allowing the client_secret methods, or the given ones. */
-  createApp(authMethods?: string[]): Promise<{ clientId: string; clientSecret: string }>;
-  close(): Promise<void>;
-}
-
-async function oneProcess(): Promise<Deployment> {
-  const server = await startTestServer({ env: ENV });
-  return inProcess([server], async () => server.close());
-}
-
-async function twoNodesWithRedis(): Promise<Deployment> {
-  const prefix = `keymint-test-${randomLowerAlnum(10)}:`;
-  const storage = await prepareTestStorage();
-  const env = { ...ENV, KEYMINT_MASTER_KEY: randomKey(32).toString('base64url'), KEYMINT_REDIS_URL: REDIS_URL, KEYMINT_REDIS_PREFIX: prefix };
-  const a = await startTestServer({ ...storage, env });
-  const b = await startTestServer({ ...storage, env });
-  return inProcess([a, b], async () => {
-    await a.close();
-    await b.close();
-    await storage.cleanup();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-  });
-}
-
-function inProcess(servers: TestServer[], close: () => Promise<void>): Deployment {
-  const first = servers[0]!;
-  return {
-    base: (i) => servers[i % servers.length]!.url,
-    db: first.server.keymint.db,
-    logs: () => servers.map((s) => s.logs()).join('\n'),
-    async createAdmin(email, password) {
-      await first.server.keymint.admins.createAccount({ email, password }, { actor: 'system' });
-    },
-    createApp: (authMethods) => first.createApp(authMethods ? { authMethods: authMethods as ('client_secret_basic' | 'client_secret_post' | 'signed_request')[] } : {}),
-    close,
-  };
-}
-
-async function workers(): Promise<Deployment> {
-  const server = await spawnServe(['--workers', '2'], ENV);
-  await within(30_000, 'two workers listening', async () => (server.output().match(/\[worker \d+\] Keymint is listening/g) ?? []).length >= 2);
-  const config = loadConfig({ env: server.env, cwd: server.env.KEYMINT_DATA_DIR! });
-  const database = openDatabase(config.database);
-  return {
-    base: () => server.url,
-    db: database.db,
-    logs: () => server.output(),
-    async createAdmin(email, password) {
-      await server.cli('admin', 'create', '--email', email, '--password', password);
-    },
-    async createApp(authMethods) {
-      const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', ...(authMethods ? ['--auth-methods', authMethods.join(',')] : []));
-      return { clientId: created.client_id, clientSecret: created.client_secret };
-    },
-    async close() {
-      await database.close();
-      await server.cleanup();
-    },
-  };
-}
-
-/** Audit rows of `action` for `target`, once every process has flushed its batch (≤ 1 s). */
-async function audited(db: Db, action: string, target: string, atLeast: number): Promise<number> {
-  const count = async () => Number((await db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).where('action', '=', action).where('target', '=', target).executeTakeFirstOrThrow()).n);
-  await within(20_000, `${atLeast} ${action} audit rows`, async () => (await count()) >= atLeast);
-  // Generous: a second flush interval and more, so a straggler would be seen.
-  await new Promise((resolve) => setTimeout(resolve, 2_500));
-  return count();
-}
-
-function burst<T>(count: number, send: (i: number) => Promise<T>): Promise<T[]> {
-  return Promise.all(Array.from({ length: count }, (_, i) => send(i)));
-}
-
-const TOPOLOGIES: [string, () => Promise<Deployment>][] = [
-  ['one process', oneProcess],
-  ['serve --workers 2', workers],
-  ['two nodes sharing the database and Redis', twoNodesWithRedis],
-];
 
 for (const [name, start] of TOPOLOGIES) {
   describe(`attempt budgets under a concurrent burst: ${name}`, { timeout: 240_000 }, () => {
     test('NIST SP 800-63B §5.2.2: 60 concurrent wrong end-user passwords for one account from one address → exactly 20 checked (400), 40 refused (429) unchecked', async () => {
-      const deployment = await start();
+      const deployment = await start(ENV);
       try {
         const email = `burst-${randomLowerAlnum(6)}@example.com`;
         assert.equal((await postJsonFrom('127.0.0.9', `${deployment.base(0)}/t/default/auth/signup`, { email, password: 'the-right-password' })).status, 201);
@@ -130,7 +35,7 @@ for (const [name, start] of TOPOLOGIES) {
         // Admins: 30 wrong passwords and the right one in the same burst from one address.
         await deployment.createAdmin('owner@example.com', 'the-admin-password');
         const signIn = (i: number, password: string, from = '127.0.0.1') =>
-          postJsonFrom(from, `${deployment.base(i)}/admin/v1/session`, { email: 'owner@example.com', password }, { origin: deployment.base(i) });
+          postJsonFrom(from, `${deployment.base(i)}/admin/v1/session`, { email: 'owner@example.com', password }, { origin: deployment.base(0) });
         const admin = await burst(31, (i) => signIn(i, i === 15 ? 'the-admin-password' : `wrong admin password ${i}`));
         const right = admin[15]!;
         const wrong = admin.filter((_, i) => i !== 15);
@@ -151,16 +56,10 @@ for (const [name, start] of TOPOLOGIES) {
     });
 
     test('one-time code: 60 concurrent wrong codes → the code is compared at most 5 times, then dies (a single conditional UPDATE per attempt); 20 concurrent code requests → 5 mails', async () => {
-      const deployment = await start();
+      const deployment = await start(ENV);
       try {
         const email = `code-${randomLowerAlnum(6)}@example.com`;
-        assert.equal((await postJsonFrom('127.0.0.1', `${deployment.base(0)}/t/default/auth/otp/start`, { email })).status, 204);
-        let code = '';
-        await within(10_000, 'the development-mode code in the log', async () => {
-          const line = deployment.logs().split('\n').find((l) => l.includes('sign-in code written to the log') && l.includes(email));
-          code = line ? (JSON.parse(line.slice(line.indexOf('{'))).code as string) : '';
-          return code !== '';
-        });
+        const code = await codeMailedBy(deployment, email, () => postJsonFrom('127.0.0.1', `${deployment.base(0)}/t/default/auth/otp/start`, { email }));
         const wrongCode = (i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
         const answers = await burst(60, (i) => postJsonFrom('127.0.0.1', `${deployment.base(i)}/t/default/auth/otp/verify`, { email, code: wrongCode(i) }));
         // 20 attempts per account and address pass the budget; of those, 5 reach the code.
@@ -176,16 +75,15 @@ for (const [name, start] of TOPOLOGIES) {
         const inbox = `mails-${randomLowerAlnum(6)}@example.com`;
         const sends = await burst(20, (i) => postJsonFrom('127.0.0.5', `${deployment.base(i)}/t/default/auth/otp/start`, { email: inbox }));
         assert.deepEqual(tally(sends), { 204: 5, 429: 15 });
-        const mailed = () => deployment.logs().split('\n').filter((l) => l.includes('sign-in code written to the log') && l.includes(inbox)).length;
-        await within(10_000, 'five codes in the log', async () => mailed() >= 5);
-        assert.equal(mailed(), 5);
+        await codesMailed(deployment, inbox, 5);
+        assert.equal(mailedCodes(deployment, inbox).length, 5);
       } finally {
         await deployment.close();
       }
     });
 
     test('sign-up budget: 40 concurrent sign-ups from one address → exactly 10 accounts (201), 30 refused (429)', async () => {
-      const deployment = await start();
+      const deployment = await start(ENV);
       try {
         const tag = randomLowerAlnum(6);
         const answers = await burst(40, (i) => postJsonFrom('127.0.0.3', `${deployment.base(i)}/t/default/auth/signup`, { email: `s${i}-${tag}@example.com`, password: 'a-fine-password' }));
@@ -199,7 +97,7 @@ for (const [name, start] of TOPOLOGIES) {
     });
 
     test(`RFC 6749 §5.2 client authentication: 40 concurrent wrong secrets and the right one → exactly ${CLIENT_BUDGET} × 401, the rest 429, the right secret 200; the same at the envelope and signed-request profiles`, async () => {
-      const deployment = await start();
+      const deployment = await start(ENV);
       try {
         const app = await deployment.createApp();
         const token = (i: number, secret: string) => postFrom('127.0.0.1', `${deployment.base(i)}/t/default/oauth/token`, 'grant_type=client_credentials',
@@ -225,9 +123,9 @@ for (const [name, start] of TOPOLOGIES) {
         const signed = (i: number, secret: string) => {
           const timestamp = String(Math.floor(Date.now() / 1000));
           const value = randomLowerAlnum(32);
-          const issuer = `${deployment.base(i)}/t/default`;
-          const body = { client_id: signedApp.clientId, audience: `${issuer}/api`, timestamp, signature_value: value, signature: signRequest(secret, value, timestamp) };
-          return postJsonFrom('127.0.0.1', `${issuer}/v3/tokens`, body);
+          const audience = `${deployment.base(0)}/t/default/api`;
+          const body = { client_id: signedApp.clientId, audience, timestamp, signature_value: value, signature: signRequest(secret, value, timestamp) };
+          return postJsonFrom('127.0.0.1', `${deployment.base(i)}/t/default/v3/tokens`, body);
         };
         await within(10_000, 'the signed-request app on every node', async () => (await signed(0, signedApp.clientSecret)).status === 200 && (await signed(1, signedApp.clientSecret)).status === 200);
         const signedAnswers = await burst(21, (i) => signed(i, i === 10 ? signedApp.clientSecret : `kms_wrong${i}`));

@@ -57,7 +57,7 @@ export async function spawnServe(args: string[] = [], extraEnv: Record<string, s
     const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
     if (Date.now() - started > 60_000) {
-      // A child left running would hold its port and CPU until the whole test run ends.
+      // Killed, or the test process would wait on it forever.
       child.kill('SIGKILL');
       await exited;
       if (ownStorage) await storage.cleanup();

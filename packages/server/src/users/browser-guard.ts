@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csrfGuard } from '../http/csrf.js';
-import type { UserService } from './service.js';
+import { endUserSettings } from './settings.js';
 
 /** The non-safelisted header cookie-mode requests must carry: a cross-site form cannot set it. */
 export const CSRF_HEADER = 'x-keymint-csrf';
@@ -11,12 +11,12 @@ const ALLOWED_HEADERS = `authorization, content-type, ${CSRF_HEADER}`;
  * CORS for the `/auth` routes, per tenant: only origins on the tenant's list get
  * Access-Control-Allow-Origin (never `*`), and credentials (cookies) only in cookie mode.
  */
-export function corsHook(users: UserService) {
+export function corsHook() {
   return async function cors(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.header('vary', 'Origin');
     const origin = request.headers.origin;
     if (origin === undefined) return;
-    const settings = users.settings(request.tenant);
+    const settings = endUserSettings(request.tenant);
     if (!settings.allowedOrigins.includes(origin)) return;
     reply.header('access-control-allow-origin', origin);
     if (settings.tokenMode === 'cookie') reply.header('access-control-allow-credentials', 'true');
@@ -34,9 +34,9 @@ export function corsHook(users: UserService) {
  * with neither is no browser's), and the request must carry `X-Keymint-CSRF: 1`. Bearer mode
  * needs none of this: no ambient credential exists.
  */
-export function csrfHook(users: UserService) {
+export function csrfHook() {
   return csrfGuard((request) => {
-    const settings = users.settings(request.tenant);
+    const settings = endUserSettings(request.tenant);
     if (settings.tokenMode !== 'cookie') return null;
     return {
       origins: [new URL(request.issuer).origin, ...settings.allowedOrigins],

@@ -34,7 +34,7 @@ for (const mode of ['bearer', 'cookie'] as const) {
       await page.waitForFunction(() => (globalThis as any).keymint !== undefined);
       await page.evaluate(() => (globalThis as any).keymint.signUp({ email: 'lossy@example.com', password: 'lossy-password' }).then(() => undefined));
       const user = await keymint.users.userByEmail(tenant.id, 'lossy@example.com');
-      const [session] = await keymint.users.sessions(tenant.id, user.id);
+      const [session] = await keymint.users.sessions.list(tenant.id, user.id);
 
       let discarded = 0;
       let refreshes = 0;

@@ -75,7 +75,7 @@ test('browser tabs, cookie mode, no shared storage: a sign-in reaches the other 
       assert.deepEqual((await events(b)).at(-1), { type: 'SIGNED_OUT', reason: 'user', user: null });
       const tenantId = (await server.server.keymint.tenants.get('default')).id;
       const user = await server.server.keymint.users.userByEmail(tenantId, 'tabs@example.com');
-      const sessions = await server.server.keymint.users.sessions(tenantId, user.id);
+      const sessions = await server.server.keymint.users.sessions.list(tenantId, user.id);
       assert.equal(sessions.length, 1);
       assert.notEqual(sessions[0]!.revokedAt, null, 'the session ended at Keymint');
       assert.deepEqual((await context.cookies()).filter((c) => c.name.startsWith('keymint_')), [], 'cookies cleared');

@@ -107,7 +107,7 @@ for (const mode of ['bearer', 'cookie'] as const) {
       await page.evaluate(() => (globalThis as any).keymint.signIn({ email: 'pat@example.com', password: 'pat-password' }));
       assert.equal((await callMe()).status, 200);
       await page.evaluate(() => (globalThis as any).keymint.signOut());
-      const sessions = await keymint.users.sessions(tenant.id, user.id);
+      const sessions = await keymint.users.sessions.list(tenant.id, user.id);
       assert.ok(sessions.every((s) => s.revokedAt !== null), 'every session revoked');
       assert.deepEqual(await page.evaluate(() => (globalThis as any).authEvents.at(-1)), { type: 'SIGNED_OUT', reason: 'user', user: null });
     } finally {

@@ -1,9 +1,11 @@
-import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
+import { SYSTEM, type AuditLog } from '../audit/service.js';
 import { EmailNotVerified, InvalidGrant, InvalidRequest, SignupClosed } from '../errors.js';
 import type { Db } from '../store/database.js';
 import type { EndUserRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { EndUserSettings } from './model.js';
+import type { OneTimeCodes } from './otp-codes.js';
+import type { UserSessions } from './sessions.js';
 
 /**
  * Accounts belong to whoever proves the email (issue 14; account pre-hijacking, Sudhodanan &
@@ -19,12 +21,10 @@ export interface EmailProofDeps {
   db: Db;
   audit: AuditLog;
   now: () => number;
-  /** Ends every live session of the user (UserService.revokeUserSessions); returns how many. */
-  revokeUserSessions(tenantId: string, userId: string, context: AuditContext): Promise<number>;
-  /** Ends one session of the user (UserService.revokeUserSession); a no-op when already ended. */
-  revokeSession(tenantId: string, userId: string, sessionId: string): Promise<void>;
-  /** Spends a mailed code for this normalised email (budgeted like a sign-in); true when it was right. */
-  spendCode(tenant: Tenant, email: string, code: string, ip: string): Promise<boolean>;
+  /** An eviction ends the sessions the unproven password opened. */
+  sessions: UserSessions;
+  /** The mailed code that proves the email. */
+  codes: OneTimeCodes;
 }
 
 export class EmailProof {
@@ -46,7 +46,7 @@ export class EmailProof {
     const result = await this.deps.db.updateTable('end_users').set({ email_verified_at: now, password_hash: null, updated_at: now })
       .where('id', '=', user.id).where('email_verified_at', 'is', null).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 1 && user.password_hash !== null) {
-      const sessions = await this.deps.revokeUserSessions(tenant.id, user.id, SYSTEM);
+      const sessions = await this.deps.sessions.revokeAllOf(tenant.id, user.id, SYSTEM);
       this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.unproven_password_removed', target: user.id, detail: { sessions_revoked: sessions } });
     }
     return this.reload(user.id);
@@ -75,14 +75,15 @@ export class EmailProof {
   async confirmPasswordSession(tenant: Tenant, user: EndUserRow, sessionId: string): Promise<void> {
     const now = await this.deps.db.selectFrom('end_users').select('password_hash').where('id', '=', user.id).executeTakeFirst();
     if (now?.password_hash === user.password_hash) return;
-    await this.deps.revokeSession(tenant.id, user.id, sessionId);
+    // Already ended is fine: the point is that it does not live on.
+    await this.deps.sessions.revokeOne(tenant.id, user.id, sessionId).catch(() => undefined);
     throw new InvalidGrant('wrong email or password');
   }
 
   /** The signed-in password holder entered a mailed code: the email is proven, the password stays. */
   async provenWithPassword(tenant: Tenant, user: EndUserRow, code: unknown, ip: string): Promise<EndUserRow> {
     if (typeof code !== 'string' || !/^\d{1,12}$/.test(code)) throw new InvalidRequest('code must be the digits that were mailed');
-    if (!(await this.deps.spendCode(tenant, user.email_normalized, code, ip))) throw new InvalidGrant('the code is wrong, used or expired');
+    if (!(await this.deps.codes.spend(tenant, user.email_normalized, code, { ip }))) throw new InvalidGrant('the code is wrong, used or expired');
     if (user.email_verified_at === null) {
       const now = this.deps.now();
       await this.deps.db.updateTable('end_users').set({ email_verified_at: now, updated_at: now }).where('id', '=', user.id).where('email_verified_at', 'is', null).execute();
@@ -96,8 +97,3 @@ export class EmailProof {
   }
 }
 
-/** Validates the sign-up and verification settings of an update (UserService.updateSettings). */
-export function checkProofSettings(settings: EndUserSettings): void {
-  if (settings.signup !== 'open' && settings.signup !== 'closed') throw new InvalidRequest('signup must be open or closed');
-  if (typeof settings.requireVerifiedEmail !== 'boolean') throw new InvalidRequest('requireVerifiedEmail must be true or false');
-}

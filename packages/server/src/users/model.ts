@@ -1,3 +1,5 @@
+import type { EndUserRow, UserSessionRow } from '../store/schema.js';
+
 /** How a tenant's end users get and present their tokens (DESIGN "End-user endpoints"). */
 export type TokenMode = 'bearer' | 'cookie';
 
@@ -86,6 +88,26 @@ export interface SessionTokens {
   sessionExpiresAt: number;
   /** Seconds a spent refresh token is still honoured (the tenant's reuse grace): how long a client may retry a lost refresh. */
   refreshReuseGrace: number;
+}
+
+/** Where a request came from, for the attempt budgets and the audit log. */
+export interface Caller {
+  ip: string;
+}
+
+export function endUserOf(row: EndUserRow): EndUser {
+  return { id: row.id, email: row.email, emailVerified: row.email_verified_at !== null, createdAt: Number(row.created_at) };
+}
+
+export function userSessionOf(row: UserSessionRow): UserSession {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: Number(row.created_at),
+    lastUsedAt: Number(row.last_used_at),
+    expiresAt: Number(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
 }
 
 /** `did:keymint:{id}`: the `sub` of a user's tokens. */

@@ -1,7 +1,14 @@
 import { sql } from 'kysely';
 import { safeEqual, sha256 } from '../crypto/hash.js';
 import type { Db } from '../store/database.js';
-import { END_USER_LIMITS } from './model.js';
+import type { SignInBudgets } from '../attempts/sign-in.js';
+import type { AuditLog } from '../audit/service.js';
+import { randomDigits } from '../crypto/password.js';
+import { InvalidGrant, TemporarilyUnavailable } from '../errors.js';
+import type { Tenant } from '../tenants/model.js';
+import { normalizeEmail } from './email.js';
+import type { CodeMailer, CodePurpose } from './mailer.js';
+import { END_USER_LIMITS, type Caller } from './model.js';
 
 /** The code is bound to tenant and email, so a stored hash says nothing reusable elsewhere. */
 export function otpHash(tenantId: string, email: string, code: string): string {
@@ -50,4 +57,52 @@ export async function spendCodeAttempt(db: Db, tenantId: string, email: string, 
     .where('code_hash', '=', spent.code_hash)
     .executeTakeFirst();
   return Number(consumed.numDeletedRows) === 1 ? 'accepted' : 'spent';
+}
+
+export interface OneTimeCodesDeps {
+  db: Db;
+  audit: AuditLog;
+  mailer: CodeMailer;
+  /** The code-mail and code-guess budgets per account and address (KEYMINT_SIGNIN_*). */
+  signInBudgets: SignInBudgets;
+  now: () => number;
+}
+
+/** Mailed one-time codes: sending one (under the mail budget) and spending one (under the guess budgets). */
+export class OneTimeCodes {
+  constructor(private readonly deps: OneTimeCodesDeps) {}
+
+  /** Mails a code; the answer is the same whether or not the email has an account. */
+  async send(tenant: Tenant, address: unknown, caller: Caller, purpose: CodePurpose = 'sign-in'): Promise<void> {
+    const email = normalizeEmail(address);
+    await this.deps.signInBudgets.codeSent({ realm: tenant.id, account: email, address: caller.ip });
+    const code = randomDigits(END_USER_LIMITS.otp.digits);
+    await storeCode(this.deps.db, tenant.id, email, code, this.deps.now());
+    try {
+      await this.deps.mailer.sendCode(email, code, { tenantName: tenant.name, minutes: END_USER_LIMITS.otp.lifetimeSeconds / 60, purpose });
+    } catch {
+      throw new TemporarilyUnavailable('the sign-in code could not be sent: try again later', 30);
+    }
+  }
+
+  /**
+   * Spends a mailed code of this (normalised) email: true when it was right and is now used up.
+   * Under the code budgets (an attempt reserved before the comparison, given back when right),
+   * and each code is compared at most END_USER_LIMITS.otp.attempts times (spendCodeAttempt).
+   */
+  async spend(tenant: Tenant, email: string, code: string, caller: Caller): Promise<boolean> {
+    try {
+      await this.deps.signInBudgets.code({ realm: tenant.id, account: email, address: caller.ip }, async () => {
+        const outcome = await spendCodeAttempt(this.deps.db, tenant.id, email, code, this.deps.now());
+        // Only codes really compared are audited: the count a burst test reads back.
+        if (outcome === 'wrong') this.deps.audit.record({ actor: 'user', actorId: email, ip: caller.ip }, { tenantId: tenant.id, action: 'user.code_failed', target: email });
+        if (outcome !== 'accepted') throw new InvalidGrant('the code is wrong, used or expired');
+      });
+      return true;
+    } catch (error) {
+      // The attempt stays spent (a failure); a refusal (429) or an outage (503) goes up as it is.
+      if (error instanceof InvalidGrant) return false;
+      throw error;
+    }
+  }
 }

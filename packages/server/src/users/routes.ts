@@ -1,5 +1,7 @@
 import cookie from '@fastify/cookie';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { extractBearerToken } from '@keymint/sdk/node';
 import { InvalidGrant, InvalidToken, MissingToken } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
@@ -7,15 +9,22 @@ import { errorResponses as errors } from '../http/error-body.js';
 import { toKeymintError } from '../http/errors.js';
 import { jsonBodyOnly } from '../http/json-only.js';
 import { noStore } from '../http/no-store.js';
-import type { Keymint } from '../keymint.js';
+import type { Accounts } from './accounts.js';
 import { corsHook, csrfHook } from './browser-guard.js';
 import { clearSessionCookies, cookieNames, setSessionCookies } from './cookies.js';
 import { sessionTokensJson, type SessionTokens } from './model.js';
+import type { OneTimeCodes } from './otp-codes.js';
+import type { PasswordService } from './passwords.js';
 import {
   ChangePasswordBody, CredentialsBody, OtpStartBody, OtpVerifyBody, RefreshBody, ResetPasswordBody, SessionBody, SessionTokensBody, SignInBody, SignOutBody, VerifyEmailBody,
 } from './schemas.js';
+import type { SessionCredentials } from './session-credentials.js';
+import type { UserSessions } from './sessions.js';
+import { endUserSettings } from './settings.js';
+import type { EndUserTokenCheck } from './token-check.js';
 
 const tags = ['end users'];
+const NoContent = Type.Null();
 
 /** The access token of a session route: Authorization header, or (cookie mode) the access cookie. */
 function accessTokenOf(request: FastifyRequest): string {
@@ -36,127 +45,136 @@ function optionalAccessTokenOf(request: FastifyRequest): string | undefined {
   return readCookie(request, cookieNames(request.issuer).access);
 }
 
+function cookieMode(request: FastifyRequest): boolean {
+  return endUserSettings(request.tenant).tokenMode === 'cookie';
+}
+
+/** What the `/auth` routes use: the end-user capabilities (users/service.ts builds them). */
+export interface UserRoutesOptions {
+  accounts: Accounts;
+  codes: OneTimeCodes;
+  sessions: UserSessions;
+  tokenCheck: EndUserTokenCheck;
+  passwords: PasswordService;
+  sessionCredentials: SessionCredentials;
+  now: () => number;
+}
+
 /**
  * `/t/:tenant/auth/…`: the end-user endpoints (DESIGN "End-user endpoints"). Thin: parse, call
- * UserService, then answer in the tenant's token mode (JSON tokens, or HTTP-only cookies).
+ * the capability, then answer in the tenant's token mode (JSON tokens, or HTTP-only cookies).
  */
-export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: Keymint }): Promise<void> {
-  const { users, passwords } = keymint;
+export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { accounts, codes, sessions, tokenCheck, passwords, sessionCredentials, now }) => {
   await app.register(cookie);
-  app.addHook('onRequest', corsHook(users));
-  const csrf = csrfHook(users);
-  const config = { errorProfile: 'oauth' as const };
+  app.addHook('onRequest', corsHook());
+  const csrf = csrfHook();
 
-  function reply(request: FastifyRequest, response: FastifyReply, tokens: SessionTokens, status = 200) {
-    const base = { identity_token: tokens.identityToken, expires_in: tokens.expiresIn, refresh_reuse_grace: tokens.refreshReuseGrace, user: tokens.user };
-    if (users.settings(request.tenant).tokenMode === 'cookie') {
-      setSessionCookies(response, request.issuer, tokens, keymint.now());
-      return response.code(status).send(base);
-    }
-    return response.code(status).send(sessionTokensJson(tokens));
+  /** Session tokens in the tenant's token mode: all in the JSON body, or access and refresh tokens in HTTP-only cookies. */
+  function sessionAnswer(request: FastifyRequest, response: FastifyReply, tokens: SessionTokens) {
+    if (!cookieMode(request)) return sessionTokensJson(tokens);
+    setSessionCookies(response, request.issuer, tokens, now());
+    return { identity_token: tokens.identityToken, expires_in: tokens.expiresIn, refresh_reuse_grace: tokens.refreshReuseGrace, user: tokens.user };
   }
 
   // CORS preflight for every /auth route; the onRequest hook above adds the allow headers.
-  app.options('/auth/*', { schema: { hide: true } }, async (_request, response) => response.code(204).send());
+  app.options('/auth/*', { schema: { hide: true, response: { 204: NoContent } } }, async (_request, response) => response.code(204).send(null));
 
-  const post = { config, onRequest: [noStore, csrf], preValidation: jsonBodyOnly };
+  // Before sign-in: errors as RFC 6749 §5.2 (invalid_grant…). Signed in: as RFC 6750 §3.1 (invalid_token…).
+  const post = { config: { errorProfile: 'oauth' as const }, onRequest: [noStore, csrf], preValidation: jsonBodyOnly };
+  const signedIn = { config: { errorProfile: 'bearer' as const }, onRequest: [noStore, csrf] };
 
   app.post('/auth/signup', {
     ...post,
     schema: { summary: 'Sign up with email and password', tags, body: CredentialsBody, response: { 201: SessionTokensBody, ...errors } },
-  }, async (request, response) => reply(request, response, await users.signUp(request.tenant, request.issuer, request.body as CredentialsBody, { ip: request.ip }), 201));
+  }, async (request, response) => response.code(201).send(sessionAnswer(request, response, await accounts.signUp(request.tenant, request.issuer, request.body, { ip: request.ip }))));
 
   app.post('/auth/signin', {
     ...post,
     schema: { summary: 'Sign in with email and password (and a mailed code to prove the email)', tags, body: SignInBody, response: { 200: SessionTokensBody, ...errors } },
-  }, async (request, response) => reply(request, response, await users.signIn(request.tenant, request.issuer, request.body as SignInBody, { ip: request.ip })));
+  }, async (request, response) => sessionAnswer(request, response, await accounts.signIn(request.tenant, request.issuer, request.body, { ip: request.ip })));
 
   app.post('/auth/password/reset', {
     ...post,
     schema: { summary: 'Set a new password with a mailed code (from /auth/otp/start) and sign in; other sessions end', tags, body: ResetPasswordBody, response: { 200: SessionTokensBody, ...errors } },
-  }, async (request, response) => reply(request, response, await passwords.reset(request.tenant, request.issuer, request.body as ResetPasswordBody, { ip: request.ip })));
+  }, async (request, response) => sessionAnswer(request, response, await passwords.reset(request.tenant, request.issuer, request.body, { ip: request.ip })));
 
   app.post('/auth/otp/start', {
     ...post,
-    schema: { summary: 'Mail a one-time sign-in code', tags, body: OtpStartBody, response: { 204: { type: 'null' }, ...errors } },
+    schema: { summary: 'Mail a one-time sign-in code', tags, body: OtpStartBody, response: { 204: NoContent, ...errors } },
   }, async (request, response) => {
-    const body = request.body as OtpStartBody;
-    await users.startOtp(request.tenant, body, { ip: request.ip }, body.purpose);
-    return response.code(204).send();
+    await codes.send(request.tenant, request.body.email, { ip: request.ip }, request.body.purpose);
+    return response.code(204).send(null);
   });
 
   app.post('/auth/otp/verify', {
     ...post,
     schema: { summary: 'Sign in (or up) with a mailed code', tags, body: OtpVerifyBody, response: { 200: SessionTokensBody, ...errors } },
-  }, async (request, response) => reply(request, response, await users.verifyOtp(request.tenant, request.issuer, request.body as OtpVerifyBody, { ip: request.ip })));
+  }, async (request, response) => sessionAnswer(request, response, await accounts.verifyOtp(request.tenant, request.issuer, request.body, { ip: request.ip })));
 
   app.post('/auth/refresh', {
     ...post,
     schema: { summary: 'Rotate the refresh token for new session tokens', tags, body: RefreshBody, response: { 200: SessionTokensBody, ...errors } },
   }, async (request, response) => {
-    const cookieMode = users.settings(request.tenant).tokenMode === 'cookie';
-    const token = cookieMode ? readCookie(request, cookieNames(request.issuer).refresh) : (request.body as RefreshBody).refresh_token;
+    const inCookies = cookieMode(request);
+    const token = inCookies ? readCookie(request, cookieNames(request.issuer).refresh) : request.body.refresh_token;
     try {
-      return reply(request, response, await users.refresh(request.tenant, request.issuer, token));
+      return sessionAnswer(request, response, await sessions.refresh(request.tenant, request.issuer, token));
     } catch (error) {
       // A dead session's cookies are useless: drop them so the browser stops sending them. Only
       // then: after a 5xx the refresh token may well be unspent, and the session alive.
-      if (cookieMode && error instanceof InvalidGrant) clearSessionCookies(response, request.issuer);
+      if (inCookies && error instanceof InvalidGrant) clearSessionCookies(response, request.issuer);
       throw error;
     }
   });
 
   app.post('/auth/signout', {
-    config: { errorProfile: 'bearer' as const },
-    onRequest: [noStore, csrf],
+    ...signedIn,
     schema: {
       summary: 'Sign out: revoke the session (refresh token in the body or cookie, or the access token)',
       tags,
       security: [{ bearerAuth: [] }, {}],
       body: SignOutBody,
-      response: { 204: { type: 'null' }, ...errors },
+      response: { 204: NoContent, ...errors },
     },
   }, async (request, response) => {
-    const cookieMode = users.settings(request.tenant).tokenMode === 'cookie';
-    const refreshToken = (request.body as SignOutBody | undefined)?.refresh_token ?? (cookieMode ? readCookie(request, cookieNames(request.issuer).refresh) : undefined);
+    const inCookies = cookieMode(request);
+    const refreshToken = request.body?.refresh_token ?? (inCookies ? readCookie(request, cookieNames(request.issuer).refresh) : undefined);
     const accessToken = optionalAccessTokenOf(request);
     try {
-      await keymint.sessionCredentials.signOut(request.tenant, request.issuer, { refreshToken, accessToken });
+      await sessionCredentials.signOut(request.tenant, request.issuer, { refreshToken, accessToken });
     } catch (error) {
       // Cookies that name no live session are useless: drop them. On a 5xx they stay, so a retry can still end the session.
-      if (cookieMode && error instanceof InvalidToken) clearSessionCookies(response, request.issuer);
+      if (inCookies && error instanceof InvalidToken) clearSessionCookies(response, request.issuer);
       throw error;
     }
-    if (cookieMode) clearSessionCookies(response, request.issuer);
-    return response.code(204).send();
+    if (inCookies) clearSessionCookies(response, request.issuer);
+    return response.code(204).send(null);
   });
-
-  const signedIn = { config: { errorProfile: 'bearer' as const }, onRequest: [noStore, csrf], preValidation: jsonBodyOnly };
 
   app.post('/auth/password/change', {
     ...signedIn,
-    schema: { summary: 'Change the password (current one required); the account\'s other sessions end', tags, security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: { type: 'null' }, ...errors } },
+    preValidation: jsonBodyOnly,
+    schema: { summary: 'Change the password (current one required); the account\'s other sessions end', tags, security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errors } },
   }, async (request, response) => {
-    await passwords.change(request.tenant, request.issuer, accessTokenOf(request), request.body as ChangePasswordBody, { ip: request.ip });
-    return response.code(204).send();
+    await passwords.change(request.tenant, request.issuer, accessTokenOf(request), request.body, { ip: request.ip });
+    return response.code(204).send(null);
   });
 
   app.post('/auth/email/verify/start', {
-    config: { errorProfile: 'bearer' as const },
-    onRequest: [noStore, csrf],
-    schema: { summary: 'Mail a code that proves the signed-in user\'s email', tags, security: [{ bearerAuth: [] }], response: { 204: { type: 'null' }, ...errors } },
+    ...signedIn,
+    schema: { summary: 'Mail a code that proves the signed-in user\'s email', tags, security: [{ bearerAuth: [] }], response: { 204: NoContent, ...errors } },
   }, async (request, response) => {
-    const { user } = await users.authenticate(request.tenant, request.issuer, accessTokenOf(request));
-    await users.startOtp(request.tenant, { email: user.email }, { ip: request.ip }, 'verify');
-    return response.code(204).send();
+    await accounts.startEmailProof(request.tenant, request.issuer, accessTokenOf(request), { ip: request.ip });
+    return response.code(204).send(null);
   });
 
   app.post('/auth/email/verify', {
     ...signedIn,
-    schema: { summary: 'Prove the signed-in user\'s email with the mailed code (the password stays)', tags, security: [{ bearerAuth: [] }], body: VerifyEmailBody, response: { 204: { type: 'null' }, ...errors } },
+    preValidation: jsonBodyOnly,
+    schema: { summary: 'Prove the signed-in user\'s email with the mailed code (the password stays)', tags, security: [{ bearerAuth: [] }], body: VerifyEmailBody, response: { 204: NoContent, ...errors } },
   }, async (request, response) => {
-    await users.verifyEmail(request.tenant, request.issuer, accessTokenOf(request), (request.body as VerifyEmailBody).code, { ip: request.ip });
-    return response.code(204).send();
+    await accounts.verifyEmail(request.tenant, request.issuer, accessTokenOf(request), request.body.code, { ip: request.ip });
+    return response.code(204).send(null);
   });
 
   app.get('/auth/session', {
@@ -164,11 +182,11 @@ export async function userRoutes(app: FastifyInstance, { keymint }: { keymint: K
     onRequest: noStore,
     schema: { summary: 'The signed-in user and session', tags, security: [{ bearerAuth: [] }], response: { 200: SessionBody, ...errors } },
   }, async (request) => {
-    const { user, session } = await users.authenticate(request.tenant, request.issuer, accessTokenOf(request));
+    const { user, session } = await tokenCheck.authenticate(request.tenant, request.issuer, accessTokenOf(request));
     const seconds = (ms: number) => Math.floor(ms / 1000);
     return {
       user: { id: user.id, email: user.email, email_verified: user.emailVerified },
       session: { id: session.id, created_at: seconds(session.createdAt), last_used_at: seconds(session.lastUsedAt), expires_at: seconds(session.expiresAt) },
     };
   });
-}
+};

@@ -4,8 +4,10 @@ import { InvalidToken, KeymintError, MissingToken } from '../errors.js';
 import type { Db } from '../store/database.js';
 import type { Tenant } from '../tenants/model.js';
 import { userDid } from './model.js';
-import type { UserService } from './service.js';
+import type { UserSessions } from './sessions.js';
 import { sessionEnded } from './session-state.js';
+import { endUserSettings } from './settings.js';
+import type { EndUserTokenCheck } from './token-check.js';
 
 /** RFC 7662 §2.2 members for an active end-user token (docs/credential-lifecycle.md). */
 export interface EndUserIntrospection {
@@ -30,12 +32,15 @@ const MAX_TOKEN_LENGTH = 4096;
  * revoking it ends that session (end-user access tokens carry no `jti`, and RFC 7009 §2.1 lets a
  * server revoke the whole grant).
  */
+export interface SessionCredentialsDeps {
+  db: Db;
+  sessions: UserSessions;
+  tokenCheck: EndUserTokenCheck;
+  now: () => number;
+}
+
 export class SessionCredentials {
-  constructor(
-    private readonly users: UserService,
-    private readonly db: Db,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly deps: SessionCredentialsDeps) {}
 
   /**
    * Sign-out (`POST /auth/signout`): ends the session the refresh token, or failing that the access
@@ -50,13 +55,13 @@ export class SessionCredentials {
     if (refreshToken !== undefined) {
       const session = await this.sessionOfRefreshToken(tenant, refreshToken);
       if (session) {
-        await this.users.revokeSession(tenant.id, session.sessionId, this.now());
+        await this.deps.sessions.revoke(tenant.id, session.sessionId, this.deps.now());
         return;
       }
       if (accessToken === undefined) throw new InvalidToken('the refresh token is not valid');
     }
-    const info = await this.users.verifyAccessToken(tenant, issuer, accessToken!);
-    await this.users.revokeSession(tenant.id, info.sessionId, this.now());
+    const info = await this.deps.tokenCheck.verifyAccessToken(tenant, issuer, accessToken!);
+    await this.deps.sessions.revoke(tenant.id, info.sessionId, this.deps.now());
   }
 
   /**
@@ -68,12 +73,12 @@ export class SessionCredentials {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return false;
     if (token.startsWith(TOKEN_PREFIXES.refreshToken)) {
       const session = await this.sessionOfRefreshToken(tenant, token);
-      if (session) await this.users.revokeSession(tenant.id, session.sessionId, this.now());
+      if (session) await this.deps.sessions.revoke(tenant.id, session.sessionId, this.deps.now());
       return true;
     }
     const info = await this.accessTokenInfo(tenant, issuer, token);
     if (!info) return false;
-    await this.users.revokeSession(tenant.id, info.sessionId, this.now());
+    await this.deps.sessions.revoke(tenant.id, info.sessionId, this.deps.now());
     return true;
   }
 
@@ -86,9 +91,9 @@ export class SessionCredentials {
     if (token.startsWith(TOKEN_PREFIXES.refreshToken)) {
       const found = await this.sessionOfRefreshToken(tenant, token);
       if (!found || found.spent) return null;
-      const session = await this.db.selectFrom('user_sessions').selectAll().where('id', '=', found.sessionId).executeTakeFirst();
-      const settings = this.users.settings(tenant);
-      if (!session || sessionEnded(session, settings, this.now())) return null;
+      const session = await this.deps.db.selectFrom('user_sessions').selectAll().where('id', '=', found.sessionId).executeTakeFirst();
+      const settings = endUserSettings(tenant);
+      if (!session || sessionEnded(session, settings, this.deps.now())) return null;
       // The refresh token works until the session's absolute end or its idle end, whichever is first.
       const end = Math.min(Number(session.expires_at), Number(session.last_used_at) + settings.sessionIdleTimeout * 1000);
       return {
@@ -98,7 +103,7 @@ export class SessionCredentials {
     }
     if (token.split('.').length !== 3) return null;
     try {
-      const { info } = await this.users.authenticate(tenant, issuer, token);
+      const { info } = await this.deps.tokenCheck.authenticate(tenant, issuer, token);
       return {
         active: true, client_id: info.appId, token_type: 'Bearer', exp: info.expiration, iat: info.issuedAt,
         sub: userDid(info.userId), aud: info.appId, iss: issuer, sid: info.sessionId,
@@ -113,7 +118,7 @@ export class SessionCredentials {
   /** The session a refresh token of this tenant belongs to, spent or not; null when it is not one. */
   private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ sessionId: string; spent: boolean; createdAt: number } | null> {
     if (!hasValidFormat(token, TOKEN_PREFIXES.refreshToken)) return null;
-    const row = await this.db.selectFrom('refresh_tokens').select(['session_id', 'used_at', 'created_at']).where('token_hash', '=', sha256(token)).where('tenant_id', '=', tenant.id).executeTakeFirst();
+    const row = await this.deps.db.selectFrom('refresh_tokens').select(['session_id', 'used_at', 'created_at']).where('token_hash', '=', sha256(token)).where('tenant_id', '=', tenant.id).executeTakeFirst();
     return row ? { sessionId: row.session_id, spent: row.used_at !== null, createdAt: Number(row.created_at) } : null;
   }
 
@@ -121,7 +126,7 @@ export class SessionCredentials {
   private async accessTokenInfo(tenant: Tenant, issuer: string, token: string) {
     if (token.split('.').length !== 3) return null;
     try {
-      return await this.users.verifyAccessToken(tenant, issuer, token);
+      return await this.deps.tokenCheck.verifyAccessToken(tenant, issuer, token);
     } catch (error) {
       // Only "not such a token" is quiet; a storage failure is a 5xx, never a quiet "inactive".
       if (error instanceof KeymintError && error.status === 401) return null;

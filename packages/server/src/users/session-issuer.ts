@@ -1,0 +1,66 @@
+import { sha256 } from '../crypto/hash.js';
+import { newId } from '../crypto/random.js';
+import { generateToken, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import type { KeyService } from '../keys/service.js';
+import type { Db } from '../store/database.js';
+import type { EndUserRow } from '../store/schema.js';
+import type { Tenant } from '../tenants/model.js';
+import { userDid, type SessionTokens } from './model.js';
+import { accessExpiry } from './session-state.js';
+import { endUserSettings } from './settings.js';
+
+export interface SessionIssuerDeps {
+  db: Db;
+  keys: KeyService;
+  now: () => number;
+}
+
+/**
+ * Opens end-user sessions and signs their tokens: a `kmr_` refresh token (stored hashed), an ES256
+ * access token and an identity token, both with the tenant's lifetimes and keys.
+ */
+export class SessionIssuer {
+  constructor(private readonly deps: SessionIssuerDeps) {}
+
+  /** Opens a session for a user whose credentials were just checked. */
+  async start(tenant: Tenant, issuer: string, user: EndUserRow): Promise<SessionTokens> {
+    const now = this.deps.now();
+    const settings = endUserSettings(tenant);
+    const sessionId = newId('ses');
+    const expiresAt = now + settings.sessionAbsoluteLifetime * 1000;
+    const refreshToken = generateToken(TOKEN_PREFIXES.refreshToken);
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.insertInto('user_sessions').values({
+        id: sessionId, tenant_id: tenant.id, user_id: user.id, created_at: now, last_used_at: now, expires_at: expiresAt,
+        access_expires_at: accessExpiry(now, settings), revoked_at: null,
+      }).execute();
+      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(refreshToken), session_id: sessionId, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
+    });
+    return this.tokensFor(tenant, issuer, user, { id: sessionId, expiresAt }, refreshToken, now);
+  }
+
+  /** The tokens of an open session (a new one, or one whose refresh token was just rotated). */
+  async tokensFor(tenant: Tenant, issuer: string, user: EndUserRow, session: { id: string; expiresAt: number }, refreshToken: string, nowMs: number): Promise<SessionTokens> {
+    const ring = await this.deps.keys.ring(tenant.id);
+    const settings = endUserSettings(tenant);
+    const iat = Math.floor(nowMs / 1000);
+    const exp = iat + settings.accessTokenLifetime;
+    const sub = userDid(user.id);
+    const emailVerified = user.email_verified_at !== null;
+    const [accessToken, identityToken] = await Promise.all([
+      ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: session.id, iat, exp, email_verified: emailVerified }),
+      // OpenID Connect Core §5.1: email_verified says whether the owner of `email` proved it.
+      ring.identityTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: session.id, iat, exp, email: user.email, email_verified: emailVerified, auth_time: iat }),
+    ]);
+    return {
+      accessToken,
+      identityToken,
+      refreshToken,
+      expiresIn: settings.accessTokenLifetime,
+      user: { id: user.id, email: user.email, email_verified: emailVerified },
+      sessionId: session.id,
+      sessionExpiresAt: session.expiresAt,
+      refreshReuseGrace: settings.refreshReuseGrace,
+    };
+  }
+}
