@@ -3,6 +3,7 @@ import type { AuditContext } from '../audit/service.js';
 import { Forbidden, InvalidToken, MissingToken } from '../errors.js';
 import { checkCsrf, type CsrfPolicy } from '../http/csrf.js';
 import { readCookie } from '../http/cookies.js';
+import { tenantSlugParam } from '../http/tenant-scope.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
 import type { AdminPrincipal } from './model.js';
@@ -89,7 +90,7 @@ export function installAdminAuth(app: FastifyInstance, { admins, tenants, public
       request.admin = principal;
     }
     if (unsafe && !config.adminAnyRole && request.admin.role !== 'owner') throw new Forbidden('viewers may only read');
-    const slug = (request.params as { tenant?: string }).tenant;
+    const slug = tenantSlugParam(request.params);
     if (slug !== undefined) {
       const tenant = await tenants.findBySlug(slug);
       if (!tenant || !mayReach(request.admin, tenant.id)) {

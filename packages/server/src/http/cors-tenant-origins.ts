@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden } from '../errors.js';
-import type { UserService } from '../users/service.js';
+import { endUserSettings } from '../users/settings.js';
 import { preflightResponses } from './no-body.js';
 
 /**
@@ -13,12 +13,12 @@ import { preflightResponses } from './no-body.js';
  * (servers, CLIs, mobile apps) are not browsers' and pass untouched. No credentials: the token
  * endpoint reads none from cookies.
  */
-export function tenantOriginsCors(users: UserService) {
+export function tenantOriginsCors() {
   return async function tenantOriginCors(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.header('vary', 'Origin');
     const origin = request.headers.origin;
     if (origin === undefined) return;
-    if (origin !== new URL(request.issuer).origin && !users.settings(request.tenant).allowedOrigins.includes(origin)) {
+    if (origin !== new URL(request.issuer).origin && !endUserSettings(request.tenant).allowedOrigins.includes(origin)) {
       throw new Forbidden('this origin may not call the token endpoint of this tenant (keymint users settings --origins)');
     }
     reply.header('access-control-allow-origin', origin);

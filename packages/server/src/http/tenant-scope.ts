@@ -17,9 +17,12 @@ export interface TenantScopeOptions {
   publicUrl: () => string;
 }
 
-/** The `:tenant` path parameter: the prefix guarantees it on every route the hook runs for. */
-function tenantSlug(params: unknown): string {
-  return typeof params === 'object' && params !== null && 'tenant' in params && typeof params.tenant === 'string' ? params.tenant : '';
+/**
+ * The `:tenant` path parameter, read before validation (onRequest hooks run before the route's
+ * params schema): undefined on routes without one.
+ */
+export function tenantSlugParam(params: unknown): string | undefined {
+  return typeof params === 'object' && params !== null && 'tenant' in params && typeof params.tenant === 'string' ? params.tenant : undefined;
 }
 
 /**
@@ -30,7 +33,7 @@ export function scopeToTenant(app: FastifyInstance, { tenants, publicUrl }: Tena
   app.decorateRequest('tenant', null as unknown as Tenant);
   app.decorateRequest('issuer', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    const slug = tenantSlug(request.params);
+    const slug = tenantSlugParam(request.params) ?? '';
     // A slug no tenant can have is unknown without a lookup (and a NUL byte never reaches
     // PostgreSQL, which refuses it as a query parameter: security/fuzz.test.ts).
     const tenant = TENANT_SLUG_PATTERN.test(slug) ? await tenants.findBySlug(slug) : null;

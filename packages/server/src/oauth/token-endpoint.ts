@@ -59,7 +59,7 @@ export interface TokenEndpointOptions {
  * §6 refresh_token for end-user sessions (oauth/refresh-grant.ts).
  */
 export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions> = async (app, { tenants, accessTokens, users }) => {
-  const cors = tenantOriginsCors(users);
+  const cors = tenantOriginsCors();
   for (const url of TOKEN_ENDPOINT_PATHS) {
     tenantOriginsPreflight(app, url, cors);
     app.route({
