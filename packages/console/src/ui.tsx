@@ -69,7 +69,7 @@ export function SecretDialog(props: { title: string; label: string; value: strin
       <label for="secret-value">{props.label}</label>
       <div class="copy-row">
         <input id="secret-value" readOnly value={props.value ?? ''} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} spellcheck={false} />
-        <button type="button" class="primary" aria-label={`Copy ${props.label.toLowerCase()}`} onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
+        <button type="button" class="primary" onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
       </div>
       {props.after}
       <div class="actions"><button type="button" onClick={close}>I have stored it</button></div>
