@@ -139,6 +139,8 @@ test('Issue 18 console: tenants created, apps renamed and told apart, secret con
     const renamed = audit.body.entries.find((e: { target: string }) => e.target === clientId);
     assert.deepEqual([renamed?.detail?.name, renamed?.detail?.previous_name], ['billing-sync-legacy', 'billing-sync'], 'the rename is audited');
 
+    const blank = await admin.call('PATCH', `/tenants/default/apps/${clientId}`, { name: '   ' });
+    assert.deepEqual([blank.status, blank.body.error], [400, 'invalid_request'], 'a blank name is refused');
     // 3. Secret controls: expiry beside Add secret (primary); Regenerate is the danger button.
     const group = page.locator('.button-row .group');
     assert.equal(await group.locator('#secret-expiry').count(), 1, 'the expiry select sits with Add secret');
