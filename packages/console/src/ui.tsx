@@ -23,17 +23,24 @@ export function Dialog(props: { title: string; open: boolean; onClose: () => voi
   );
 }
 
-/** A read-only value with its own copy button (falls back to selecting the text). */
-export function CopyField(props: { id: string; label: string; value: string }) {
+/** Copies `value`; where the clipboard is refused, selects the input `id` for a manual copy. */
+function useCopy(id: string, value: string | null): [boolean, () => Promise<void>, () => void] {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
+    if (!value) return;
     try {
-      await navigator.clipboard.writeText(props.value);
+      await navigator.clipboard.writeText(value);
       setCopied(true);
     } catch {
-      (document.getElementById(props.id) as HTMLInputElement | null)?.select();
+      (document.getElementById(id) as HTMLInputElement | null)?.select();
     }
   };
+  return [copied, copy, () => setCopied(false)];
+}
+
+/** A read-only value with its own copy button (falls back to selecting the text). */
+export function CopyField(props: { id: string; label: string; value: string }) {
+  const [copied, copy] = useCopy(props.id, props.value);
   return (
     <>
       <label for={props.id}>{props.label}</label>
@@ -50,18 +57,8 @@ export function CopyField(props: { id: string; label: string; value: string }) {
  * what the secret is used with (client id, token endpoint), each copyable too.
  */
 export function SecretDialog(props: { title: string; label: string; value: string | null; before?: ComponentChildren; after?: ComponentChildren; onClose: () => void }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    if (!props.value) return;
-    try {
-      await navigator.clipboard.writeText(props.value);
-      setCopied(true);
-    } catch {
-      const input = document.getElementById('secret-value') as HTMLInputElement | null;
-      input?.select();
-    }
-  };
-  const close = () => { setCopied(false); props.onClose(); };
+  const [copied, copy, reset] = useCopy('secret-value', props.value);
+  const close = () => { reset(); props.onClose(); };
   return (
     <Dialog id="secret-dialog" title={props.title} open={props.value !== null} onClose={close}>
       <p class="warning" role="alert"><strong>Copy it now.</strong> Keymint keeps only a hash: this is the only time it can be shown.</p>

@@ -10,7 +10,7 @@ import { createAdmin } from './testing.js';
 
 /** Screenshots for people to look at after a run (git-ignored). */
 const SHOTS = fileURLToPath(new URL('../../../../test-artifacts/screenshots/', import.meta.url));
-const PAGES = ['apps', 'api-tokens', 'keys', 'usage', 'audit', 'scopes', 'users', 'settings'];
+const PAGES = ['apps', 'api-tokens', 'keys', 'usage', 'audit', 'scopes', 'users', 'settings', 'tenants'];
 
 async function tokenStatus(server: TestServer, clientId: string, secret: string): Promise<number> {
   return (await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials', scope: 'contacts_read' }, { authorization: basic(clientId, secret) })).status;
