@@ -68,6 +68,16 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
       }),
     );
   app
+    .command('rename <client_id> <name>')
+    .description('rename an app (names need not be unique: the client_id tells apps apart)')
+    .action((clientId: string, name: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const { app: renamed } = await keymint.apps.update(current.id, await keymint.tenants.scopes(current.id), clientId, { name }, CLI);
+        const view = appView(renamed, current);
+        print(globals().json, view, () => `renamed app ${view.client_id} to ${view.name}`);
+      }),
+    );
+  app
     .command('disable <client_id>')
     .description('disable an app: its secrets stop working at once')
     .action((clientId: string) =>

@@ -44,7 +44,7 @@ test('CLI on a fresh data folder: migrates, bootstraps tenant default, creates t
   assert.deepEqual(json(dir, 'tenant', 'list'), { tenants }, 'running again changes nothing');
 });
 
-test('CLI app lifecycle with --json: create, list, show, secret add/list/revoke, disable', () => {
+test('CLI app lifecycle with --json: create, list, show, secret add/list/revoke, rename, disable', () => {
   const dir = mkdtempSync(join(tmpdir(), 'keymint-cli-'));
   const created = json(dir, 'app', 'create', '--name', 'billing-sync', '--scopes', 'contacts_read,contacts_write', '--lifetime', '900');
   assert.deepEqual(Object.keys(created).sort(), ['client_id', 'client_secret', 'issuer', 'scopes', 'secret_id', 'tenant']);
@@ -70,6 +70,7 @@ test('CLI app lifecycle with --json: create, list, show, secret add/list/revoke,
   const revoked = json(dir, 'app', 'secret', 'revoke', created.client_id, created.secret_id);
   assert.equal(revoked.status, 'revoked');
 
+  assert.equal(json(dir, 'app', 'rename', created.client_id, 'billing-sync-v2').name, 'billing-sync-v2');
   assert.equal(json(dir, 'app', 'disable', created.client_id).status, 'disabled');
 });
 

@@ -38,6 +38,7 @@ export async function api<T = void>(method: string, path: string, body?: unknown
   return data as unknown as T;
 }
 
+/** The one date format of every page: the browser's locale, date and minutes. */
 export const when = (iso: string | null): string => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—');
 export const ago = (iso: string | null): string => {
   if (!iso) return 'never';

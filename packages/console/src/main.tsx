@@ -2,12 +2,12 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrf } from './api';
 import type * as C from './contract';
-import { ApiTokensPage, AppPage, AppsPage, AuditPage, KeysPage, ScopesPage, SettingsPage, SetupPage, SignInPage, UsagePage, UsersPage } from './pages';
+import { ApiTokensPage, AppPage, AppsPage, AuditPage, KeysPage, ScopesPage, SettingsPage, SetupPage, SignInPage, TenantsPage, UnknownTenant, UsagePage, UsersPage } from './pages';
 import { BASE } from './pages/common';
 import './styles.css';
 
 const NAV: [string, string][] = [
-  ['apps', 'Apps'], ['api-tokens', 'API tokens'], ['keys', 'Signing keys'], ['usage', 'Usage'], ['audit', 'Audit log'], ['scopes', 'Scopes'], ['users', 'Users'], ['settings', 'Settings'],
+  ['apps', 'Apps'], ['api-tokens', 'API tokens'], ['keys', 'Signing keys'], ['usage', 'Usage'], ['audit', 'Audit log'], ['scopes', 'Scopes'], ['users', 'Users'], ['settings', 'Settings'], ['tenants', 'Tenants'],
 ];
 
 function currentPath(): string {
@@ -17,14 +17,15 @@ function currentPath(): string {
 
 function Console({ account, onSignedOut }: { account: C.Account; onSignedOut: () => void }) {
   const [path, setPath] = useState(currentPath());
-  const [tenants, setTenants] = useState<string[]>([]);
+  const [tenants, setTenants] = useState<C.TenantList['tenants'] | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => {
     const onPop = () => setPath(currentPath());
     addEventListener('popstate', onPop);
-    api<C.TenantList>('GET', '/tenants').then((r) => setTenants(r.tenants.map((t) => t.tenant))).catch(() => setTenants([]));
     return () => removeEventListener('popstate', onPop);
   }, []);
+  const loadTenants = () => api<C.TenantList>('GET', '/tenants').then((r) => setTenants(r.tenants)).catch(() => setTenants([]));
+  useEffect(() => void loadTenants(), []);
   const navigate = (to: string) => {
     history.pushState(null, '', `${BASE}${to}`);
     setPath(to);
@@ -32,13 +33,16 @@ function Console({ account, onSignedOut }: { account: C.Account; onSignedOut: ()
     document.getElementById('main')?.focus();
   };
   const parts = path.split('/').filter(Boolean);
-  const tenant = parts[0] === 't' && parts[1] ? parts[1] : tenants[0];
+  const tenant = parts[0] === 't' && parts[1] ? parts[1] : tenants?.[0]?.tenant;
   const section = parts[0] === 't' ? parts[2] ?? 'apps' : 'apps';
   useEffect(() => {
     if (tenant && parts[0] !== 't') history.replaceState(null, '', `${BASE}/t/${tenant}/apps`);
   }, [tenant]);
-  if (!tenant) return <main class="auth"><p>Loading…</p></main>;
-  const props = { tenant, canWrite: account.role === 'owner', navigate };
+  if (tenants === null) return <main class="auth"><p>Loading…</p></main>;
+  const current = tenants.find((t) => t.tenant === tenant);
+  // A mistyped or foreign tenant: no shell (its switcher and "Create app" would act on nothing).
+  if (!current) return <UnknownTenant tenant={tenant ?? null} tenants={tenants.map((t) => t.tenant)} navigate={navigate} />;
+  const props = { tenant: current.tenant, issuer: current.issuer, canWrite: account.role === 'owner', navigate };
   let page;
   if (section === 'apps' && parts[3]) page = <AppPage {...props} clientId={parts[3]} />;
   else if (section === 'apps') page = <AppsPage {...props} />;
@@ -48,6 +52,7 @@ function Console({ account, onSignedOut }: { account: C.Account; onSignedOut: ()
   else if (section === 'audit') page = <AuditPage {...props} />;
   else if (section === 'scopes') page = <ScopesPage {...props} />;
   else if (section === 'users') page = <UsersPage {...props} />;
+  else if (section === 'tenants') page = <TenantsPage {...props} tenants={tenants} canCreate={account.role === 'owner' && account.tenant === null} onCreated={async (slug) => { await loadTenants(); navigate(`/t/${slug}/apps`); }} />;
   else page = <SettingsPage {...props} />;
   return (
     <div class="shell">
@@ -56,7 +61,7 @@ function Console({ account, onSignedOut }: { account: C.Account; onSignedOut: ()
         <span class="brand">Keymint</span>
         <label for="tenant-switcher" class="sr-only">Tenant</label>
         <select id="tenant-switcher" value={tenant} onChange={(e) => navigate(`/t/${(e.currentTarget as HTMLSelectElement).value}/${section}`)}>
-          {tenants.map((t) => <option value={t} key={t}>{t}</option>)}
+          {tenants.map((t) => <option value={t.tenant} key={t.tenant}>{t.tenant}</option>)}
         </select>
         <button type="button" class="menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>Menu</button>
         <span class="who"><span class="who-email">{account.email}</span> <span class="badge">{account.role}</span></span>

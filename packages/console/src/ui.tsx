@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api';
 
 /** A modal dialog (native <dialog>: focus trap, Esc to close, labelled by its title). */
 export function Dialog(props: { title: string; open: boolean; onClose: () => void; children: ComponentChildren; id?: string }) {
@@ -22,30 +23,69 @@ export function Dialog(props: { title: string; open: boolean; onClose: () => voi
   );
 }
 
-/** Shows a secret once, with a copy button and the warning that it cannot be shown again. */
-export function SecretDialog(props: { title: string; label: string; value: string | null; extra?: ComponentChildren; onClose: () => void }) {
+/** Copies `value`; where the clipboard is refused, selects the input `id` for a manual copy. */
+function useCopy(id: string, value: string | null): [boolean, () => Promise<void>, () => void] {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
-    if (!props.value) return;
+    if (!value) return;
     try {
-      await navigator.clipboard.writeText(props.value);
+      await navigator.clipboard.writeText(value);
       setCopied(true);
     } catch {
-      const input = document.getElementById('secret-value') as HTMLInputElement | null;
-      input?.select();
+      (document.getElementById(id) as HTMLInputElement | null)?.select();
     }
   };
+  return [copied, copy, () => setCopied(false)];
+}
+
+/** A read-only value with its own copy button (falls back to selecting the text). */
+export function CopyField(props: { id: string; label: string; value: string }) {
+  const [copied, copy] = useCopy(props.id, props.value);
   return (
-    <Dialog id="secret-dialog" title={props.title} open={props.value !== null} onClose={() => { setCopied(false); props.onClose(); }}>
+    <>
+      <label for={props.id}>{props.label}</label>
+      <div class="copy-row">
+        <input id={props.id} readOnly value={props.value} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} spellcheck={false} />
+        <button type="button" aria-label={`Copy ${props.label.toLowerCase()}`} onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
+      </div>
+    </>
+  );
+}
+
+/**
+ * Shows a secret once, with the warning that it cannot be shown again; `before` and `after` hold
+ * what the secret is used with (client id, token endpoint), each copyable too.
+ */
+export function SecretDialog(props: { title: string; label: string; value: string | null; before?: ComponentChildren; after?: ComponentChildren; onClose: () => void }) {
+  const [copied, copy, reset] = useCopy('secret-value', props.value);
+  const close = () => { reset(); props.onClose(); };
+  return (
+    <Dialog id="secret-dialog" title={props.title} open={props.value !== null} onClose={close}>
       <p class="warning" role="alert"><strong>Copy it now.</strong> Keymint keeps only a hash: this is the only time it can be shown.</p>
+      {props.before}
       <label for="secret-value">{props.label}</label>
       <div class="copy-row">
         <input id="secret-value" readOnly value={props.value ?? ''} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} spellcheck={false} />
         <button type="button" class="primary" onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
       </div>
-      {props.extra}
-      <div class="actions"><button type="button" onClick={() => { setCopied(false); props.onClose(); }}>I have stored it</button></div>
+      {props.after}
+      <div class="actions"><button type="button" onClick={close}>I have stored it</button></div>
     </Dialog>
+  );
+}
+
+/** Where a client secret is used (RFC 6749 §3.2), copyable beside the secret. */
+export function TokenEndpointField(props: { issuer: string }) {
+  return <CopyField id="token-endpoint" label="Token endpoint" value={`${props.issuer}/oauth/token`} />;
+}
+
+/** A page for what does not exist (an unknown tenant or app), with the way back. */
+export function NotFound(props: { title: string; children: ComponentChildren }) {
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">{props.title}</h1>
+      {props.children}
+    </section>
   );
 }
 
@@ -76,16 +116,21 @@ export function useAction(): [string | null, (run: () => Promise<unknown>) => Pr
 }
 
 /** Loads data for a page and reloads on demand. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; reload: () => void } {
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; missing: boolean; reload: () => void } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [missing, setMissing] = useState(false);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    load().then((value) => live && (setData(value), setError(null))).catch((failure) => live && setError(failure.message));
+    load().then((value) => live && (setData(value), setError(null), setMissing(false))).catch((failure) => {
+      if (!live) return;
+      setError(failure.message);
+      setMissing(failure instanceof ApiError && failure.status === 404);
+    });
     return () => {
       live = false;
     };
   }, [...deps, tick]);
-  return { data, error, reload: () => setTick((t) => t + 1) };
+  return { data, error, missing, reload: () => setTick((t) => t + 1) };
 }

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { configForWorkers, type Config } from './config.js';
 import { openKeymint } from './keymint.js';
 import { createLogger } from './log.js';
-import { startServer } from './server.js';
+import { publicUrlOf, setupLine, startServer } from './server.js';
 import { serveClusterMetrics } from './http/cluster-metrics.js';
 
 export interface ServeOptions {
@@ -54,6 +54,8 @@ async function runPrimary(config: Config, count: number, print: (text: string) =
   const log = createLogger(config.logLevel);
   const keymint = await openKeymint(config, { log, migrate: true });
   await keymint.tenants.ensureDefault();
+  // Workers print one line each; the first-start setup link is printed once, here.
+  const setupToken = await keymint.admins.bootstrapLink();
   await keymint.close();
   serveClusterMetrics((error) => log.warn({ err: error }, 'cluster metrics: a worker did not answer'));
 
@@ -77,6 +79,7 @@ async function runPrimary(config: Config, count: number, print: (text: string) =
   });
   for (let i = 0; i < count; i++) fork();
   print(`Keymint primary ${process.pid}: ${count} workers on ${config.host}:${config.port}`);
+  if (setupToken) print(setupLine(publicUrlOf(config), setupToken));
 
   const stop = (signal: string) => {
     if (stopping) return;

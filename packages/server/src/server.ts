@@ -21,6 +21,20 @@ export interface StartOptions {
   now?: () => number;
 }
 
+/** The banner's first-start line: a one-time link to create the first owner. */
+export const setupLine = (publicUrl: string, token: string): string =>
+  `  admin setup  ${publicUrl}/console/setup?token=${token}  (one-time link, valid 24 h: create the first admin account)`;
+
+/**
+ * The public URL before anything listens (the `--workers` primary): KEYMINT_PUBLIC_URL, or the
+ * address a browser on this machine can open.
+ */
+export function publicUrlOf(config: Config): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}`;
+}
+
 /** Migrates, bootstraps tenant `default`, listens, and returns once ready to serve. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const log = createLogger(config.logLevel, options.logDestination);
@@ -42,7 +56,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ...tenants.map((t) => `  tenant ${t.slug.padEnd(12)} issuer ${publicUrl}/t/${t.slug}${created && t.slug === 'default' ? ' (created now)' : ''}`),
       `  API docs     ${publicUrl}/docs`,
       `  console      ${publicUrl}/console`,
-      ...(setupToken ? [`  admin setup  ${publicUrl}/console/setup?token=${setupToken}  (one-time link, valid 24 h: create the first admin account)`] : []),
+      ...(setupToken ? [setupLine(publicUrl, setupToken)] : []),
     ].join('\n');
     return {
       app,

@@ -1,32 +1,46 @@
 import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
-import { Badge, Dialog, ErrorNote, SecretDialog, useAction, useLoad } from '../ui';
-import { EXPIRIES, AUTH_METHODS, ScopePicker, type PageProps } from './common';
+import { Badge, CopyField, Dialog, ErrorNote, NotFound, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
+import { appLabel, AUTH_METHODS, BASE, EXPIRIES, NO_SCOPES, ScopePicker, type PageProps } from './common';
 
-/** One app: settings, secrets (add with expiry, regenerate, revoke), disable. */
-export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { clientId: string }) {
+/** One app: rename and settings, secrets (add with expiry, regenerate, revoke), disable. */
+export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PageProps & { clientId: string }) {
   const app = useLoad(() => api<C.App>('GET', `/tenants/${tenant}/apps/${clientId}`), [tenant, clientId]);
+  // The tenant's other apps: a name they share is shown with the client id (appLabel).
+  const siblings = useLoad(() => api<C.AppList>('GET', `/tenants/${tenant}/apps`), [tenant]);
   const secrets = useLoad(() => api<C.SecretList>('GET', `/tenants/${tenant}/apps/${clientId}/secrets`), [tenant, clientId]);
   const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
   const [shown, setShown] = useState<string | null>(null);
   const [expiry, setExpiry] = useState('');
-  const [edit, setEdit] = useState<{ scopes: string[]; lifetime: string; audiences: string; methods: string[] } | null>(null);
+  const [edit, setEdit] = useState<{ name: string; scopes: string[]; lifetime: string; audiences: string; methods: string[] } | null>(null);
+  const [needsSecret, setNeedsSecret] = useState(false);
   const [confirm, setConfirm] = useState<'regenerate' | 'disable' | null>(null);
   const [error, run] = useAction();
-  const reload = () => { app.reload(); secrets.reload(); };
+  const reload = () => { app.reload(); secrets.reload(); siblings.reload(); };
+  const back = <p><a href={`${BASE}/t/${tenant}/apps`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps`); }}>← Apps</a></p>;
+  if (app.missing) return <NotFound title="No such app">{back}<p>Tenant <strong>{tenant}</strong> has no app with client ID <code>{clientId}</code>. It may belong to another tenant.</p></NotFound>;
   if (!app.data) return <section><ErrorNote error={app.error} /></section>;
   const a = app.data;
+  const label = appLabel(a, siblings.data?.apps ?? []);
+  const addSecret = () => run(async () => {
+    const created = await api<C.NewSecret>('POST', `/tenants/${tenant}/apps/${clientId}/secrets`, expiry ? { expires_in: expiry } : {});
+    setShown(created.client_secret);
+    setNeedsSecret(false);
+    secrets.reload();
+  });
 
   const save = (event: Event) => {
     event.preventDefault();
     return run(async () => {
-      await api<C.UpdatedApp>('PATCH', `/tenants/${tenant}/apps/${clientId}`, {
+      const updated = await api<C.UpdatedApp>('PATCH', `/tenants/${tenant}/apps/${clientId}`, {
+        ...(edit!.name.trim() === a.name ? {} : { name: edit!.name }),
         scopes: edit!.scopes,
         token_lifetime: edit!.lifetime ? Number(edit!.lifetime) : null,
         audiences: edit!.audiences.split(/[\s,]+/).filter(Boolean),
         auth_methods: edit!.methods,
       });
+      setNeedsSecret(updated.new_secret_required);
       setEdit(null);
       reload();
     });
@@ -34,17 +48,23 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
 
   return (
     <section aria-labelledby="page-title">
-      <p><a href={`/console/t/${tenant}/apps`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps`); }}>← Apps</a></p>
+      {back}
       <div class="page-head">
-        <h1 id="page-title">{a.name} <Badge value={a.status} /></h1>
+        <h1 id="page-title">{label} <Badge value={a.status} /></h1>
         {canWrite && a.status === 'active' ? (
           <div class="button-row">
-            <button type="button" onClick={() => setEdit({ scopes: a.scopes, lifetime: a.token_lifetime_default ? '' : String(a.token_lifetime), audiences: a.audiences.join('\n'), methods: a.auth_methods })}>Edit</button>
+            <button type="button" onClick={() => setEdit({ name: a.name, scopes: a.scopes, lifetime: a.token_lifetime_default ? '' : String(a.token_lifetime), audiences: a.audiences.join('\n'), methods: a.auth_methods })}>Edit</button>
             <button type="button" class="danger" onClick={() => setConfirm('disable')}>Disable app</button>
           </div>
         ) : null}
       </div>
       <ErrorNote error={error} />
+      {a.scopes.length === 0 ? <p class="warning" id="no-scopes-warning">{NO_SCOPES}</p> : null}
+      {needsSecret ? (
+        <p class="notice" role="status">
+          <strong>signed_request needs a new secret.</strong> Existing secrets are stored as hashes only, so they keep working for Basic and post but cannot sign requests. Add a secret below and use it to sign.
+        </p>
+      ) : null}
       <dl class="facts">
         <dt>Client ID</dt><dd><code>{a.client_id}</code></dd>
         <dt>Scopes</dt><dd>{a.scopes.length ? a.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>) : 'none'}</dd>
@@ -58,16 +78,14 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
         <h2>Client secrets</h2>
         {canWrite && a.status === 'active' ? (
           <div class="button-row">
-            <label for="secret-expiry" class="inline">Expires</label>
-            <select id="secret-expiry" value={expiry} onChange={(e) => setExpiry((e.currentTarget as HTMLSelectElement).value)}>
-              {EXPIRIES.map(([value, label]) => <option value={value} key={value}>{label}</option>)}
-            </select>
-            <button type="button" onClick={() => run(async () => {
-              const created = await api<C.NewSecret>('POST', `/tenants/${tenant}/apps/${clientId}/secrets`, expiry ? { expires_in: expiry } : {});
-              setShown(created.client_secret);
-              secrets.reload();
-            })}>Add secret</button>
-            <button type="button" class="primary" onClick={() => setConfirm('regenerate')}>Regenerate</button>
+            <span class="group">
+              <label for="secret-expiry" class="inline">Expires</label>
+              <select id="secret-expiry" value={expiry} onChange={(e) => setExpiry((e.currentTarget as HTMLSelectElement).value)}>
+                {EXPIRIES.map(([value, label]) => <option value={value} key={value}>{label}</option>)}
+              </select>
+              <button type="button" class="primary" onClick={addSecret}>Add secret</button>
+            </span>
+            <button type="button" class="danger" onClick={() => setConfirm('regenerate')}>Regenerate…</button>
           </div>
         ) : null}
       </div>
@@ -83,14 +101,14 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
                 <td>{when(s.created_at)}</td>
                 <td>{s.expires_at ? when(s.expires_at) : 'never'}</td>
                 <td>{ago(s.last_used_at)}</td>
-                <td>{canWrite && s.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke secret ${s.hint}`} onClick={() => run(async () => { await api<C.SecretList['secrets'][number]>('DELETE', `/tenants/${tenant}/apps/${clientId}/secrets/${s.secret_id}`); secrets.reload(); })}>Revoke</button> : null}</td>
+                <td class="row-actions">{canWrite && s.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke secret ${s.hint}`} onClick={() => run(async () => { await api<C.SecretList['secrets'][number]>('DELETE', `/tenants/${tenant}/apps/${clientId}/secrets/${s.secret_id}`); secrets.reload(); })}>Revoke</button> : null}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
 
-      <Dialog id="confirm" title={confirm === 'disable' ? 'Disable this app?' : 'Regenerate the secret?'} open={confirm !== null} onClose={() => setConfirm(null)}>
+      <Dialog id="confirm" title={confirm === 'disable' ? `Disable ${label}?` : `Regenerate the secret of ${label}?`} open={confirm !== null} onClose={() => setConfirm(null)}>
         <p>{confirm === 'disable'
           ? 'The app can no longer get tokens and every token it holds stops working. This cannot be undone.'
           : 'A new secret is created and every current secret is revoked at once: running integrations fail until they use the new one.'}</p>
@@ -101,14 +119,17 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
             else setShown((await api<C.Regenerated>('POST', `/tenants/${tenant}/apps/${clientId}/secrets/regenerate`, {})).secret.client_secret);
             setConfirm(null);
             reload();
-          })}>{confirm === 'disable' ? 'Disable app' : 'Regenerate'}</button>
+          })}>{confirm === 'disable' ? 'Disable app' : 'Revoke all and regenerate'}</button>
         </div>
       </Dialog>
 
       <Dialog id="edit-app" title="Edit app" open={edit !== null} onClose={() => setEdit(null)}>
         {edit ? (
           <form onSubmit={save}>
+            <label for="edit-name">Name</label>
+            <input id="edit-name" required maxLength={200} value={edit.name} onInput={(e) => setEdit({ ...edit, name: (e.currentTarget as HTMLInputElement).value })} />
             <ScopePicker idPrefix="edit-scope" scopes={catalog.data?.scopes ?? []} selected={edit.scopes} onChange={(scopes) => setEdit({ ...edit, scopes })} />
+            {edit.scopes.length === 0 ? <p class="warning">{NO_SCOPES}</p> : null}
             <label for="edit-lifetime">Token lifetime (seconds, 60–86400; empty: tenant default)</label>
             <input id="edit-lifetime" type="number" min={60} max={86400} value={edit.lifetime} onInput={(e) => setEdit({ ...edit, lifetime: (e.currentTarget as HTMLInputElement).value })} />
             <label for="edit-audiences">Extra audiences (one per line)</label>
@@ -121,13 +142,21 @@ export function AppPage({ tenant, canWrite, navigate, clientId }: PageProps & { 
                   <code>{m}</code>
                 </label>
               ))}
+              {edit.methods.includes('signed_request') && !a.auth_methods.includes('signed_request') ? <p class="hint">Signed requests need a secret added after this change: you will be asked to add one.</p> : null}
             </fieldset>
             <ErrorNote error={error} />
             <div class="actions"><button type="button" onClick={() => setEdit(null)}>Cancel</button><button type="submit" class="primary">Save</button></div>
           </form>
         ) : null}
       </Dialog>
-      <SecretDialog title="New client secret" label="Client secret" value={shown} onClose={() => setShown(null)} />
+      <SecretDialog
+        title={`New client secret for ${label}`}
+        label="Client secret"
+        value={shown}
+        before={<CopyField id="new-client-id" label="Client ID" value={a.client_id} />}
+        after={<TokenEndpointField issuer={issuer} />}
+        onClose={() => setShown(null)}
+      />
     </section>
   );
 }

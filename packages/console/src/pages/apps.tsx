@@ -1,18 +1,18 @@
 import { useState } from 'preact/hooks';
 import { api, when } from '../api';
 import type * as C from '../contract';
-import { Badge, Dialog, Empty, ErrorNote, SecretDialog, useAction, useLoad } from '../ui';
-import { ScopePicker, type PageProps } from './common';
+import { Badge, CopyField, Dialog, Empty, ErrorNote, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
+import { appLabel, NO_SCOPES, ScopePicker, type PageProps } from './common';
 
 /** Settings > Apps: list and create. */
-export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
+export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
   const apps = useLoad(() => api<C.AppList>('GET', `/tenants/${tenant}/apps`), [tenant]);
   const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
   const [lifetime, setLifetime] = useState('');
-  const [secret, setSecret] = useState<{ value: string; clientId: string } | null>(null);
+  const [secret, setSecret] = useState<{ value: string; clientId: string; label: string } | null>(null);
   const [error, run] = useAction();
 
   const create = (event: Event) => {
@@ -23,7 +23,7 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
       setName('');
       setScopes([]);
       setLifetime('');
-      setSecret({ value: created.secret.client_secret, clientId: created.app.client_id });
+      setSecret({ value: created.secret.client_secret, clientId: created.app.client_id, label: appLabel(created.app, [...(apps.data?.apps ?? []), created.app]) });
       apps.reload();
     });
   };
@@ -44,9 +44,9 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
             <tbody>
               {apps.data.apps.map((app) => (
                 <tr key={app.client_id}>
-                  <td><a href={`/console/t/${tenant}/apps/${app.client_id}`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps/${app.client_id}`); }}>{app.name}</a></td>
+                  <td><a href={`/console/t/${tenant}/apps/${app.client_id}`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps/${app.client_id}`); }}>{appLabel(app, apps.data!.apps)}</a></td>
                   <td><code>{app.client_id}</code></td>
-                  <td>{app.scopes.length ? app.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>) : <small>none</small>}</td>
+                  <td>{app.scopes.length ? app.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>) : <small class="warn-text">none</small>}</td>
                   <td>{app.token_lifetime} s{app.token_lifetime_default ? <small> (default)</small> : null}</td>
                   <td><Badge value={app.status} /></td>
                   <td>{when(app.created_at)}</td>
@@ -62,6 +62,7 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
           <label for="app-name">Name</label>
           <input id="app-name" required maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} placeholder="billing-sync" />
           <ScopePicker idPrefix="new-scope" scopes={catalog.data?.scopes ?? []} selected={scopes} onChange={setScopes} />
+          {scopes.length === 0 ? <p class="warning" id="no-scopes-warning">{NO_SCOPES}</p> : null}
           <label for="app-lifetime">Token lifetime (seconds, 60–86400; empty: tenant default)</label>
           <input id="app-lifetime" type="number" min={60} max={86400} value={lifetime} onInput={(e) => setLifetime((e.currentTarget as HTMLInputElement).value)} />
           <ErrorNote error={error} />
@@ -69,10 +70,11 @@ export function AppsPage({ tenant, canWrite, navigate }: PageProps) {
         </form>
       </Dialog>
       <SecretDialog
-        title="App created"
+        title={secret ? `App ${secret.label} created` : 'App created'}
         label="Client secret"
         value={secret?.value ?? null}
-        extra={secret ? <p>client_id <code id="new-client-id">{secret.clientId}</code></p> : null}
+        before={secret ? <CopyField id="new-client-id" label="Client ID" value={secret.clientId} /> : null}
+        after={<TokenEndpointField issuer={issuer} />}
         onClose={() => setSecret(null)}
       />
     </section>

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, when } from '../api';
 import type * as C from '../contract';
 import { Empty, ErrorNote, useLoad } from '../ui';
 import type { PageProps } from './common';
@@ -35,7 +35,7 @@ export function AuditPage({ tenant }: PageProps) {
             <tbody>
               {entries.data.entries.map((e) => (
                 <tr key={e.id}>
-                  <td>{new Date(e.created_at).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })}</td>
+                  <td>{when(e.created_at)}</td>
                   <td><code>{e.action}</code></td>
                   <td>{e.target ? <code>{e.target}</code> : '—'}</td>
                   <td>{e.actor}{e.actor_id ? <small> {e.actor_id}</small> : null}</td>

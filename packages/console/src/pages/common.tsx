@@ -3,6 +3,8 @@ import { Empty } from '../ui';
 
 export interface PageProps {
   tenant: string;
+  /** The tenant's issuer URL (its endpoints hang from it). */
+  issuer: string;
   canWrite: boolean;
   navigate: (path: string) => void;
 }
@@ -11,6 +13,18 @@ export interface PageProps {
 export const BASE = '/console';
 export const EXPIRIES: [string, string][] = [['', 'Never'], ['7d', '7 days'], ['30d', '30 days'], ['90d', '90 days'], ['365d', '1 year']];
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request'];
+
+/**
+ * An app's name as people can tell it apart: names need not be unique (docs/admin.md), so a name
+ * that several apps share carries the start of the client id.
+ */
+export function appLabel(app: { name: string; client_id: string }, all: readonly { name: string; client_id: string }[]): string {
+  const shared = all.some((other) => other.name === app.name && other.client_id !== app.client_id);
+  return shared ? `${app.name} · ${app.client_id.slice(0, 6)}…` : app.name;
+}
+
+/** Shown wherever an app's scopes are chosen or shown, when it has none. */
+export const NO_SCOPES = 'No scopes: this app\'s tokens will grant nothing, and every API will refuse them. Choose at least one scope.';
 
 /** The scope checkboxes of the app and API-token forms. */
 export function ScopePicker(props: { scopes: { name: string; description: string }[]; selected: string[]; onChange: (s: string[]) => void; idPrefix: string }) {

@@ -10,3 +10,4 @@ export { SettingsPage } from './settings';
 export { UsersPage } from './users';
 export { SignInPage } from './sign-in';
 export { SetupPage } from './setup';
+export { TenantsPage, UnknownTenant } from './tenants';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, when } from '../api';
+import { api } from '../api';
 import type * as C from '../contract';
 import { ErrorNote, useAction, useLoad } from '../ui';
 import type { PageProps } from './common';
@@ -14,7 +14,7 @@ export function ScopesPage({ tenant, canWrite }: PageProps) {
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">Scopes</h1>
-      <p class="lead">What apps and API tokens may be granted. Default scopes are granted when an app asks for none.</p>
+      <p class="lead">What apps and API tokens may be granted. An app has only the scopes chosen for it (none unless you choose some); a token request that names no scope gets those of the app's scopes marked default here.</p>
       <div class="table-wrap">
         <table>
           <thead><tr><th scope="col">Scope</th><th scope="col">Description</th><th scope="col">Default</th></tr></thead>

@@ -11,7 +11,24 @@ export function SetupPage({ onSignedIn }: { onSignedIn: (account: C.Account) => 
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, run] = useAction();
-  useEffect(() => { void run(async () => setInfo(await api<C.SetupInfo>('POST', '/setup/inspect', { token }))); }, [token]);
+  const [spent, setSpent] = useState<string | null>(null);
+  useEffect(() => {
+    api<C.SetupInfo>('POST', '/setup/inspect', { token }).then(setInfo, (failure: Error) => setSpent(failure.message));
+  }, [token]);
+  // A used, expired or mangled link: nothing to fill in here, so lead to sign-in.
+  if (spent !== null) {
+    return (
+      <main class="auth">
+        <div class="card">
+          <p class="brand">Keymint</p>
+          <h1>This setup link cannot be used</h1>
+          <p>{spent}</p>
+          <p>Setup links work once, for 24 hours. If you already chose a password, sign in; otherwise ask an owner for a new link (<code>keymint admin create</code>).</p>
+          <a class="button primary wide" href={`${BASE}/signin`}>Go to sign-in</a>
+        </div>
+      </main>
+    );
+  }
   return (
     <main class="auth">
       <form class="card" onSubmit={(e) => { e.preventDefault(); return run(async () => {

@@ -10,7 +10,7 @@ import { createAdmin } from './testing.js';
 
 /** Screenshots for people to look at after a run (git-ignored). */
 const SHOTS = fileURLToPath(new URL('../../../../test-artifacts/screenshots/', import.meta.url));
-const PAGES = ['apps', 'api-tokens', 'keys', 'usage', 'audit', 'scopes', 'users', 'settings'];
+const PAGES = ['apps', 'api-tokens', 'keys', 'usage', 'audit', 'scopes', 'users', 'settings', 'tenants'];
 
 async function tokenStatus(server: TestServer, clientId: string, secret: string): Promise<number> {
   return (await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials', scope: 'contacts_read' }, { authorization: basic(clientId, secret) })).status;
@@ -31,9 +31,9 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
 async function secretFromDialog(page: Page): Promise<string> {
   const dialog = page.getByRole('dialog');
   await dialog.getByText('this is the only time it can be shown').waitFor();
-  const value = await dialog.getByLabel(/secret|token/i).inputValue();
-  await dialog.getByRole('button', { name: 'Copy' }).click();
-  await dialog.getByRole('button', { name: 'Copied' }).waitFor();
+  const value = await dialog.locator('#secret-value').inputValue();
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+  await dialog.getByRole('button', { name: 'Copied', exact: true }).waitFor();
   const copied = await page.evaluate('navigator.clipboard.readText()');
   assert.equal(copied, value, 'the copy button puts exactly the shown secret on the clipboard');
   return value;
@@ -71,7 +71,7 @@ test('Console end to end: sign in, create an app, copy its secret, regenerate, r
     await create.getByRole('button', { name: 'Create app' }).click();
     const firstSecret = await secretFromDialog(page);
     assert.match(firstSecret, /^kms_/);
-    const clientId = (await page.locator('#new-client-id').textContent())!;
+    const clientId = await page.locator('#new-client-id').inputValue();
     await page.screenshot({ path: `${SHOTS}secret-dialog-1280.png` });
     assert.equal(await tokenStatus(server, clientId, firstSecret), 200, 'the copied secret gets a token');
     await page.getByRole('button', { name: 'I have stored it' }).click();
@@ -79,8 +79,8 @@ test('Console end to end: sign in, create an app, copy its secret, regenerate, r
     // Regenerate: the old secret fails, the new one works
     await page.getByRole('link', { name: 'billing-sync' }).click();
     await page.getByRole('heading', { name: /billing-sync/ }).waitFor();
-    await page.getByRole('button', { name: 'Regenerate' }).click();
-    await page.getByRole('dialog', { name: 'Regenerate the secret?' }).getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('button', { name: 'Regenerate…' }).click();
+    await page.getByRole('dialog', { name: 'Regenerate the secret of billing-sync?' }).getByRole('button', { name: 'Revoke all and regenerate' }).click();
     const secondSecret = await secretFromDialog(page);
     assert.notEqual(secondSecret, firstSecret);
     await page.getByRole('button', { name: 'I have stored it' }).click();

@@ -76,6 +76,7 @@ export const CreateAppBody = Type.Object({
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
 }, { additionalProperties: false });
 export const UpdateAppBody = Type.Object({
+  name: Type.Optional(Name),
   scopes: Type.Optional(Scopes),
   audiences: Type.Optional(Audiences),
   token_lifetime: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()])),

@@ -136,20 +136,22 @@ export class AppService {
   }
 
   /**
-   * Admin edits: token lifetime (null: the tenant default), audiences, scopes and auth methods
-   * (sealed copies managed as in setAuthMethods), in one transaction and one `app.updated` entry.
-   * Caches follow through the change log.
+   * Admin edits: name, token lifetime (null: the tenant default), audiences, scopes and auth
+   * methods (sealed copies managed as in setAuthMethods), in one transaction and one `app.updated`
+   * entry (a rename records the old name too). Names need not be unique: the client_id tells two
+   * apps of the same name apart (docs/admin.md). Caches follow through the change log.
    */
   async update(
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[] },
+    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[] },
     context: AuditContext = SYSTEM,
   ): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
     const app = await this.get(tenantId, clientId);
     const next = {
+      name: patch.name === undefined ? app.name : validateName(patch.name),
       tokenLifetime: patch.tokenLifetime === undefined ? app.tokenLifetime : validateLifetime(patch.tokenLifetime),
       audiences: patch.audiences === undefined ? app.audiences : validateAudiences(patch.audiences),
       scopes: patch.scopes === undefined ? app.scopes : validateScopes(patch.scopes, catalog),
@@ -160,6 +162,7 @@ export class AppService {
       // Only the columns asked for: concurrent edits of different fields must not undo each other.
       await trx.updateTable('apps')
         .set({
+          ...(patch.name === undefined ? {} : { name: next.name }),
           ...(patch.tokenLifetime === undefined ? {} : { token_lifetime: next.tokenLifetime }),
           ...(patch.audiences === undefined ? {} : { audiences: JSON.stringify(next.audiences) }),
           ...(patch.scopes === undefined ? {} : { scopes: JSON.stringify(next.scopes) }),
@@ -173,7 +176,8 @@ export class AppService {
       return required;
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    const detail = { token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }) };
+    const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }) };
     audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
     return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
   }

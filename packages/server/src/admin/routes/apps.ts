@@ -31,11 +31,11 @@ export const appRoutes: FastifyPluginAsyncTypebox<AppRoutesOptions> = async (app
   app.get('/tenants/:tenant/apps/:client_id', { config, schema: { summary: 'Get an app', tags, security, params: S.AppParams, response: { 200: S.AppView, ...S.errors } } }, async (request) =>
     appView(await apps.get(request.adminTenant.id, request.params.client_id), request.adminTenant));
 
-  app.patch('/tenants/:tenant/apps/:client_id', { config, schema: { summary: 'Edit scopes, audiences, token lifetime (null: the tenant default) or auth methods', tags, security, params: S.AppParams, body: S.UpdateAppBody, response: { 200: S.UpdatedApp, ...S.errors } } }, async (request) => {
+  app.patch('/tenants/:tenant/apps/:client_id', { config, schema: { summary: 'Rename, or edit scopes, audiences, token lifetime (null: the tenant default) or auth methods', tags, security, params: S.AppParams, body: S.UpdateAppBody, response: { 200: S.UpdatedApp, ...S.errors } } }, async (request) => {
     const body = request.body;
     const tenant = request.adminTenant;
     const { app: updated, newSecretRequired } = await apps.update(tenant.id, await tenants.scopes(tenant.id), request.params.client_id, {
-      tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes, authMethods: body.auth_methods,
+      name: body.name, tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes, authMethods: body.auth_methods,
     }, auditContext(request));
     return { app: appView(updated, tenant), new_secret_required: newSecretRequired };
   });
