@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { list, seconds, secondsOrZero } from './args.js';
-import { endUserSettingsView, endUserView } from '@keymint/server';
+import { endUserSettingsView, endUserView, revokedSessionsView } from '@keymint/server';
 
 /** `keymint users …`: the tenant's end users and how they sign in (docs/end-users.md). */
 export function registerUserCommands(program: Command, globals: () => GlobalOptions): void {
@@ -57,7 +57,7 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
       withKeymint(globals(), async ({ keymint, tenant }) => {
         const user = await keymint.users.userByEmail(tenant.id, email);
         const revoked = await keymint.users.revokeUserSessions(tenant.id, user.id, CLI);
-        print(globals().json, { user_id: user.id, sessions_revoked: revoked }, () => `revoked ${revoked} session(s) of ${email}`);
+        print(globals().json, revokedSessionsView(user.id, revoked), () => `revoked ${revoked} session(s) of ${email}`);
       }),
     );
 }

@@ -17,7 +17,7 @@ export type { EndUser, EndUserSettings, UserSession, TokenMode } from './users/m
 export { endUserSettingsView } from './users/model.js';
 // One serializer per resource: the admin API answers with these and the CLI's --json prints them.
 export {
-  adminTokenView, apiTokenView, appView, endUserView, iso, keyView, newSecretView, rotationView, secretView, settingsView, tenantView,
+  adminTokenView, apiTokenView, appView, endUserView, iso, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
 } from './admin/views.js';
 export { serve, type ServeOptions } from './cluster.js';
 export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';

@@ -155,7 +155,7 @@ export const UserSessionView = Type.Object({
   expires_at: Time, idle_expires_at: Type.String({ format: 'date-time', description: 'when the session ends without a refresh' }),
 });
 export const UserSessionList = Type.Object({ user: Type.Omit(EndUserView, ['last_sign_in_at']), sessions: Type.Array(UserSessionView) });
-export const RevokedSessions = Type.Object({ revoked: Type.Integer({ description: 'live sessions ended' }) });
+export const RevokedSessions = Type.Object({ user_id: Type.String(), revoked: Type.Integer({ description: 'live sessions ended' }) });
 
 /** The CLI's `users settings` view and the admin API's (docs/end-users.md "Settings"). */
 export const EndUserSettingsView = Type.Object({

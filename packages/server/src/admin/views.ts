@@ -48,6 +48,8 @@ export const adminTokenView = (t: AdminTokenInfo, tenantSlug: string | null): St
   id: t.id, name: t.name, hint: t.hint, role: t.role, tenant: tenantSlug, created_by: t.createdBy, created_at: at(t.createdAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt), expires_at: iso(t.expiresAt),
 });
 export const endUserView = (u: EndUserSummary): Static<typeof S.EndUserView> => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt), last_sign_in_at: iso(u.lastSignInAt) });
+/** The answer to signing a user out everywhere (admin API and `keymint users signout-all`). */
+export const revokedSessionsView = (userId: string, revoked: number): Static<typeof S.RevokedSessions> => ({ user_id: userId, revoked });
 export const endUserBaseView = (u: EndUser): Static<typeof S.UserSessionList>['user'] => ({ id: u.id, email: u.email, email_verified: u.emailVerified, created_at: at(u.createdAt) });
 /** `idleSeconds`: the tenant's idle timeout, so the console can say when an unused session ends. */
 export const userSessionView = (s: UserSession, idleSeconds: number): Static<typeof S.UserSessionView> => ({

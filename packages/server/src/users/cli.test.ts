@@ -26,7 +26,7 @@ test('CLI: users settings changes a running server within a poll; users list; us
     assert.equal(signup.headers.get('access-control-allow-origin'), 'http://127.0.0.1:3000');
 
     assert.deepEqual((await keymintCli(server, 'users', 'list')).users.map((u: { email: string }) => u.email), ['quinn@example.com']);
-    assert.deepEqual(await keymintCli(server, 'users', 'signout-all', 'Quinn@example.com'), { user_id: signup.body.user.id, sessions_revoked: 1 });
+    assert.deepEqual(await keymintCli(server, 'users', 'signout-all', 'Quinn@example.com'), { user_id: signup.body.user.id, revoked: 1 });
     await assert.rejects(keymintCli(server, 'users', 'signout-all', 'nobody@example.com'), /no end user/);
     await assert.rejects(keymintCli(server, 'users', 'settings', '--mode', 'session'), /Allowed choices are bearer, cookie/);
     assert.equal(shown.refresh_reuse_grace, 10, 'default reuse grace: 10 s');

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { UserService } from '../../users/service.js';
 import { auditContext } from '../auth.js';
 import * as S from '../schemas.js';
-import { endUserBaseView, endUserView, userSessionView } from '../views.js';
+import { endUserBaseView, endUserView, revokedSessionsView, userSessionView } from '../views.js';
 import { config, security } from './common.js';
 
 export interface EndUserRoutesOptions {
@@ -27,7 +27,7 @@ export const endUserRoutes: FastifyPluginAsyncTypebox<EndUserRoutesOptions> = as
 
   app.delete('/tenants/:tenant/users/:id/sessions', { config, schema: { summary: 'Sign a user out everywhere: revoke every session (access tokens via the revocation feed)', tags, security, params: S.UserParams, response: { 200: S.RevokedSessions, ...S.errors } } }, async (request) => {
     const user = await users.getUser(request.adminTenant.id, request.params.id);
-    return { revoked: await users.revokeUserSessions(request.adminTenant.id, user.id, auditContext(request)) };
+    return revokedSessionsView(user.id, await users.revokeUserSessions(request.adminTenant.id, user.id, auditContext(request)));
   });
 
   app.delete('/tenants/:tenant/users/:id/sessions/:sid', { config, schema: { summary: 'Revoke one session of a user', tags, security, params: S.UserSessionParams, response: { 204: S.NoContent, ...S.errors } } }, async (request, reply) => {
