@@ -112,7 +112,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     poolStats: keymint.poolStats, listening: keymint.listening,
   }));
 
-  await app.register(rootMetadataRoutes, { tenants: keymint.tenants, publicUrl });
+  await app.register(rootMetadataRoutes, { tenants: keymint.tenants, keys: keymint.keys, publicUrl });
   await app.register(adminRoutes, {
     admins: keymint.admins, tenants: keymint.tenants, apps: keymint.apps, apiTokens: keymint.apiTokens, keys: keymint.keys,
     audit: keymint.audit, usage: keymint.usage, users: keymint.users, publicUrl, prefix: '/admin/v1',
@@ -122,7 +122,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, { tenants: keymint.tenants, publicUrl });
       installClientAuth(tenantScoped, { apps: keymint.apps, attempts: keymint.attempts, audit: keymint.audit, config: keymint.config, now: keymint.now });
-      await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, publicUrl });
+      await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, keys: keymint.keys, publicUrl });
       await tenantScoped.register(jwksRoutes, { keys: keymint.keys, config: keymint.config });
       await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users });
       await tenantScoped.register(introspectionRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials });
