@@ -92,6 +92,21 @@ test('changing the algorithm: a key of the new one is published ahead, then sign
   }
 });
 
+test('maintenance finishes an algorithm change whose key step never ran (the process stopped after storing the setting)', async () => {
+  const server = await startTestServer();
+  try {
+    const { keymint } = server.server;
+    const tenant = await keymint.tenants.get('default');
+    await keymint.db.updateTable('tenants').set({ settings: JSON.stringify({ ...tenant.settings, signingAlg: 'EdDSA' }) }).where('id', '=', tenant.id).execute();
+    await keymint.keys.maintain(tenant.id);
+    const next = (await keymint.keys.list(tenant.id)).filter((k) => k.state === 'next');
+    assert.deepEqual(next.map((k) => k.alg), ['EdDSA']);
+    assert.ok(next[0]!.activatedAt !== null, 'scheduled to sign after publish-ahead');
+  } finally {
+    await server.close();
+  }
+});
+
 test('keymint tenant create --signing-alg and tenant settings --signing-alg; the admin API settings carry signing_alg', { timeout: 60_000 }, async () => {
   const server = await startTestServer();
   try {
