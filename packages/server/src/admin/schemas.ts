@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { SIGNING_ALGORITHMS } from '../crypto/signing-keys.js';
+import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
 
 /**
  * Admin API schemas (docs/admin.md): request validation, response serialization and the

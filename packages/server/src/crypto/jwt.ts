@@ -1,5 +1,5 @@
 import { sign, type KeyObject } from 'node:crypto';
-import type { SigningAlgorithm } from './signing-keys.js';
+import type { SigningAlgorithm } from './algorithms.js';
 
 /**
  * Compact JWS signing for the token hot path. The protected header is encoded once per key

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createVerifier } from '@keymint/sdk/node';
 import { AdminClient, createAdmin } from '../admin/testing.js';
-import { SIGNING_ALGORITHMS } from '../crypto/signing-keys.js';
+import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
 import { keymintCli, keymintCliText } from '../testing/cli.js';
 import { startTestServer } from '../testing/harness.js';
 import { fetchToken } from '../testing/tokens.js';

@@ -1,5 +1,5 @@
 import { jwtVerify, type JWTPayload } from 'jose';
-import { SIGNING_ALGORITHMS } from '../crypto/signing-keys.js';
+import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
 import { CLOCK_LEEWAY_SECONDS } from '@keymint/sdk/node';
 import type { App } from '../apps/model.js';
 import type { AppService } from '../apps/service.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_SIGNING_ALGORITHM, type SigningAlgorithm } from '../crypto/signing-keys.js';
+import { DEFAULT_SIGNING_ALGORITHM, type SigningAlgorithm } from '../crypto/algorithms.js';
 import type { EndUserSettings } from '../users/model.js';
 
 export interface TenantSettings {

@@ -1,6 +1,6 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
-import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../crypto/signing-keys.js';
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../crypto/algorithms.js';
 import { CacheStats } from '../util/cache-stats.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import type { ChangeFeed } from '../store/change-log.js';
