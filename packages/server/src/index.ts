@@ -15,6 +15,7 @@ export type { RotationResult } from './keys/service.js';
 export type { Principal } from './resource/authenticate.js';
 export type { EndUser, EndUserSettings, UserSession, TokenMode } from './users/model.js';
 export { endUserSettingsView } from './users/model.js';
+export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './crypto/algorithms.js';
 // One serializer per resource: the admin API answers with these and the CLI's --json prints them.
 export {
   adminTokenView, apiTokenView, appView, endUserView, iso, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,

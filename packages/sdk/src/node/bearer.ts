@@ -51,14 +51,28 @@ function quote(value: string): string {
 
 /**
  * The RFC 6750 §3 `WWW-Authenticate` value for a failure: `Bearer realm="…"`, plus `error`,
- * `error_description` (and `scope` for insufficient_scope) unless the request had no token.
+ * `error_description` (and `scope` for insufficient_scope) unless the request had no token, and
+ * `resource_metadata` (RFC 9728 §5.1) when the API publishes its metadata at that URL.
  * Never throws.
  */
-export function bearerChallenge(error: VerifierError, realm: string): string {
+export function bearerChallenge(error: VerifierError, realm: string, resourceMetadata?: string): string {
   const parts = [`realm=${quote(realm)}`];
   if (!(error instanceof MissingTokenError)) parts.push(`error=${quote(error.error)}`, `error_description=${quote(error.message)}`);
   if (error instanceof InsufficientScopeError) parts.push(`scope=${quote(error.scope)}`);
+  if (resourceMetadata !== undefined) parts.push(`resource_metadata=${quote(resourceMetadata)}`);
   return `Bearer ${parts.join(', ')}`;
+}
+
+/**
+ * RFC 9728 §3.1: where a protected resource publishes its metadata: `/.well-known/oauth-protected-resource`
+ * inserted between the host and the path of its resource identifier
+ * (`https://api.example.com/v1` → `https://api.example.com/.well-known/oauth-protected-resource/v1`).
+ * @throws {TypeError} `resource` is not an absolute URL
+ */
+export function resourceMetadataUrl(resource: string): string {
+  const url = new URL(resource);
+  const path = url.pathname === '/' ? '' : url.pathname;
+  return `${url.origin}/.well-known/oauth-protected-resource${path}${url.search}`;
 }
 
 /** The JSON body of a failed check: `error` is absent when the request carried no token (RFC 6750 §3.1). */
@@ -73,9 +87,9 @@ export interface BearerErrorBody {
  * "the resource server SHOULD NOT include an error code or other error information").
  * Never throws.
  */
-export function bearerErrorResponse(error: VerifierError, realm: string): { status: number; headers: Record<string, string>; body: BearerErrorBody } {
+export function bearerErrorResponse(error: VerifierError, realm: string, resourceMetadata?: string): { status: number; headers: Record<string, string>; body: BearerErrorBody } {
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (error.status === 401 || error.status === 403 || error.status === 400) headers['www-authenticate'] = bearerChallenge(error, realm);
+  if (error.status === 401 || error.status === 403 || error.status === 400) headers['www-authenticate'] = bearerChallenge(error, realm, resourceMetadata);
   const body: BearerErrorBody = error instanceof MissingTokenError ? { error_description: error.message } : { error: error.error, error_description: error.message };
   return { status: error.status, headers, body };
 }

@@ -10,7 +10,7 @@ export {
   type DiscoveryErrorCode, type RevocationFeedErrorCode, type OptionErrorCode,
 } from './errors.js';
 export { MAX_JWKS_BYTES, MAX_JWKS_KEYS, MAX_JWKS_BACKOFF_MS } from './key-source.js';
-export { extractBearerToken, bearerChallenge, bearerErrorResponse, type BearerSources, type BearerErrorBody } from './bearer.js';
+export { extractBearerToken, bearerChallenge, bearerErrorResponse, resourceMetadataUrl, type BearerSources, type BearerErrorBody } from './bearer.js';
 export { expressAuth, fastifyAuth, authorizeRequest, type ProtectOptions, type AuthenticatedRequest, type FastifyPreHandler } from './middleware.js';
 export { createClient, type ClientOptions, type ClientAuthMethod, type ApiClient, type TokenSet } from './client.js';
 export { signatureFor, buildSignedTokenRequest, newSignatureValue, type SignedTokenRequest } from './signed-request.js';

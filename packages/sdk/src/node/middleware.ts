@@ -8,6 +8,12 @@ export interface ProtectOptions {
   verifier: Verifier;
   /** The `realm` of RFC 6750 §3 challenges; default `"api"`. */
   realm?: string;
+  /**
+   * The URL of your API's RFC 9728 protected resource metadata (see {@link resourceMetadataUrl}):
+   * every challenge then carries `resource_metadata="…"` (RFC 9728 §5.1), so a client that
+   * receives a 401 can discover which authorization server and scopes your API takes.
+   */
+  resourceMetadata?: string;
 }
 
 /**
@@ -29,8 +35,8 @@ export type AuthenticatedRequest<R> = R & { auth: AccessTokenClaims };
 type ConnectRequest = IncomingMessage & { query?: unknown; body?: unknown; auth?: AccessTokenClaims };
 type ConnectNext = (error?: unknown) => void;
 
-function writeFailure(res: ServerResponse, error: VerifierError, realm: string): void {
-  const { status, headers, body } = bearerErrorResponse(error, realm);
+function writeFailure(res: ServerResponse, error: VerifierError, realm: string, resourceMetadata: string | undefined): void {
+  const { status, headers, body } = bearerErrorResponse(error, realm, resourceMetadata);
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('content-type', 'application/json; charset=utf-8');
@@ -47,7 +53,7 @@ function writeFailure(res: ServerResponse, error: VerifierError, realm: string):
  * app.get('/contacts', requireScopes('contacts_read'), (req, res) => res.json({ client: req.auth.client_id }));
  * Never throws: every failure becomes the RFC 6750 answer.
  */
-export function expressAuth({ verifier, realm = 'api' }: ProtectOptions): {
+export function expressAuth({ verifier, realm = 'api', resourceMetadata }: ProtectOptions): {
   requireScopes(...scopes: string[]): (req: IncomingMessage, res: ServerResponse, next: ConnectNext) => void;
 } {
   return {
@@ -59,7 +65,7 @@ export function expressAuth({ verifier, realm = 'api' }: ProtectOptions): {
             request.auth = claims;
             next();
           },
-          (error: unknown) => (error instanceof VerifierError ? writeFailure(res, error, realm) : next(error)),
+          (error: unknown) => (error instanceof VerifierError ? writeFailure(res, error, realm, resourceMetadata) : next(error)),
         );
       };
     },
@@ -97,7 +103,7 @@ export type FastifyPreHandler = (request: FastifyRequestLike, reply: FastifyRepl
  * app.get('/contacts', { preHandler: app.requireScopes('contacts_read') }, async (request) => request.auth);
  */
 export const fastifyAuth = Object.assign(
-  async function keymintFastifyAuth(fastify: FastifyLike, { verifier, realm = 'api' }: ProtectOptions): Promise<void> {
+  async function keymintFastifyAuth(fastify: FastifyLike, { verifier, realm = 'api', resourceMetadata }: ProtectOptions): Promise<void> {
     fastify.decorateRequest('auth', null);
     fastify.decorate('requireScopes', (...scopes: string[]): FastifyPreHandler => {
       return async (request, reply) => {
@@ -105,7 +111,7 @@ export const fastifyAuth = Object.assign(
           request.auth = await authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes);
         } catch (error) {
           if (!(error instanceof VerifierError)) throw error;
-          const { status, headers, body } = bearerErrorResponse(error, realm);
+          const { status, headers, body } = bearerErrorResponse(error, realm, resourceMetadata);
           return reply.code(status).headers(headers).send(body);
         }
         return undefined;

@@ -7,7 +7,8 @@ import { refusingEmbeddedKeys, RemoteKeySource } from './key-source.js';
 import { RevocationFeed } from './revocations.js';
 
 /** Algorithms Keymint signs access tokens with (DESIGN "Signing key"); nothing else is ever accepted. */
-export type AccessTokenAlgorithm = 'ES256' | 'EdDSA';
+/** The algorithms a Keymint tenant signs with (its `signing_alg` setting). */
+export type AccessTokenAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
 
 /** RFC 9068 §2.2 claims of a Keymint app access token, plus Keymint's `tid` (the tenant's slug). */
 export interface AccessTokenClaims extends JWTPayload {
@@ -29,7 +30,11 @@ export interface VerifierOptions {
   issuer: string;
   /** The audience (or audiences) this API accepts; a token must name one (RFC 9068 §4). Keymint's default is `{issuer}/api`. */
   audience: string | string[];
-  /** Accepted `alg` values; default `['ES256', 'EdDSA']`. `none` and HMAC algorithms are never accepted. */
+  /**
+   * Accepted `alg` values; default `['ES256', 'EdDSA', 'RS256']`, every algorithm a tenant may sign
+   * with. `none` and HMAC algorithms are never accepted, and a key is only used with the algorithm
+   * of its type (jose), so an RSA key cannot verify an ES256 token or the reverse.
+   */
   algorithms?: AccessTokenAlgorithm[];
   /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`; default {@link CLOCK_LEEWAY_SECONDS}, at most 60. */
   clockToleranceSeconds?: number;
@@ -152,7 +157,7 @@ export function buildVerifier<C extends JWTPayload & { exp: number }>(options: O
     : new RevocationFeed({ issuer: options.issuer, fetch: fetchImpl, pollMs: options.revocationPollMs ?? 5_000, now, onError: options.onError ?? (() => {}) });
   const cacheSize = Math.max(0, options.cacheSize ?? 10_000);
   const cache = new Map<string, { claims: C; expiresAt: number }>();
-  const algorithms = options.algorithms ?? ['ES256', 'EdDSA'];
+  const algorithms = options.algorithms ?? ['ES256', 'EdDSA', 'RS256'];
 
   async function assertNotRevoked(claims: C): Promise<void> {
     if (feed?.isRevoked(claims) || (options.isRevoked && (await options.isRevoked(claims)))) {

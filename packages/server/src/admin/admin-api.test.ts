@@ -26,7 +26,7 @@ test('Admin API: an owner drives tenants, scopes, settings, apps, secrets, API t
     assert.equal((await admin.call('POST', '/tenants', { slug: 'acme-prod' })).status, 409);
 
     // Settings and scope catalog
-    assert.deepEqual((await admin.call('GET', `${T}/settings`)).body, { tenant: 'default', default_token_lifetime: 7200, signed_request_window: 5 });
+    assert.deepEqual((await admin.call('GET', `${T}/settings`)).body, { tenant: 'default', default_token_lifetime: 7200, signed_request_window: 5, signing_alg: 'ES256' });
     assert.equal((await admin.call('PATCH', `${T}/settings`, { default_token_lifetime: 600 })).body.default_token_lifetime, 600);
     assert.equal((await admin.call('PATCH', `${T}/settings`, { default_token_lifetime: 5 })).status, 400);
     const scope = await admin.call('POST', `${T}/scopes`, { name: 'invoices_read', description: 'Read invoices' });

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
 
 /**
  * Admin API schemas (docs/admin.md): request validation, response serialization and the
@@ -46,12 +47,14 @@ export const SecretParams = Type.Object({ tenant: Type.String(), client_id: Type
 export const IdParams = Type.Object({ tenant: Type.String(), id: Type.String({ minLength: 1, maxLength: 64 }) });
 export const AdminTokenParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
+const SigningAlg = Type.Union(SIGNING_ALGORITHMS.map((alg) => Type.Literal(alg)), { description: 'JWS algorithm of the tenant\'s signing keys; a change takes effect by publish-ahead rotation' });
 export const TenantView = Type.Object({ tenant: Type.String(), name: Type.String(), issuer: Type.String(), app_id: Type.String(), created_at: Time });
 export const TenantList = Type.Object({ tenants: Type.Array(TenantView) });
-export const CreateTenantBody = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 63 }), name: Type.Optional(Name) }, { additionalProperties: false });
+export const CreateTenantBody = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 63 }), name: Type.Optional(Name), signing_alg: Type.Optional(SigningAlg) }, { additionalProperties: false });
 
-export const SettingsView = Type.Object({ tenant: Type.String(), default_token_lifetime: Type.Integer(), signed_request_window: Type.Integer() });
+export const SettingsView = Type.Object({ tenant: Type.String(), default_token_lifetime: Type.Integer(), signed_request_window: Type.Integer(), signing_alg: SigningAlg });
 export const SettingsBody = Type.Object({
+  signing_alg: Type.Optional(SigningAlg),
   default_token_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400 })),
   signed_request_window: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
 }, { additionalProperties: false, minProperties: 1 });

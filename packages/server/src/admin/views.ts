@@ -21,7 +21,7 @@ export const iso = (ms: number | null): string | null => (ms === null ? null : n
 const at = (ms: number): string => new Date(ms).toISOString();
 
 export const tenantView = (t: Tenant, issuer: string): Static<typeof S.TenantView> => ({ tenant: t.slug, name: t.name, issuer, app_id: t.appId, created_at: at(t.createdAt) });
-export const settingsView = (t: Tenant): Static<typeof S.SettingsView> => ({ tenant: t.slug, default_token_lifetime: t.settings.defaultTokenLifetime, signed_request_window: t.settings.signedRequestMaxSkew });
+export const settingsView = (t: Tenant): Static<typeof S.SettingsView> => ({ tenant: t.slug, default_token_lifetime: t.settings.defaultTokenLifetime, signed_request_window: t.settings.signedRequestMaxSkew, signing_alg: t.settings.signingAlg });
 export const scopeView = (s: Scope): Static<typeof S.ScopeView> => ({ name: s.name, description: s.description, default: s.isDefault });
 /** `token_lifetime` is what the app's tokens live (the tenant's default applied); `token_lifetime_default` says whether it follows that default. */
 export const appView = (a: App, tenant: Tenant): Static<typeof S.AppView> => ({

@@ -28,6 +28,7 @@ export type AuditAction =
   | 'signing_key.staged'
   | 'signing_key.rotated'
   | 'signing_key.removed'
+  | 'signing_key.withdrawn'
   | 'client.authentication_failures'
   // Admin API and console (admin/).
   | 'app.updated'

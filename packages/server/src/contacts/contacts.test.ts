@@ -253,8 +253,8 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     const response = await call(contactsUrl);
     assert.equal(response.status, 401);
     const challenge = response.headers.get('www-authenticate') ?? '';
-    assert.match(challenge, /^Bearer realm="[^"]+"$/);
-    assert.doesNotMatch(challenge, /error=/);
+    // RFC 9728 §5.1: where the metadata of this resource (`{issuer}/api`) is.
+    assert.equal(challenge, `Bearer realm="${server.issuer}", resource_metadata="${server.url}/.well-known/oauth-protected-resource/t/default/api"`);
     const basicAuth = await call(contactsUrl, { headers: { authorization: 'Basic Zm9vOmJhcg==' } });
     assert.equal(basicAuth.status, 401);
     assert.doesNotMatch(basicAuth.headers.get('www-authenticate') ?? '', /error=/);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses as errors } from '../http/error-body.js';
 import { noStore } from '../http/no-store.js';
 import { requireScope, type BearerAuthenticator } from '../resource/authenticate.js';
+import { announceResourceMetadata, CONTACT_SCOPES } from '../resource/metadata.js';
 import type { ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
 import { CONTACT_PAGE } from './model.js';
@@ -10,8 +11,8 @@ import {
 } from './schemas.js';
 import { ContactService } from './service.js';
 
-const READ = 'contacts_read';
-const WRITE = 'contacts_write';
+const READ = CONTACT_SCOPES.read;
+const WRITE = CONTACT_SCOPES.write;
 
 /** OpenAPI: RFC 6750 Bearer, with the scope each operation needs. */
 const security = (scope: string) => [{ bearerAuth: [scope] }];
@@ -29,6 +30,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox<ContactRoutesOptions> = as
   const read = requireScope(bearer, READ);
   const write = requireScope(bearer, WRITE);
   app.decorateRequest('principal', null);
+  app.addHook('onSend', announceResourceMetadata);
   // Every failure here answers in RFC 6750 shape with its WWW-Authenticate challenge, and
   // nothing about contacts may be stored by shared caches.
   const config = { errorProfile: 'bearer' as const };

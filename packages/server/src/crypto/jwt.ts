@@ -1,5 +1,5 @@
 import { sign, type KeyObject } from 'node:crypto';
-import type { SigningAlgorithm } from './signing-keys.js';
+import type { SigningAlgorithm } from './algorithms.js';
 
 /**
  * Compact JWS signing for the token hot path. The protected header is encoded once per key
@@ -25,6 +25,8 @@ export class JwtSigner {
     return new Promise((resolve, reject) => {
       const done = (error: Error | null, signature: Buffer) => (error ? reject(error) : resolve(`${signingInput}.${signature.toString('base64url')}`));
       if (this.alg === 'ES256') sign('sha256', Buffer.from(signingInput), { key: this.key, dsaEncoding: 'ieee-p1363' }, done);
+      // RSASSA-PKCS1-v1_5, node's default padding for an RSA key (RFC 7518 §3.3).
+      else if (this.alg === 'RS256') sign('sha256', Buffer.from(signingInput), this.key, done);
       else sign(null, Buffer.from(signingInput), this.key, done);
     });
   }

@@ -11,6 +11,7 @@ import { revocationRoutes } from '../revocation/routes.js';
 import { createReplayStore } from '../profiles/replay-store.js';
 import { profileRoutes } from '../profiles/routes.js';
 import { contactRoutes } from '../contacts/routes.js';
+import { resourceMetadataRoutes } from '../resource/metadata.js';
 import { userRoutes } from '../users/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
@@ -112,7 +113,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     poolStats: keymint.poolStats, listening: keymint.listening,
   }));
 
-  await app.register(rootMetadataRoutes, { tenants: keymint.tenants, publicUrl });
+  await app.register(rootMetadataRoutes, { tenants: keymint.tenants, keys: keymint.keys, publicUrl });
+  await app.register(resourceMetadataRoutes, { tenants: keymint.tenants, publicUrl });
   await app.register(adminRoutes, {
     admins: keymint.admins, tenants: keymint.tenants, apps: keymint.apps, apiTokens: keymint.apiTokens, keys: keymint.keys,
     audit: keymint.audit, usage: keymint.usage, users: keymint.users, publicUrl, prefix: '/admin/v1',
@@ -122,10 +124,10 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, { tenants: keymint.tenants, publicUrl });
       installClientAuth(tenantScoped, { apps: keymint.apps, attempts: keymint.attempts, audit: keymint.audit, config: keymint.config, now: keymint.now });
-      await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, publicUrl });
+      await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, keys: keymint.keys, publicUrl });
       await tenantScoped.register(jwksRoutes, { keys: keymint.keys, config: keymint.config });
       await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users });
-      await tenantScoped.register(introspectionRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials });
+      await tenantScoped.register(introspectionRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, keys: keymint.keys, now: keymint.now });
       await tenantScoped.register(revocationRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, revocations: keymint.revocations });
       await tenantScoped.register(profileRoutes, {
         tenants: keymint.tenants, apps: keymint.apps, accessTokens: keymint.accessTokens, now: keymint.now,

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { SigningAlgorithm } from '../crypto/signing-keys.js';
+import type { SigningAlgorithm } from '../crypto/algorithms.js';
 
 export type KeyState = 'next' | 'current' | 'retired';
 

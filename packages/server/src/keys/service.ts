@@ -5,7 +5,8 @@ import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import { JwtSigner } from '../crypto/jwt.js';
 import type { MasterKeyring } from '../crypto/keyring.js';
-import { generateSigningKey, importPrivateKey, type SigningAlgorithm } from '../crypto/signing-keys.js';
+import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, type SigningAlgorithm } from '../crypto/algorithms.js';
+import { generateSigningKey, importPrivateKey } from '../crypto/signing-keys.js';
 import { ServerError } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -23,6 +24,10 @@ export interface TenantKeyRing {
    * token can never pass where an access token is expected.
    */
   identityTokenSigner: JwtSigner;
+  /** Signs RFC 9701 JWT introspection responses (`typ: token-introspection+jwt`). */
+  introspectionSigner: JwtSigner;
+  /** The algorithm the tenant signs with now (metadata `*_signing_alg_values_supported`). */
+  signingAlg: SigningAlgorithm;
   /** The JWKS document, serialised once. */
   jwksJson: string;
   etag: string;
@@ -87,7 +92,7 @@ export class KeyService {
   }
 
   /** Gives a tenant a signing key when it has none in state `current` (first start, new tenant). */
-  ensureCurrentKey(tenantId: string, alg: SigningAlgorithm = 'ES256'): Promise<void> {
+  ensureCurrentKey(tenantId: string, alg: SigningAlgorithm = DEFAULT_SIGNING_ALGORITHM): Promise<void> {
     return this.exclusive(tenantId, () => this.ensureCurrentKeyNow(tenantId, alg));
   }
 
@@ -140,6 +145,45 @@ export class KeyService {
   }
 
   /**
+   * Moves a tenant to `alg` (its `signingAlg` setting, already stored) by the publish-ahead path: a
+   * `next` key of another algorithm, which has never signed, is withdrawn; a key of `alg` is staged
+   * and scheduled to sign once verifiers can know it (`publishAheadMs`); the current key then
+   * retires and stays published until its tokens have expired.
+   */
+  adoptAlgorithm(tenantId: string, alg: SigningAlgorithm, context: AuditContext = SYSTEM): Promise<void> {
+    return this.exclusive(tenantId, () => this.adoptAlgorithmNow(tenantId, alg, context));
+  }
+
+  private async adoptAlgorithmNow(tenantId: string, alg: SigningAlgorithm, context: AuditContext): Promise<void> {
+    const current = await this.db.selectFrom('signing_keys').select('alg').where('tenant_id', '=', tenantId).where('state', '=', 'current').executeTakeFirst();
+    let next = await this.findNext(tenantId);
+    if (next && next.alg !== alg) {
+      await this.withdraw(tenantId, next, context);
+      next = undefined;
+    }
+    if (current?.alg !== alg) await this.schedule(tenantId, next, this.now(), context);
+    else if (!next) await this.stage(tenantId, alg, null, context);
+  }
+
+  /** Removes a `next` key that never signed: no token can need it. */
+  private async withdraw(tenantId: string, next: SigningKeyRow, context: AuditContext): Promise<void> {
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('signing_keys').where('kid', '=', next.kid).where('state', '=', 'next').execute();
+      await recordChange(trx, { tenantId, entity: 'signing_key', entityId: next.kid }, now);
+    });
+    this.changes.emit({ tenantId, entity: 'signing_key', entityId: next.kid });
+    this.audit?.record(context, { tenantId, action: 'signing_key.withdrawn', target: next.kid, detail: { alg: next.alg } });
+  }
+
+  /** The tenant's `signingAlg` setting (tenants/model.ts), read past any cache. */
+  private async configuredAlgorithm(tenantId: string): Promise<SigningAlgorithm> {
+    const row = await this.db.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirst();
+    const alg = row ? (JSON.parse(row.settings) as { signingAlg?: string }).signingAlg : undefined;
+    return alg !== undefined && isSigningAlgorithm(alg) ? alg : DEFAULT_SIGNING_ALGORITHM;
+  }
+
+  /**
    * The periodic step (every node runs it; the conditional updates make it safe to race):
    * removes retired keys whose tokens have all expired, promotes a due `next`, starts the
    * automatic rotation when the current key is old, and keeps one `next` key published.
@@ -166,11 +210,14 @@ export class KeyService {
       for (const { kid } of expired) this.audit?.record(SYSTEM, { tenantId, action: 'signing_key.removed', target: kid });
     }
 
+    const alg = await this.configuredAlgorithm(tenantId);
     const current = await this.db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).where('state', '=', 'current').executeTakeFirst();
-    if (!current) return this.ensureCurrentKeyNow(tenantId, 'ES256');
+    if (!current) return this.ensureCurrentKeyNow(tenantId, alg);
+    // A setting change whose key step did not happen (the process stopped in between) is finished here.
     const next = await this.findNext(tenantId);
+    if (next ? next.alg !== alg : current.alg !== alg) return this.adoptAlgorithmNow(tenantId, alg, SYSTEM);
     if (!next) {
-      await this.stage(tenantId, current.alg as SigningAlgorithm, null, SYSTEM);
+      await this.stage(tenantId, alg, null, SYSTEM);
       return;
     }
     const due = this.policy.rotateAfterMs !== null && Number(current.activated_at ?? current.created_at) + this.policy.rotateAfterMs <= now;
@@ -200,9 +247,7 @@ export class KeyService {
   /** Sets (or stages) the `next` key's activation to the first moment it is safe. */
   private async schedule(tenantId: string, next: SigningKeyRow | undefined, now: number, context: AuditContext): Promise<{ kid: string; activatesAt: number }> {
     if (!next) {
-      const current = await this.db.selectFrom('signing_keys').select('alg').where('tenant_id', '=', tenantId).where('state', '=', 'current').executeTakeFirst();
-      const alg = (current?.alg ?? 'ES256') as SigningAlgorithm;
-      const staged = await this.stage(tenantId, alg, now + this.policy.publishAheadMs, context);
+      const staged = await this.stage(tenantId, await this.configuredAlgorithm(tenantId), now + this.policy.publishAheadMs, context);
       return { kid: staged.kid, activatesAt: now + this.policy.publishAheadMs };
     }
     const activatesAt = Math.max(now, Number(next.created_at) + this.policy.publishAheadMs);
@@ -325,11 +370,14 @@ export class KeyService {
     // Published: the signing key, its announced successor and retired keys whose tokens may live.
     const jwks: JSONWebKeySet = { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) };
     const jwksJson = JSON.stringify(jwks);
+    const alg = current.alg as SigningAlgorithm;
     return {
+      signingAlg: alg,
+      introspectionSigner: new JwtSigner(current.kid, alg, privateKey, 'token-introspection+jwt'),
       verificationKeys: createLocalJWKSet(jwks),
-      accessTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'at+jwt'),
-      userTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'JWT'),
-      identityTokenSigner: new JwtSigner(current.kid, current.alg as SigningAlgorithm, privateKey, 'id+jwt'),
+      accessTokenSigner: new JwtSigner(current.kid, alg, privateKey, 'at+jwt'),
+      userTokenSigner: new JwtSigner(current.kid, alg, privateKey, 'JWT'),
+      identityTokenSigner: new JwtSigner(current.kid, alg, privateKey, 'id+jwt'),
       jwksJson,
       etag: `"${sha256(jwksJson).slice(0, 27)}"`,
     };

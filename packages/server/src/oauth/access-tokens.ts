@@ -1,4 +1,5 @@
 import { jwtVerify, type JWTPayload } from 'jose';
+import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
 import { CLOCK_LEEWAY_SECONDS } from '@keymint/sdk/node';
 import type { App } from '../apps/model.js';
 import type { AppService } from '../apps/service.js';
@@ -152,7 +153,7 @@ export class AccessTokenService {
       const { payload } = await jwtVerify(token, ring.verificationKeys, {
         issuer,
         typ: 'at+jwt',
-        algorithms: ['ES256', 'EdDSA'],
+        algorithms: [...SIGNING_ALGORITHMS],
         currentDate: new Date(this.now()),
         // The resource API's leeway (resource/authenticate.ts): a token is active here exactly while it works there.
         clockTolerance: CLOCK_LEEWAY_SECONDS,

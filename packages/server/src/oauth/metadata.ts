@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
 import { errorResponses } from '../http/error-body.js';
+import type { KeyService } from '../keys/service.js';
 import type { Scope } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
 import { GRANT_TYPES } from './token-endpoint.js';
@@ -26,12 +27,16 @@ export const AuthorizationServerMetadata = Type.Object({
   token_endpoint_auth_methods_supported: Strings,
   subject_types_supported: Strings,
   id_token_signing_alg_values_supported: Strings,
+  introspection_signing_alg_values_supported: Strings,
   service_documentation: Type.String(),
 }, { additionalProperties: true, title: 'AuthorizationServerMetadata' });
 export type AuthorizationServerMetadata = Static<typeof AuthorizationServerMetadata>;
 
-/** RFC 8414 authorization server metadata for one tenant, whose scope catalog is `scopes`. */
-export function metadataDocument(scopes: readonly Scope[], issuer: string, publicUrl: string): AuthorizationServerMetadata {
+/**
+ * RFC 8414 authorization server metadata for one tenant, whose scope catalog is `scopes` and whose
+ * keys sign with `signingAlg` (the tenant's setting, once its key of that algorithm signs).
+ */
+export function metadataDocument(scopes: readonly Scope[], signingAlg: string, issuer: string, publicUrl: string): AuthorizationServerMetadata {
   return {
     issuer,
     token_endpoint: `${issuer}/oauth/token`,
@@ -49,7 +54,9 @@ export function metadataDocument(scopes: readonly Scope[], issuer: string, publi
     // `none`: end-user refreshes (the tenant's public app, identified by its app_id at most).
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['ES256'],
+    id_token_signing_alg_values_supported: [signingAlg],
+    // RFC 9701 §8: JWT introspection responses are signed with the tenant key.
+    introspection_signing_alg_values_supported: [signingAlg],
     service_documentation: `${publicUrl}/docs`,
   };
 }
@@ -58,27 +65,28 @@ const METADATA_CACHE = 'public, max-age=60';
 
 export interface MetadataRoutesOptions {
   tenants: TenantService;
+  keys: KeyService;
   publicUrl: () => string;
 }
 
 const metadataResponses = { 200: AuthorizationServerMetadata, ...errorResponses };
 
 /** Per-tenant discovery documents under the issuer. */
-export const metadataRoutes: FastifyPluginAsyncTypebox<MetadataRoutesOptions> = async (app, { tenants, publicUrl }) => {
+export const metadataRoutes: FastifyPluginAsyncTypebox<MetadataRoutesOptions> = async (app, { tenants, keys, publicUrl }) => {
   for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     app.get(url, {
       schema: { summary: 'Authorization server metadata (RFC 8414)', tags: ['discovery'], response: metadataResponses },
       onRequest: anyOriginCors,
     }, async (request, reply) => {
       reply.header('cache-control', METADATA_CACHE);
-      return metadataDocument(await tenants.scopes(request.tenant.id), request.issuer, publicUrl());
+      return metadataDocument(await tenants.scopes(request.tenant.id), (await keys.ring(request.tenant.id)).signingAlg, request.issuer, publicUrl());
     });
     anyOriginPreflight(app, url);
   }
 };
 
 /** RFC 8414 §3: the well-known segment inserted before the issuer's path. */
-export const rootMetadataRoutes: FastifyPluginAsyncTypebox<MetadataRoutesOptions> = async (app, { tenants, publicUrl }) => {
+export const rootMetadataRoutes: FastifyPluginAsyncTypebox<MetadataRoutesOptions> = async (app, { tenants, keys, publicUrl }) => {
   const url = '/.well-known/oauth-authorization-server/t/:tenant';
   app.get(url, {
     schema: { hide: true, params: Type.Object({ tenant: Type.String() }), response: metadataResponses },
@@ -86,7 +94,7 @@ export const rootMetadataRoutes: FastifyPluginAsyncTypebox<MetadataRoutesOptions
   }, async (request, reply) => {
     const tenant = await tenants.get(request.params.tenant);
     reply.header('cache-control', METADATA_CACHE);
-    return metadataDocument(await tenants.scopes(tenant.id), `${publicUrl()}/t/${tenant.slug}`, publicUrl());
+    return metadataDocument(await tenants.scopes(tenant.id), (await keys.ring(tenant.id)).signingAlg, `${publicUrl()}/t/${tenant.slug}`, publicUrl());
   });
   anyOriginPreflight(app, url);
 };

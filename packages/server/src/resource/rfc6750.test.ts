@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import Fastify from 'fastify';
-import { CLOCK_LEEWAY_SECONDS, createVerifier, expressAuth, fastifyAuth, type Verifier } from '@keymint/sdk/node';
+import { CLOCK_LEEWAY_SECONDS, createVerifier, expressAuth, fastifyAuth, resourceMetadataUrl, type Verifier } from '@keymint/sdk/node';
 import { startTestServer, TestClock, type TestServer } from '../testing/harness.js';
 import { fetchToken, introspect } from '../testing/tokens.js';
 
@@ -30,6 +30,8 @@ let verifier: Verifier;
 const closers: (() => Promise<unknown> | void)[] = [];
 /** name → URL of a route that needs contacts_read. */
 const targets: Record<string, string> = {};
+/** RFC 9728 §5.1: every target names its metadata, the SDK's through its `resourceMetadata` option. */
+let resourceMetadata: string;
 let app: { clientId: string; clientSecret: string };
 
 describe('RFC 6750 §3.1 on the resource API and the SDK middleware', () => {
@@ -38,19 +40,20 @@ describe('RFC 6750 §3.1 on the resource API and the SDK middleware', () => {
     closers.push(() => server.close());
     app = await server.createApp({ tokenLifetime: 60 });
     targets['resource API'] = `${server.issuer}/api/v1/contacts`;
+    resourceMetadata = resourceMetadataUrl(`${server.issuer}/api`);
 
     verifier = createVerifier({ issuer: server.issuer, audience: `${server.issuer}/api`, now: clock.now, revocationPollMs: false });
     closers.push(() => verifier.close());
 
     const express5 = express();
-    express5.get('/reports', expressAuth({ verifier }).requireScopes('contacts_read'), (_req, res) => void res.json({ ok: true }));
+    express5.get('/reports', expressAuth({ verifier, resourceMetadata }).requireScopes('contacts_read'), (_req, res) => void res.json({ ok: true }));
     const expressServer = express5.listen(0, '127.0.0.1');
     await new Promise((resolve) => expressServer.once('listening', resolve));
     closers.push(() => new Promise((resolve) => expressServer.close(resolve)));
     targets['SDK Express middleware'] = `http://127.0.0.1:${(expressServer.address() as AddressInfo).port}/reports`;
 
     const fastify = Fastify();
-    await fastify.register(fastifyAuth, { verifier });
+    await fastify.register(fastifyAuth, { verifier, resourceMetadata });
     fastify.get('/reports', { preHandler: (fastify as unknown as { requireScopes(...s: string[]): never }).requireScopes('contacts_read') }, async () => ({ ok: true }));
     await fastify.listen({ port: 0, host: '127.0.0.1' });
     closers.push(() => fastify.close());
@@ -65,7 +68,7 @@ describe('RFC 6750 §3.1 on the resource API and the SDK middleware', () => {
       for (const authorization of [undefined, '', 'Basic Zm9vOmJhcg==']) {
         const answer = await call(url, authorization);
         assert.equal(answer.status, 401, `${name} ${authorization}`);
-        assert.match(answer.challenge ?? '', /^Bearer realm="[^"]+"$/, `${name}: no error in the challenge`);
+        assert.equal(answer.challenge, `Bearer realm="${/realm="([^"]+)"/.exec(answer.challenge ?? '')?.[1]}", resource_metadata="${resourceMetadata}"`, `${name}: no error in the challenge, the metadata named`);
         assert.equal('error' in answer.body, false, `${name}: no error in the body: ${JSON.stringify(answer.body)}`);
       }
     }
@@ -78,6 +81,7 @@ describe('RFC 6750 §3.1 on the resource API and the SDK middleware', () => {
         assert.equal(answer.status, 400, `${name} ${JSON.stringify(authorization)}`);
         assert.equal(answer.body.error, 'invalid_request', name);
         assert.match(answer.challenge ?? '', /^Bearer realm="[^"]+", error="invalid_request"/, name);
+        assert.ok(answer.challenge?.endsWith(`, resource_metadata="${resourceMetadata}"`), `${name}: ${answer.challenge}`);
       }
     }
   });

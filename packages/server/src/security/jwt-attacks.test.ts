@@ -234,7 +234,7 @@ async function assertRefused(token: string, { sdk = true, malformedHeader = fals
   assert.equal(api.status, 401, `resource API answered ${api.status} ${JSON.stringify(api.body)}`);
   assert.equal(api.body.error, 'invalid_token');
   assert.equal(typeof api.body.error_description, 'string');
-  assert.match(api.challenge ?? '', /^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]*"$/);
+  assert.match(api.challenge ?? '', /^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]*", resource_metadata="[^"]+"$/);
   return { sdkError, api };
 }
 

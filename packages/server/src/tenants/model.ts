@@ -1,3 +1,4 @@
+import { DEFAULT_SIGNING_ALGORITHM, type SigningAlgorithm } from '../crypto/algorithms.js';
 import type { EndUserSettings } from '../users/model.js';
 
 export interface TenantSettings {
@@ -5,6 +6,11 @@ export interface TenantSettings {
   defaultTokenLifetime: number;
   /** Signed-request profile: how far (seconds) a request's timestamp may be from server time. */
   signedRequestMaxSkew: number;
+  /**
+   * The JWS algorithm of the tenant's signing keys. A change takes effect through rotation: a key
+   * of the new algorithm is published ahead, then signs (keys/service.ts).
+   */
+  signingAlg: SigningAlgorithm;
   /** End-user settings (users/model.ts); defaults apply to any field not set. */
   endUsers?: Partial<EndUserSettings>;
 }
@@ -24,7 +30,7 @@ export interface Scope {
   isDefault: boolean;
 }
 
-export const DEFAULT_TENANT_SETTINGS: TenantSettings = { defaultTokenLifetime: 7200, signedRequestMaxSkew: 5 };
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = { defaultTokenLifetime: 7200, signedRequestMaxSkew: 5, signingAlg: DEFAULT_SIGNING_ALGORITHM };
 
 /** Bounds of the signed-request timestamp window: wide windows make captured requests replayable longer. */
 export const SIGNED_REQUEST_SKEW_LIMITS = { min: 1, max: 300 } as const;

@@ -1,5 +1,6 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../crypto/algorithms.js';
 import { CacheStats } from '../util/cache-stats.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import type { ChangeFeed } from '../store/change-log.js';
@@ -46,17 +47,19 @@ export class TenantService {
     });
   }
 
-  async create(slug: string, name = slug, context: AuditContext = SYSTEM): Promise<Tenant> {
+  /** `signingAlg`: the algorithm of the tenant's keys (default ES256; RS256 for verifiers that know no other). */
+  async create(slug: string, name = slug, context: AuditContext = SYSTEM, { signingAlg = DEFAULT_TENANT_SETTINGS.signingAlg }: { signingAlg?: string } = {}): Promise<Tenant> {
     if (!TENANT_SLUG_PATTERN.test(slug)) {
       throw new InvalidRequest('tenant slug must be 1-63 lowercase letters, digits or dashes, starting and ending with a letter or digit');
     }
+    const alg = signingAlgorithm(signingAlg);
     const now = this.now();
     const row: TenantRow = {
       id: newId('tn'),
       slug,
       name,
       app_id: `app_${randomLowerAlnum(20)}`,
-      settings: JSON.stringify(DEFAULT_TENANT_SETTINGS),
+      settings: JSON.stringify({ ...DEFAULT_TENANT_SETTINGS, signingAlg: alg }),
       created_at: now,
     };
     try {
@@ -78,8 +81,8 @@ export class TenantService {
       throw error;
     }
     this.changes.emit({ tenantId: row.id, entity: 'tenant', entityId: slug });
-    await this.keys.ensureCurrentKey(row.id);
-    this.audit.record(context, { tenantId: row.id, action: 'tenant.created', target: slug });
+    await this.keys.ensureCurrentKey(row.id, alg);
+    this.audit.record(context, { tenantId: row.id, action: 'tenant.created', target: slug, detail: { signing_alg: alg } });
     return toTenant(row);
   }
 
@@ -96,7 +99,7 @@ export class TenantService {
     this.bySlug.delete('default');
     const existing = await this.findBySlug('default');
     if (existing) {
-      await this.keys.ensureCurrentKey(existing.id);
+      await this.keys.ensureCurrentKey(existing.id, existing.settings.signingAlg);
       return { tenant: existing, created: false };
     }
     try {
@@ -154,9 +157,13 @@ export class TenantService {
 
   /**
    * Changes a tenant's settings; only the fields given. Every node drops its cached tenant
-   * through the change log, so the new values apply everywhere within a poll.
+   * through the change log, so the new values apply everywhere within a poll. A new `signingAlg`
+   * stages a key of that algorithm, published ahead and then signing (KeyService.adoptAlgorithm):
+   * tokens already issued keep verifying with the old key until they expire.
    */
-  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew' | 'defaultTokenLifetime'>>, context: AuditContext = SYSTEM): Promise<Tenant> {
+  async updateSettings(slug: string, patch: Partial<Pick<TenantSettings, 'signedRequestMaxSkew' | 'defaultTokenLifetime'>> & { signingAlg?: string }, context: AuditContext = SYSTEM): Promise<Tenant> {
+    const { signingAlg: requested, ...rest } = patch;
+    const signingAlg = requested === undefined ? undefined : signingAlgorithm(requested);
     if (patch.defaultTokenLifetime !== undefined) {
       const lifetime = patch.defaultTokenLifetime;
       if (!Number.isInteger(lifetime) || lifetime < 60 || lifetime > 86_400) throw new InvalidRequest('the default token lifetime must be a whole number of seconds from 60 to 86400');
@@ -168,13 +175,15 @@ export class TenantService {
         throw new InvalidRequest(`the signed-request timestamp window must be a whole number of seconds from ${min} to ${max}`);
       }
     }
-    const updated = await this.writeSettings(slug, patch);
+    const updated = await this.writeSettings(slug, { ...rest, ...(signingAlg === undefined ? {} : { signingAlg }) });
     // Named as in the admin API's settings body, so the entry reads the same from every entry point.
     const detail = {
       ...(patch.defaultTokenLifetime === undefined ? {} : { default_token_lifetime: patch.defaultTokenLifetime }),
       ...(patch.signedRequestMaxSkew === undefined ? {} : { signed_request_window: patch.signedRequestMaxSkew }),
+      ...(signingAlg === undefined ? {} : { signing_alg: signingAlg }),
     };
     this.audit.record(context, { tenantId: updated.id, action: 'tenant.settings_updated', target: slug, detail });
+    if (signingAlg !== undefined) await this.keys.adoptAlgorithm(updated.id, signingAlg, context);
     return updated;
   }
 
@@ -197,4 +206,9 @@ export class TenantService {
     this.changes.emit({ tenantId: tenant.id, entity: 'tenant', entityId: slug });
     return { ...tenant, settings };
   }
+}
+
+function signingAlgorithm(value: string): SigningAlgorithm {
+  if (!isSigningAlgorithm(value)) throw new InvalidRequest(`the signing algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  return value;
 }

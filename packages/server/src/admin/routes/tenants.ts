@@ -22,17 +22,19 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<TenantRoutesOptions> = asyn
 
   app.post('/tenants', { config, schema: { summary: 'Create a tenant (global owners)', tags, security, body: S.CreateTenantBody, response: { 201: S.TenantView, ...S.errors } } }, async (request, reply) => {
     if (request.admin.tenantId !== null) throw new Forbidden('only admins of every tenant may create tenants');
-    const created = await tenants.create(request.body.slug, request.body.name ?? request.body.slug, auditContext(request));
+    const { slug, name, signing_alg: signingAlg } = request.body;
+    const created = await tenants.create(slug, name ?? slug, auditContext(request), signingAlg === undefined ? {} : { signingAlg });
     return reply.code(201).send(tenantView(created, issuerOf(created.slug)));
   });
 
   app.get('/tenants/:tenant/settings', { config, schema: { summary: 'Tenant settings', tags, security, params: S.TenantParams, response: { 200: S.SettingsView, ...S.errors } } }, async (request) => settingsView(request.adminTenant));
 
   app.patch('/tenants/:tenant/settings', { config, schema: { summary: 'Change tenant settings', tags, security, params: S.TenantParams, body: S.SettingsBody, response: { 200: S.SettingsView, ...S.errors } } }, async (request) => {
-    const { default_token_lifetime, signed_request_window } = request.body;
+    const { default_token_lifetime, signed_request_window, signing_alg } = request.body;
     const updated = await tenants.updateSettings(request.adminTenant.slug, {
       ...(default_token_lifetime === undefined ? {} : { defaultTokenLifetime: default_token_lifetime }),
       ...(signed_request_window === undefined ? {} : { signedRequestMaxSkew: signed_request_window }),
+      ...(signing_alg === undefined ? {} : { signingAlg: signing_alg }),
     }, auditContext(request));
     return settingsView(updated);
   });
