@@ -77,7 +77,7 @@ test('Admin API users: an owner lists users and live sessions, revokes one sessi
     // Every session.
     const all = await admin.call('DELETE', `${T}/users/${a.user.id}/sessions`);
     assert.equal(all.status, 200);
-    assert.deepEqual(all.body, { revoked: 1 });
+    assert.deepEqual(all.body, { user_id: a.user.id, revoked: 1 });
     const refreshed = await postForm(`${server.issuer}/oauth/token`, { grant_type: 'refresh_token', refresh_token: b.refresh_token });
     assert.equal(refreshed.body.error, 'invalid_grant');
     await waitFor(async () => {
