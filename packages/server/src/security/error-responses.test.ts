@@ -129,12 +129,14 @@ describe('RFC 6750 §3 error responses of the resource API', () => {
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   }
   const realm = () => `realm="${server.issuer}"`;
+  /** RFC 9728 §5.1: every challenge of the Contacts API names its protected resource metadata. */
+  const metadata = () => `resource_metadata="${new URL(server.issuer).origin}/.well-known/oauth-protected-resource/t/default/api"`;
 
   test('§3.1: no credentials → 401 with a challenge that has no error code', async () => {
     for (const headers of [{}, { authorization: '' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
       const answer = await get('/api/v1/contacts', headers);
       assert.equal(answer.status, 401, JSON.stringify(headers));
-      assert.equal(answer.headers.get('www-authenticate'), `Bearer ${realm()}`);
+      assert.equal(answer.headers.get('www-authenticate'), `Bearer ${realm()}, ${metadata()}`);
     }
   });
 
@@ -146,7 +148,7 @@ describe('RFC 6750 §3 error responses of the resource API', () => {
       const answer = await get('/api/v1/contacts', { authorization: `Bearer ${token}` });
       assert.equal(answer.status, 401, token);
       assert.equal(answer.body.error, 'invalid_token');
-      assert.match(answer.headers.get('www-authenticate') ?? '', new RegExp(`^Bearer ${realm()}, error="invalid_token", error_description="[^"]+"$`));
+      assert.match(answer.headers.get('www-authenticate') ?? '', new RegExp(`^Bearer ${realm()}, error="invalid_token", error_description="[^"]+", ${metadata()}$`));
     }
   });
 
@@ -155,7 +157,7 @@ describe('RFC 6750 §3 error responses of the resource API', () => {
       const response = await fetch(`${server.issuer}/api/v1/contacts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' });
       assert.equal(response.status, 403);
       assert.equal(((await response.json()) as any).error, 'insufficient_scope');
-      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer realm="[^"]+", error="insufficient_scope", error_description="[^"]*", scope="contacts_write"$/);
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer realm="[^"]+", error="insufficient_scope", error_description="[^"]*", scope="contacts_write", resource_metadata="[^"]+"$/);
     }
   });
 
