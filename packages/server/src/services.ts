@@ -49,7 +49,7 @@ export interface Services {
   readonly usage: IssuanceCounter;
   /**
    * End users of each tenant's app (users/service.ts): sign-up/in, sessions, refresh; for the
-   * admin API, `users.revokeUserSessions(tenantId, userId, context)`, `users.list`,
+   * admin API, `users.revokeUserSessions(tenantId, userId, context)`, `users.listPage`,
    * `users.updateSettings(slug, patch)`.
    */
   readonly users: UserService;

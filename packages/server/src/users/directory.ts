@@ -13,11 +13,6 @@ export function findByEmail(db: Db, tenantId: string, email: string): Promise<En
 export class UserDirectory {
   constructor(private readonly deps: { db: Db }) {}
 
-  async list(tenantId: string, limit = 100): Promise<EndUser[]> {
-    const rows = await this.deps.db.selectFrom('end_users').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'desc').limit(limit).execute();
-    return rows.map(endUserOf);
-  }
-
   /**
    * A page of the tenant's users, newest first, each with its last sign-in (the newest session
    * Keymint still keeps: ended sessions are purged). `before` is the id of the last user of the

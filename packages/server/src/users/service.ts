@@ -88,10 +88,6 @@ export class UserService {
     return this.sessions.refresh(tenant, issuer, refreshToken);
   }
 
-  list(tenantId: string, limit?: number): Promise<EndUser[]> {
-    return this.directory.list(tenantId, limit);
-  }
-
   listPage(tenantId: string, options: { limit: number; before?: string | undefined; email?: string | undefined }): Promise<{ users: EndUserSummary[]; next: string | null }> {
     return this.directory.listPage(tenantId, options);
   }
