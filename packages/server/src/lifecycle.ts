@@ -10,7 +10,7 @@ export async function flushBatches({ apps, apiTokens, audit, usage }: Batched): 
 }
 
 export interface CloseOptions {
-  services: Batched & Pick<Services, 'bearer' | 'users' | 'attempts' | 'redis'>;
+  services: Batched & Pick<Services, 'bearer' | 'users' | 'attempts' | 'replay' | 'redis'>;
   /** The background jobs of a server; null for CLI commands, which start none. */
   jobs: Jobs | null;
   closeDb: () => Promise<void>;
@@ -24,13 +24,14 @@ export interface CloseOptions {
  * the pools must still close.
  */
 export async function closeKeymint({ services, jobs, closeDb, log }: CloseOptions): Promise<void> {
-  const { bearer, users, attempts, redis } = services;
+  const { bearer, users, attempts, replay, redis } = services;
   // The change feed only runs with the jobs (servers): stopping them stops it.
   await jobs?.stop();
   bearer.close();
   users.close();
   await flushBatches(services).catch((error) => log.error({ err: error }, 'flush on close failed'));
   await attempts.close();
+  await replay.close();
   if (redis) await (redis.status === 'wait' ? redis.disconnect() : redis.quit().catch(() => redis.disconnect()));
   await closeDb();
 }

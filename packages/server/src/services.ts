@@ -14,6 +14,7 @@ import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
 import { PrincipalService } from './principals/service.js';
+import { createReplayStore, type ReplayStore } from './profiles/replay-store.js';
 import { RevocationService } from './revocation/service.js';
 import { BearerAuthenticator, type BearerResolver } from './resource/authenticate.js';
 import { ChangeFeed } from './store/change-log.js';
@@ -64,6 +65,11 @@ export interface Services {
   readonly attempts: Attempts;
   /** The shared Redis connection (KEYMINT_REDIS_URL), connected on first use; null without Redis. */
   readonly redis: Redis | null;
+  /**
+   * One-time values presented by clients (signed-request values; later assertion and proof
+   * `jti`s), claimed once across every worker and node (KEYMINT_REPLAY_STORE).
+   */
+  readonly replay: ReplayStore;
 }
 
 export interface ServicesOptions {
@@ -134,10 +140,11 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
     signUpBudget: new SignUpBudget(attempts, config.signUp),
   });
+  const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);
   return {
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
-    attempts, redis,
+    attempts, redis, replay,
   };
 }

@@ -8,7 +8,6 @@ import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
 import { installClientAuth } from '../oauth/auth-failures.js';
 import { introspectionRoutes } from '../introspection/routes.js';
 import { revocationRoutes } from '../revocation/routes.js';
-import { createReplayStore } from '../profiles/replay-store.js';
 import { profileRoutes } from '../profiles/routes.js';
 import { contactRoutes } from '../contacts/routes.js';
 import { resourceMetadataRoutes } from '../resource/metadata.js';
@@ -131,7 +130,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(revocationRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, revocations: keymint.revocations });
       await tenantScoped.register(profileRoutes, {
         tenants: keymint.tenants, apps: keymint.apps, accessTokens: keymint.accessTokens, now: keymint.now,
-        replay: createReplayStore(keymint.config, keymint.db, keymint.now, (error) => keymint.log.error({ err: error }, 'replay store failed'), keymint.redis),
+        replay: keymint.replay,
       });
       await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer });
       await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, now: keymint.now });

@@ -9,7 +9,7 @@ import { issueForEnvelopeRequest } from './envelope.js';
 import { envelopeResponseSchema, SignedRequestBody, signedResponseSchema } from './schemas.js';
 import { issueForSignedRequest, type SignedRequestIssuance } from './signed-request.js';
 
-/** What both profiles issue with; the replay store (KEYMINT_REPLAY_STORE) is closed with the server. */
+/** What both profiles issue with; the replay store (KEYMINT_REPLAY_STORE) is the process's, closed with it. */
 export type ProfileRoutesOptions = SignedRequestIssuance;
 
 /**
@@ -18,8 +18,6 @@ export type ProfileRoutesOptions = SignedRequestIssuance;
  * grant resolution and issuance; only the request and response shapes differ.
  */
 export const profileRoutes: FastifyPluginAsyncTypebox<ProfileRoutesOptions> = async (app, issuance) => {
-  app.addHook('onClose', () => issuance.replay.close());
-
   app.route({
     method: 'POST',
     url: '/v1/auth/token',
