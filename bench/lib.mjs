@@ -96,11 +96,11 @@ export function basicAuth(id, secret) {
 
 /** One autocannon run; returns the figures the report prints. */
 export async function load(request, { connections, duration, amount }) {
-  const { setupRequest, ...fixed } = request;
+  const { setupRequest, onResponse, ...fixed } = request;
   const result = await autocannon({
     ...fixed,
     // autocannon rebuilds a request per send only for entries of `requests` with setupRequest.
-    ...(setupRequest ? { requests: [{ method: fixed.method, headers: fixed.headers, body: fixed.body, setupRequest }] } : {}),
+    ...(setupRequest ? { requests: [{ method: fixed.method, headers: fixed.headers, body: fixed.body, setupRequest, onResponse }] } : {}),
     connections,
     ...(amount ? { amount } : { duration }),
     timeout: 10,

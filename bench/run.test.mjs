@@ -12,5 +12,10 @@ test('npm run bench harness: starts both servers, loads each, prints the side-by
   assert.ok(Number(row[1]) > 0, 'Keymint served requests');
   assert.equal(row[2], '0', 'no Keymint request failed');
   assert.ok(Number(row[3]) > 0, 'the peer served requests');
+  // The refresh load is a closed loop over rotating tokens: a token spent twice or a sign-up refused shows here.
+  const refresh = /^end-user refresh \(rotating kmr_\) +(\d+) +\d+ +\d+ +(\d+) /m.exec(stdout);
+  assert.ok(refresh, stdout);
+  assert.ok(Number(refresh[1]) > 0, 'end users refreshed');
+  assert.equal(refresh[2], '0', 'no refresh failed');
   assert.match(stdout, /ready on an existing database: \d+ ms/);
 });
