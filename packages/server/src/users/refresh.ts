@@ -43,13 +43,13 @@ export async function rotateRefreshToken(
       .where('token_hash', '=', hash)
       .where('tenant_id', '=', tenant.id)
       .where('used_at', 'is', null)
+      .returning('session_id')
       .executeTakeFirst();
     let current: string;
     let sessionId: string;
     let graced = false;
-    if (Number(spent.numUpdatedRows) === 1) {
-      const row = await trx.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', hash).executeTakeFirstOrThrow();
-      sessionId = row.session_id;
+    if (spent) {
+      sessionId = spent.session_id;
       current = refreshSuccessor(successorKey, token);
     } else {
       const known = await trx.selectFrom('refresh_tokens').select(['session_id', 'used_at']).where('token_hash', '=', hash).where('tenant_id', '=', tenant.id).executeTakeFirst();
@@ -71,17 +71,25 @@ export async function rotateRefreshToken(
     const session = await trx.selectFrom('user_sessions').selectAll().where('id', '=', sessionId).executeTakeFirstOrThrow();
     const ended = sessionEnded(session, settings, now);
     if (ended) return { kind: 'ended' as const, reason: ended };
+    const accessExpiresAt = accessExpiry(now, settings);
     // Conditional, and it takes the session's row lock: a sign-out that committed since the check
-    // above wins, and one that comes after waits and then sees the access expiry set here.
-    const touched = await trx.updateTable('user_sessions').set({ last_used_at: now }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+    // above wins, and one that comes after waits and then sees the access expiry set here. The
+    // access expiry only ever moves later: a revocation must cover the newest access token handed
+    // out, graced ones included.
+    const touched = await trx
+      .updateTable('user_sessions')
+      .set((eb) => ({
+        last_used_at: now,
+        access_expires_at: eb.case().when('access_expires_at', '<', accessExpiresAt).then(accessExpiresAt).else(eb.ref('access_expires_at')).end(),
+      }))
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     if (Number(touched.numUpdatedRows) !== 1) return { kind: 'ended' as const, reason: 'the session has been revoked' };
     const user = await trx.selectFrom('end_users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
     if (!graced) {
       await trx.insertInto('refresh_tokens').values({ token_hash: sha256(current), session_id: sessionId, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
     }
-    const accessExpiresAt = accessExpiry(now, settings);
-    // Only ever later: a revocation must cover the newest access token handed out, graced ones included.
-    await trx.updateTable('user_sessions').set({ access_expires_at: accessExpiresAt }).where('id', '=', sessionId).where('access_expires_at', '<', accessExpiresAt).execute();
     return { kind: 'ok' as const, session, user, refreshToken: current, graced };
   });
 }
