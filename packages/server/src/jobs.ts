@@ -33,6 +33,9 @@ export async function purgeExpired({ opaqueTokens, revocations, users, attempts 
   };
 }
 
+/** How often credentials are checked for coming expiry: warnings are in days, so minutes are plenty. */
+const EXPIRY_CHECK_MS = 10 * 60_000;
+
 /** One log line per change-feed outage, not one per poll: the first failure, then the recovery. */
 export class FeedOutageLog {
   private failing = false;
@@ -66,6 +69,8 @@ export interface JobsOptions {
   flushAudit: () => Promise<unknown>;
   flushUsage: () => Promise<unknown>;
   purge: () => Promise<unknown>;
+  /** Records due expiry warnings (leaks/expiry-warnings.ts). */
+  warnExpiring: () => Promise<unknown>;
 }
 
 /** The background work of a long-running server; `stop` ends all of it. */
@@ -120,6 +125,10 @@ export async function startJobs(options: JobsOptions): Promise<Jobs> {
   every(config.purgeIntervalSeconds * 1000, 'purge', options.purge);
   // One node at a time rotates keys: two nodes staging a next key at once would publish two.
   every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
+  // Expiry warnings are claimed row by row, so two nodes could not double them; one node does the scan.
+  every(EXPIRY_CHECK_MS, 'expiry warnings', () => runExclusively(db, 'keymint:expiry-warnings', async () => {
+    await options.warnExpiring();
+  }));
   return {
     listening: () => (listener ? listener.listening : null),
     async stop() {

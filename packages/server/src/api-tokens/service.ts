@@ -114,6 +114,19 @@ export class ApiTokenService {
   }
 
   /**
+   * A leaked `kmk_` token (leaks/): revoked through `revoke` when it is live (checksum first, then
+   * one indexed read); the revoked token's tenant and id, or null when it was malformed, unknown,
+   * already revoked or expired.
+   */
+  async revokeLeaked(token: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
+    if (!hasValidFormat(token, TOKEN_PREFIXES.apiToken)) return null;
+    const row = await this.db.selectFrom('api_tokens').select(['id', 'tenant_id', 'expires_at', 'revoked_at']).where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row || row.revoked_at !== null || (row.expires_at !== null && Number(row.expires_at) <= this.now())) return null;
+    await this.revoke(row.tenant_id, row.id, context);
+    return { tenantId: row.tenant_id, id: row.id };
+  }
+
+  /**
    * The principal a `kmk_` Bearer token stands for, or InvalidToken. Hot path: no database read
    * for a malformed token or a cached valid one; last-used times are written in batches.
    * `tenantSlug`: the tenant being served; another tenant's token is answered exactly like an

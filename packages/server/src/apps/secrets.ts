@@ -2,7 +2,7 @@ import type { AuditContext, AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import type { MasterKeyring } from '../crypto/keyring.js';
 import { newId } from '../crypto/random.js';
-import { generateToken, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { Conflict, NotFound } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -101,6 +101,21 @@ export class AppSecrets {
       audit.record(context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: secretId } });
     }
     return toSecretInfo({ ...row, revoked_at: row.revoked_at ?? now }, now);
+  }
+
+  /**
+   * A leaked `kms_` secret (leaks/): revoked through `revoke` when it is active (checksum first,
+   * then one indexed read); its tenant and secret id, or null when malformed, unknown, revoked or expired.
+   */
+  async revokeLeaked(secret: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
+    const { db, now } = this.deps;
+    if (!hasValidFormat(secret, TOKEN_PREFIXES.clientSecret)) return null;
+    const row = await db.selectFrom('app_secrets').innerJoin('apps', 'apps.id', 'app_secrets.app_id')
+      .select(['app_secrets.id', 'app_secrets.tenant_id', 'app_secrets.revoked_at', 'app_secrets.expires_at', 'apps.client_id'])
+      .where('app_secrets.secret_hash', '=', sha256(secret)).executeTakeFirst();
+    if (!row || secretStatus(row, now()) !== 'active') return null;
+    await this.revoke(row.tenant_id, row.client_id, row.id, context);
+    return { tenantId: row.tenant_id, id: row.id };
   }
 
   /** Notes that a secret authenticated a client (last_used_at, written in batches by flushLastUsed). */

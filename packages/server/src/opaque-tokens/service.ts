@@ -117,6 +117,14 @@ export class OpaqueTokenService {
     this.changes.emit({ tenantId: token.tenantId, entity: 'opaque_token', entityId: token.hash });
   }
 
+  /** A leaked `kma_` token (leaks/): deleted like `revoke` when it is live; its tenant and jti, else null. */
+  async revokeLeaked(plaintext: string): Promise<{ tenantId: string; id: string } | null> {
+    const token = await this.find(plaintext);
+    if (!token) return null;
+    await this.revoke(token);
+    return { tenantId: token.tenantId, id: token.jti };
+  }
+
   /**
    * Deletes every token of a client inside the caller's transaction (app disabled, all tokens
    * revoked); the caller's revocation change clears every node's cache of them.
