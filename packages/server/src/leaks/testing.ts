@@ -3,6 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** GitHub's expected answer (labels per match), or an error body `{error}` on a refusal. */
+export type GitHubAnswer = { token_raw: string; token_type: string; label: string }[] & { error?: string };
+
 /** A P-256 key standing in for GitHub's: its private half signs reports, its public half is in a key file. */
 export interface FakeGitHub {
   /** KEYMINT_GITHUB_SECRET_SCANNING_KEYS for a test server. */
@@ -11,7 +14,7 @@ export interface FakeGitHub {
   /** GitHub's headers for `body`: signed by this key over exactly these bytes, unless `signedBytes` differ. */
   headers(body: string, signedBytes?: string): Record<string, string>;
   /** POSTs a report to `{url}/leaks/github`, signed; the answer parsed. */
-  report(url: string, matches: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  report(url: string, matches: unknown, headers?: Record<string, string>): Promise<{ status: number; body: GitHubAnswer }>;
 }
 
 /** A key file in GitHub's published format (`{public_keys: [...]}`) holding one new P-256 key. */
@@ -28,7 +31,7 @@ export function fakeGitHub(keyIdentifier = 'bcb53661c06b4728e59d897fb6165d5c9cda
       const body = JSON.stringify(matches);
       const response = await fetch(`${url}/leaks/github`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers(body), ...extra }, body });
       const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+      return { status: response.status, body: JSON.parse(text) as GitHubAnswer };
     },
   };
 }
