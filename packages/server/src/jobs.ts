@@ -13,23 +13,26 @@ export interface PurgeCounts {
   revocations: number;
   userSessions: number;
   attemptWindows: number;
+  expiryWarnings: number;
 }
 
-/** Everything that keeps rows that expire: opaque tokens, revocations, end-user sessions, attempt windows. */
+/** Everything that keeps rows that expire: opaque tokens, revocations, end-user sessions, attempt windows, expiry warnings. */
 export interface Purgeable {
   opaqueTokens: { purgeExpired(): Promise<number> };
   revocations: { purgeExpired(): Promise<number> };
   users: { purgeExpired(): Promise<number> };
   attempts: { purge(): Promise<number> };
+  expiryWarnings: { purgeExpired(): Promise<number> };
 }
 
-/** Deletes expired opaque tokens, spent revocations, ended sessions and old attempt windows. */
-export async function purgeExpired({ opaqueTokens, revocations, users, attempts }: Purgeable): Promise<PurgeCounts> {
+/** Deletes expired opaque tokens, spent revocations, ended sessions, old attempt windows and old expiry warnings. */
+export async function purgeExpired({ opaqueTokens, revocations, users, attempts, expiryWarnings }: Purgeable): Promise<PurgeCounts> {
   return {
     opaqueTokens: await opaqueTokens.purgeExpired(),
     revocations: await revocations.purgeExpired(),
     userSessions: await users.purgeExpired(),
     attemptWindows: await attempts.purge(),
+    expiryWarnings: await expiryWarnings.purgeExpired(),
   };
 }
 

@@ -61,6 +61,13 @@ test('Expiry warnings: credential.expiring once per credential and threshold (30
     const rows = await keymint.db.selectFrom('audit_log').select(['tenant_id', 'actor']).where('action', '=', 'credential.expiring').execute();
     assert.deepEqual(rows.map((r) => r.tenant_id).sort(), [null, tenant.id, tenant.id, tenant.id].sort(), 'each warning names its tenant (a global admin token: none)');
     assert.ok(rows.every((r) => r.actor === 'system'));
+
+    // A year on, every credential has expired: the purge forgets the warnings, and nothing is announced again.
+    assert.equal((await keymint.purgeExpired()).expiryWarnings, 0, 'warnings are kept while their credential may still warn');
+    clock.advance(367 * DAY * 1000);
+    assert.equal((await keymint.purgeExpired()).expiryWarnings, 4);
+    await runEverywhere();
+    assert.equal((await warnings(keymint.db)).length, 4);
   } finally {
     await b.close();
     await a.close();

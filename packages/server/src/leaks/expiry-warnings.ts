@@ -35,6 +35,15 @@ export class ExpiryWarnings {
     return recorded;
   }
 
+  /**
+   * Forgets warnings older than the largest possible threshold (365 days) plus a day: their
+   * credential has expired by then and is never announced again. Returns how many went.
+   */
+  async purgeExpired(): Promise<number> {
+    const result = await this.deps.db.deleteFrom('expiry_warnings').where('created_at', '<=', this.deps.now() - 366 * DAY_MS).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   private async runKind(kind: ExpiringKind, horizonDays: number): Promise<number> {
     const { db, audit, now: clock, thresholdsDays } = this.deps;
     const now = clock();
