@@ -104,6 +104,8 @@ export interface Config {
   };
   /** Days before expiry a client secret, API token or admin token is announced (KEYMINT_EXPIRY_WARNING_DAYS), largest first; empty: never. */
   readonly expiryWarningDays: readonly number[];
+  /** Seconds between checks for coming expiries (KEYMINT_EXPIRY_CHECK_INTERVAL). */
+  readonly expiryCheckIntervalSeconds: number;
 }
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
@@ -244,6 +246,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
       publicRevokesPerMinute: parseInteger(get('KEYMINT_PUBLIC_REVOKE_PER_MINUTE'), 'KEYMINT_PUBLIC_REVOKE_PER_MINUTE', 10, 1, 1_000_000),
     }),
     expiryWarningDays: parseExpiryWarningDays(get('KEYMINT_EXPIRY_WARNING_DAYS')),
+    expiryCheckIntervalSeconds: parseInteger(get('KEYMINT_EXPIRY_CHECK_INTERVAL'), 'KEYMINT_EXPIRY_CHECK_INTERVAL', 600, 1, 86_400),
   });
 }
 

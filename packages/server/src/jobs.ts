@@ -36,9 +36,6 @@ export async function purgeExpired({ opaqueTokens, revocations, users, attempts,
   };
 }
 
-/** How often credentials are checked for coming expiry: warnings are in days, so minutes are plenty. */
-const EXPIRY_CHECK_MS = 10 * 60_000;
-
 /** One log line per change-feed outage, not one per poll: the first failure, then the recovery. */
 export class FeedOutageLog {
   private failing = false;
@@ -129,7 +126,7 @@ export async function startJobs(options: JobsOptions): Promise<Jobs> {
   // One node at a time rotates keys: two nodes staging a next key at once would publish two.
   every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
   // Expiry warnings are claimed row by row, so two nodes could not double them; one node does the scan.
-  every(EXPIRY_CHECK_MS, 'expiry warnings', () => runExclusively(db, 'keymint:expiry-warnings', async () => {
+  every(config.expiryCheckIntervalSeconds * 1000, 'expiry warnings', () => runExclusively(db, 'keymint:expiry-warnings', async () => {
     await options.warnExpiring();
   }));
   return {

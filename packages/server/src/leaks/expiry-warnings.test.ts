@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Db } from '../store/database.js';
 import { prepareTestStorage, startTestServer, TestClock } from '../testing/harness.js';
 import { randomKey } from '../crypto/random.js';
+import { within } from '../testing/wait.js';
 
 const DAY = 86_400;
 const CLI = { actor: 'cli' } as const;
@@ -72,6 +73,18 @@ test('Expiry warnings: credential.expiring once per credential and threshold (30
     await b.close();
     await a.close();
     await storage.cleanup();
+  }
+});
+
+test('Expiry warnings: a server checks on its own every KEYMINT_EXPIRY_CHECK_INTERVAL seconds', async () => {
+  const server = await startTestServer({ env: { KEYMINT_EXPIRY_CHECK_INTERVAL: '1' } });
+  try {
+    const { keymint } = server.server;
+    const tenant = await keymint.tenants.get('default');
+    const { info } = await keymint.apiTokens.create(tenant.id, await keymint.tenants.scopes(tenant.id), { name: 'soon', expiresInSeconds: 3 * DAY }, CLI);
+    await within(10_000, 'the job recorded the warning', async () => (await warnings(keymint.db)).some((w) => w.target === info.id));
+  } finally {
+    await server.close();
   }
 });
 
