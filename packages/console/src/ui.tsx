@@ -101,6 +101,15 @@ export function Badge({ value }: { value: string }) {
   return <span class={`badge badge-${value}`}>{value}</span>;
 }
 
+/** How close to its expiry a credential is marked: the default largest KEYMINT_EXPIRY_WARNING_DAYS threshold. */
+const EXPIRING_SOON_MS = 30 * 86_400_000;
+
+/** "expiring soon" beside an active secret or token that expires within 30 days (docs/leaked-credentials.md). */
+export function ExpiringSoon({ status, expiresAt }: { status: string; expiresAt: string | null }) {
+  if (status !== 'active' || expiresAt === null || Date.parse(expiresAt) - Date.now() > EXPIRING_SOON_MS) return null;
+  return <span class="badge badge-expiring">expiring soon</span>;
+}
+
 /** Runs an async action, keeping its error message for display. */
 export function useAction(): [string | null, (run: () => Promise<unknown>) => Promise<void>, (message: string | null) => void] {
   const [error, setError] = useState<string | null>(null);

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import type { SignInLimits, SignUpLimits } from './attempts/sign-in.js';
 import { decodeMasterKey } from './crypto/master-key.js';
+import { parseGitHubKeys, type GitHubScanningKey } from './leaks/github-keys.js';
 
 export type DatabaseLocation =
   | { kind: 'sqlite'; path: string; url: string }
@@ -90,6 +91,21 @@ export interface Config {
   readonly adminSignIn: SignInLimits;
   /** End-user sign-ups per address and tenant (KEYMINT_SIGNUPS_PER_ADDRESS, KEYMINT_SIGNUP_WINDOW). */
   readonly signUp: SignUpLimits;
+  /**
+   * Leaked credentials (docs/leaked-credentials.md): the keys GitHub signs secret-scanning reports
+   * with, read from the file KEYMINT_GITHUB_SECRET_SCANNING_KEYS (null: fetched from GitHub);
+   * reports accepted per address per minute on `/leaks/github` (KEYMINT_GITHUB_LEAK_REPORTS_PER_MINUTE)
+   * and on `/v1/credentials/revoke` (KEYMINT_PUBLIC_REVOKE_PER_MINUTE).
+   */
+  readonly leaks: {
+    readonly githubKeys: readonly GitHubScanningKey[] | null;
+    readonly githubReportsPerMinute: number;
+    readonly publicRevokesPerMinute: number;
+  };
+  /** Days before expiry a client secret, API token or admin token is announced (KEYMINT_EXPIRY_WARNING_DAYS), largest first; empty: never. */
+  readonly expiryWarningDays: readonly number[];
+  /** Seconds between checks for coming expiries (KEYMINT_EXPIRY_CHECK_INTERVAL). */
+  readonly expiryCheckIntervalSeconds: number;
 }
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
@@ -224,6 +240,13 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
       windowSeconds: parseInteger(get('KEYMINT_SIGNUP_WINDOW'), 'KEYMINT_SIGNUP_WINDOW', 600, 1, 86_400),
       perAddress: parseInteger(get('KEYMINT_SIGNUPS_PER_ADDRESS'), 'KEYMINT_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
     }),
+    leaks: Object.freeze({
+      githubKeys: readGitHubKeysFile(get('KEYMINT_GITHUB_SECRET_SCANNING_KEYS'), cwd),
+      githubReportsPerMinute: parseInteger(get('KEYMINT_GITHUB_LEAK_REPORTS_PER_MINUTE'), 'KEYMINT_GITHUB_LEAK_REPORTS_PER_MINUTE', 120, 1, 1_000_000),
+      publicRevokesPerMinute: parseInteger(get('KEYMINT_PUBLIC_REVOKE_PER_MINUTE'), 'KEYMINT_PUBLIC_REVOKE_PER_MINUTE', 10, 1, 1_000_000),
+    }),
+    expiryWarningDays: parseExpiryWarningDays(get('KEYMINT_EXPIRY_WARNING_DAYS')),
+    expiryCheckIntervalSeconds: parseInteger(get('KEYMINT_EXPIRY_CHECK_INTERVAL'), 'KEYMINT_EXPIRY_CHECK_INTERVAL', 600, 1, 86_400),
   });
 }
 
@@ -238,6 +261,32 @@ export function configForWorkers(config: Config, workers: number): Config {
     throw new ConfigError('KEYMINT_REPLAY_STORE', 'database or redis with --workers above 1 (a memory store is per worker process: every worker would accept a signed request once)', 'memory');
   }
   return Object.freeze({ ...config, replayStore: 'database' });
+}
+
+/** The key file GitHub's document was saved to (tests and offline deployments); unreadable or invalid stops start-up. */
+function readGitHubKeysFile(path: string | undefined, cwd: string): readonly GitHubScanningKey[] | null {
+  if (path === undefined) return null;
+  const setting = 'KEYMINT_GITHUB_SECRET_SCANNING_KEYS';
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(resolve(cwd, path), 'utf8'));
+  } catch {
+    throw new ConfigError(setting, 'a readable JSON file holding GitHub\'s secret-scanning keys', path);
+  }
+  const keys = parseGitHubKeys(document);
+  if (typeof keys === 'string') throw new ConfigError(setting, `${keys} in the file`, path);
+  return Object.freeze(keys);
+}
+
+/** `30,7,1`: distinct whole days from 1 to 365, kept largest first; `none` turns warnings off. */
+function parseExpiryWarningDays(text: string | undefined): readonly number[] {
+  if (text === undefined) return Object.freeze([30, 7, 1]);
+  if (text === 'none') return Object.freeze([]);
+  const days = text.split(',').map((item) => item.trim());
+  if (!days.every((day) => /^\d{1,3}$/.test(day) && Number(day) >= 1 && Number(day) <= 365) || new Set(days.map(Number)).size !== days.length) {
+    throw new ConfigError('KEYMINT_EXPIRY_WARNING_DAYS', 'comma-separated distinct whole days from 1 to 365 (e.g. 30,7,1), or none', text);
+  }
+  return Object.freeze(days.map(Number).sort((a, b) => b - a));
 }
 
 function parseRedisPrefix(text: string | undefined): string {

@@ -142,3 +142,9 @@ export class TemporarilyUnavailable extends KeymintError {
     this.headers['retry-after'] = String(retryAfterSeconds);
   }
 }
+
+/** A signed request (a GitHub secret-scanning report) whose signature or key is not accepted. */
+export class InvalidSignature extends KeymintError {
+  readonly status = 401;
+  readonly code = 'invalid_signature';
+}

@@ -13,23 +13,26 @@ export interface PurgeCounts {
   revocations: number;
   userSessions: number;
   attemptWindows: number;
+  expiryWarnings: number;
 }
 
-/** Everything that keeps rows that expire: opaque tokens, revocations, end-user sessions, attempt windows. */
+/** Everything that keeps rows that expire: opaque tokens, revocations, end-user sessions, attempt windows, expiry warnings. */
 export interface Purgeable {
   opaqueTokens: { purgeExpired(): Promise<number> };
   revocations: { purgeExpired(): Promise<number> };
   users: { purgeExpired(): Promise<number> };
   attempts: { purge(): Promise<number> };
+  expiryWarnings: { purgeExpired(): Promise<number> };
 }
 
-/** Deletes expired opaque tokens, spent revocations, ended sessions and old attempt windows. */
-export async function purgeExpired({ opaqueTokens, revocations, users, attempts }: Purgeable): Promise<PurgeCounts> {
+/** Deletes expired opaque tokens, spent revocations, ended sessions, old attempt windows and old expiry warnings. */
+export async function purgeExpired({ opaqueTokens, revocations, users, attempts, expiryWarnings }: Purgeable): Promise<PurgeCounts> {
   return {
     opaqueTokens: await opaqueTokens.purgeExpired(),
     revocations: await revocations.purgeExpired(),
     userSessions: await users.purgeExpired(),
     attemptWindows: await attempts.purge(),
+    expiryWarnings: await expiryWarnings.purgeExpired(),
   };
 }
 
@@ -66,6 +69,8 @@ export interface JobsOptions {
   flushAudit: () => Promise<unknown>;
   flushUsage: () => Promise<unknown>;
   purge: () => Promise<unknown>;
+  /** Records due expiry warnings (leaks/expiry-warnings.ts). */
+  warnExpiring: () => Promise<unknown>;
 }
 
 /** The background work of a long-running server; `stop` ends all of it. */
@@ -120,6 +125,10 @@ export async function startJobs(options: JobsOptions): Promise<Jobs> {
   every(config.purgeIntervalSeconds * 1000, 'purge', options.purge);
   // One node at a time rotates keys: two nodes staging a next key at once would publish two.
   every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
+  // Expiry warnings are claimed row by row, so two nodes could not double them; one node does the scan.
+  every(config.expiryCheckIntervalSeconds * 1000, 'expiry warnings', () => runExclusively(db, 'keymint:expiry-warnings', async () => {
+    await options.warnExpiring();
+  }));
   return {
     listening: () => (listener ? listener.listening : null),
     async stop() {

@@ -26,6 +26,9 @@ import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
 import type { PasswordService } from './users/passwords.js';
 import type { SessionCredentials } from './users/session-credentials.js';
+import { ExpiryWarnings } from './leaks/expiry-warnings.js';
+import { downloadGitHubKeys, GitHubKeySource } from './leaks/github-keys.js';
+import { LeakService } from './leaks/service.js';
 
 /** The domain services of a Keymint process, each built complete: nothing is attached later. */
 export interface Services {
@@ -70,6 +73,12 @@ export interface Services {
    * `jti`s), claimed once across every worker and node (KEYMINT_REPLAY_STORE).
    */
   readonly replay: ReplayStore;
+  /** Leaked credentials revoked through their owning services (GitHub reports, public revoke). */
+  readonly leaks: LeakService;
+  /** GitHub's secret-scanning keys: KEYMINT_GITHUB_SECRET_SCANNING_KEYS, else fetched and cached. */
+  readonly githubKeys: GitHubKeySource;
+  /** `credential.expiring` warnings before secrets and tokens expire (KEYMINT_EXPIRY_WARNING_DAYS). */
+  readonly expiryWarnings: ExpiryWarnings;
 }
 
 export interface ServicesOptions {
@@ -141,10 +150,14 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     signUpBudget: new SignUpBudget(attempts, config.signUp),
   });
   const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);
+  const leaks = new LeakService({ apps, apiTokens, opaqueTokens, sessionCredentials: users.sessionCredentials, admins, audit });
+  const githubKeys = new GitHubKeySource({ fixed: config.leaks.githubKeys, download: () => downloadGitHubKeys(), now });
+  const expiryWarnings = new ExpiryWarnings({ db, audit, now, thresholdsDays: config.expiryWarningDays });
   return {
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
     attempts, redis, replay,
+    leaks, githubKeys, expiryWarnings,
   };
 }

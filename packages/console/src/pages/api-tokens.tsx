@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
-import { Badge, Dialog, Empty, ErrorNote, SecretDialog, useAction, useLoad } from '../ui';
+import { Badge, Dialog, Empty, ErrorNote, ExpiringSoon, SecretDialog, useAction, useLoad } from '../ui';
 import { EXPIRIES, ScopePicker, type PageProps } from './common';
 
 /** API tokens: create (shown once), list with last use, revoke. */
@@ -33,7 +33,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
                   <td>{t.name}</td>
                   <td><code>{t.hint}…</code></td>
                   <td>{t.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>)}</td>
-                  <td><Badge value={t.status} /></td>
+                  <td><Badge value={t.status} /><ExpiringSoon status={t.status} expiresAt={t.expires_at} /></td>
                   <td>{t.expires_at ? when(t.expires_at) : 'never'}</td>
                   <td>{ago(t.last_used_at)}</td>
                   <td>{canWrite && t.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => run(async () => { await api<C.ApiToken>('DELETE', `/tenants/${tenant}/api-tokens/${t.id}`); tokens.reload(); })}>Revoke</button> : null}</td>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
-import { Badge, CopyField, Dialog, ErrorNote, NotFound, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
+import { Badge, CopyField, Dialog, ErrorNote, ExpiringSoon, NotFound, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
 import { appLabel, AUTH_METHODS, BASE, EXPIRIES, NO_SCOPES, ScopePicker, type PageProps } from './common';
 
 /** One app: rename and settings, secrets (add with expiry, regenerate, revoke), disable. */
@@ -97,7 +97,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
             {(secrets.data?.secrets ?? []).map((s) => (
               <tr key={s.secret_id}>
                 <td><code>{s.hint}…</code></td>
-                <td><Badge value={s.status} /></td>
+                <td><Badge value={s.status} /><ExpiringSoon status={s.status} expiresAt={s.expires_at} /></td>
                 <td>{when(s.created_at)}</td>
                 <td>{s.expires_at ? when(s.expires_at) : 'never'}</td>
                 <td>{ago(s.last_used_at)}</td>

@@ -249,6 +249,21 @@ export class AdminService {
     return toTokenInfo({ ...row, revoked_at: row.revoked_at ?? now });
   }
 
+  /**
+   * A leaked `kmo_` token (leaks/): revoked like `revokeToken` when it is live (checksum first);
+   * its tenant (null: a global admin's) and id, or null when malformed, unknown, revoked or expired.
+   */
+  async revokeLeakedToken(token: string, context: AuditContext): Promise<{ tenantId: string | null; id: string } | null> {
+    if (!hasValidFormat(token, TOKEN_PREFIXES.adminToken)) return null;
+    const row = await this.db.selectFrom('admin_tokens').select(['id', 'tenant_id', 'revoked_at', 'expires_at']).where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row || row.revoked_at !== null || (row.expires_at !== null && Number(row.expires_at) <= this.now())) return null;
+    const now = this.now();
+    const result = await this.db.updateTable('admin_tokens').set({ revoked_at: now }).where('id', '=', row.id).where('revoked_at', 'is', null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return null;
+    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.revoked', target: row.id });
+    return { tenantId: row.tenant_id, id: row.id };
+  }
+
   /** The principal of a `kmo_` Bearer token; InvalidToken when malformed, unknown or revoked. */
   async resolveToken(token: string): Promise<AdminPrincipal> {
     if (!hasValidFormat(token, TOKEN_PREFIXES.adminToken)) throw new InvalidToken('the admin token is malformed');

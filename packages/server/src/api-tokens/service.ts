@@ -102,15 +102,35 @@ export class ApiTokenService {
     const row = await this.db.selectFrom('api_tokens').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFound(`API token ${id} does not exist in this tenant`);
     const now = this.now();
-    if (row.revoked_at === null) {
-      await this.db.transaction().execute(async (trx) => {
-        await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
-        await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
-      });
-      this.changes.emit({ tenantId, entity: 'api_token', entityId: id });
-      this.audit.record(context, { tenantId, action: 'api_token.revoked', target: id });
-    }
+    if (row.revoked_at === null) await this.revokeOnce(tenantId, id, now, context);
     return toInfo({ ...row, revoked_at: row.revoked_at ?? now }, now);
+  }
+
+  /** Revokes a token unless it already is; true for the one caller whose update did it (it alone audits). */
+  private async revokeOnce(tenantId: string, id: string, now: number, context: AuditContext): Promise<boolean> {
+    const revoked = await this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
+      return true;
+    });
+    if (!revoked) return false;
+    this.changes.emit({ tenantId, entity: 'api_token', entityId: id });
+    this.audit.record(context, { tenantId, action: 'api_token.revoked', target: id });
+    return true;
+  }
+
+  /**
+   * A leaked `kmk_` token (leaks/): revoked through `revoke` when it is live (checksum first, then
+   * one indexed read); the revoked token's tenant and id, or null when it was malformed, unknown,
+   * already revoked or expired.
+   */
+  async revokeLeaked(token: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
+    if (!hasValidFormat(token, TOKEN_PREFIXES.apiToken)) return null;
+    const row = await this.db.selectFrom('api_tokens').select(['id', 'tenant_id', 'expires_at', 'revoked_at']).where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row || row.revoked_at !== null || (row.expires_at !== null && Number(row.expires_at) <= this.now())) return null;
+    // Concurrent reports of one token: only the one that revoked it answers for it.
+    return (await this.revokeOnce(row.tenant_id, row.id, this.now(), context)) ? { tenantId: row.tenant_id, id: row.id } : null;
   }
 
   /**

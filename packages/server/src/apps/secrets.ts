@@ -2,7 +2,7 @@ import type { AuditContext, AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import type { MasterKeyring } from '../crypto/keyring.js';
 import { newId } from '../crypto/random.js';
-import { generateToken, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { Conflict, NotFound } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -87,20 +87,43 @@ export class AppSecrets {
   }
 
   async revoke(tenantId: string, clientId: string, secretId: string, context: AuditContext): Promise<SecretInfo> {
-    const { db, now: clock, changes, audit } = this.deps;
+    const { db, now: clock } = this.deps;
     const app = await readApp(db, tenantId, clientId);
     const now = clock();
     const row = await db.selectFrom('app_secrets').selectAll().where('app_id', '=', app.id).where('id', '=', secretId).executeTakeFirst();
     if (!row) throw new NotFound(`secret ${secretId} does not exist on app ${clientId}`);
-    if (row.revoked_at === null) {
-      await db.transaction().execute(async (trx) => {
-        await trx.updateTable('app_secrets').set({ revoked_at: now }).where('id', '=', secretId).execute();
-        await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
-      });
-      changes.emit({ tenantId, entity: 'app', entityId: clientId });
-      audit.record(context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: secretId } });
-    }
+    if (row.revoked_at === null) await this.revokeOnce(tenantId, clientId, secretId, now, context);
     return toSecretInfo({ ...row, revoked_at: row.revoked_at ?? now }, now);
+  }
+
+  /** Revokes a secret unless it already is; true for the one caller whose update did it (it alone audits). */
+  private async revokeOnce(tenantId: string, clientId: string, secretId: string, now: number, context: AuditContext): Promise<boolean> {
+    const { db, changes, audit } = this.deps;
+    const revoked = await db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('app_secrets').set({ revoked_at: now }).where('id', '=', secretId).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      return true;
+    });
+    if (!revoked) return false;
+    changes.emit({ tenantId, entity: 'app', entityId: clientId });
+    audit.record(context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: secretId } });
+    return true;
+  }
+
+  /**
+   * A leaked `kms_` secret (leaks/): revoked through `revoke` when it is active (checksum first,
+   * then one indexed read); its tenant and secret id, or null when malformed, unknown, revoked or expired.
+   */
+  async revokeLeaked(secret: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
+    const { db, now } = this.deps;
+    if (!hasValidFormat(secret, TOKEN_PREFIXES.clientSecret)) return null;
+    const row = await db.selectFrom('app_secrets').innerJoin('apps', 'apps.id', 'app_secrets.app_id')
+      .select(['app_secrets.id', 'app_secrets.tenant_id', 'app_secrets.revoked_at', 'app_secrets.expires_at', 'apps.client_id'])
+      .where('app_secrets.secret_hash', '=', sha256(secret)).executeTakeFirst();
+    if (!row || secretStatus(row, now()) !== 'active') return null;
+    // Concurrent reports of one secret: only the one that revoked it answers for it.
+    return (await this.revokeOnce(row.tenant_id, row.client_id, row.id, now(), context)) ? { tenantId: row.tenant_id, id: row.id } : null;
   }
 
   /** Notes that a secret authenticated a client (last_used_at, written in batches by flushLastUsed). */

@@ -201,6 +201,11 @@ export class AppService {
     return this.secrets.revoke(tenantId, clientId, secretId, context);
   }
 
+  /** See AppSecrets.revokeLeaked: a leaked secret revoked like `revokeSecret` when it is active. */
+  revokeLeakedSecret(secret: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
+    return this.secrets.revokeLeaked(secret, context);
+  }
+
   /** Notes that a secret authenticated a client (last_used_at, written in batches by flushLastUsed). */
   recordSecretUse(secretId: string): void {
     this.secrets.recordUse(secretId);

@@ -57,7 +57,10 @@ export type AuditAction =
   | 'user.code_failed'
   // An account's failures from all addresses reached the ceiling: password sign-in throttled.
   | 'user.sign_in_throttled'
-  | 'admin.sign_in_throttled';
+  | 'admin.sign_in_throttled'
+  // Leaked credentials (leaks/): one per credential revoked from a report; expiry warnings.
+  | 'credential.leaked'
+  | 'credential.expiring';
 
 /**
  * Audit filter: times epoch ms; `before` pages by id. `tenantId` must always be written out:

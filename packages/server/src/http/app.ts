@@ -21,6 +21,7 @@ import { consoleRoutes, secureHeaders } from '../admin/console.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { rejectNulCharacters } from './input-guard.js';
 import { installOperations, type Operations } from './operations.js';
+import { githubLeakRoutes, publicRevokeRoutes } from '../leaks/routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -119,6 +120,9 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     audit: keymint.audit, usage: keymint.usage, users: keymint.users, publicUrl, prefix: '/admin/v1',
   });
   await app.register(consoleRoutes);
+  // Leaked credentials name their own tenant: these two live outside the tenant scope.
+  await app.register(githubLeakRoutes, { leaks: keymint.leaks, githubKeys: keymint.githubKeys, attempts: keymint.attempts, reportsPerMinute: keymint.config.leaks.githubReportsPerMinute });
+  await app.register(publicRevokeRoutes, { leaks: keymint.leaks, attempts: keymint.attempts, revokesPerMinute: keymint.config.leaks.publicRevokesPerMinute });
   await app.register(
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, { tenants: keymint.tenants, publicUrl });

@@ -107,14 +107,23 @@ export class OpaqueTokenService {
     return token;
   }
 
-  /** Deletes one token (RFC 7009). */
-  async revoke(token: OpaqueToken): Promise<void> {
+  /** Deletes one token (RFC 7009); true when this call deleted it (false: a concurrent one did). */
+  async revoke(token: OpaqueToken): Promise<boolean> {
     const now = this.now();
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('opaque_tokens').where('token_hash', '=', token.hash).execute();
+    const deleted = await this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('opaque_tokens').where('token_hash', '=', token.hash).executeTakeFirst();
       await recordChange(trx, { tenantId: token.tenantId, entity: 'opaque_token', entityId: token.hash }, now);
+      return Number(result.numDeletedRows) === 1;
     });
     this.changes.emit({ tenantId: token.tenantId, entity: 'opaque_token', entityId: token.hash });
+    return deleted;
+  }
+
+  /** A leaked `kma_` token (leaks/): deleted like `revoke` when it is live; its tenant and jti, else null. */
+  async revokeLeaked(plaintext: string): Promise<{ tenantId: string; id: string } | null> {
+    const token = await this.find(plaintext);
+    if (!token) return null;
+    return (await this.revoke(token)) ? { tenantId: token.tenantId, id: token.jti } : null;
   }
 
   /**

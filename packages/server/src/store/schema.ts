@@ -28,6 +28,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   otp_codes: OtpCodesTable;
   attempt_counters: AttemptCountersTable;
+  expiry_warnings: ExpiryWarningsTable;
 }
 
 export interface TenantsTable {
@@ -317,6 +318,14 @@ export interface AttemptCountersTable {
   key: string;
   count: number;
   reset_at: number;
+}
+
+/** An expiry warning already recorded (leaks/expiry-warnings.ts): once per credential and threshold. */
+export interface ExpiryWarningsTable {
+  kind: string;
+  credential_id: string;
+  threshold_days: number;
+  created_at: number;
 }
 
 export type EndUserRow = Selectable<EndUsersTable>;

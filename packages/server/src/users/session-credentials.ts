@@ -83,6 +83,18 @@ export class SessionCredentials {
   }
 
   /**
+   * A leaked `kmr_` refresh token of any tenant (leaks/): ends its session like `revoke` when the
+   * session was still open; the session's tenant and id, or null (malformed, unknown, already ended).
+   */
+  async revokeLeaked(token: string): Promise<{ tenantId: string; id: string } | null> {
+    if (!hasValidFormat(token, TOKEN_PREFIXES.refreshToken)) return null;
+    const row = await this.deps.db.selectFrom('refresh_tokens').select(['session_id', 'tenant_id']).where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row) return null;
+    const ended = await this.deps.sessions.revoke(row.tenant_id, row.session_id, this.deps.now());
+    return ended ? { tenantId: row.tenant_id, id: row.session_id } : null;
+  }
+
+  /**
    * RFC 7662 for end-user tokens: an unspent refresh token, or an access token, of a live session of
    * this tenant is active; anything else (spent, revoked, expired, idle, unknown) is null.
    */
