@@ -90,7 +90,21 @@ export interface Config {
   readonly adminSignIn: SignInLimits;
   /** End-user sign-ups per address and tenant (KEYMINT_SIGNUPS_PER_ADDRESS, KEYMINT_SIGNUP_WINDOW). */
   readonly signUp: SignUpLimits;
+  /** Webhook delivery (docs/webhooks.md): KEYMINT_WEBHOOK_* settings. */
+  readonly webhooks: WebhookConfig;
 }
+
+export interface WebhookConfig {
+  /** KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: targets on private, loopback… addresses and plain http allowed. */
+  readonly allowPrivateNetworks: boolean;
+  /** KEYMINT_WEBHOOK_TIMEOUT (seconds): one attempt, response included; connecting gets at most 5 s of it. */
+  readonly timeoutSeconds: number;
+  /** KEYMINT_WEBHOOK_RETRY_SCHEDULE: seconds before each retry; once spent, the delivery fails. */
+  readonly retrySeconds: readonly number[];
+}
+
+/** Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 27.6 hours in all). */
+export const DEFAULT_WEBHOOK_RETRY_SECONDS: readonly number[] = Object.freeze([5, 300, 1800, 7200, 18_000, 36_000, 36_000]);
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
 export type ReplayStoreKind = (typeof REPLAY_STORES)[number];
@@ -224,7 +238,28 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
       windowSeconds: parseInteger(get('KEYMINT_SIGNUP_WINDOW'), 'KEYMINT_SIGNUP_WINDOW', 600, 1, 86_400),
       perAddress: parseInteger(get('KEYMINT_SIGNUPS_PER_ADDRESS'), 'KEYMINT_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
     }),
+    webhooks: Object.freeze({
+      allowPrivateNetworks: parseBoolean(get('KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS'), 'KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+      timeoutSeconds: parseInteger(get('KEYMINT_WEBHOOK_TIMEOUT'), 'KEYMINT_WEBHOOK_TIMEOUT', 10, 1, 60),
+      retrySeconds: parseRetrySchedule(get('KEYMINT_WEBHOOK_RETRY_SCHEDULE')),
+    }),
   });
+}
+
+function parseBoolean(text: string | undefined, setting: string, fallback: boolean): boolean {
+  if (text === undefined) return fallback;
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  throw new ConfigError(setting, 'true or false', text);
+}
+
+function parseRetrySchedule(text: string | undefined): readonly number[] {
+  if (text === undefined) return DEFAULT_WEBHOOK_RETRY_SECONDS;
+  const entries = text.split(',').map((s) => s.trim());
+  if (entries.length > 20 || !entries.every((s) => /^\d{1,6}$/.test(s) && Number(s) >= 1 && Number(s) <= 172_800)) {
+    throw new ConfigError('KEYMINT_WEBHOOK_RETRY_SCHEDULE', 'up to 20 comma-separated delays in seconds, each 1 to 172800 (e.g. 5,300,1800)', text);
+  }
+  return Object.freeze(entries.map(Number));
 }
 
 /**

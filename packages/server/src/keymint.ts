@@ -66,6 +66,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
         flushLastUsed: () => Promise.all([apps.flushLastUsed(), apiTokens.flushLastUsed()]),
         flushAudit: () => audit.flush(),
         flushUsage: () => usage.flush(),
+        deliverWebhooks: () => services.webhooks.deliverDue(),
       });
     }
     return {

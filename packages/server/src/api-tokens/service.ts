@@ -86,8 +86,10 @@ export class ApiTokenService {
       last_used_at: null,
       revoked_at: null,
     };
-    await this.db.insertInto('api_tokens').values(row).execute();
-    this.audit.record(context, { tenantId, action: 'api_token.created', target: row.id, detail: { name, scopes } });
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('api_tokens').values(row).execute();
+      await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.created', target: row.id, detail: { name, scopes } });
+    });
     return { info: toInfo(row, now), token };
   }
 
@@ -106,9 +108,9 @@ export class ApiTokenService {
       await this.db.transaction().execute(async (trx) => {
         await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
         await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
+        await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.revoked', target: id });
       });
       this.changes.emit({ tenantId, entity: 'api_token', entityId: id });
-      this.audit.record(context, { tenantId, action: 'api_token.revoked', target: id });
     }
     return toInfo({ ...row, revoked_at: row.revoked_at ?? now }, now);
   }
