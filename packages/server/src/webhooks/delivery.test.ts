@@ -24,7 +24,7 @@ async function deliveries(server: TestServer, webhookId: string): Promise<any[]>
 /** The CLI, as an operator runs it, allowed to name a loopback receiver. */
 const cliAllowed = (server: TestServer, ...args: string[]) => keymintCli({ ...server, env: { ...server.env, ...ALLOW } }, ...args);
 
-test('Standard Webhooks "Signature scheme": app.created arrives with webhook-id, webhook-timestamp and v1,<base64 HMAC-SHA256("id.timestamp.body")> under the whsec_ secret', { timeout: 120_000 }, async () => {
+test('Standard Webhooks "Signature scheme": app.created arrives with webhook-id, webhook-timestamp and v1,<base64 HMAC-SHA256("id.timestamp.body")> under the whsec_ secret', { timeout: 300_000 }, async () => {
   const receiver = await startWebhookReceiver();
   const server = await startTestServer({ env: ALLOW });
   try {
@@ -88,7 +88,7 @@ test('retries: a failed delivery is retried within 5 s with the same webhook-id,
     await within(15_000, 'a retry', async () => receiver.received.length >= 2);
     const [first, second] = receiver.received as [ReceivedWebhook, ReceivedWebhook];
     assert.equal(second.headers['webhook-id'], first.headers['webhook-id'], 'one webhook-id across retries');
-    assert.ok(second.at - first.at <= 5_500, `first retry ${second.at - first.at} ms after the first attempt`);
+    assert.ok(second.at - first.at <= 5_000, `first retry ${second.at - first.at} ms after the first attempt`);
     await within(5_000, 'delivered', async () => (await deliveries(server, created.id))[0]?.status === 'delivered');
     const [entry] = await deliveries(server, created.id);
     assert.equal(entry.attempts, 2);

@@ -103,8 +103,8 @@ export class WebhookService {
   /** @throws {InvalidRequest} a bad or refused URL, an unknown event type, too many webhooks. */
   async create(tenantId: string, input: { url: string; events?: string[] }, context: AuditContext): Promise<NewWebhookSecret> {
     const { db, keyring, audit } = this.deps;
-    const url = await this.checkUrl(input.url);
     const events = validateEventPatterns(input.events ?? []);
+    const url = await this.checkUrl(input.url);
     const now = this.deps.now();
     const id = newId('wh');
     const secret = generateWebhookSecret();

@@ -30,7 +30,7 @@ test('SSRF: without KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS a loopback or private
       assert.equal(response.status, 400, url);
       assert.equal(response.body.error, 'invalid_request', url);
     }
-    const unknown = await admin.call('POST', '/tenants/default/webhooks', { url: 'https://example.com/hook', events: ['app.nope'] });
+    const unknown = await admin.call('POST', '/tenants/default/webhooks', { url: 'https://93.184.215.14/hook', events: ['app.nope'] });
     assert.equal(unknown.status, 400);
     assert.match(unknown.body.error_description, /unknown event type/);
     const cli = await keymintCliText(server, 'webhook', 'create', '--url', 'https://127.0.0.1/');
