@@ -111,6 +111,6 @@ test('webhook settings: defaults (private networks refused, 10 s, the documented
   for (const [setting, value] of [
     ['KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes'], ['KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS', '1'],
     ['KEYMINT_WEBHOOK_TIMEOUT', '0'], ['KEYMINT_WEBHOOK_TIMEOUT', '61'],
-    ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', ''], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5,,10'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '0'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5m'],
+    ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5,,10'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '0'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5m'],
   ] as const) assert.equal(configError({ [setting]: value }).setting, setting, `${setting}=${value}`);
 });
