@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SYSTEM } from '../audit/service.js';
+import { randomKey } from '../crypto/random.js';
+import { prepareTestStorage, startTestServer } from '../testing/harness.js';
 import { burst, TOPOLOGIES } from '../testing/topologies.js';
 import { within } from '../testing/wait.js';
 import { startWebhookReceiver } from '../testing/webhook-receiver.js';
@@ -38,3 +41,39 @@ for (const [name, start] of TOPOLOGIES) {
     }
   });
 }
+
+test('at least once across a node failure: a node that dies mid-attempt leaves its lease; another node sends the same webhook-id when the lease runs out', { timeout: 300_000 }, async () => {
+  let held = 0;
+  const receiver = await startWebhookReceiver((_request, index, response) => {
+    if (index === 0) {
+      held++; // the first attempt is never answered: its node dies meanwhile
+      return;
+    }
+    response.statusCode = 204;
+    response.end();
+  });
+  const storage = await prepareTestStorage();
+  const env = { KEYMINT_MASTER_KEY: randomKey(32).toString('base64url'), KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', KEYMINT_WEBHOOK_TIMEOUT: '2' };
+  try {
+    const a = await startTestServer({ ...storage, env });
+    const tenant = await a.server.keymint.tenants.get('default');
+    const webhook = await a.server.keymint.webhooks.create(tenant.id, { url: receiver.url, events: ['app.created'] }, SYSTEM);
+    await a.createApp();
+    await within(15_000, 'node A sends the first attempt', async () => held === 1);
+    await a.close(); // node A is gone before its attempt finished: nothing recorded the outcome
+    const b = await startTestServer({ ...storage, env });
+    try {
+      // The lease is the attempt's timeout (2 s) + 30 s.
+      await within(60_000, 'node B delivers', async () => receiver.received.length >= 2);
+      assert.equal(receiver.received[1]!.headers['webhook-id'], receiver.received[0]!.headers['webhook-id'], 'the same webhook-id');
+      assert.ok(receiver.received[1]!.at - receiver.received[0]!.at >= 25_000, 'not before the lease ran out');
+      await within(5_000, 'recorded', async () => (await b.server.keymint.webhooks.deliveries(tenant.id, webhook.webhook.id))[0]?.status === 'delivered');
+      assert.equal((await b.server.keymint.webhooks.deliveries(tenant.id, webhook.webhook.id))[0]!.attempts, 2);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await storage.cleanup();
+    await receiver.close();
+  }
+});
