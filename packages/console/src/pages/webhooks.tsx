@@ -95,7 +95,8 @@ export function WebhooksPage({ tenant, canWrite }: PageProps) {
           <div class="actions"><button type="button" onClick={() => setCreating(false)}>Cancel</button><button type="submit" class="primary">Create webhook</button></div>
         </form>
       </Dialog>
-      <SecretDialog title="Webhook signing secret" label="Secret" value={shown} onClose={() => setShown(null)} />
+      <SecretDialog title="Webhook signing secret" label="Secret" value={shown} onClose={() => setShown(null)}
+        warning={<><strong>Copy it now.</strong> Keymint keeps it sealed for signing and never shows it again: this is the only time it can be shown.</>} />
     </section>
   );
 }
