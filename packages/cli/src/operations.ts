@@ -15,12 +15,12 @@ export function registerOperationsCommands(program: Command, globals: () => Glob
       const config = loadConfig();
       requireInstallation(config);
       const result = await rotateMasterKey(config);
-      print(globals().json, { key_id: result.keyId, signing_keys: result.signingKeys, client_secrets: result.clientSecrets, remaining: result.remaining, new_key_file: result.newKeyFile, retired_key_file: result.retiredKeyFile }, () =>
+      print(globals().json, { key_id: result.keyId, signing_keys: result.signingKeys, client_secrets: result.clientSecrets, webhook_secrets: result.webhookSecrets, remaining: result.remaining, new_key_file: result.newKeyFile, retired_key_file: result.retiredKeyFile }, () =>
         [
-          `re-sealed ${result.signingKeys} signing keys and ${result.clientSecrets} client secret copies under master key ${result.keyId}`,
+          `re-sealed ${result.signingKeys} signing keys, ${result.clientSecrets} client secret copies and ${result.webhookSecrets} webhook secrets under master key ${result.keyId}`,
           ...(result.newKeyFile ? [`  new master key   ${result.newKeyFile}`, `  old master key   ${result.retiredKeyFile} (kept: it opens backups taken before now; delete it yourself when none is needed)`] : []),
           ...(result.remaining > 0 ? [`  ${result.remaining} values are still sealed by another key (sealed meanwhile): run rotate again`] : []),
-          ...(!result.newKeyFile && result.signingKeys + result.clientSecrets === 0
+          ...(!result.newKeyFile && result.signingKeys + result.clientSecrets + result.webhookSecrets === 0
             ? ['  everything was already sealed under the current key: to rotate, first deploy a new KEYMINT_MASTER_KEY (keymint master-key generate) with the old one in KEYMINT_MASTER_KEY_PREVIOUS on every node (docs/operations.md)']
             : []),
         ].join('\n'),

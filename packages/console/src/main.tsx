@@ -2,12 +2,12 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrf } from './api';
 import type * as C from './contract';
-import { ApiTokensPage, AppPage, AppsPage, AuditPage, KeysPage, ScopesPage, SettingsPage, SetupPage, SignInPage, TenantsPage, UnknownTenant, UsagePage, UsersPage } from './pages';
+import { ApiTokensPage, AppPage, AppsPage, AuditPage, KeysPage, ScopesPage, SettingsPage, SetupPage, SignInPage, TenantsPage, UnknownTenant, UsagePage, UsersPage, WebhooksPage } from './pages';
 import { BASE } from './pages/common';
 import './styles.css';
 
 const NAV: [string, string][] = [
-  ['apps', 'Apps'], ['api-tokens', 'API tokens'], ['keys', 'Signing keys'], ['usage', 'Usage'], ['audit', 'Audit log'], ['scopes', 'Scopes'], ['users', 'Users'], ['settings', 'Settings'], ['tenants', 'Tenants'],
+  ['apps', 'Apps'], ['api-tokens', 'API tokens'], ['keys', 'Signing keys'], ['usage', 'Usage'], ['audit', 'Audit log'], ['webhooks', 'Webhooks'], ['scopes', 'Scopes'], ['users', 'Users'], ['settings', 'Settings'], ['tenants', 'Tenants'],
 ];
 
 function currentPath(): string {
@@ -50,6 +50,7 @@ function Console({ account, onSignedOut }: { account: C.Account; onSignedOut: ()
   else if (section === 'keys') page = <KeysPage {...props} />;
   else if (section === 'usage') page = <UsagePage {...props} />;
   else if (section === 'audit') page = <AuditPage {...props} />;
+  else if (section === 'webhooks') page = <WebhooksPage {...props} />;
   else if (section === 'scopes') page = <ScopesPage {...props} />;
   else if (section === 'users') page = <UsersPage {...props} />;
   else if (section === 'tenants') page = <TenantsPage {...props} tenants={tenants} canCreate={account.role === 'owner' && account.tenant === null} onCreated={async (slug) => { await loadTenants(); navigate(`/t/${slug}/apps`); }} />;

@@ -56,12 +56,12 @@ export function CopyField(props: { id: string; label: string; value: string }) {
  * Shows a secret once, with the warning that it cannot be shown again; `before` and `after` hold
  * what the secret is used with (client id, token endpoint), each copyable too.
  */
-export function SecretDialog(props: { title: string; label: string; value: string | null; before?: ComponentChildren; after?: ComponentChildren; onClose: () => void }) {
+export function SecretDialog(props: { title: string; label: string; value: string | null; before?: ComponentChildren; after?: ComponentChildren; onClose: () => void; warning?: ComponentChildren }) {
   const [copied, copy, reset] = useCopy('secret-value', props.value);
   const close = () => { reset(); props.onClose(); };
   return (
     <Dialog id="secret-dialog" title={props.title} open={props.value !== null} onClose={close}>
-      <p class="warning" role="alert"><strong>Copy it now.</strong> Keymint keeps only a hash: this is the only time it can be shown.</p>
+      <p class="warning" role="alert">{props.warning ?? <><strong>Copy it now.</strong> Keymint keeps only a hash: this is the only time it can be shown.</>}</p>
       {props.before}
       <label for="secret-value">{props.label}</label>
       <div class="copy-row">

@@ -102,3 +102,15 @@ test('operations settings: defaults, KEYMINT_TRUST_PROXY forms, and bad values n
   assert.equal(configError({ KEYMINT_OUTAGE_GRACE: '-1' }).setting, 'KEYMINT_OUTAGE_GRACE');
   assert.equal(configError({ KEYMINT_CACHE_REFRESH: '0' }).setting, 'KEYMINT_CACHE_REFRESH');
 });
+
+test('webhook settings: defaults (private networks refused, 10 s, the documented retry schedule) and bad values named', () => {
+  const webhooks = loadConfig({ env: {}, cwd }).webhooks;
+  assert.deepEqual({ ...webhooks, retrySeconds: [...webhooks.retrySeconds] }, { allowPrivateNetworks: false, timeoutSeconds: 10, retrySeconds: [3, 300, 1800, 7200, 18_000, 36_000, 36_000] });
+  assert.equal(loadConfig({ env: { KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }, cwd }).webhooks.allowPrivateNetworks, true);
+  assert.deepEqual([...loadConfig({ env: { KEYMINT_WEBHOOK_RETRY_SCHEDULE: '1, 60' }, cwd }).webhooks.retrySeconds], [1, 60]);
+  for (const [setting, value] of [
+    ['KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes'], ['KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS', '1'],
+    ['KEYMINT_WEBHOOK_TIMEOUT', '0'], ['KEYMINT_WEBHOOK_TIMEOUT', '61'],
+    ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5,,10'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '0'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5m'],
+  ] as const) assert.equal(configError({ [setting]: value }).setting, setting, `${setting}=${value}`);
+});

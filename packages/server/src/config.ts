@@ -106,7 +106,24 @@ export interface Config {
   readonly expiryWarningDays: readonly number[];
   /** Seconds between checks for coming expiries (KEYMINT_EXPIRY_CHECK_INTERVAL). */
   readonly expiryCheckIntervalSeconds: number;
+  /** Webhook delivery (docs/webhooks.md): KEYMINT_WEBHOOK_* settings. */
+  readonly webhooks: WebhookConfig;
 }
+
+export interface WebhookConfig {
+  /** KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: targets on private, loopback… addresses and plain http allowed. */
+  readonly allowPrivateNetworks: boolean;
+  /** KEYMINT_WEBHOOK_TIMEOUT (seconds): one attempt, response included; connecting gets at most 5 s of it. */
+  readonly timeoutSeconds: number;
+  /** KEYMINT_WEBHOOK_RETRY_SCHEDULE: seconds before each retry; once spent, the delivery fails. */
+  readonly retrySeconds: readonly number[];
+}
+
+/**
+ * Standard Webhooks' suggested schedule, its first step shortened so the first retry leaves within
+ * 5 s of the failure on a 1 s delivery tick: 3 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 27.6 hours in all).
+ */
+export const DEFAULT_WEBHOOK_RETRY_SECONDS: readonly number[] = Object.freeze([3, 300, 1800, 7200, 18_000, 36_000, 36_000]);
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
 export type ReplayStoreKind = (typeof REPLAY_STORES)[number];
@@ -247,7 +264,28 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     }),
     expiryWarningDays: parseExpiryWarningDays(get('KEYMINT_EXPIRY_WARNING_DAYS')),
     expiryCheckIntervalSeconds: parseInteger(get('KEYMINT_EXPIRY_CHECK_INTERVAL'), 'KEYMINT_EXPIRY_CHECK_INTERVAL', 600, 1, 86_400),
+    webhooks: Object.freeze({
+      allowPrivateNetworks: parseBoolean(get('KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS'), 'KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+      timeoutSeconds: parseInteger(get('KEYMINT_WEBHOOK_TIMEOUT'), 'KEYMINT_WEBHOOK_TIMEOUT', 10, 1, 60),
+      retrySeconds: parseRetrySchedule(get('KEYMINT_WEBHOOK_RETRY_SCHEDULE')),
+    }),
   });
+}
+
+function parseBoolean(text: string | undefined, setting: string, fallback: boolean): boolean {
+  if (text === undefined) return fallback;
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  throw new ConfigError(setting, 'true or false', text);
+}
+
+function parseRetrySchedule(text: string | undefined): readonly number[] {
+  if (text === undefined) return DEFAULT_WEBHOOK_RETRY_SECONDS;
+  const entries = text.split(',').map((s) => s.trim());
+  if (entries.length > 20 || !entries.every((s) => /^\d{1,6}$/.test(s) && Number(s) >= 1 && Number(s) <= 172_800)) {
+    throw new ConfigError('KEYMINT_WEBHOOK_RETRY_SCHEDULE', 'up to 20 comma-separated delays in seconds, each 1 to 172800 (e.g. 5,300,1800)', text);
+  }
+  return Object.freeze(entries.map(Number));
 }
 
 /**

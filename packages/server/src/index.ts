@@ -19,6 +19,7 @@ export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './crypto/algorithms.j
 // One serializer per resource: the admin API answers with these and the CLI's --json prints them.
 export {
   adminTokenView, apiTokenView, appView, endUserView, iso, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
+  newWebhookView, webhookDeliveryView, webhookView,
 } from './admin/views.js';
 export { serve, type ServeOptions } from './cluster.js';
 export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';

@@ -71,6 +71,8 @@ export interface JobsOptions {
   purge: () => Promise<unknown>;
   /** Records due expiry warnings (leaks/expiry-warnings.ts). */
   warnExpiring: () => Promise<unknown>;
+  /** Sends due webhook deliveries; rows are claimed one by one, so every node may run it. */
+  deliverWebhooks: () => Promise<unknown>;
 }
 
 /** The background work of a long-running server; `stop` ends all of it. */
@@ -123,6 +125,7 @@ export async function startJobs(options: JobsOptions): Promise<Jobs> {
   every(1_000, 'audit flush', options.flushAudit);
   every(10_000, 'usage flush', options.flushUsage);
   every(config.purgeIntervalSeconds * 1000, 'purge', options.purge);
+  every(1_000, 'webhook delivery', options.deliverWebhooks);
   // One node at a time rotates keys: two nodes staging a next key at once would publish two.
   every(config.keyCheckIntervalSeconds * 1000, 'signing key maintenance', () => runExclusively(db, 'keymint:key-maintenance', () => keys.maintainAll()));
   // Expiry warnings are claimed row by row, so two nodes could not double them; one node does the scan.

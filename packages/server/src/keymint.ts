@@ -67,6 +67,7 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
         flushAudit: () => audit.flush(),
         flushUsage: () => usage.flush(),
         warnExpiring: () => services.expiryWarnings.run(),
+        deliverWebhooks: () => services.webhooks.deliverDue(),
       });
     }
     return {

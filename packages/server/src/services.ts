@@ -29,6 +29,8 @@ import type { SessionCredentials } from './users/session-credentials.js';
 import { ExpiryWarnings } from './leaks/expiry-warnings.js';
 import { downloadGitHubKeys, GitHubKeySource } from './leaks/github-keys.js';
 import { LeakService } from './leaks/service.js';
+import { WebhookOutbox } from './webhooks/outbox.js';
+import { WebhookService } from './webhooks/service.js';
 
 /** The domain services of a Keymint process, each built complete: nothing is attached later. */
 export interface Services {
@@ -79,6 +81,8 @@ export interface Services {
   readonly githubKeys: GitHubKeySource;
   /** `credential.expiring` warnings before secrets and tokens expire (KEYMINT_EXPIRY_WARNING_DAYS). */
   readonly expiryWarnings: ExpiryWarnings;
+  /** Tenants' webhooks and the delivery of their outbox (webhooks/, docs/webhooks.md). */
+  readonly webhooks: WebhookService;
 }
 
 export interface ServicesOptions {
@@ -97,7 +101,8 @@ export interface ServicesOptions {
  */
 export function constructServices({ config, db, keyring, log, now, onFeedError }: ServicesOptions): Services {
   const changes = new ChangeFeed(db, config.changePollMs, onFeedError, { now });
-  const audit = new AuditLog(db, log, now);
+  // Every audit entry of a catalogued change writes its webhook outbox rows in the same transaction.
+  const audit = new AuditLog(db, log, now, new WebhookOutbox(now));
   const keys = new KeyService(db, keyring, changes, now, {
     ...DEFAULT_ROTATION_POLICY,
     // One verifier cache period, plus two change-feed polls for every node to publish the key.
@@ -149,6 +154,17 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
     signUpBudget: new SignUpBudget(attempts, config.signUp),
   });
+  const webhooks = new WebhookService({
+    db, keyring, audit, now, log,
+    policy: { allowPrivateNetworks: config.webhooks.allowPrivateNetworks },
+    delivery: {
+      retrySeconds: config.webhooks.retrySeconds,
+      totalTimeoutMs: config.webhooks.timeoutSeconds * 1000,
+      connectTimeoutMs: Math.min(5, config.webhooks.timeoutSeconds) * 1000,
+      maxResponseBytes: 64 * 1024,
+      secretOverlapMs: 24 * 3_600_000,
+    },
+  });
   const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);
   const leaks = new LeakService({ apps, apiTokens, opaqueTokens, sessionCredentials: users.sessionCredentials, admins, audit });
   const githubKeys = new GitHubKeySource({ fixed: config.leaks.githubKeys, download: () => downloadGitHubKeys(), now });
@@ -157,7 +173,7 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
-    attempts, redis, replay,
+    attempts, redis, replay, webhooks,
     leaks, githubKeys, expiryWarnings,
   };
 }

@@ -2,6 +2,7 @@
 export { AppsPage } from './apps';
 export { AppPage } from './app';
 export { ApiTokensPage } from './api-tokens';
+export { WebhooksPage } from './webhooks';
 export { KeysPage } from './keys';
 export { UsagePage } from './usage';
 export { AuditPage } from './audit';

@@ -221,3 +221,27 @@ export function requireOptions<T extends object>(options: T, names: readonly (ke
     }
   }
 }
+
+/** Why a webhook request was refused by {@link verifyWebhook}. */
+export type WebhookVerificationErrorCode =
+  | 'ERR_WEBHOOK_HEADERS_MISSING'
+  | 'ERR_WEBHOOK_TIMESTAMP_INVALID'
+  | 'ERR_WEBHOOK_TIMESTAMP_TOO_OLD'
+  | 'ERR_WEBHOOK_TIMESTAMP_TOO_NEW'
+  | 'ERR_WEBHOOK_SIGNATURE'
+  | 'ERR_WEBHOOK_PAYLOAD';
+
+/**
+ * A webhook request that does not prove it came from Keymint (Standard Webhooks): answer it
+ * with 400 (or 401) and do not act on it. Messages never contain the secret or the signature.
+ */
+export class WebhookVerificationError extends Error {
+  override name = 'WebhookVerificationError';
+  constructor(
+    /** Stable machine-readable reason, e.g. `ERR_WEBHOOK_SIGNATURE`. */
+    readonly code: WebhookVerificationErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -8,7 +8,9 @@ export {
   TokenRequestError, IssuerAnswerError, DiscoveryError, RevocationFeedError, OptionError,
   type VerifierErrorCode, type InvalidTokenErrorCode, type InvalidRequestErrorCode, type KeysUnavailableErrorCode, type TokenRequestErrorCode,
   type DiscoveryErrorCode, type RevocationFeedErrorCode, type OptionErrorCode,
+  WebhookVerificationError, type WebhookVerificationErrorCode,
 } from './errors.js';
+export { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS, type VerifyWebhookOptions, type WebhookEvent, type WebhookHeaders } from './webhooks.js';
 export { MAX_JWKS_BYTES, MAX_JWKS_KEYS, MAX_JWKS_BACKOFF_MS } from './key-source.js';
 export { extractBearerToken, bearerChallenge, bearerErrorResponse, resourceMetadataUrl, type BearerSources, type BearerErrorBody } from './bearer.js';
 export { expressAuth, fastifyAuth, authorizeRequest, type ProtectOptions, type AuthenticatedRequest, type FastifyPreHandler } from './middleware.js';

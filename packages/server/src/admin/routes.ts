@@ -18,6 +18,8 @@ import { keyRoutes } from './routes/keys.js';
 import { sessionRoutes } from './routes/session.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { usageRoutes } from './routes/usage.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type { WebhookService } from '../webhooks/service.js';
 import type { AdminService } from './service.js';
 import type { IssuanceCounter } from './usage.js';
 
@@ -30,6 +32,7 @@ export interface AdminRoutesOptions {
   audit: AuditLog;
   usage: IssuanceCounter;
   users: UserService;
+  webhooks: WebhookService;
   publicUrl: () => string;
 }
 
@@ -38,7 +41,7 @@ export interface AdminRoutesOptions {
  * and for scripts with a `kmo_` token. One plugin per capability (admin/routes/), each given
  * only the services it calls; authentication, CSRF, role and tenant reach run before all of them.
  */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admins, tenants, apps, apiTokens, keys, audit, usage, users, publicUrl }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admins, tenants, apps, apiTokens, keys, audit, usage, users, webhooks, publicUrl }) => {
   installAdminAuth(app, { admins, tenants, publicUrl });
   app.addHook('onRequest', noStore);
   await app.register(sessionRoutes, { admins, tenants, publicUrl });
@@ -51,6 +54,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   await app.register(endUserRoutes, { users });
   await app.register(endUserSettingsRoutes, { users });
   await app.register(adminTokenRoutes, { admins, tenants });
+  await app.register(webhookRoutes, { webhooks });
   app.setNotFoundHandler(() => {
     throw new NotFound('no such admin route');
   });

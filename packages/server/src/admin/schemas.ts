@@ -172,3 +172,23 @@ export const EndUserSettingsView = Type.Object({
   require_verified_email: Type.Boolean({ description: 'a password signs in only once the email is proven (403 email_not_verified until then)' }),
 });
 export const EndUserSettingsBody = Type.Partial(EndUserSettingsView, { additionalProperties: false, minProperties: 1 });
+
+// Webhooks (docs/webhooks.md).
+export const WebhookView = Type.Object({
+  id: Type.String(), url: Type.String(), events: Type.Array(Type.String(), { description: '[]: every event' }), created_at: Time,
+  previous_secret_expires_at: Type.Union([Time, Type.Null()], { description: 'After a rotation: until when the previous secret signs too' }),
+}, { title: 'Webhook' });
+export const WebhookList = Type.Object({ webhooks: Type.Array(WebhookView) });
+export const CreateWebhookBody = Type.Object({
+  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z_.*]+$' }), { maxItems: 50, uniqueItems: true })),
+}, { additionalProperties: false });
+export const NewWebhookView = Type.Object({ id: Type.String(), secret: Type.String({ description: 'whsec_…, shown once' }), webhook: WebhookView });
+export const WebhookDeliveryView = Type.Object({
+  id: Type.String({ description: 'The webhook-id header of every attempt' }), event_type: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+  attempts: Type.Integer(), next_attempt_at: MaybeTime, last_status: Type.Union([Type.Integer(), Type.Null()]),
+  last_error: Type.Union([Type.String(), Type.Null()]), last_attempt_at: MaybeTime,
+  last_duration_ms: Type.Union([Type.Integer(), Type.Null()]), delivered_at: MaybeTime, created_at: Time,
+});
+export const WebhookDeliveryList = Type.Object({ deliveries: Type.Array(WebhookDeliveryView) });

@@ -226,8 +226,10 @@ export class AdminService {
       created_by: creator.email, created_at: this.now(), last_used_at: null, revoked_at: null,
       expires_at: input.expires_in === undefined ? null : this.now() + input.expires_in * 1000,
     };
-    await this.db.insertInto('admin_tokens').values(row).execute();
-    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.created', target: row.id, detail: { name, role, expires_at: row.expires_at } });
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('admin_tokens').values(row).execute();
+      await this.audit.recordIn(trx, context, { tenantId: row.tenant_id, action: 'admin_token.created', target: row.id, detail: { name, role, expires_at: row.expires_at } });
+    });
     return { info: toTokenInfo(row), token };
   }
 
@@ -243,8 +245,10 @@ export class AdminService {
     if (!row || (viewer.tenantId !== null && row.tenant_id !== viewer.tenantId)) throw new NotFound(`admin token ${id} does not exist`);
     const now = this.now();
     if (row.revoked_at === null) {
-      await this.db.updateTable('admin_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
-      this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.revoked', target: id });
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('admin_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+        await this.audit.recordIn(trx, context, { tenantId: row.tenant_id, action: 'admin_token.revoked', target: id });
+      });
     }
     return toTokenInfo({ ...row, revoked_at: row.revoked_at ?? now });
   }

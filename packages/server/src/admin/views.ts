@@ -6,6 +6,7 @@ import type { SigningKeyInfo } from '../keys/model.js';
 import type { RotationResult } from '../keys/service.js';
 import type { Scope, Tenant } from '../tenants/model.js';
 import type { EndUser, EndUserSummary, UserSession } from '../users/model.js';
+import type { DeliveryInfo, NewWebhookSecret, WebhookInfo } from '../webhooks/service.js';
 import type { AdminTokenInfo } from './model.js';
 import type * as S from './schemas.js';
 
@@ -54,4 +55,13 @@ export const endUserBaseView = (u: EndUser): Static<typeof S.UserSessionList>['u
 /** `idleSeconds`: the tenant's idle timeout, so the console can say when an unused session ends. */
 export const userSessionView = (s: UserSession, idleSeconds: number): Static<typeof S.UserSessionView> => ({
   sid: s.id, created_at: at(s.createdAt), last_used_at: at(s.lastUsedAt), expires_at: at(s.expiresAt), idle_expires_at: at(Math.min(s.expiresAt, s.lastUsedAt + idleSeconds * 1000)),
+});
+export const webhookView = (w: WebhookInfo): Static<typeof S.WebhookView> => ({
+  id: w.id, url: w.url, events: w.events, created_at: at(w.createdAt), previous_secret_expires_at: iso(w.previousSecretExpiresAt),
+});
+/** `webhook create` and `rotate-secret`: the secret, shown once. */
+export const newWebhookView = (n: NewWebhookSecret): Static<typeof S.NewWebhookView> => ({ id: n.webhook.id, secret: n.secret, webhook: webhookView(n.webhook) });
+export const webhookDeliveryView = (d: DeliveryInfo): Static<typeof S.WebhookDeliveryView> => ({
+  id: d.id, event_type: d.eventType, status: d.status, attempts: d.attempts, next_attempt_at: iso(d.nextAttemptAt), last_status: d.lastStatus,
+  last_error: d.lastError, last_attempt_at: iso(d.lastAttemptAt), last_duration_ms: d.lastDurationMs, delivered_at: iso(d.deliveredAt), created_at: at(d.createdAt),
 });

@@ -86,8 +86,10 @@ export class ApiTokenService {
       last_used_at: null,
       revoked_at: null,
     };
-    await this.db.insertInto('api_tokens').values(row).execute();
-    this.audit.record(context, { tenantId, action: 'api_token.created', target: row.id, detail: { name, scopes } });
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('api_tokens').values(row).execute();
+      await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.created', target: row.id, detail: { name, scopes } });
+    });
     return { info: toInfo(row, now), token };
   }
 
@@ -112,11 +114,12 @@ export class ApiTokenService {
       const result = await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
+      // The audit entry and its webhook outbox rows commit with the revocation.
+      await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.revoked', target: id });
       return true;
     });
     if (!revoked) return false;
     this.changes.emit({ tenantId, entity: 'api_token', entityId: id });
-    this.audit.record(context, { tenantId, action: 'api_token.revoked', target: id });
     return true;
   }
 

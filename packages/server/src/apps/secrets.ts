@@ -49,10 +49,10 @@ export class AppSecrets {
       }
       const created = await this.insert(trx, app, expiresInSeconds === null ? null : now + expiresInSeconds * 1000);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      await audit.recordIn(trx, context, { tenantId, action: 'app.secret_added', target: clientId, detail: { secret_id: created.secretId, expires_at: created.expiresAt } });
       return created;
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    audit.record(context, { tenantId, action: 'app.secret_added', target: clientId, detail: { secret_id: secret.secretId, expires_at: secret.expiresAt } });
     return secret;
   }
 

@@ -80,10 +80,10 @@ export class AppService {
       await trx.insertInto('apps').values(row).execute();
       const created = await this.secrets.insert(trx, app, null);
       await recordChange(trx, { tenantId, entity: 'app', entityId: app.clientId }, now);
+      await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: created.secretId } });
       return created;
     });
     changes.emit({ tenantId, entity: 'app', entityId: app.clientId });
-    audit.record(context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: secret.secretId } });
     return { app, secret };
   }
 

@@ -60,7 +60,11 @@ export type AuditAction =
   | 'admin.sign_in_throttled'
   // Leaked credentials (leaks/): one per credential revoked from a report; expiry warnings.
   | 'credential.leaked'
-  | 'credential.expiring';
+  | 'credential.expiring'
+  // Webhooks (webhooks/).
+  | 'webhook.created'
+  | 'webhook.deleted'
+  | 'webhook.secret_rotated';
 
 /**
  * Audit filter: times epoch ms; `before` pages by id. `tenantId` must always be written out:
@@ -98,10 +102,17 @@ export interface AuditEntry {
   createdAt: number;
 }
 
+/** Writes the webhook outbox rows of audit entries in the caller's transaction (webhooks/outbox.ts). */
+export interface AuditOutbox {
+  enqueueIn(trx: Db, entries: readonly Insertable<AuditLogTable>[]): Promise<unknown>;
+}
+
 /**
  * Append-only audit log of credential events. `record` only queues: the write happens in
  * batches on a timer (and on close), so a token request that trips a limit or an operator
- * command never waits on it.
+ * command never waits on it; the batch's webhook outbox rows are written in the batch's
+ * transaction. `recordIn` writes the entry and its outbox rows in the caller's transaction,
+ * so the event exists exactly when the change does.
  */
 export class AuditLog {
   private queue: Insertable<AuditLogTable>[] = [];
@@ -111,10 +122,24 @@ export class AuditLog {
     private readonly db: Db,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly outbox?: AuditOutbox,
   ) {}
 
+  /** Writes the entry and its webhook outbox rows now, in `trx` (the transaction of the change). */
+  async recordIn(trx: Db, context: AuditContext, event: AuditEvent): Promise<void> {
+    const row = this.toRow(context, event);
+    await trx.insertInto('audit_log').values(row).execute();
+    await this.outbox?.enqueueIn(trx, [row]);
+  }
+
   record(context: AuditContext, event: AuditEvent): void {
-    this.queue.push({
+    this.queue.push(this.toRow(context, event));
+    // Bounded: if the database is down for long, the oldest entries go to the process log instead.
+    if (this.queue.length > 10_000) this.log.warn({ dropped: this.queue.shift() }, 'audit queue full');
+  }
+
+  private toRow(context: AuditContext, event: AuditEvent): Insertable<AuditLogTable> {
+    return {
       tenant_id: event.tenantId,
       actor: context.actor,
       actor_id: context.actorId ?? null,
@@ -123,9 +148,7 @@ export class AuditLog {
       ip: context.ip ?? null,
       detail: event.detail ? JSON.stringify(event.detail) : null,
       created_at: this.now(),
-    });
-    // Bounded: if the database is down for long, the oldest entries go to the process log instead.
-    if (this.queue.length > 10_000) this.log.warn({ dropped: this.queue.shift() }, 'audit queue full');
+    };
   }
 
   /** Writes everything queued so far; concurrent calls run one after the other. */
@@ -135,9 +158,12 @@ export class AuditLog {
       const batch = this.queue;
       this.queue = [];
       try {
-        for (let i = 0; i < batch.length; i += 500) {
-          await this.db.insertInto('audit_log').values(batch.slice(i, i + 500)).execute();
-        }
+        await this.db.transaction().execute(async (trx) => {
+          for (let i = 0; i < batch.length; i += 500) {
+            await trx.insertInto('audit_log').values(batch.slice(i, i + 500)).execute();
+          }
+          await this.outbox?.enqueueIn(trx, batch);
+        });
       } catch (error) {
         this.queue.unshift(...batch);
         this.log.error({ err: error }, 'audit log write failed; will retry');

@@ -117,7 +117,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(resourceMetadataRoutes, { tenants: keymint.tenants, publicUrl });
   await app.register(adminRoutes, {
     admins: keymint.admins, tenants: keymint.tenants, apps: keymint.apps, apiTokens: keymint.apiTokens, keys: keymint.keys,
-    audit: keymint.audit, usage: keymint.usage, users: keymint.users, publicUrl, prefix: '/admin/v1',
+    audit: keymint.audit, usage: keymint.usage, users: keymint.users, webhooks: keymint.webhooks, publicUrl, prefix: '/admin/v1',
   });
   await app.register(consoleRoutes);
   // Leaked credentials name their own tenant: these two live outside the tenant scope.

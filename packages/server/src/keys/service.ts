@@ -281,12 +281,10 @@ export class KeyService {
         .where('kid', '!=', next.kid)
         .execute();
       await recordChange(trx, { tenantId, entity: 'signing_key', entityId: next.kid }, now);
+      await this.audit?.recordIn(trx, context, { tenantId, action: 'signing_key.rotated', target: next.kid });
       return true;
     });
-    if (promoted) {
-      this.changes.emit({ tenantId, entity: 'signing_key', entityId: next.kid });
-      this.audit?.record(context, { tenantId, action: 'signing_key.rotated', target: next.kid });
-    }
+    if (promoted) this.changes.emit({ tenantId, entity: 'signing_key', entityId: next.kid });
     return promoted;
   }
 

@@ -12,6 +12,8 @@ export interface MasterKeyRotation {
   keyId: string;
   signingKeys: number;
   clientSecrets: number;
+  /** Webhook signing secrets (current and, during a rotation, previous). */
+  webhookSecrets: number;
   /** Values still sealed by another key (sealed by a node during the run): run rotate again. */
   remaining: number;
   /** File-based keys: the new `master.key` and where the old key was kept. */
@@ -88,7 +90,7 @@ async function assertEveryValueOpens(db: Db, keyring: MasterKeyring, config: Pic
 }
 
 interface SealedValue {
-  table: 'signing_keys' | 'app_secrets';
+  table: 'signing_keys' | 'app_secrets' | 'webhooks' | 'webhooks_previous';
   id: string;
   context: string;
   value: string;
@@ -97,9 +99,13 @@ interface SealedValue {
 async function allSealed(db: Db): Promise<SealedValue[]> {
   const keys = await db.selectFrom('signing_keys').select(['kid', 'private_key_sealed']).execute();
   const secrets = await db.selectFrom('app_secrets').select(['id', 'sealed_secret']).where('sealed_secret', 'is not', null).execute();
+  const webhooks = await db.selectFrom('webhooks').select(['id', 'secret_sealed', 'previous_secret_sealed']).execute();
   return [
     ...keys.map((k): SealedValue => ({ table: 'signing_keys', id: k.kid, context: `signing_key:${k.kid}`, value: k.private_key_sealed })),
     ...secrets.map((s): SealedValue => ({ table: 'app_secrets', id: s.id, context: `client_secret:${s.id}`, value: s.sealed_secret! })),
+    ...webhooks.map((w): SealedValue => ({ table: 'webhooks', id: w.id, context: `webhook_secret:${w.id}`, value: w.secret_sealed })),
+    ...webhooks.filter((w) => w.previous_secret_sealed !== null)
+      .map((w): SealedValue => ({ table: 'webhooks_previous', id: w.id, context: `webhook_secret:${w.id}`, value: w.previous_secret_sealed! })),
   ];
 }
 
@@ -107,9 +113,10 @@ async function allSealed(db: Db): Promise<SealedValue[]> {
  * Re-seals under the keyring's current key every value another key sealed, in passes until none
  * is left (a node may seal a new value with its own current key meanwhile); at most five passes.
  */
-export async function resealAll(db: Db, keyring: MasterKeyring): Promise<{ signingKeys: number; clientSecrets: number; remaining: number }> {
+export async function resealAll(db: Db, keyring: MasterKeyring): Promise<{ signingKeys: number; clientSecrets: number; webhookSecrets: number; remaining: number }> {
   let signingKeys = 0;
   let clientSecrets = 0;
+  let webhookSecrets = 0;
   const staleValues = async () => (await allSealed(db)).filter((v) => sealedBy(v.value) !== keyring.current.id);
   for (let pass = 0; pass < 5; pass++) {
     const stale = await staleValues();
@@ -118,12 +125,17 @@ export async function resealAll(db: Db, keyring: MasterKeyring): Promise<{ signi
       const resealed = keyring.seal(keyring.open(value.value, value.context), value.context);
       const result = value.table === 'signing_keys'
         ? await db.updateTable('signing_keys').set({ private_key_sealed: resealed }).where('kid', '=', value.id).where('private_key_sealed', '=', value.value).executeTakeFirst()
-        : await db.updateTable('app_secrets').set({ sealed_secret: resealed }).where('id', '=', value.id).where('sealed_secret', '=', value.value).executeTakeFirst();
+        : value.table === 'app_secrets'
+          ? await db.updateTable('app_secrets').set({ sealed_secret: resealed }).where('id', '=', value.id).where('sealed_secret', '=', value.value).executeTakeFirst()
+          : value.table === 'webhooks'
+            ? await db.updateTable('webhooks').set({ secret_sealed: resealed }).where('id', '=', value.id).where('secret_sealed', '=', value.value).executeTakeFirst()
+            : await db.updateTable('webhooks').set({ previous_secret_sealed: resealed }).where('id', '=', value.id).where('previous_secret_sealed', '=', value.value).executeTakeFirst();
       if (Number(result.numUpdatedRows) === 1) {
         if (value.table === 'signing_keys') signingKeys++;
-        else clientSecrets++;
+        else if (value.table === 'app_secrets') clientSecrets++;
+        else webhookSecrets++;
       }
     }
   }
-  return { signingKeys, clientSecrets, remaining: (await staleValues()).length };
+  return { signingKeys, clientSecrets, webhookSecrets, remaining: (await staleValues()).length };
 }

@@ -29,6 +29,8 @@ export interface Database {
   otp_codes: OtpCodesTable;
   attempt_counters: AttemptCountersTable;
   expiry_warnings: ExpiryWarningsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface TenantsTable {
@@ -330,3 +332,39 @@ export interface ExpiryWarningsTable {
 
 export type EndUserRow = Selectable<EndUsersTable>;
 export type UserSessionRow = Selectable<UserSessionsTable>;
+
+/** A tenant's webhook subscription (webhooks/). */
+export interface WebhooksTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  /** JSON list of event types; [] means every event. */
+  events: string;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: number | null;
+  created_at: number;
+}
+
+/** The outbox and delivery log: one row per event and webhook; `id` is the `webhook-id`. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  tenant_id: string;
+  event_type: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number;
+  lease_owner: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  last_duration_ms: number | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

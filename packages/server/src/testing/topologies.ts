@@ -25,6 +25,8 @@ export interface Deployment {
   createAdmin(email: string, password: string): Promise<void>;
   /** An app allowing the client_secret methods, or the given ones. */
   createApp(authMethods?: string[]): Promise<{ clientId: string; clientSecret: string }>;
+  /** A webhook of tenant `default` (the deployment must allow private networks for a loopback URL). */
+  createWebhook(url: string, events: string[]): Promise<{ id: string; secret: string }>;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,11 @@ function inProcess(servers: TestServer[], close: () => Promise<void>): Deploymen
       await first.server.keymint.admins.createAccount({ email, password }, { actor: 'system' });
     },
     createApp: (authMethods) => first.createApp(authMethods ? { authMethods: authMethods as ('client_secret_basic' | 'client_secret_post' | 'signed_request')[] } : {}),
+    async createWebhook(url, events) {
+      const { keymint } = first.server;
+      const created = await keymint.webhooks.create((await keymint.tenants.get('default')).id, { url, events }, { actor: 'system' });
+      return { id: created.webhook.id, secret: created.secret };
+    },
     close,
   };
 }
@@ -88,6 +95,10 @@ async function workers(env: Record<string, string>): Promise<Deployment> {
     async createApp(authMethods) {
       const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', ...(authMethods ? ['--auth-methods', authMethods.join(',')] : []));
       return { clientId: created.client_id, clientSecret: created.client_secret };
+    },
+    async createWebhook(url, events) {
+      const created = await server.cli('webhook', 'create', '--url', url, '--events', events.join(','));
+      return { id: created.id, secret: created.secret };
     },
     async close() {
       await database.close();
