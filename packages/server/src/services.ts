@@ -18,6 +18,7 @@ import { createReplayStore, type ReplayStore } from './profiles/replay-store.js'
 import { RevocationService } from './revocation/service.js';
 import { BearerAuthenticator, type BearerResolver } from './resource/authenticate.js';
 import { ChangeFeed } from './store/change-log.js';
+import { ConfigAsCode } from './config-as-code/service.js';
 import type { Db } from './store/database.js';
 import { TenantService } from './tenants/service.js';
 import { AdminService } from './admin/service.js';
@@ -70,6 +71,8 @@ export interface Services {
    * `jti`s), claimed once across every worker and node (KEYMINT_REPLAY_STORE).
    */
   readonly replay: ReplayStore;
+  /** `keymint export` / `keymint apply`: a tenant's declarative state, applied through the services above. */
+  readonly configAsCode: ConfigAsCode;
 }
 
 export interface ServicesOptions {
@@ -146,5 +149,6 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
     attempts, redis, replay,
+    configAsCode: new ConfigAsCode({ tenants, apps, users }),
   };
 }
