@@ -90,6 +90,12 @@ export interface Config {
   readonly adminSignIn: SignInLimits;
   /** End-user sign-ups per address and tenant (KEYMINT_SIGNUPS_PER_ADDRESS, KEYMINT_SIGNUP_WINDOW). */
   readonly signUp: SignUpLimits;
+  /**
+   * OpenTelemetry traces (docs/operations.md "Tracing"): where spans are sent over OTLP/HTTP, from
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is or OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`, and the
+   * service name (OTEL_SERVICE_NAME, default keymint). Null: no tracing, the SDK is never loaded.
+   */
+  readonly tracing: { readonly tracesUrl: string; readonly serviceName: string } | null;
 }
 
 export const REPLAY_STORES = ['memory', 'database', 'redis'] as const;
@@ -224,7 +230,25 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
       windowSeconds: parseInteger(get('KEYMINT_SIGNUP_WINDOW'), 'KEYMINT_SIGNUP_WINDOW', 600, 1, 86_400),
       perAddress: parseInteger(get('KEYMINT_SIGNUPS_PER_ADDRESS'), 'KEYMINT_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
     }),
+    tracing: parseTracing(get),
   });
+}
+
+/** The OTLP/HTTP traces URL the OpenTelemetry specification derives from its variables, or null. */
+function parseTracing(get: (name: string) => string | undefined): Config['tracing'] {
+  const traces = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = get('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (traces === undefined && base === undefined) return null;
+  const name = traces === undefined ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
+  const text = traces ?? `${base!.replace(/\/+$/, '')}/v1/traces`;
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(name, 'an http:// or https:// URL of an OTLP/HTTP collector, such as http://127.0.0.1:4318', redactUrl((traces ?? base)!));
+  return Object.freeze({ tracesUrl: url.href, serviceName: get('OTEL_SERVICE_NAME') ?? 'keymint' });
 }
 
 /**

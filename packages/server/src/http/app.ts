@@ -14,6 +14,7 @@ import { resourceMetadataRoutes } from '../resource/metadata.js';
 import { userRoutes } from '../users/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
+import { installRequestTracing } from '../telemetry/tracing.js';
 import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { adminRoutes } from '../admin/routes.js';
@@ -77,6 +78,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     clientErrorHandler,
   });
 
+  if (keymint.config.tracing) installRequestTracing(app);
   registerFormParser(app);
 
   app.setErrorHandler((error, request, reply) => {
