@@ -98,13 +98,16 @@ function diff<T extends object>(have: T, want: T): FieldChanges | null {
 
 /** One line per change, for people (`keymint apply` without --json). */
 export function describeChange(change: PlannedChange): string {
-  const where = change.resource === 'tenant' ? `tenant ${change.tenant}` : `${change.resource === 'end_users' ? 'end-user settings' : change.resource} ${change.tenant}/${change.target}`;
+  const what = change.resource === 'tenant' ? `tenant ${change.tenant}`
+    : change.resource === 'settings' ? `settings ${change.tenant}`
+      : change.resource === 'end_users' ? `end-user settings ${change.tenant}`
+        : `${change.resource} ${change.tenant}/${change.target}`;
   switch (change.action) {
     case 'create':
-      return `+ create ${change.resource} ${change.resource === 'tenant' ? change.target : `${change.tenant}/${change.target}`}`;
+      return `+ create ${what}`;
     case 'disable':
-      return `- disable app ${change.tenant}/${change.target}${change.pruned ? ' (not in the file, --prune)' : ''}`;
+      return `- disable ${what}${change.pruned ? ' (not in the file, --prune)' : ''}`;
     case 'update':
-      return `~ update ${change.resource === 'settings' ? `settings ${change.tenant}` : where}: ${Object.entries(change.fields).map(([k, v]) => `${k} ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`).join(', ')}`;
+      return `~ update ${what}: ${Object.entries(change.fields).map(([k, v]) => `${k} ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`).join(', ')}`;
   }
 }
