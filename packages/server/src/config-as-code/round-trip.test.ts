@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oauth from 'oauth4webapi';
+import { AdminClient } from '../admin/testing.js';
 import { keymintCli, keymintCliText } from '../testing/cli.js';
 import { createPostgresDatabase, TEST_DATABASE, type ThrowawayDatabase } from '../testing/databases.js';
 import { startTestServer, type TestServer } from '../testing/harness.js';
@@ -74,6 +75,12 @@ test('export from one database, apply to a fresh server on the other, export aga
   assert.match(token.access_token, /^kma_/, 'the app kept its opaque token format');
   assert.equal(token.expires_in, 600);
   await assert.rejects(clientCredentials(target, 'acme', billing.client_id, billing.client_secret), 'the source secret was never exported');
+
+  // The admin API answers the same document for one tenant (GET …/export).
+  const adminToken = await keymintCli(target, 'admin', 'token', 'create', '--name', 'export', '--expires-in', '1h');
+  const fromApi = await AdminClient.withToken(target, adminToken.token).call('GET', '/tenants/acme/export');
+  assert.equal(fromApi.status, 200);
+  assert.deepEqual(fromApi.body, await keymintCli(target, '--tenant', 'acme', 'export'));
 });
 
 test('apply audits one entry per change with actor cli; a refused file, a wrong field or a bad file changes nothing and says where', async () => {

@@ -119,6 +119,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(adminRoutes, {
     admins: keymint.admins, tenants: keymint.tenants, apps: keymint.apps, apiTokens: keymint.apiTokens, keys: keymint.keys,
     audit: keymint.audit, usage: keymint.usage, users: keymint.users, publicUrl, prefix: '/admin/v1',
+    configAsCode: keymint.configAsCode,
   });
   await app.register(consoleRoutes);
   await app.register(
