@@ -12,6 +12,7 @@ import { registerOperationsCommands } from './operations.js';
 import { registerUserCommands } from './users.js';
 import { registerAuditCommands } from './audit.js';
 import { registerWebhookCommands } from './webhooks.js';
+import { registerConfigAsCodeCommands } from './config-as-code.js';
 
 /** This package's version (package.json beside dist/). */
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -37,5 +38,6 @@ export function buildProgram(): Command {
   registerUserCommands(program, globals);
   registerAuditCommands(program, globals);
   registerWebhookCommands(program, globals);
+  registerConfigAsCodeCommands(program, globals);
   return program;
 }

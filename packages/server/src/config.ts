@@ -108,6 +108,12 @@ export interface Config {
   readonly expiryCheckIntervalSeconds: number;
   /** Webhook delivery (docs/webhooks.md): KEYMINT_WEBHOOK_* settings. */
   readonly webhooks: WebhookConfig;
+  /**
+   * OpenTelemetry traces (docs/operations.md "Tracing"): where spans are sent over OTLP/HTTP, from
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is or OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`, and the
+   * service name (OTEL_SERVICE_NAME, default keymint). Null: no tracing, the SDK is never loaded.
+   */
+  readonly tracing: { readonly tracesUrl: string; readonly serviceName: string } | null;
 }
 
 export interface WebhookConfig {
@@ -269,6 +275,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
       timeoutSeconds: parseInteger(get('KEYMINT_WEBHOOK_TIMEOUT'), 'KEYMINT_WEBHOOK_TIMEOUT', 10, 1, 60),
       retrySeconds: parseRetrySchedule(get('KEYMINT_WEBHOOK_RETRY_SCHEDULE')),
     }),
+    tracing: parseTracing(get),
   });
 }
 
@@ -286,6 +293,23 @@ function parseRetrySchedule(text: string | undefined): readonly number[] {
     throw new ConfigError('KEYMINT_WEBHOOK_RETRY_SCHEDULE', 'up to 20 comma-separated delays in seconds, each 1 to 172800 (e.g. 5,300,1800)', text);
   }
   return Object.freeze(entries.map(Number));
+}
+
+/** The OTLP/HTTP traces URL the OpenTelemetry specification derives from its variables, or null. */
+function parseTracing(get: (name: string) => string | undefined): Config['tracing'] {
+  const traces = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = get('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (traces === undefined && base === undefined) return null;
+  const name = traces === undefined ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
+  const text = traces ?? `${base!.replace(/\/+$/, '')}/v1/traces`;
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(name, 'an http:// or https:// URL of an OTLP/HTTP collector, such as http://127.0.0.1:4318', redactUrl((traces ?? base)!));
+  return Object.freeze({ tracesUrl: url.href, serviceName: get('OTEL_SERVICE_NAME') ?? 'keymint' });
 }
 
 /**

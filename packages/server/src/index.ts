@@ -25,3 +25,5 @@ export { serve, type ServeOptions } from './cluster.js';
 export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';
 export { generateMasterKey } from './master-key/generate.js';
 export { backupDatabase } from './store/backup.js';
+export { describeChange, type PlannedChange } from './config-as-code/plan.js';
+export type { ApplyResult } from './config-as-code/service.js';

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { redactUrl } from './config.js';
 import { buildApp } from './http/app.js';
 import { openKeymint, type Keymint } from './keymint.js';
+import { startTracing } from './telemetry/tracing.js';
 import { createLogger } from './log.js';
 
 export interface RunningServer {
@@ -38,6 +39,7 @@ export function publicUrlOf(config: Config): string {
 /** Migrates, bootstraps tenant `default`, listens, and returns once ready to serve. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const log = createLogger(config.logLevel, options.logDestination);
+  const tracing = await startTracing(config);
   const keymint = await openKeymint(config, { log, migrate: true, watchChanges: true, now: options.now });
   let publicUrl = config.publicUrl ?? '';
   try {
@@ -76,10 +78,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           clearTimeout(deadline);
         }
         await keymint.close();
+        await tracing?.shutdown();
       },
     };
   } catch (error) {
     await keymint.close();
+    await tracing?.shutdown();
     throw error;
   }
 }

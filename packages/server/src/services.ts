@@ -18,6 +18,7 @@ import { createReplayStore, type ReplayStore } from './profiles/replay-store.js'
 import { RevocationService } from './revocation/service.js';
 import { BearerAuthenticator, type BearerResolver } from './resource/authenticate.js';
 import { ChangeFeed } from './store/change-log.js';
+import { ConfigAsCode } from './config-as-code/service.js';
 import type { Db } from './store/database.js';
 import { TenantService } from './tenants/service.js';
 import { AdminService } from './admin/service.js';
@@ -83,6 +84,8 @@ export interface Services {
   readonly expiryWarnings: ExpiryWarnings;
   /** Tenants' webhooks and the delivery of their outbox (webhooks/, docs/webhooks.md). */
   readonly webhooks: WebhookService;
+  /** `keymint export` / `keymint apply`: a tenant's declarative state, applied through the services above. */
+  readonly configAsCode: ConfigAsCode;
 }
 
 export interface ServicesOptions {
@@ -175,5 +178,6 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     sessionCredentials: users.sessionCredentials,
     attempts, redis, replay, webhooks,
     leaks, githubKeys, expiryWarnings,
+    configAsCode: new ConfigAsCode({ tenants, apps, users }),
   };
 }

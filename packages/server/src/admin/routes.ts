@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiTokenService } from '../api-tokens/service.js';
 import type { AppService } from '../apps/service.js';
 import type { AuditLog } from '../audit/service.js';
+import type { ConfigAsCode } from '../config-as-code/service.js';
 import { NotFound } from '../errors.js';
 import { noStore } from '../http/no-store.js';
 import type { KeyService } from '../keys/service.js';
@@ -12,6 +13,7 @@ import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { appRoutes } from './routes/apps.js';
 import { auditRoutes } from './routes/audit.js';
+import { configExportRoutes } from './routes/config-export.js';
 import { endUserSettingsRoutes } from './routes/end-user-settings.js';
 import { endUserRoutes } from './routes/end-users.js';
 import { keyRoutes } from './routes/keys.js';
@@ -34,6 +36,7 @@ export interface AdminRoutesOptions {
   users: UserService;
   webhooks: WebhookService;
   publicUrl: () => string;
+  configAsCode: ConfigAsCode;
 }
 
 /**
@@ -41,7 +44,7 @@ export interface AdminRoutesOptions {
  * and for scripts with a `kmo_` token. One plugin per capability (admin/routes/), each given
  * only the services it calls; authentication, CSRF, role and tenant reach run before all of them.
  */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admins, tenants, apps, apiTokens, keys, audit, usage, users, webhooks, publicUrl }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admins, tenants, apps, apiTokens, keys, audit, usage, users, webhooks, publicUrl, configAsCode }) => {
   installAdminAuth(app, { admins, tenants, publicUrl });
   app.addHook('onRequest', noStore);
   await app.register(sessionRoutes, { admins, tenants, publicUrl });
@@ -55,6 +58,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   await app.register(endUserSettingsRoutes, { users });
   await app.register(adminTokenRoutes, { admins, tenants });
   await app.register(webhookRoutes, { webhooks });
+  await app.register(configExportRoutes, { configAsCode });
   app.setNotFoundHandler(() => {
     throw new NotFound('no such admin route');
   });

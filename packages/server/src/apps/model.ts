@@ -42,6 +42,8 @@ export interface CreateAppInput {
   tokenLifetime?: number | null;
   tokenFormat?: string;
   authMethods?: string[];
+  /** A client_id chosen by the caller (config as code keeps an app's id across installations); random when absent. */
+  clientId?: string;
 }
 
 /** Limits from DESIGN "Concepts". */

@@ -1,4 +1,5 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
+import { Conflict } from '../errors.js';
 import type { MasterKeyring } from '../crypto/keyring.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
@@ -10,7 +11,7 @@ import { ClientRecords, type ClientRecord } from './clients.js';
 import { APP_LIMITS, DEFAULT_AUTH_METHODS, type App, type CreateAppInput, type SecretInfo } from './model.js';
 import { readApp, toApp } from './rows.js';
 import { AppSecrets, applySealing, type NewSecret } from './secrets.js';
-import { validateAudiences, validateAuthMethods, validateLifetime, validateName, validateScopes, validateTokenFormat } from './validation.js';
+import { validateAudiences, validateAuthMethods, validateClientId, validateLifetime, validateName, validateScopes, validateTokenFormat } from './validation.js';
 
 export type { ClientRecord } from './clients.js';
 export type { NewSecret } from './secrets.js';
@@ -59,12 +60,13 @@ export class AppService {
     const tokenLifetime = validateLifetime(input.tokenLifetime ?? null);
     const tokenFormat = validateTokenFormat(input.tokenFormat ?? 'jwt');
     const authMethods = validateAuthMethods(input.authMethods ?? DEFAULT_AUTH_METHODS);
+    const chosenId = input.clientId === undefined ? null : validateClientId(input.clientId);
     const { db, changes, audit } = this.deps;
     const now = this.deps.now();
     const row: AppRow = {
       id: newId('app'),
       tenant_id: tenantId,
-      client_id: randomLowerAlnum(APP_LIMITS.clientIdLength),
+      client_id: chosenId ?? randomLowerAlnum(APP_LIMITS.clientIdLength),
       name,
       scopes: JSON.stringify(scopes),
       audiences: JSON.stringify(audiences),
@@ -82,6 +84,10 @@ export class AppService {
       await recordChange(trx, { tenantId, entity: 'app', entityId: app.clientId }, now);
       await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: created.secretId } });
       return created;
+    }).catch(async (error: unknown) => {
+      // A chosen client_id may be taken (in any tenant: client ids are unique per installation).
+      if (chosenId !== null && (await db.selectFrom('apps').select('id').where('client_id', '=', chosenId).executeTakeFirst())) throw new Conflict(`client_id ${chosenId} is taken`);
+      throw error;
     });
     changes.emit({ tenantId, entity: 'app', entityId: app.clientId });
     return { app, secret };
@@ -145,7 +151,7 @@ export class AppService {
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[] },
+    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; tokenFormat?: string },
     context: AuditContext = SYSTEM,
   ): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
@@ -156,6 +162,7 @@ export class AppService {
       audiences: patch.audiences === undefined ? app.audiences : validateAudiences(patch.audiences),
       scopes: patch.scopes === undefined ? app.scopes : validateScopes(patch.scopes, catalog),
       authMethods: patch.authMethods === undefined ? app.authMethods : validateAuthMethods(patch.authMethods),
+      tokenFormat: patch.tokenFormat === undefined ? app.tokenFormat : validateTokenFormat(patch.tokenFormat),
     };
     const now = this.deps.now();
     const newSecretRequired = await db.transaction().execute(async (trx) => {
@@ -167,6 +174,7 @@ export class AppService {
           ...(patch.audiences === undefined ? {} : { audiences: JSON.stringify(next.audiences) }),
           ...(patch.scopes === undefined ? {} : { scopes: JSON.stringify(next.scopes) }),
           ...(patch.authMethods === undefined ? {} : { auth_methods: JSON.stringify(next.authMethods) }),
+          ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }),
           updated_at: now,
         })
         .where('id', '=', app.id)
@@ -177,7 +185,7 @@ export class AppService {
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
     const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
-    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }) };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }) };
     audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
     return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
   }

@@ -47,3 +47,12 @@ export function validateAuthMethods(methods: string[]): AuthMethod[] {
   }
   return [...new Set(methods)] as AuthMethod[];
 }
+
+/**
+ * A client_id given by the operator (config as code): characters that need no escaping in Basic
+ * credentials (RFC 6749 §2.3.1) or URLs; the column holds 64.
+ */
+export function validateClientId(clientId: string): string {
+  if (!/^[A-Za-z0-9._-]{3,64}$/.test(clientId)) throw new InvalidRequest('client_id must be 3-64 letters, digits, dots, dashes or underscores');
+  return clientId;
+}

@@ -33,6 +33,8 @@ export type AuditAction =
   // Admin API and console (admin/).
   | 'app.updated'
   | 'scope.added'
+  | 'scope.updated'
+  | 'tenant.renamed'
   | 'tenant.created'
   | 'tenant.settings_updated'
   | 'admin.created'

@@ -14,6 +14,7 @@ import { resourceMetadataRoutes } from '../resource/metadata.js';
 import { userRoutes } from '../users/routes.js';
 import { notFound, sendError, toKeymintError } from './errors.js';
 import { registerFormParser } from './form-body.js';
+import { installRequestTracing } from '../telemetry/tracing.js';
 import { scopeToTenant } from './tenant-scope.js';
 import { randomLowerAlnum } from '../crypto/random.js';
 import { adminRoutes } from '../admin/routes.js';
@@ -78,6 +79,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     clientErrorHandler,
   });
 
+  if (keymint.config.tracing) installRequestTracing(app);
   registerFormParser(app);
 
   app.setErrorHandler((error, request, reply) => {
@@ -118,6 +120,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(adminRoutes, {
     admins: keymint.admins, tenants: keymint.tenants, apps: keymint.apps, apiTokens: keymint.apiTokens, keys: keymint.keys,
     audit: keymint.audit, usage: keymint.usage, users: keymint.users, webhooks: keymint.webhooks, publicUrl, prefix: '/admin/v1',
+    configAsCode: keymint.configAsCode,
   });
   await app.register(consoleRoutes);
   // Leaked credentials name their own tenant: these two live outside the tenant scope.

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Attributes } from '@opentelemetry/api';
 import { Type } from '@sinclair/typebox';
 import { InvalidRequest, UnsupportedGrantType } from '../errors.js';
 import { tenantOriginsCors, tenantOriginsPreflight } from '../http/cors-tenant-origins.js';
@@ -7,6 +8,7 @@ import { formBody, param, params } from '../http/form-body.js';
 import { formBodyOnly } from '../http/form-only.js';
 import { noStore } from '../http/no-store.js';
 import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
+import { traced } from '../telemetry/tracing.js';
 import type { TenantService } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
 import type { AccessTokenService } from './access-tokens.js';
@@ -76,7 +78,7 @@ export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions
       // The origin check comes first: a refused browser request must spend nothing.
       onRequest: [cors, noStore],
       preValidation: [formBodyOnly, rejectDuplicateParams(['resource'])],
-      handler: async (request) => {
+      handler: traced('oauth.token', tokenSpanAttributes, async (request) => {
         const { body } = request;
         // End-user refreshes carry no client credentials: decided before the credentials are read.
         if (param(body, 'grant_type') === 'refresh_token') return refreshTokenGrant(app, users, request, body);
@@ -96,7 +98,13 @@ export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions
           audiences: [...(audience === undefined ? [] : [audience]), ...params(body, 'resource')],
         });
         return accessTokens.issueAccessToken(client, grant);
-      },
+      }),
     });
   }
 };
+
+/** What a token request's span may say: the tenant, and the grant type only when it is one of ours. */
+function tokenSpanAttributes(request: { body: unknown; tenant: { slug: string } }): Attributes {
+  const grantType = (request.body as Record<string, unknown>)['grant_type'];
+  return { 'keymint.tenant': request.tenant.slug, 'oauth.grant_type': (GRANT_TYPES as readonly unknown[]).includes(grantType) ? (grantType as string) : 'other' };
+}

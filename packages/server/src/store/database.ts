@@ -5,6 +5,7 @@ import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type DatabaseConnection, type Dialect, type Driver } from 'kysely';
 import type { DatabaseLocation } from '../config.js';
 import type { Database } from './schema.js';
+import { queryTracing } from '../telemetry/tracing.js';
 
 export type Db = Kysely<Database>;
 
@@ -30,7 +31,7 @@ pg.types.setTypeParser(20, (value) => Number(value));
  * `onConnectionError` hears about connections the server dropped while idle (a restart, a
  * failover, an administrator): without a listener node-postgres would crash the process.
  */
-export function openDatabase(location: DatabaseLocation, onConnectionError: (error: Error) => void = () => {}): OpenDatabase {
+export function openDatabase(location: DatabaseLocation, onConnectionError: (error: Error) => void = () => {}, { traceQueries = false }: { traceQueries?: boolean } = {}): OpenDatabase {
   let dialect: Dialect;
   let pool: pg.Pool | null = null;
   if (location.kind === 'sqlite') {
@@ -56,7 +57,8 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     pool.on('connect', (client) => client.on('error', () => {}));
     dialect = new PostgresDialect({ pool });
   }
-  const db = new Kysely<Database>({ dialect });
+  // Tracing (telemetry/tracing.ts): one span per query; without it Kysely does not even time them.
+  const db = new Kysely<Database>({ dialect, ...(traceQueries ? { log: queryTracing(location.kind === 'sqlite' ? 'sqlite' : 'postgresql') } : {}) });
   if (location.kind === 'sqlite') sqliteFiles.set(db, location.path);
   const stats = pool;
   return {

@@ -155,6 +155,34 @@ export class TenantService {
     return scope;
   }
 
+  /** Changes a catalog scope's description and default flag (config as code); 404 when the name is not in the catalog. */
+  async updateScope(tenantId: string, scope: Scope, context: AuditContext = SYSTEM): Promise<Scope> {
+    if (!(await this.scopes(tenantId)).some((s) => s.name === scope.name)) throw new NotFound(`scope ${scope.name} does not exist`);
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('scopes').set({ description: scope.description, is_default: scope.isDefault ? 1 : 0 }).where('tenant_id', '=', tenantId).where('name', '=', scope.name).execute();
+      await recordChange(trx, { tenantId, entity: 'scope', entityId: scope.name }, now);
+    });
+    this.changes.emit({ tenantId, entity: 'scope', entityId: scope.name });
+    this.audit.record(context, { tenantId, action: 'scope.updated', target: scope.name, detail: { description: scope.description, default: scope.isDefault } });
+    return scope;
+  }
+
+  /** Changes a tenant's display name (config as code); the slug, and so the issuer, never changes. */
+  async rename(slug: string, name: string, context: AuditContext = SYSTEM): Promise<Tenant> {
+    const trimmed = name.trim();
+    if (trimmed.length < 1 || trimmed.length > 200) throw new InvalidRequest('a tenant name is 1-200 characters');
+    const tenant = await this.get(slug);
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('tenants').set({ name: trimmed }).where('id', '=', tenant.id).execute();
+      await recordChange(trx, { tenantId: tenant.id, entity: 'tenant', entityId: slug }, now);
+    });
+    this.changes.emit({ tenantId: tenant.id, entity: 'tenant', entityId: slug });
+    this.audit.record(context, { tenantId: tenant.id, action: 'tenant.renamed', target: slug, detail: { name: trimmed, previous_name: tenant.name } });
+    return { ...tenant, name: trimmed };
+  }
+
   /**
    * Changes a tenant's settings; only the fields given. Every node drops its cached tenant
    * through the change log, so the new values apply everywhere within a poll. A new `signingAlg`

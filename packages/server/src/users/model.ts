@@ -144,3 +144,17 @@ export function endUserSettingsView(settings: EndUserSettings) {
     require_verified_email: settings.requireVerifiedEmail,
   };
 }
+
+/** The reverse of endUserSettingsView for the fields given (admin API PATCH body, config-as-code files). */
+export function endUserSettingsPatch(view: Partial<ReturnType<typeof endUserSettingsView>>): Partial<EndUserSettings> {
+  return {
+    ...(view.token_mode === undefined ? {} : { tokenMode: view.token_mode }),
+    ...(view.allowed_origins === undefined ? {} : { allowedOrigins: view.allowed_origins }),
+    ...(view.access_token_lifetime === undefined ? {} : { accessTokenLifetime: view.access_token_lifetime }),
+    ...(view.session_idle_timeout === undefined ? {} : { sessionIdleTimeout: view.session_idle_timeout }),
+    ...(view.session_absolute_lifetime === undefined ? {} : { sessionAbsoluteLifetime: view.session_absolute_lifetime }),
+    ...(view.refresh_reuse_grace === undefined ? {} : { refreshReuseGrace: view.refresh_reuse_grace }),
+    ...(view.signup === undefined ? {} : { signup: view.signup }),
+    ...(view.require_verified_email === undefined ? {} : { requireVerifiedEmail: view.require_verified_email }),
+  };
+}

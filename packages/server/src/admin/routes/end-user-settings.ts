@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { endUserSettingsView as view, type EndUserSettings } from '../../users/model.js';
+import { endUserSettingsPatch, endUserSettingsView as view } from '../../users/model.js';
 import type { UserService } from '../../users/service.js';
 import { auditContext } from '../auth.js';
 import * as S from '../schemas.js';
@@ -21,18 +21,5 @@ export const endUserSettingsRoutes: FastifyPluginAsyncTypebox<EndUserSettingsRou
 
   app.patch('/tenants/:tenant/end-user-settings', {
     config, schema: { summary: 'Change how end users get tokens', tags, security, params: S.TenantParams, body: S.EndUserSettingsBody, response: { 200: S.EndUserSettingsView, ...S.errors } },
-  }, async (request) => {
-    const body = request.body;
-    const patch: Partial<EndUserSettings> = {
-      ...(body.token_mode === undefined ? {} : { tokenMode: body.token_mode }),
-      ...(body.allowed_origins === undefined ? {} : { allowedOrigins: body.allowed_origins }),
-      ...(body.access_token_lifetime === undefined ? {} : { accessTokenLifetime: body.access_token_lifetime }),
-      ...(body.session_idle_timeout === undefined ? {} : { sessionIdleTimeout: body.session_idle_timeout }),
-      ...(body.session_absolute_lifetime === undefined ? {} : { sessionAbsoluteLifetime: body.session_absolute_lifetime }),
-      ...(body.refresh_reuse_grace === undefined ? {} : { refreshReuseGrace: body.refresh_reuse_grace }),
-      ...(body.signup === undefined ? {} : { signup: body.signup }),
-      ...(body.require_verified_email === undefined ? {} : { requireVerifiedEmail: body.require_verified_email }),
-    };
-    return view(await users.updateSettings(request.adminTenant.slug, patch, auditContext(request)));
-  });
+  }, async (request) => view(await users.updateSettings(request.adminTenant.slug, endUserSettingsPatch(request.body), auditContext(request))));
 };

@@ -1,0 +1,129 @@
+import { Value } from '@sinclair/typebox/value';
+import { DEFAULT_AUTH_METHODS, type App } from '../apps/model.js';
+import { validateAudiences, validateAuthMethods, validateClientId, validateLifetime, validateName, validateTokenFormat } from '../apps/validation.js';
+import { InvalidRequest, KeymintError } from '../errors.js';
+import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, TENANT_SLUG_PATTERN, type Scope, type Tenant } from '../tenants/model.js';
+import { DEFAULT_END_USER_SETTINGS, endUserSettingsView } from '../users/model.js';
+import { canonicalOrigin, endUserSettings } from '../users/settings.js';
+import { ConfigDocument, type AppDeclaration, type AppState, type TenantDeclaration, type TenantState } from './schema.js';
+
+// Both directions between the services' objects and the file: what a tenant is (export) and what
+// a file asks for (apply), each in TenantState form so the plan compares like with like.
+
+/** The one place an app becomes its declarative form; new app fields are one line here. */
+export function appDeclaration(app: App): AppState {
+  return {
+    client_id: app.clientId,
+    name: app.name,
+    scopes: app.scopes,
+    audiences: app.audiences,
+    token_lifetime: app.tokenLifetime,
+    token_format: app.tokenFormat,
+    auth_methods: app.authMethods,
+    status: app.status,
+  };
+}
+
+export function scopeDeclaration(scope: Scope): TenantState['scopes'][number] {
+  return { name: scope.name, description: scope.description, default: scope.isDefault };
+}
+
+/** A tenant as export writes it: settings with defaults filled in, its catalog and its apps. */
+export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[]): TenantState {
+  return {
+    slug: tenant.slug,
+    name: tenant.name,
+    settings: {
+      default_token_lifetime: tenant.settings.defaultTokenLifetime,
+      signed_request_window: tenant.settings.signedRequestMaxSkew,
+      signing_alg: tenant.settings.signingAlg,
+    },
+    end_users: endUserSettingsView(endUserSettings(tenant)),
+    scopes: scopes.map(scopeDeclaration),
+    apps: apps.map(appDeclaration),
+  };
+}
+
+/** What `tenants.create(slug, name, …, { signingAlg })` makes: the state a new tenant is planned from. */
+export function newTenantState(slug: string, name: string, signingAlg: TenantState['settings']['signing_alg']): TenantState {
+  return {
+    slug,
+    name,
+    settings: { default_token_lifetime: DEFAULT_TENANT_SETTINGS.defaultTokenLifetime, signed_request_window: DEFAULT_TENANT_SETTINGS.signedRequestMaxSkew, signing_alg: signingAlg },
+    end_users: endUserSettingsView(DEFAULT_END_USER_SETTINGS),
+    scopes: SEEDED_SCOPES.map(scopeDeclaration),
+    apps: [],
+  };
+}
+
+/**
+ * Reads a parsed file (JSON or YAML): the shape is checked against the schema, then each value is
+ * put in the form the services store (names trimmed, lists without repeats, origins canonical) so
+ * that applying the result and exporting again gives the same document. Throws InvalidRequest
+ * naming the first wrong place (`tenants[0].apps[2].scopes`…), before anything is written.
+ */
+export function readConfigDocument(input: unknown): TenantState[] {
+  if (!Value.Check(ConfigDocument, input)) {
+    const first = Value.Errors(ConfigDocument, input).First();
+    const where = first?.path ? first.path.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.') : 'the file';
+    throw new InvalidRequest(`${where || 'the file'}: ${first?.message ?? 'not a Keymint configuration'} (expected {"version": 1, "tenants": [...]})`);
+  }
+  const slugs = new Set<string>();
+  return input.tenants.map((tenant, i) => {
+    const state = at(`tenants[${i}]`, () => tenantState(tenant));
+    if (slugs.has(state.slug)) throw new InvalidRequest(`tenants[${i}]: tenant ${state.slug} appears twice`);
+    slugs.add(state.slug);
+    return state;
+  });
+}
+
+function tenantState(tenant: TenantDeclaration): TenantState {
+  if (!TENANT_SLUG_PATTERN.test(tenant.slug)) throw new InvalidRequest('slug: 1-63 lowercase letters, digits or dashes, starting and ending with a letter or digit');
+  const defaults = newTenantState(tenant.slug, tenant.name ?? tenant.slug, tenant.settings?.signing_alg ?? DEFAULT_TENANT_SETTINGS.signingAlg);
+  const scopes = (tenant.scopes ?? []).map((s) => ({ name: s.name, description: s.description ?? '', default: s.default ?? false }));
+  const scopeNames = new Set<string>();
+  for (const scope of scopes) {
+    if (scopeNames.has(scope.name)) throw new InvalidRequest(`scopes: ${scope.name} appears twice`);
+    scopeNames.add(scope.name);
+  }
+  const clientIds = new Set<string>();
+  const apps = (tenant.apps ?? []).map((app, i) => at(`apps[${i}]`, () => {
+    const state = appState(app);
+    if (clientIds.has(state.client_id)) throw new InvalidRequest(`client_id ${state.client_id} appears twice`);
+    clientIds.add(state.client_id);
+    return state;
+  }));
+  const endUsers = { ...defaults.end_users, ...tenant.end_users };
+  return {
+    slug: tenant.slug,
+    name: at('name', () => validateName(defaults.name)),
+    settings: { ...defaults.settings, ...tenant.settings },
+    end_users: { ...endUsers, allowed_origins: at('end_users.allowed_origins', () => [...new Set(endUsers.allowed_origins.map(canonicalOrigin))]) },
+    scopes,
+    apps,
+  };
+}
+
+function appState(app: AppDeclaration): AppState {
+  return {
+    client_id: validateClientId(app.client_id),
+    name: validateName(app.name),
+    // Against the catalog when the plan is made (plan.ts): scopes may be declared in the same file.
+    scopes: [...new Set(app.scopes ?? [])],
+    audiences: validateAudiences(app.audiences ?? []),
+    token_lifetime: validateLifetime(app.token_lifetime ?? null),
+    token_format: validateTokenFormat(app.token_format ?? 'jwt'),
+    auth_methods: validateAuthMethods(app.auth_methods ?? DEFAULT_AUTH_METHODS),
+    status: app.status ?? 'active',
+  };
+}
+
+/** Runs a check and names where in the file it failed. */
+function at<T>(where: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof KeymintError) throw new InvalidRequest(`${where}: ${error.message}`);
+    throw error;
+  }
+}

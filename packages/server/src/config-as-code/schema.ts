@@ -1,0 +1,71 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { APP_LIMITS, AUTH_METHODS, TOKEN_FORMATS } from '../apps/model.js';
+import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
+import { EndUserSettingsView, ScopeView } from '../admin/schemas.js';
+import { SIGNED_REQUEST_SKEW_LIMITS } from '../tenants/model.js';
+
+/**
+ * The declarative form of an installation (docs/config-as-code.md): what `keymint export` writes
+ * and `keymint apply` reads. One section per resource, named as in the admin API. Optional fields
+ * take the value a new resource gets, so a hand-written file may be short. Never a secret, a hash
+ * or a credential: API tokens, client secrets and signing keys are not part of it.
+ */
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+export const TenantSettingsDeclaration = Type.Object({
+  default_token_lifetime: Type.Optional(Type.Integer({ minimum: APP_LIMITS.minTokenLifetime, maximum: APP_LIMITS.maxTokenLifetime, description: 'seconds' })),
+  signed_request_window: Type.Optional(Type.Integer({ minimum: SIGNED_REQUEST_SKEW_LIMITS.min, maximum: SIGNED_REQUEST_SKEW_LIMITS.max, description: 'seconds' })),
+  signing_alg: Type.Optional(literals(SIGNING_ALGORITHMS)),
+}, { additionalProperties: false });
+
+/**
+ * An app. Fields added to apps (auth methods' keys, limits, DPoP…) are added here and in
+ * `appDeclaration` (declare.ts), one line each, and applied in ConfigAsCode.applyApp.
+ */
+export const AppDeclaration = Type.Object({
+  client_id: Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$', description: 'kept across installations: clients keep working' }),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  scopes: Type.Optional(Type.Array(Type.String(), { maxItems: 100 })),
+  audiences: Type.Optional(Type.Array(Type.String(), { maxItems: 50 })),
+  token_lifetime: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'seconds; null: the tenant default' })),
+  token_format: Type.Optional(literals(TOKEN_FORMATS)),
+  auth_methods: Type.Optional(Type.Array(literals(AUTH_METHODS), { minItems: 1 })),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+}, { additionalProperties: false });
+
+export const ScopeDeclaration = Type.Object({
+  name: ScopeView.properties.name,
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+  default: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+
+export const TenantDeclaration = Type.Object({
+  slug: Type.String({ minLength: 1, maxLength: 63 }),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  settings: Type.Optional(TenantSettingsDeclaration),
+  end_users: Type.Optional(Type.Partial(EndUserSettingsView, { additionalProperties: false })),
+  scopes: Type.Optional(Type.Array(ScopeDeclaration)),
+  apps: Type.Optional(Type.Array(AppDeclaration)),
+}, { additionalProperties: false });
+
+/** Version 1 of the file; a later shape gets a new number and apply refuses numbers it does not know. */
+export const ConfigDocument = Type.Object({
+  version: Type.Literal(1),
+  tenants: Type.Array(TenantDeclaration),
+}, { additionalProperties: false });
+
+export type ConfigDocument = Static<typeof ConfigDocument>;
+export type TenantDeclaration = Static<typeof TenantDeclaration>;
+export type AppDeclaration = Static<typeof AppDeclaration>;
+
+/** A declaration with every default filled in and every value in its stored form: what export writes. */
+export type AppState = Required<AppDeclaration>;
+export interface TenantState {
+  slug: string;
+  name: string;
+  settings: Required<Static<typeof TenantSettingsDeclaration>>;
+  end_users: Static<typeof EndUserSettingsView>;
+  scopes: Required<Static<typeof ScopeDeclaration>>[];
+  apps: AppState[];
+}
