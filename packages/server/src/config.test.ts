@@ -114,3 +114,14 @@ test('webhook settings: defaults (private networks refused, 10 s, the documented
     ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5,,10'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '0'], ['KEYMINT_WEBHOOK_RETRY_SCHEDULE', '5m'],
   ] as const) assert.equal(configError({ [setting]: value }).setting, setting, `${setting}=${value}`);
 });
+
+test('tracing: off without OTEL_EXPORTER_OTLP_ENDPOINT; the base URL gets /v1/traces, the traces URL is kept; a bad one is named', () => {
+  assert.equal(loadConfig({ env: {}, cwd }).tracing, null);
+  assert.deepEqual(loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }, cwd }).tracing, { tracesUrl: 'http://collector:4318/v1/traces', serviceName: 'keymint' });
+  assert.deepEqual(
+    loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example/in', OTEL_SERVICE_NAME: 'auth' }, cwd }).tracing,
+    { tracesUrl: 'https://otel.example/in', serviceName: 'auth' },
+  );
+  assert.match(configError({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }).message, /OTEL_EXPORTER_OTLP_ENDPOINT/);
+  assert.match(configError({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://collector:4317' }).message, /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT/);
+});

@@ -142,8 +142,8 @@ export class AppService {
   }
 
   /**
-   * Admin edits: name, token lifetime (null: the tenant default), audiences, scopes and auth
-   * methods (sealed copies managed as in setAuthMethods), in one transaction and one `app.updated`
+   * Admin edits: name, token lifetime (null: the tenant default), audiences, scopes, token format
+   * (config as code) and auth methods (sealed copies managed as in setAuthMethods), in one transaction and one `app.updated`
    * entry (a rename records the old name too). Names need not be unique: the client_id tells two
    * apps of the same name apart (docs/admin.md). Caches follow through the change log.
    */

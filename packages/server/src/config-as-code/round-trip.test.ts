@@ -110,6 +110,12 @@ test('apply audits one entry per change with actor cli; a refused file, a wrong 
   assert.match(refused.stderr, /^keymint: nothing applied: audited: app retired-service is disabled and apply does not re-enable apps/);
   assert.equal((await keymintCli(target, '--tenant', 'audited', 'export')).tenants[0].name, 'Audited');
 
+  // Client ids are unique per installation: another tenant cannot take one (409 Conflict from AppService).
+  writeFileSync(file, JSON.stringify({ version: 1, tenants: [{ slug: 'default', name: 'Default', apps: [{ client_id: 'reporting-service', name: 'Copy' }] }] }));
+  const taken = await keymintCliText(target, 'apply', file);
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /^keymint: client_id reporting-service is taken\n$/);
+
   writeFileSync(file, JSON.stringify({ version: 1, tenants: [{ slug: 'audited', apps: [{ client_id: 'x1', name: 'X', token_lifetme: 60 }] }] }));
   const typo = await keymintCliText(target, 'apply', file);
   assert.equal(typo.code, 1);
