@@ -13,6 +13,7 @@ export interface PurgeCounts {
   revocations: number;
   userSessions: number;
   attemptWindows: number;
+  webhookDeliveries: number;
 }
 
 /** Everything that keeps rows that expire: opaque tokens, revocations, end-user sessions, attempt windows. */
@@ -21,15 +22,17 @@ export interface Purgeable {
   revocations: { purgeExpired(): Promise<number> };
   users: { purgeExpired(): Promise<number> };
   attempts: { purge(): Promise<number> };
+  webhooks: { purgeExpired(): Promise<number> };
 }
 
 /** Deletes expired opaque tokens, spent revocations, ended sessions and old attempt windows. */
-export async function purgeExpired({ opaqueTokens, revocations, users, attempts }: Purgeable): Promise<PurgeCounts> {
+export async function purgeExpired({ opaqueTokens, revocations, users, attempts, webhooks }: Purgeable): Promise<PurgeCounts> {
   return {
     opaqueTokens: await opaqueTokens.purgeExpired(),
     revocations: await revocations.purgeExpired(),
     userSessions: await users.purgeExpired(),
     attemptWindows: await attempts.purge(),
+    webhookDeliveries: await webhooks.purgeExpired(),
   };
 }
 
