@@ -14,25 +14,28 @@ export interface PurgeCounts {
   userSessions: number;
   attemptWindows: number;
   expiryWarnings: number;
+  webhookDeliveries: number;
 }
 
-/** Everything that keeps rows that expire: opaque tokens, revocations, end-user sessions, attempt windows, expiry warnings. */
+/** Everything that keeps rows that expire: opaque tokens, revocations, end-user sessions, attempt windows, expiry warnings, webhook deliveries. */
 export interface Purgeable {
   opaqueTokens: { purgeExpired(): Promise<number> };
   revocations: { purgeExpired(): Promise<number> };
   users: { purgeExpired(): Promise<number> };
   attempts: { purge(): Promise<number> };
   expiryWarnings: { purgeExpired(): Promise<number> };
+  webhooks: { purgeExpired(): Promise<number> };
 }
 
-/** Deletes expired opaque tokens, spent revocations, ended sessions, old attempt windows and old expiry warnings. */
-export async function purgeExpired({ opaqueTokens, revocations, users, attempts, expiryWarnings }: Purgeable): Promise<PurgeCounts> {
+/** Deletes expired opaque tokens, spent revocations, ended sessions, old attempt windows, old expiry warnings and finished webhook deliveries. */
+export async function purgeExpired({ opaqueTokens, revocations, users, attempts, expiryWarnings, webhooks }: Purgeable): Promise<PurgeCounts> {
   return {
     opaqueTokens: await opaqueTokens.purgeExpired(),
     revocations: await revocations.purgeExpired(),
     userSessions: await users.purgeExpired(),
     attemptWindows: await attempts.purge(),
     expiryWarnings: await expiryWarnings.purgeExpired(),
+    webhookDeliveries: await webhooks.purgeExpired(),
   };
 }
 

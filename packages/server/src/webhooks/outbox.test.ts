@@ -33,6 +33,14 @@ test('outbox: the event row is committed in the transaction of the change — pr
     // Failed guesses are not events.
     await keymint.audit.flush();
     assert.equal((await keymint.db.selectFrom('webhook_deliveries').select('id').where('event_type', 'like', '%failed%').execute()).length, 0);
+
+    // The delivery log keeps 30 days of finished deliveries; pending ones are never purged.
+    await within(10_000, 'api_token.created delivered', async () => (await keymint.db.selectFrom('webhook_deliveries').select('status').where('event_type', '=', 'api_token.created').executeTakeFirst())?.status === 'delivered');
+    await keymint.db.updateTable('webhook_deliveries').set({ created_at: Date.now() - 31 * 86_400_000 }).where('event_type', 'in', ['api_token.created']).execute();
+    await keymint.db.updateTable('webhook_deliveries').set({ created_at: Date.now() - 31 * 86_400_000, status: 'pending', next_attempt_at: Date.now() + 86_400_000 }).where('event_type', '=', 'api_token.revoked').execute();
+    assert.equal((await keymint.purgeExpired()).webhookDeliveries, 1);
+    assert.equal((await rows('api_token.created')).length, 0);
+    assert.equal((await rows('api_token.revoked')).length, 1);
   } finally {
     await server.close();
     await receiver.close();

@@ -65,6 +65,8 @@ export interface WebhookServiceOptions {
 }
 
 const MAX_WEBHOOKS_PER_TENANT = 20;
+/** Delivered and failed deliveries are kept this long in the delivery log (docs/webhooks.md). */
+const DELIVERY_LOG_RETENTION_MS = 30 * 86_400_000;
 const secretContext = (id: string) => `webhook_secret:${id}`;
 
 function toInfo(row: WebhookRow, now: number): WebhookInfo {
@@ -168,6 +170,13 @@ export class WebhookService {
     const rows = await this.deps.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', id)
       .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toDelivery);
+  }
+
+  /** Deletes delivered and failed deliveries older than the log's retention (30 days); pending ones stay. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.deps.db.deleteFrom('webhook_deliveries').where('status', 'in', ['delivered', 'failed'])
+      .where('created_at', '<', this.deps.now() - DELIVERY_LOG_RETENTION_MS).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /**
