@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
 import { randomKey, randomLowerAlnum } from '../crypto/random.js';
@@ -25,6 +27,8 @@ export interface Deployment {
   createAdmin(email: string, password: string): Promise<void>;
   /** An app allowing the client_secret methods, or the given ones. */
   createApp(authMethods?: string[]): Promise<{ clientId: string; clientSecret: string }>;
+  /** A private_key_jwt app with the public keys of `jwks` (no secret). */
+  createKeyApp(jwks: { keys: object[] }): Promise<{ clientId: string }>;
   close(): Promise<void>;
 }
 
@@ -69,6 +73,12 @@ function inProcess(servers: TestServer[], close: () => Promise<void>): Deploymen
       await first.server.keymint.admins.createAccount({ email, password }, { actor: 'system' });
     },
     createApp: (authMethods) => first.createApp(authMethods ? { authMethods: authMethods as ('client_secret_basic' | 'client_secret_post' | 'signed_request')[] } : {}),
+    async createKeyApp(jwks) {
+      const { keymint } = first.server;
+      const tenant = await keymint.tenants.get('default');
+      const { app } = await keymint.apps.create(tenant.id, await keymint.tenants.scopes(tenant.id), { name: 'burst', scopes: ['contacts_read'], authMethods: ['private_key_jwt'], jwks });
+      return { clientId: app.clientId };
+    },
     close,
   };
 }
@@ -88,6 +98,12 @@ async function workers(env: Record<string, string>): Promise<Deployment> {
     async createApp(authMethods) {
       const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', ...(authMethods ? ['--auth-methods', authMethods.join(',')] : []));
       return { clientId: created.client_id, clientSecret: created.client_secret };
+    },
+    async createKeyApp(jwks) {
+      const file = join(server.env.KEYMINT_DATA_DIR!, 'burst-jwks.json');
+      writeFileSync(file, JSON.stringify(jwks));
+      const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', '--auth-methods', 'private_key_jwt', '--jwks', file);
+      return { clientId: created.client_id };
     },
     async close() {
       await database.close();
