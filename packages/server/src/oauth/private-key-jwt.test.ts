@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import * as openid from 'openid-client';
 import { base64url, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createClient } from '@keymint/sdk/node';
 import { basic, postForm, startTestServer, TestClock, type TestServer } from '../testing/harness.js';
 import { burst, TOPOLOGIES } from '../testing/topologies.js';
 import { CLIENT_ASSERTION_TYPE } from './private-key-jwt.js';
@@ -94,6 +95,19 @@ describe('private_key_jwt with the clients integrators use', () => {
     assert.equal(introspection.client_id, clientId);
     await openid.tokenRevocation(config, tokens.access_token);
     assert.equal((await openid.tokenIntrospection(config, tokens.access_token)).active, false);
+  });
+
+  test('the Node SDK client: a private JWK with kid, or a CryptoKey without, builds a fresh assertion for every token request', async () => {
+    const privateJwk = { ...(await exportJWK(es256.privateKey)), kid: es256.kid };
+    const client = createClient({ issuer: server.issuer, clientId, privateKey: { key: privateJwk }, scopes: ['contacts_read'] });
+    const first = await client.getToken();
+    client.invalidate();
+    const second = await client.getToken();
+    assert.notEqual(first, second, 'a second token: the second assertion was not a replay');
+    const contacts = await client.fetch(`${server.issuer}/api/v1/contacts`);
+    assert.equal(contacts.status, 200);
+    const noKid = createClient({ issuer: server.issuer, clientId, privateKey: { key: es256.privateKey } });
+    assert.ok(await noKid.getToken());
   });
 
   test('every allowed algorithm verifies with its registered key (ES384, EdDSA, RS256, PS256), with and without kid', async () => {
