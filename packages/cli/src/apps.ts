@@ -37,8 +37,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           tenant: current.slug,
           issuer,
           scopes: created.scopes,
-          auth_methods: created.authMethods,
-          ...(secret ? {} : { keys }),
+          ...(secret ? {} : { auth_methods: created.authMethods, keys }),
         };
         print(globals().json, view, () =>
           [

@@ -177,6 +177,7 @@ describe('RFC 7523 §3 claims: aud is the issuer or the token endpoint URL, and 
       ['key of another app', await assertion(otherKey, clientId, {}, { kid: 'key-1' })],
       ['an attacker key with the registered kid', await assertion(attacker, clientId)],
       ['an attacker key embedded as jwk', await assertion(attacker, clientId, {}, { jwk: attacker.publicJwk, kid: undefined })],
+      ['a registered key\'s signature with a jku header (keys in the header are refused, never fetched)', await assertion(es256, clientId, {}, { jku: 'https://attacker.example/jwks' })],
       ['not a JWT', 'not.a.jwt'],
     ];
     for (const [what, jwt] of cases) assertInvalidClient(await postForm(tokenUrl, withAssertion(jwt)), what);
