@@ -1,22 +1,23 @@
 import { Option, type Command } from 'commander';
-import { integer, list, seconds } from './args.js';
+import { integer, jsonFile, list, seconds } from './args.js';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
-import { appView, newSecretView, secretView } from '@keymint/server';
+import { appKeyView, appView, newSecretView, secretView } from '@keymint/server';
 
 /** `keymint app …` and `keymint app secret …`: OAuth applications and their client secrets. */
 export function registerAppCommands(program: Command, globals: () => GlobalOptions): void {
   const app = program.command('app').description('OAuth applications (client credentials)');
   app
     .command('create')
-    .description('create an app and print its first client secret (shown once)')
+    .description('create an app and print its first client secret (shown once), or, with private_key_jwt and --jwks, register its public keys (no secret)')
     .requiredOption('--name <name>', 'a name people recognise')
     .option('--scopes <list>', 'comma-separated scopes to enable (none unless given)', list)
     .option('--lifetime <seconds>', 'access token lifetime, 60 to 86400 seconds', integer)
     .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
     .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
-    .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request', list)
-    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[] }) =>
+    .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request, or private_key_jwt alone', list)
+    .option('--jwks <file>', 'private_key_jwt: a JWKS file ({"keys": [...]}) of the app\'s public keys', jsonFile)
+    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[]; jwks?: unknown }) =>
       withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
         const { app: created, secret } = await keymint.apps.create(current.id, await keymint.tenants.scopes(current.id), {
           name: options.name,
@@ -25,24 +26,27 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           tokenFormat: options.format,
           audiences: options.audiences,
           authMethods: options.authMethods,
+          jwks: options.jwks,
         }, CLI);
+        const keys = secret ? [] : (await keymint.apps.listKeys(current.id, created.clientId)).map(appKeyView);
         const view = {
           client_id: created.clientId,
-          client_secret: secret.clientSecret,
-          secret_id: secret.secretId,
+          // null for a private_key_jwt app: it has no secret.
+          client_secret: secret?.clientSecret ?? null,
+          secret_id: secret?.secretId ?? null,
           tenant: current.slug,
           issuer,
           scopes: created.scopes,
+          ...(secret ? {} : { auth_methods: created.authMethods, keys }),
         };
         print(globals().json, view, () =>
           [
             `created app ${created.name}`,
             `  client_id      ${view.client_id}`,
-            `  client_secret  ${view.client_secret}`,
+            ...(secret ? [`  client_secret  ${secret.clientSecret}`] : [`  auth method    private_key_jwt (no secret), keys ${keys.map((k) => k.kid).join(', ')}`]),
             `  scopes         ${view.scopes.join(' ') || '(none)'}`,
             `  token endpoint ${issuer}/oauth/token`,
-            '',
-            'Copy the client secret now: Keymint keeps only its hash and cannot show it again.',
+            ...(secret ? ['', 'Copy the client secret now: Keymint keeps only its hash and cannot show it again.'] : []),
           ].join('\n'),
         );
       }),
@@ -98,19 +102,49 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     );
   app
     .command('auth-methods <client_id> <methods>')
-    .description('set the allowed auth methods (comma-separated: client_secret_basic, client_secret_post, signed_request)')
-    .action((clientId: string, methods: string) =>
+    .description('set the allowed auth methods (comma-separated: client_secret_basic, client_secret_post, signed_request; or private_key_jwt alone, which revokes every secret)')
+    .option('--jwks <file>', 'private_key_jwt: a JWKS file replacing the app\'s public keys', jsonFile)
+    .action((clientId: string, methods: string, options: { jwks?: unknown }) =>
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
-        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods), CLI);
+        const { app: changed, newSecretRequired } = await keymint.apps.setAuthMethods(current.id, clientId, list(methods), CLI, options.jwks);
         const view = { app: appView(changed, current), new_secret_required: newSecretRequired };
         print(globals().json, view, () =>
           [
             `app ${changed.clientId} allows ${changed.authMethods.join(', ')}`,
             ...(newSecretRequired
-              ? ['', `Signed requests need a new secret: existing secrets were stored as hashes only. Run: keymint app secret add ${changed.clientId}`]
+              ? ['', `The app needs a new secret (signed requests need a recoverable copy; a former private_key_jwt app has none). Run: keymint app secret add ${changed.clientId}`]
               : []),
           ].join('\n'),
         );
+      }),
+    );
+
+  const keys = app.command('keys').description('public keys of a private_key_jwt app (RFC 7523): rotate by adding the new key, then removing the old');
+  keys
+    .command('list <client_id>')
+    .description('list the app\'s public keys by kid and RFC 7638 thumbprint')
+    .action((clientId: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const listed = (await keymint.apps.listKeys(current.id, clientId)).map(appKeyView);
+        print(globals().json, { keys: listed }, () => table([['KID', 'THUMBPRINT', 'KTY', 'ALG', 'CREATED'], ...listed.map((k) => [k.kid, k.thumbprint, k.kty, k.alg ?? '-', k.created_at])]));
+      }),
+    );
+  keys
+    .command('add <client_id> <jwks_file>')
+    .description('add the public keys of a JWKS file (at most 10 keys per app, kids unique)')
+    .action((clientId: string, file: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const listed = (await keymint.apps.addKeys(current.id, clientId, jsonFile(file), CLI)).map(appKeyView);
+        print(globals().json, { keys: listed }, () => `app ${clientId} has keys ${listed.map((k) => k.kid).join(', ')}`);
+      }),
+    );
+  keys
+    .command('remove <client_id> <kid>')
+    .description('remove a public key (never the app\'s last one)')
+    .action((clientId: string, kid: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const listed = (await keymint.apps.removeKey(current.id, clientId, kid, CLI)).map(appKeyView);
+        print(globals().json, { keys: listed }, () => `removed key ${kid}; app ${clientId} has keys ${listed.map((k) => k.kid).join(', ')}`);
       }),
     );
 

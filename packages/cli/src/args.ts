@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '@keymint/server';
 
@@ -24,4 +25,19 @@ export function secondsOrZero(value: string): number {
 export function integer(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
   return Number(value);
+}
+
+/** A JSON file's content (e.g. a JWKS for --jwks); the service validates its shape. */
+export function jsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new InvalidArgumentError(`cannot read ${path}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new InvalidArgumentError(`${path} is not valid JSON`);
+  }
 }

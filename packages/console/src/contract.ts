@@ -16,6 +16,7 @@ export type CreatedApp = Static<typeof S.CreatedApp>;
 export type UpdatedApp = Static<typeof S.UpdatedApp>;
 export type NewSecret = Static<typeof S.NewSecretView>;
 export type SecretList = Static<typeof S.SecretList>;
+export type AppKeyList = Static<typeof S.AppKeyList>;
 export type Regenerated = Static<typeof S.Regenerated>;
 export type ApiToken = Static<typeof S.ApiTokenView>;
 export type ApiTokenList = Static<typeof S.ApiTokenList>;

@@ -18,7 +18,7 @@ export { endUserSettingsView } from './users/model.js';
 export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './crypto/algorithms.js';
 // One serializer per resource: the admin API answers with these and the CLI's --json prints them.
 export {
-  adminTokenView, apiTokenView, appView, endUserView, iso, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
+  adminTokenView, apiTokenView, appKeyView, appView, endUserView, iso, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
   newWebhookView, webhookDeliveryView, webhookView,
 } from './admin/views.js';
 export { serve, type ServeOptions } from './cluster.js';

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, CopyField, Dialog, ErrorNote, ExpiringSoon, NotFound, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
-import { appLabel, AUTH_METHODS, BASE, EXPIRIES, NO_SCOPES, ScopePicker, type PageProps } from './common';
+import { appLabel, AUTH_METHODS, BASE, EXPIRIES, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
 
 /** One app: rename and settings, secrets (add with expiry, regenerate, revoke), disable. */
 export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PageProps & { clientId: string }) {
@@ -11,13 +11,15 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
   const siblings = useLoad(() => api<C.AppList>('GET', `/tenants/${tenant}/apps`), [tenant]);
   const secrets = useLoad(() => api<C.SecretList>('GET', `/tenants/${tenant}/apps/${clientId}/secrets`), [tenant, clientId]);
   const catalog = useLoad(() => api<C.ScopeList>('GET', `/tenants/${tenant}/scopes`), [tenant]);
+  const keys = useLoad(() => api<C.AppKeyList>('GET', `/tenants/${tenant}/apps/${clientId}/keys`), [tenant, clientId]);
+  const [newKeys, setNewKeys] = useState('');
   const [shown, setShown] = useState<string | null>(null);
   const [expiry, setExpiry] = useState('');
   const [edit, setEdit] = useState<{ name: string; scopes: string[]; lifetime: string; audiences: string; methods: string[] } | null>(null);
   const [needsSecret, setNeedsSecret] = useState(false);
   const [confirm, setConfirm] = useState<'regenerate' | 'disable' | null>(null);
   const [error, run] = useAction();
-  const reload = () => { app.reload(); secrets.reload(); siblings.reload(); };
+  const reload = () => { app.reload(); secrets.reload(); siblings.reload(); keys.reload(); };
   const back = <p><a href={`${BASE}/t/${tenant}/apps`} onClick={(e) => { e.preventDefault(); navigate(`/t/${tenant}/apps`); }}>← Apps</a></p>;
   if (app.missing) return <NotFound title="No such app">{back}<p>Tenant <strong>{tenant}</strong> has no app with client ID <code>{clientId}</code>. It may belong to another tenant.</p></NotFound>;
   if (!app.data) return <section><ErrorNote error={app.error} /></section>;
@@ -29,6 +31,16 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
     setNeedsSecret(false);
     secrets.reload();
   });
+
+  const usesKeys = a.auth_methods.includes('private_key_jwt');
+  const addKeys = (event: Event) => {
+    event.preventDefault();
+    return run(async () => {
+      await api<C.AppKeyList>('POST', `/tenants/${tenant}/apps/${clientId}/keys`, { jwks: parseJwks(newKeys) });
+      setNewKeys('');
+      keys.reload();
+    });
+  };
 
   const save = (event: Event) => {
     event.preventDefault();
@@ -74,6 +86,37 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
         <dt>Format</dt><dd>{a.token_format}</dd>
       </dl>
 
+      {usesKeys ? (
+        <section aria-labelledby="keys-title">
+          <h2 id="keys-title">Public keys (private_key_jwt)</h2>
+          <p class="lead">The app signs a short-lived assertion with one of these keys for every token request; it holds no secret. Rotate by adding the new key, deploying it, then removing the old one.</p>
+          <div class="table-wrap">
+            <table>
+              <thead><tr><th scope="col">Key ID</th><th scope="col">Thumbprint (RFC 7638)</th><th scope="col">Type</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+              <tbody>
+                {(keys.data?.keys ?? []).map((k) => (
+                  <tr key={k.kid}>
+                    <td><code>{k.kid}</code></td>
+                    <td><code>{k.thumbprint}</code></td>
+                    <td>{k.kty}{k.alg ? ` ${k.alg}` : ''}</td>
+                    <td>{when(k.created_at)}</td>
+                    <td class="row-actions">{canWrite ? <button type="button" class="small danger" aria-label={`Remove key ${k.kid}`} onClick={() => run(async () => { await api<C.AppKeyList>('DELETE', `/tenants/${tenant}/apps/${clientId}/keys/${encodeURIComponent(k.kid)}`); keys.reload(); })}>Remove</button> : null}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {canWrite && a.status === 'active' ? (
+            <form onSubmit={addKeys}>
+              <label for="add-jwks">Add public keys (JWKS)</label>
+              <textarea id="add-jwks" rows={4} required value={newKeys} onInput={(e) => setNewKeys((e.currentTarget as HTMLTextAreaElement).value)} placeholder={'{"keys": [ … ]}'} />
+              <div class="actions"><button type="submit" class="primary">Add keys</button></div>
+            </form>
+          ) : null}
+        </section>
+      ) : null}
+
+      {usesKeys ? null : <>
       <div class="page-head">
         <h2>Client secrets</h2>
         {canWrite && a.status === 'active' ? (
@@ -107,6 +150,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
           </tbody>
         </table>
       </div>
+      </>}
 
       <Dialog id="confirm" title={confirm === 'disable' ? `Disable ${label}?` : `Regenerate the secret of ${label}?`} open={confirm !== null} onClose={() => setConfirm(null)}>
         <p>{confirm === 'disable'

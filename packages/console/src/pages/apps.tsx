@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, CopyField, Dialog, Empty, ErrorNote, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
-import { appLabel, NO_SCOPES, ScopePicker, type PageProps } from './common';
+import { appLabel, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
 
 /** Settings > Apps: list and create. */
 export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
@@ -12,17 +12,25 @@ export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
   const [lifetime, setLifetime] = useState('');
+  // private_key_jwt: the app authenticates with its keys and is issued no secret.
+  const [method, setMethod] = useState<'secret' | 'private_key_jwt'>('secret');
+  const [jwks, setJwks] = useState('');
   const [secret, setSecret] = useState<{ value: string; clientId: string; label: string } | null>(null);
   const [error, run] = useAction();
 
   const create = (event: Event) => {
     event.preventDefault();
     return run(async () => {
-      const created = await api<C.CreatedApp>('POST', `/tenants/${tenant}/apps`, { name, scopes, ...(lifetime ? { token_lifetime: Number(lifetime) } : {}) });
+      const keys = method === 'private_key_jwt' ? { auth_methods: ['private_key_jwt'], jwks: parseJwks(jwks) } : {};
+      const created = await api<C.CreatedApp>('POST', `/tenants/${tenant}/apps`, { name, scopes, ...(lifetime ? { token_lifetime: Number(lifetime) } : {}), ...keys });
       setCreating(false);
       setName('');
       setScopes([]);
       setLifetime('');
+      setMethod('secret');
+      setJwks('');
+      // No secret to show for a private_key_jwt app: its page lists the registered keys.
+      if (!created.secret) return navigate(`/t/${tenant}/apps/${created.app.client_id}`);
       setSecret({ value: created.secret.client_secret, clientId: created.app.client_id, label: appLabel(created.app, [...(apps.data?.apps ?? []), created.app]) });
       apps.reload();
     });
@@ -65,6 +73,18 @@ export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
           {scopes.length === 0 ? <p class="warning" id="no-scopes-warning">{NO_SCOPES}</p> : null}
           <label for="app-lifetime">Token lifetime (seconds, 60–86400; empty: tenant default)</label>
           <input id="app-lifetime" type="number" min={60} max={86400} value={lifetime} onInput={(e) => setLifetime((e.currentTarget as HTMLInputElement).value)} />
+          <label for="app-auth">Client authentication</label>
+          <select id="app-auth" value={method} onChange={(e) => setMethod((e.currentTarget as HTMLSelectElement).value as 'secret' | 'private_key_jwt')}>
+            <option value="secret">Client secret (shown once)</option>
+            <option value="private_key_jwt">private_key_jwt: public keys, no secret</option>
+          </select>
+          {method === 'private_key_jwt' ? (
+            <>
+              <label for="app-jwks">Public keys (JWKS)</label>
+              <textarea id="app-jwks" rows={6} required value={jwks} onInput={(e) => setJwks((e.currentTarget as HTMLTextAreaElement).value)} placeholder={'{"keys": [{"kty": "EC", "crv": "P-256", "x": "…", "y": "…", "kid": "key-1"}]}'} />
+              <p class="hint">Public keys only (EC P-256/P-384, Ed25519 or RSA ≥ 2048 bits): never paste a private key.</p>
+            </>
+          ) : null}
           <ErrorNote error={error} />
           <div class="actions"><button type="button" onClick={() => setCreating(false)}>Cancel</button><button type="submit" class="primary">Create app</button></div>
         </form>

@@ -14,6 +14,15 @@ export const BASE = '/console';
 export const EXPIRIES: [string, string][] = [['', 'Never'], ['7d', '7 days'], ['30d', '30 days'], ['90d', '90 days'], ['365d', '1 year']];
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request'];
 
+/** A pasted JWKS (private_key_jwt): parsed here, checked by the server (public keys only). */
+export function parseJwks(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error('The JWKS is not valid JSON: paste {"keys": [ ...public JWKs ]}');
+  }
+}
+
 /**
  * An app's name as people can tell it apart: names need not be unique (docs/admin.md), so a name
  * that several apps share carries the start of the client id.

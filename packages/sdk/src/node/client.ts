@@ -1,16 +1,44 @@
+import { KeyObject, randomUUID } from 'node:crypto';
+import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { discover, HTTP_TIMEOUT_MS, metadataUrl, type FetchLike } from './discovery.js';
-import { requireOptions, TokenRequestError } from './errors.js';
+import { OptionError, requireOptions, TokenRequestError } from './errors.js';
 import { buildSignedTokenRequest } from './signed-request.js';
 
 /** How the client proves who it is to the token endpoint. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'signed_request';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'signed_request' | 'private_key_jwt';
+
+/** JWS algorithms Keymint accepts for private_key_jwt assertions (its `token_endpoint_auth_signing_alg_values_supported`). */
+export type ClientAssertionAlg = 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
+
+/**
+ * The private key of a private_key_jwt app (RFC 7523 §2.2); its public half is registered on the
+ * app (`keymint app create --auth-methods private_key_jwt --jwks FILE`).
+ */
+export interface ClientPrivateKey {
+  /** A private JWK (with `d`), a WebCrypto `CryptoKey` or a node:crypto `KeyObject`. */
+  key: JWK | CryptoKey | KeyObject;
+  /** The registered key's `kid`, sent in the assertion header; default the JWK's `kid`. Without one Keymint tries each key of the app. */
+  kid?: string;
+  /** Default: the JWK's `alg`, else what the key is (EC P-256 → ES256, P-384 → ES384, Ed25519 → EdDSA, RSA → RS256, RSA-PSS → PS256). */
+  alg?: ClientAssertionAlg;
+}
 
 export interface ClientOptions {
   /** The tenant's issuer, e.g. `https://auth.example.com/t/acme`. */
   issuer: string;
   clientId: string;
-  clientSecret: string;
-  /** Default `client_secret_basic` (RFC 6749 §2.3.1). `signed_request` uses Keymint's `/v3/tokens`. */
+  /** The app's secret; not used (and not needed) with `privateKey`. */
+  clientSecret?: string;
+  /**
+   * The app's private key for private_key_jwt (RFC 7523 §2.2): every token request carries a fresh
+   * assertion signed with it (`iss` = `sub` = clientId, `aud` = the token endpoint, 60 s `exp`, a
+   * new `jti`). Given without `auth`, the method is `private_key_jwt`.
+   */
+  privateKey?: ClientPrivateKey;
+  /**
+   * Default `client_secret_basic` (RFC 6749 §2.3.1), or `private_key_jwt` when `privateKey` is
+   * given. `signed_request` uses Keymint's `/v3/tokens`.
+   */
   auth?: ClientAuthMethod;
   /** Scopes to ask for; default: the app's default scopes. */
   scopes?: string[];
@@ -70,16 +98,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * @example
  * const client = createClient({ issuer, clientId, clientSecret, scopes: ['contacts_read'] });
  * const response = await client.fetch(`${issuer}/api/v1/contacts`);
- * @throws {OptionError} `ERR_OPTION_MISSING` when `issuer`, `clientId` or `clientSecret` is
- *   missing, `ERR_OPTION_INVALID` when `issuer` is not an absolute URL (programming mistakes, at
- *   construction)
+ * @example private_key_jwt: no shared secret (RFC 7523 §2.2)
+ * const client = createClient({ issuer, clientId, privateKey: { key: privateJwk, kid: 'key-1' } });
+ * @throws {OptionError} `ERR_OPTION_MISSING` when `issuer` or `clientId` is missing, or
+ *   `clientSecret` for a secret method, or `privateKey` for `private_key_jwt`;
+ *   `ERR_OPTION_INVALID` when `issuer` is not an absolute URL or the key's algorithm cannot be
+ *   told (programming mistakes, at construction)
  */
 export function createClient(options: ClientOptions): ApiClient {
-  requireOptions(options, ['issuer', 'clientId', 'clientSecret'], 'createClient');
+  const auth = options.auth ?? (options.privateKey ? 'private_key_jwt' : 'client_secret_basic');
+  requireOptions(options, ['issuer', 'clientId', auth === 'private_key_jwt' ? 'privateKey' : 'clientSecret'], 'createClient');
   metadataUrl(options.issuer);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
-  const auth = options.auth ?? 'client_secret_basic';
+  const signer = auth === 'private_key_jwt' ? assertionSigner(options.privateKey!) : null;
+  const clientSecret = options.clientSecret ?? '';
   const skewMs = (options.refreshSkewSeconds ?? 30) * 1000;
   const maxRetries = options.maxRetries ?? 3;
   let tokenEndpoint: string | null = null;
@@ -96,11 +129,11 @@ export function createClient(options: ClientOptions): ApiClient {
     return tokenEndpoint;
   }
 
-  function tokenRequest(): { headers: Record<string, string>; body: string } {
+  async function tokenRequest(): Promise<{ headers: Record<string, string>; body: string }> {
     if (auth === 'signed_request') {
       const body = buildSignedTokenRequest({
         clientId: options.clientId,
-        clientSecret: options.clientSecret,
+        clientSecret,
         audience: options.audience ?? `${options.issuer}/api`,
         scopes: options.scopes,
         nowMs: now(),
@@ -111,13 +144,17 @@ export function createClient(options: ClientOptions): ApiClient {
     if (options.scopes && options.scopes.length > 0) form.set('scope', options.scopes.join(' '));
     if (options.audience) form.set('audience', options.audience);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    if (auth === 'client_secret_basic') {
+    if (signer) {
+      // RFC 7521 §4.2: a new assertion (new jti) for every request, retries included.
+      form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      form.set('client_assertion', await signer(options.clientId, await endpoint(), now()));
+    } else if (auth === 'client_secret_basic') {
       // RFC 6749 §2.3.1: id and secret are form-url-encoded before Base64.
       const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
-      headers.authorization = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(options.clientSecret)}`).toString('base64')}`;
+      headers.authorization = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(clientSecret)}`).toString('base64')}`;
     } else {
       form.set('client_id', options.clientId);
-      form.set('client_secret', options.clientSecret);
+      form.set('client_secret', clientSecret);
     }
     return { headers, body: form.toString() };
   }
@@ -127,7 +164,7 @@ export function createClient(options: ClientOptions): ApiClient {
       let response: Response;
       try {
         // Built per attempt: a signed request's timestamp and one-time value must be fresh.
-        const { headers, body } = tokenRequest();
+        const { headers, body } = await tokenRequest();
         response = await fetchImpl(await endpoint(), {
           method: 'POST',
           headers: { accept: 'application/json', ...headers },
@@ -201,4 +238,44 @@ export function createClient(options: ClientOptions): ApiClient {
 /** Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms… capped at 2 s. */
 function backoffMs(attempt: number): number {
   return Math.random() * Math.min(2_000, 100 * 2 ** attempt);
+}
+
+const CURVE_ALGS: Record<string, ClientAssertionAlg> = { 'P-256': 'ES256', 'prime256v1': 'ES256', 'P-384': 'ES384', 'secp384r1': 'ES384', Ed25519: 'EdDSA', ed25519: 'EdDSA' };
+
+function isJwk(key: ClientPrivateKey['key']): key is JWK {
+  return typeof (key as JWK).kty === 'string';
+}
+
+/** The algorithm a private key signs with, from what the key says about itself. */
+function assertionAlg(privateKey: ClientPrivateKey): ClientAssertionAlg {
+  if (privateKey.alg) return privateKey.alg;
+  const { key } = privateKey;
+  let alg: ClientAssertionAlg | undefined;
+  if (isJwk(key)) alg = (key.alg as ClientAssertionAlg | undefined) ?? (key.kty === 'RSA' ? 'RS256' : CURVE_ALGS[key.crv ?? '']);
+  else if (key instanceof KeyObject) {
+    const type = key.asymmetricKeyType;
+    alg = type === 'rsa' ? 'RS256' : type === 'rsa-pss' ? 'PS256' : type === 'ed25519' ? 'EdDSA' : CURVE_ALGS[key.asymmetricKeyDetails?.namedCurve ?? ''];
+  } else {
+    const algorithm = key.algorithm as { name: string; namedCurve?: string };
+    alg = algorithm.name === 'RSASSA-PKCS1-v1_5' ? 'RS256' : algorithm.name === 'RSA-PSS' ? 'PS256' : algorithm.name === 'Ed25519' ? 'EdDSA' : CURVE_ALGS[algorithm.namedCurve ?? ''];
+  }
+  if (!alg) throw new OptionError('ERR_OPTION_INVALID', 'privateKey', 'createClient cannot tell the privateKey\'s algorithm: set privateKey.alg (ES256, ES384, EdDSA, RS256 or PS256)');
+  return alg;
+}
+
+/** Signs RFC 7523 §3 client assertions with one private key (a JWK is imported once). */
+function assertionSigner(privateKey: ClientPrivateKey): (clientId: string, audience: string, nowMs: number) => Promise<string> {
+  const alg = assertionAlg(privateKey);
+  const { key } = privateKey;
+  const kid = privateKey.kid ?? (isJwk(key) ? key.kid : undefined);
+  let imported: Promise<CryptoKey | KeyObject | Uint8Array> | null = null;
+  const signingKey = () => (imported ??= isJwk(key) ? importJWK(key, alg) : Promise.resolve(key));
+  return async (clientId, audience, nowMs) => {
+    const iat = Math.floor(nowMs / 1000);
+    return new SignJWT({ jti: randomUUID() })
+      .setProtectedHeader({ alg, ...(kid === undefined ? {} : { kid }), typ: 'JWT' })
+      .setIssuer(clientId).setSubject(clientId).setAudience(audience)
+      .setIssuedAt(iat).setExpirationTime(iat + 60)
+      .sign(await signingKey());
+  };
 }

@@ -14,7 +14,7 @@ export { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS, type VerifyWebhookOptions, ty
 export { MAX_JWKS_BYTES, MAX_JWKS_KEYS, MAX_JWKS_BACKOFF_MS } from './key-source.js';
 export { extractBearerToken, bearerChallenge, bearerErrorResponse, resourceMetadataUrl, type BearerSources, type BearerErrorBody } from './bearer.js';
 export { expressAuth, fastifyAuth, authorizeRequest, type ProtectOptions, type AuthenticatedRequest, type FastifyPreHandler } from './middleware.js';
-export { createClient, type ClientOptions, type ClientAuthMethod, type ApiClient, type TokenSet } from './client.js';
+export { createClient, type ClientOptions, type ClientAuthMethod, type ClientAssertionAlg, type ClientPrivateKey, type ApiClient, type TokenSet } from './client.js';
 export { signatureFor, buildSignedTokenRequest, newSignatureValue, type SignedTokenRequest } from './signed-request.js';
 export { discover, metadataUrl, type IssuerMetadata, type FetchLike } from './discovery.js';
 export type { RevocationEntry, RevocationFeedPage } from './revocations.js';

@@ -89,7 +89,7 @@ test('Issue 18 console: tenants created, apps renamed and told apart, secret con
     // A second app of the same name (allowed: docs/admin.md); both get tokens.
     const defaultTenant = await keymint.tenants.get('default');
     const { app: twin, secret: twinSecret } = await keymint.apps.create(defaultTenant.id, await keymint.tenants.scopes(defaultTenant.id), { name: 'billing-sync', scopes: ['contacts_read'] });
-    for (const [id, secret] of [[clientId, firstSecret], [twin.clientId, twinSecret.clientSecret]] as const) {
+    for (const [id, secret] of [[clientId, firstSecret], [twin.clientId, twinSecret!.clientSecret]] as const) {
       assert.equal((await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(id, secret) })).status, 200);
     }
     const labels = [`billing-sync · ${clientId.slice(0, 6)}…`, `billing-sync · ${twin.clientId.slice(0, 6)}…`];

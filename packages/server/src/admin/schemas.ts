@@ -12,7 +12,11 @@ const ScopeName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Scopes = Type.Array(ScopeName, { maxItems: 100, uniqueItems: true });
 const Audiences = Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: '^\\S+$' }), { maxItems: 50, uniqueItems: true });
-const AuthMethod = Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('signed_request')]);
+const AuthMethod = Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('signed_request'), Type.Literal('private_key_jwt')]);
+/** RFC 7517 §5 JWK Set of public keys (RFC 7591 `jwks`); each key is checked by the app service (public members only). */
+const Jwks = Type.Object({
+  keys: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: 10 }),
+}, { additionalProperties: true, description: 'JWK Set of the app\'s public keys, for private_key_jwt (RFC 7523 §2.2): EC P-256/P-384, OKP Ed25519 or RSA ≥ 2048 bits; no private members' });
 /** Seconds, or a duration such as "90d", "12h" (at most ~10 years). */
 const Duration = Type.Union([Type.Integer({ minimum: 1, maximum: 315_360_000 }), Type.String({ pattern: '^\\d{1,9}[smhd]?$' })]);
 
@@ -77,6 +81,7 @@ export const CreateAppBody = Type.Object({
   token_lifetime: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()])),
   token_format: Type.Optional(Type.Union([Type.Literal('jwt'), Type.Literal('opaque')])),
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
+  jwks: Type.Optional(Jwks),
 }, { additionalProperties: false });
 export const UpdateAppBody = Type.Object({
   name: Type.Optional(Name),
@@ -84,15 +89,22 @@ export const UpdateAppBody = Type.Object({
   audiences: Type.Optional(Audiences),
   token_lifetime: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()])),
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
+  jwks: Type.Optional(Jwks),
 }, { additionalProperties: false, minProperties: 1 });
-export const UpdatedApp = Type.Object({ app: AppView, new_secret_required: Type.Boolean({ description: 'signed_request was enabled and no secret has a recoverable copy yet: add one' }) });
+export const UpdatedApp = Type.Object({ app: AppView, new_secret_required: Type.Boolean({ description: 'signed_request was enabled and no secret has a recoverable copy yet, or the app left private_key_jwt and has no secret: add one' }) });
 
 export const NewSecretView = Type.Object({
   secret_id: Type.String(),
   client_secret: Type.String({ description: 'Shown once: Keymint keeps only its hash' }),
   expires_at: MaybeTime,
 });
-export const CreatedApp = Type.Object({ app: AppView, secret: NewSecretView });
+export const CreatedApp = Type.Object({ app: AppView, secret: Type.Union([NewSecretView, Type.Null()], { description: 'null for a private_key_jwt app: it holds no secret' }) });
+export const AppKeyParams = Type.Object({ tenant: Type.String(), client_id: Type.String({ maxLength: 64 }), kid: Type.String({ minLength: 1, maxLength: 128 }) });
+export const AppKeyView = Type.Object({
+  kid: Type.String(), thumbprint: Type.String({ description: 'RFC 7638 SHA-256 thumbprint, base64url' }), kty: Type.String(), alg: Type.Union([Type.String(), Type.Null()]), created_at: Time,
+}, { title: 'AppKey' });
+export const AppKeyList = Type.Object({ keys: Type.Array(AppKeyView) });
+export const AddKeysBody = Type.Object({ jwks: Jwks }, { additionalProperties: false });
 export const SecretView = Type.Object({ secret_id: Type.String(), hint: Type.String(), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime });
 export const SecretList = Type.Object({ secrets: Type.Array(SecretView) });
 export const AddSecretBody = Type.Object({ expires_in: Type.Optional(Duration) }, { additionalProperties: false });

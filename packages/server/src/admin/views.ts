@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { ApiTokenInfo } from '../api-tokens/model.js';
-import type { App, SecretInfo } from '../apps/model.js';
+import type { App, AppKeyInfo, SecretInfo } from '../apps/model.js';
 import type { NewSecret } from '../apps/service.js';
 import type { SigningKeyInfo } from '../keys/model.js';
 import type { RotationResult } from '../keys/service.js';
@@ -30,6 +30,7 @@ export const appView = (a: App, tenant: Tenant): Static<typeof S.AppView> => ({
   token_lifetime: a.tokenLifetime ?? tenant.settings.defaultTokenLifetime, token_lifetime_default: a.tokenLifetime === null, token_format: a.tokenFormat,
   auth_methods: a.authMethods, status: a.status, created_at: at(a.createdAt), updated_at: at(a.updatedAt),
 });
+export const appKeyView = (k: AppKeyInfo): Static<typeof S.AppKeyView> => ({ kid: k.kid, thumbprint: k.thumbprint, kty: k.kty, alg: k.alg, created_at: at(k.createdAt) });
 export const newSecretView = (s: NewSecret): Static<typeof S.NewSecretView> => ({ secret_id: s.secretId, client_secret: s.clientSecret, expires_at: iso(s.expiresAt) });
 export const secretView = (s: SecretInfo): Static<typeof S.SecretView> => ({
   secret_id: s.id, hint: s.hint, status: s.status, created_at: at(s.createdAt), expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt), revoked_at: iso(s.revokedAt),

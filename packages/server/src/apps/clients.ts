@@ -1,3 +1,4 @@
+import type { ClientPublicKey } from '../crypto/client-keys.js';
 import type { MasterKeyring } from '../crypto/keyring.js';
 import type { ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -16,6 +17,8 @@ export interface ClientRecord {
     /** The AES-256-GCM copy (still sealed) when the app allows signed requests; null otherwise. */
     sealed?: string | null;
   }[];
+  /** Public keys for private_key_jwt (empty for secret apps). */
+  keys: ClientPublicKey[];
 }
 
 export interface ClientRecordsOptions {
@@ -70,8 +73,10 @@ export class ClientRecords {
       .where('app_id', '=', row.id)
       .where('revoked_at', 'is', null)
       .execute();
+    const keys = await this.db.selectFrom('app_keys').select(['kid', 'thumbprint', 'jwk']).where('app_id', '=', row.id).execute();
     return {
       app: toApp(row),
+      keys: keys.map((k) => ({ kid: k.kid, thumbprint: k.thumbprint, jwk: JSON.parse(k.jwk) as ClientPublicKey['jwk'] })),
       secrets: secrets.map((s) => ({
         id: s.id,
         hash: s.secret_hash,

@@ -1,4 +1,4 @@
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request'] as const;
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request', 'private_key_jwt'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const TOKEN_FORMATS = ['jwt', 'opaque'] as const;
@@ -44,6 +44,18 @@ export interface CreateAppInput {
   authMethods?: string[];
   /** A client_id chosen by the caller (config as code keeps an app's id across installations); random when absent. */
   clientId?: string;
+  /** A JWKS (`{"keys": [...]}`) of public keys: required with, and only with, private_key_jwt. */
+  jwks?: unknown;
+}
+
+/** A public key registered for private_key_jwt, as it may be listed. */
+export interface AppKeyInfo {
+  kid: string;
+  /** RFC 7638 SHA-256 thumbprint, base64url. */
+  thumbprint: string;
+  kty: string;
+  alg: string | null;
+  createdAt: number;
 }
 
 /** Limits from DESIGN "Concepts". */
@@ -52,6 +64,8 @@ export const APP_LIMITS = {
   maxTokenLifetime: 86_400,
   maxActiveSecrets: 5,
   clientIdLength: 24,
+  /** Public keys per private_key_jwt app (rotation needs two; a bound keeps the try-each-key path short). */
+  maxKeys: 10,
 } as const;
 
 export const DEFAULT_AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post'];

@@ -41,6 +41,7 @@ export class AppSecrets {
   async add(tenantId: string, clientId: string, expiresInSeconds: number | null, context: AuditContext): Promise<NewSecret> {
     const { db, now: clock, changes, audit } = this.deps;
     const app = await readApp(db, tenantId, clientId);
+    refuseKeyApp(app);
     const now = clock();
     const secret = await db.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('app_secrets').select(['revoked_at', 'expires_at']).where('app_id', '=', app.id).execute();
@@ -63,6 +64,7 @@ export class AppSecrets {
   async regenerate(tenantId: string, clientId: string, expiresInSeconds: number | null, context: AuditContext): Promise<{ secret: NewSecret; revoked: string[] }> {
     const { db, now: clock, changes, audit } = this.deps;
     const app = await readApp(db, tenantId, clientId);
+    refuseKeyApp(app);
     const now = clock();
     const result = await db.transaction().execute(async (trx) => {
       const old = await trx.selectFrom('app_secrets').select('id').where('app_id', '=', app.id).where('revoked_at', 'is', null).execute();
@@ -171,4 +173,11 @@ export async function applySealing(trx: Db, appId: string, authMethods: AuthMeth
   }
   const rows = await trx.selectFrom('app_secrets').select(['revoked_at', 'expires_at', 'sealed_secret']).where('app_id', '=', appId).execute();
   return !rows.some((r) => r.sealed_secret !== null && secretStatus(r, now) === 'active');
+}
+
+/** A private_key_jwt app has no secrets (RFC 7523 §2.2): adding one is refused, naming the way instead. */
+function refuseKeyApp(app: App): void {
+  if (app.authMethods.includes('private_key_jwt')) {
+    throw new Conflict(`app ${app.clientId} authenticates with private_key_jwt and holds no secret: manage its public keys instead (keymint app keys)`);
+  }
 }

@@ -8,10 +8,12 @@ import type { AppRow } from '../store/schema.js';
 import type { Scope } from '../tenants/model.js';
 import type { CacheStats } from '../util/cache-stats.js';
 import { ClientRecords, type ClientRecord } from './clients.js';
-import { APP_LIMITS, DEFAULT_AUTH_METHODS, type App, type CreateAppInput, type SecretInfo } from './model.js';
+import { InvalidRequest } from '../errors.js';
+import { AppKeys } from './keys.js';
+import { APP_LIMITS, DEFAULT_AUTH_METHODS, type App, type AppKeyInfo, type AuthMethod, type CreateAppInput, type SecretInfo } from './model.js';
 import { readApp, toApp } from './rows.js';
 import { AppSecrets, applySealing, type NewSecret } from './secrets.js';
-import { validateAudiences, validateAuthMethods, validateClientId, validateLifetime, validateName, validateScopes, validateTokenFormat } from './validation.js';
+import { validateAudiences, validateAuthMethods, validateClientId, validateJwks, validateLifetime, validateName, validateScopes, validateTokenFormat } from './validation.js';
 
 export type { ClientRecord } from './clients.js';
 export type { NewSecret } from './secrets.js';
@@ -46,14 +48,17 @@ export interface AppServiceOptions {
 export class AppService {
   private readonly clients: ClientRecords;
   private readonly secrets: AppSecrets;
+  private readonly keys: AppKeys;
 
   constructor(private readonly deps: AppServiceOptions) {
     const { db, keyring, changes, now, audit } = deps;
     this.clients = new ClientRecords({ db, keyring, changes });
     this.secrets = new AppSecrets({ db, keyring, changes, now, audit });
+    this.keys = new AppKeys({ db, changes, now, audit });
   }
 
-  async create(tenantId: string, catalog: Scope[], input: CreateAppInput, context: AuditContext = SYSTEM): Promise<{ app: App; secret: NewSecret }> {
+  /** A new app with its first secret, or, for private_key_jwt, with the keys of `input.jwks` and no secret (null). */
+  async create(tenantId: string, catalog: Scope[], input: CreateAppInput, context: AuditContext = SYSTEM): Promise<{ app: App; secret: NewSecret | null }> {
     const name = validateName(input.name);
     const scopes = validateScopes(input.scopes ?? [], catalog);
     const audiences = validateAudiences(input.audiences ?? []);
@@ -61,6 +66,7 @@ export class AppService {
     const tokenFormat = validateTokenFormat(input.tokenFormat ?? 'jwt');
     const authMethods = validateAuthMethods(input.authMethods ?? DEFAULT_AUTH_METHODS);
     const chosenId = input.clientId === undefined ? null : validateClientId(input.clientId);
+    const keys = await keysFor(authMethods, input.jwks, false);
     const { db, changes, audit } = this.deps;
     const now = this.deps.now();
     const row: AppRow = {
@@ -80,9 +86,11 @@ export class AppService {
     const app = toApp(row);
     const secret = await db.transaction().execute(async (trx) => {
       await trx.insertInto('apps').values(row).execute();
-      const created = await this.secrets.insert(trx, app, null);
+      // A private_key_jwt app never holds a shared secret.
+      const created = keys === null ? await this.secrets.insert(trx, app, null) : null;
+      await this.keys.insert(trx, app, keys ?? [], now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: app.clientId }, now);
-      await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: created.secretId } });
+      await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, ...(created ? { secret_id: created.secretId } : { auth_methods: authMethods, kids: keys!.map((k) => k.kid) }) } });
       return created;
     }).catch(async (error: unknown) => {
       // A chosen client_id may be taken (in any tenant: client ids are unique per installation).
@@ -125,14 +133,15 @@ export class AppService {
    *   requests; `newSecretRequired` then tells the caller to add a secret (addSecret seals it);
    * - disabling it erases every sealed copy, so the database again holds hashes only.
    */
-  async setAuthMethods(tenantId: string, clientId: string, methods: string[], context: AuditContext = SYSTEM): Promise<{ app: App; newSecretRequired: boolean }> {
+  async setAuthMethods(tenantId: string, clientId: string, methods: string[], context: AuditContext = SYSTEM, jwks?: unknown): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
     const app = await this.get(tenantId, clientId);
     const authMethods = validateAuthMethods(methods);
+    const keys = await keysFor(authMethods, jwks, true);
     const now = this.deps.now();
     const newSecretRequired = await db.transaction().execute(async (trx) => {
       await trx.updateTable('apps').set({ auth_methods: JSON.stringify(authMethods), updated_at: now }).where('id', '=', app.id).execute();
-      const required = await applySealing(trx, app.id, authMethods, now);
+      const required = await this.applyKeyRules(trx, app, authMethods, keys, now) || await applySealing(trx, app.id, authMethods, now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
       return required;
     });
@@ -151,7 +160,7 @@ export class AppService {
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; tokenFormat?: string },
+    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; tokenFormat?: string; jwks?: unknown },
     context: AuditContext = SYSTEM,
   ): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
@@ -164,6 +173,7 @@ export class AppService {
       authMethods: patch.authMethods === undefined ? app.authMethods : validateAuthMethods(patch.authMethods),
       tokenFormat: patch.tokenFormat === undefined ? app.tokenFormat : validateTokenFormat(patch.tokenFormat),
     };
+    const keys = patch.authMethods === undefined && patch.jwks === undefined ? null : await keysFor(next.authMethods, patch.jwks, true);
     const now = this.deps.now();
     const newSecretRequired = await db.transaction().execute(async (trx) => {
       // Only the columns asked for: concurrent edits of different fields must not undo each other.
@@ -179,13 +189,14 @@ export class AppService {
         })
         .where('id', '=', app.id)
         .execute();
-      const required = patch.authMethods === undefined ? false : await applySealing(trx, app.id, next.authMethods, now);
+      const required = patch.authMethods === undefined && patch.jwks === undefined ? false
+        : await this.applyKeyRules(trx, app, next.authMethods, keys, now) || await applySealing(trx, app.id, next.authMethods, now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
       return required;
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
     const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
-    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }) };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }), ...(keys ? { kids: keys.map((k) => k.kid) } : {}) };
     audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
     return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
   }
@@ -224,6 +235,41 @@ export class AppService {
     return this.secrets.flushLastUsed();
   }
 
+  /**
+   * Inside an auth-method change: a private_key_jwt app gets `keys` (when a JWKS was sent; it must
+   * then have at least one) and loses every secret; an app leaving private_key_jwt loses its keys.
+   * True when the app now uses secrets but has no active one (the caller must add one).
+   */
+  private async applyKeyRules(trx: Db, app: App, authMethods: AuthMethod[], keys: Awaited<ReturnType<typeof keysFor>>, now: number): Promise<boolean> {
+    if (authMethods.includes('private_key_jwt')) {
+      if (keys !== null) await this.keys.replace(trx, app, keys, now);
+      else if (!(await trx.selectFrom('app_keys').select('id').where('app_id', '=', app.id).executeTakeFirst())) {
+        throw new InvalidRequest('private_key_jwt needs a JWKS of the app\'s public keys (jwks)');
+      }
+      await trx.updateTable('app_secrets').set({ revoked_at: now }).where('app_id', '=', app.id).where('revoked_at', 'is', null).execute();
+      return false;
+    }
+    if (!app.authMethods.includes('private_key_jwt')) return false;
+    await trx.deleteFrom('app_keys').where('app_id', '=', app.id).execute();
+    return true;
+  }
+
+  // Public keys (keys.ts) of private_key_jwt apps: list, add, remove.
+
+  listKeys(tenantId: string, clientId: string): Promise<AppKeyInfo[]> {
+    return this.keys.list(tenantId, clientId);
+  }
+
+  /** Adds the keys of a JWKS (rotation: add the new key, then remove the old); the app's keys after. */
+  addKeys(tenantId: string, clientId: string, jwks: unknown, context: AuditContext = SYSTEM): Promise<AppKeyInfo[]> {
+    return this.keys.add(tenantId, clientId, jwks, context);
+  }
+
+  /** Removes key `kid` (never the last one of a private_key_jwt app); the app's keys after. */
+  removeKey(tenantId: string, clientId: string, kid: string, context: AuditContext = SYSTEM): Promise<AppKeyInfo[]> {
+    return this.keys.remove(tenantId, clientId, kid, context);
+  }
+
   // The token path (clients.ts): records from memory.
 
   /** The app and its secret hashes by client_id, from memory after the first read. */
@@ -240,4 +286,20 @@ export class AppService {
   get cacheStats(): CacheStats {
     return this.clients.cacheStats;
   }
+}
+
+/**
+ * The validated keys of `jwks` for an app with `authMethods`: null when it sent none (for a new
+ * private_key_jwt app, `optional` false, that is an error); a JWKS is refused for a secret app.
+ */
+async function keysFor(authMethods: AuthMethod[], jwks: unknown, optional: boolean): Promise<Awaited<ReturnType<typeof validateJwks>> | null> {
+  if (!authMethods.includes('private_key_jwt')) {
+    if (jwks !== undefined) throw new InvalidRequest('jwks is only for apps whose auth method is private_key_jwt');
+    return null;
+  }
+  if (jwks === undefined) {
+    if (optional) return null;
+    throw new InvalidRequest('private_key_jwt needs a JWKS of the app\'s public keys (jwks)');
+  }
+  return validateJwks(jwks);
 }

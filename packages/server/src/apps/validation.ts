@@ -1,3 +1,4 @@
+import { ClientKeyError, parseClientPublicKey, type ClientPublicKey } from '../crypto/client-keys.js';
 import { InvalidRequest } from '../errors.js';
 import type { Scope } from '../tenants/model.js';
 import { APP_LIMITS, AUTH_METHODS, TOKEN_FORMATS, type AuthMethod, type TokenFormat } from './model.js';
@@ -45,6 +46,10 @@ export function validateAuthMethods(methods: string[]): AuthMethod[] {
   if (bad.length > 0 || methods.length === 0) {
     throw new InvalidRequest(`auth methods must be one or more of: ${AUTH_METHODS.join(', ')}`);
   }
+  // A private_key_jwt app holds no shared secret at all (RFC 7523 §2.2): it cannot also use one.
+  if (methods.includes('private_key_jwt') && methods.some((m) => m !== 'private_key_jwt')) {
+    throw new InvalidRequest('private_key_jwt cannot be combined with secret methods: an app authenticates either with its keys or with secrets');
+  }
   return [...new Set(methods)] as AuthMethod[];
 }
 
@@ -55,4 +60,32 @@ export function validateAuthMethods(methods: string[]): AuthMethod[] {
 export function validateClientId(clientId: string): string {
   if (!/^[A-Za-z0-9._-]{3,64}$/.test(clientId)) throw new InvalidRequest('client_id must be 3-64 letters, digits, dots, dashes or underscores');
   return clientId;
+}
+
+/**
+ * A JWKS of public keys for private_key_jwt (RFC 7517 §5): `{"keys": [...]}` with 1 to
+ * APP_LIMITS.maxKeys keys, each public (crypto/client-keys.ts says which), kids unique, no key twice.
+ * `existing` are the app's keys already registered, which count against the bound and the uniqueness.
+ */
+export async function validateJwks(jwks: unknown, existing: readonly { kid: string; thumbprint: string }[] = []): Promise<ClientPublicKey[]> {
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) {
+    throw new InvalidRequest('jwks must be a JWK Set: {"keys": [ ...public JWKs ]}');
+  }
+  const input = (jwks as { keys: unknown[] }).keys;
+  if (input.length === 0) throw new InvalidRequest('jwks must hold at least one key');
+  if (input.length + existing.length > APP_LIMITS.maxKeys) throw new InvalidRequest(`an app holds at most ${APP_LIMITS.maxKeys} keys`);
+  const keys: ClientPublicKey[] = [];
+  for (const [index, entry] of input.entries()) {
+    try {
+      keys.push(await parseClientPublicKey(entry));
+    } catch (error) {
+      if (error instanceof ClientKeyError) throw new InvalidRequest(`jwks key ${index + 1}: ${error.message}`);
+      throw error;
+    }
+  }
+  const all = [...existing, ...keys];
+  const kids = new Set(all.map((k) => k.kid));
+  if (kids.size !== all.length) throw new InvalidRequest('every key needs a distinct kid');
+  if (new Set(all.map((k) => k.thumbprint)).size !== all.length) throw new InvalidRequest('the same key is listed twice');
+  return keys;
 }

@@ -22,6 +22,8 @@ export type AuditAction =
   | 'app.disabled'
   | 'app.secret_added'
   | 'app.secret_revoked'
+  | 'app.keys_added'
+  | 'app.key_removed'
   | 'app.tokens_revoked'
   | 'api_token.created'
   | 'api_token.revoked'

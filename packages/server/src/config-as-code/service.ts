@@ -116,7 +116,7 @@ export class ConfigAsCode {
       const { secret } = await apps.create(tenantId, catalog, {
         clientId: app.client_id, name: app.name, scopes: app.scopes, audiences: app.audiences, tokenLifetime: app.token_lifetime, tokenFormat: app.token_format, authMethods: app.auth_methods,
       }, context);
-      result.secrets.push({ tenant: slug, client_id: app.client_id, secret });
+      if (secret) result.secrets.push({ tenant: slug, client_id: app.client_id, secret });
       if (app.status === 'disabled') await apps.disable(tenantId, app.client_id, context);
       return;
     }

@@ -7,3 +7,10 @@ export const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = 'ES256';
 export function isSigningAlgorithm(value: string): value is SigningAlgorithm {
   return (SIGNING_ALGORITHMS as readonly string[]).includes(value);
 }
+
+/**
+ * JWS algorithms a client may sign its private_key_jwt assertions with (RFC 7523 §3, RFC 7518
+ * §3.3-3.5, RFC 8037). `none` and the HMAC family are never accepted: a client's key is public here.
+ */
+export type ClientAssertionAlgorithm = 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
+export const CLIENT_ASSERTION_ALGORITHMS: readonly ClientAssertionAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];

@@ -129,7 +129,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
   await app.register(
     async (tenantScoped) => {
       scopeToTenant(tenantScoped, { tenants: keymint.tenants, publicUrl });
-      installClientAuth(tenantScoped, { apps: keymint.apps, attempts: keymint.attempts, audit: keymint.audit, config: keymint.config, now: keymint.now });
+      installClientAuth(tenantScoped, { apps: keymint.apps, attempts: keymint.attempts, audit: keymint.audit, config: keymint.config, now: keymint.now, replay: keymint.replay });
       await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, keys: keymint.keys, publicUrl });
       await tenantScoped.register(jwksRoutes, { keys: keymint.keys, config: keymint.config });
       await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users });

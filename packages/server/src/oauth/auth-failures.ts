@@ -8,6 +8,7 @@ import type { AuditLog } from '../audit/service.js';
 import type { Config } from '../config.js';
 import { InvalidClient, TemporarilyUnavailable } from '../errors.js';
 import type { Tenant } from '../tenants/model.js';
+import type { ReplayStore } from '../profiles/replay-store.js';
 import { authenticateClient, type PresentedCredentials } from './client-auth.js';
 
 declare module 'fastify' {
@@ -46,6 +47,8 @@ export interface ClientAuthenticatorOptions {
   /** The failure budgets (KEYMINT_AUTH_FAILURE_WINDOW, _PER_CLIENT, _PER_IP). */
   config: Pick<Config, 'authFailureWindowSeconds' | 'authFailuresPerClient' | 'authFailuresPerIp'>;
   now: () => number;
+  /** Where private_key_jwt assertions' `jti`s are claimed once (Services.replay, shared by workers and nodes). */
+  replay: ReplayStore;
 }
 
 export class ClientAuthenticator {
@@ -53,7 +56,7 @@ export class ClientAuthenticator {
 
   /** authenticateClient, counting failures; throws InvalidClient, or TooManyRequests past the budget. */
   async authenticate(request: FastifyRequest, tenant: Tenant, credentials: PresentedCredentials): Promise<App> {
-    const app = await this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.options.apps, tenant, credentials, this.options.now()));
+    const app = await this.guard(request, tenant, credentials.clientId, () => authenticateClient(this.options.apps, tenant, credentials, this.options.now(), { issuer: request.issuer, replay: this.options.replay }));
     authenticatedClients.set(request, app.clientId);
     return app;
   }

@@ -22,6 +22,8 @@ export const clientEndpointOptions = {
 export const CLIENT_CREDENTIAL_PARAMETERS = {
   client_id: 'client_secret_post (RFC 6749 §2.3.1), or HTTP Basic',
   client_secret: 'client_secret_post (RFC 6749 §2.3.1), or HTTP Basic',
+  client_assertion_type: 'private_key_jwt (RFC 7523 §2.2): urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+  client_assertion: 'private_key_jwt (RFC 7523 §2.2): a JWT signed with one of the app\'s registered keys',
 };
 
 /** The form body of RFC 7662 §2.1 and RFC 7009 §2.1 requests. */
@@ -36,6 +38,8 @@ export async function authenticatedCaller(app: FastifyInstance, request: Fastify
   const credentials = readClientCredentials(request.headers.authorization, {
     client_id: param(body, 'client_id'),
     client_secret: param(body, 'client_secret'),
+    client_assertion_type: param(body, 'client_assertion_type'),
+    client_assertion: param(body, 'client_assertion'),
   });
   return app.clientAuth.authenticate(request, request.tenant, credentials);
 }
@@ -52,5 +56,5 @@ export function requiredToken(body: FormBody): string {
  * client_id alone (`none`); anything carrying credentials, or another client_id, is authenticated.
  */
 export function isPublicAppRequest(request: FastifyRequest, body: FormBody): boolean {
-  return request.headers.authorization === undefined && param(body, 'client_secret') === undefined && param(body, 'client_id') === request.tenant.appId;
+  return request.headers.authorization === undefined && param(body, 'client_secret') === undefined && param(body, 'client_assertion') === undefined && param(body, 'client_id') === request.tenant.appId;
 }

@@ -5,6 +5,7 @@ import { errorResponses } from '../http/error-body.js';
 import type { KeyService } from '../keys/service.js';
 import type { Scope } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../crypto/algorithms.js';
 import { GRANT_TYPES } from './token-endpoint.js';
 
 const Strings = Type.Array(Type.String());
@@ -25,6 +26,9 @@ export const AuthorizationServerMetadata = Type.Object({
   response_types_supported: Strings,
   grant_types_supported: Strings,
   token_endpoint_auth_methods_supported: Strings,
+  token_endpoint_auth_signing_alg_values_supported: Strings,
+  introspection_endpoint_auth_signing_alg_values_supported: Strings,
+  revocation_endpoint_auth_signing_alg_values_supported: Strings,
   subject_types_supported: Strings,
   id_token_signing_alg_values_supported: Strings,
   introspection_signing_alg_values_supported: Strings,
@@ -42,17 +46,21 @@ export function metadataDocument(scopes: readonly Scope[], signingAlg: string, i
     token_endpoint: `${issuer}/oauth/token`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     introspection_endpoint: `${issuer}/oauth/introspect`,
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // RFC 8414 §2: the JWS algorithms private_key_jwt assertions may use (RFC 7523; never none or HS*).
+    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     revocation_endpoint: `${issuer}/oauth/revoke`,
     // `none`: the tenant's public app revokes end-user tokens by its client_id alone (RFC 7009 §2.1).
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     scopes_supported: scopes.map((s) => s.name),
     // Keymint has no authorization endpoint (apps use client credentials; end users sign in at
     // /auth/… and refresh at the token endpoint), so no response types.
     response_types_supported: [],
     grant_types_supported: [...GRANT_TYPES],
     // `none`: end-user refreshes (the tenant's public app, identified by its app_id at most).
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [signingAlg],
     // RFC 9701 §8: JWT introspection responses are signed with the tenant key.

@@ -24,6 +24,7 @@ function record(secrets: { id: string; secret: string; revokedAt?: number; expir
   return {
     app: {} as ClientRecord['app'],
     secrets: secrets.map((s) => ({ id: s.id, hash: sha256(s.secret), revokedAt: s.revokedAt ?? null, expiresAt: s.expiresAt ?? null, sealed: `sealed:${s.secret}` })),
+    keys: [],
   };
 }
 

@@ -13,6 +13,7 @@ import type { TenantService } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
 import type { AccessTokenService } from './access-tokens.js';
 import { readClientCredentials } from './client-auth.js';
+import { TOKEN_ENDPOINT_PATHS } from './endpoint-paths.js';
 import { CLIENT_CREDENTIAL_PARAMETERS } from './client-endpoint.js';
 import { resolveGrant } from './client-credentials.js';
 import { refreshTokenGrant } from './refresh-grant.js';
@@ -22,8 +23,8 @@ const SUPPORTED_GRANTS = new Set(['client_credentials']);
 /** Grants the metadata advertises (RFC 8414 `grant_types_supported`). */
 export const GRANT_TYPES = ['client_credentials', 'refresh_token'] as const;
 
-/** Paths of the token endpoint: RFC 6749 style and the IdentityServer path integrators know. */
-export const TOKEN_ENDPOINT_PATHS = ['/oauth/token', '/connect/token'] as const;
+// In a leaf module so client authentication (private_key_jwt audiences) can name them without a cycle.
+export { TOKEN_ENDPOINT_PATHS };
 
 /**
  * RFC 6749 §5.1 successful response. Serialized through this schema: a member missing here is
@@ -85,6 +86,8 @@ export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions
         const credentials = readClientCredentials(request.headers.authorization, {
           client_id: param(body, 'client_id'),
           client_secret: param(body, 'client_secret'),
+          client_assertion_type: param(body, 'client_assertion_type'),
+          client_assertion: param(body, 'client_assertion'),
         });
         const grantType = param(body, 'grant_type');
         if (grantType === undefined) throw new InvalidRequest('grant_type is required');

@@ -35,7 +35,7 @@ test('RFC 7009 §2.1: the tenant\'s public app (client_id alone, oauth4webapi an
     const appId = (await server.server.keymint.tenants.get('default')).appId;
     const issuer = new URL(server.issuer);
     const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }));
-    assert.deepEqual(as.revocation_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none'], 'RFC 8414: what the endpoint really accepts');
+    assert.deepEqual(as.revocation_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'], 'RFC 8414: what the endpoint really accepts');
 
     const ann = await signUp(server, 'ann@example.com');
     const response = await oauth.revocationRequest(as, { client_id: appId }, oauth.None(), ann.refresh_token, { [oauth.allowInsecureRequests]: true });

@@ -10,6 +10,7 @@ export interface Database {
   scopes: ScopesTable;
   apps: AppsTable;
   app_secrets: AppSecretsTable;
+  app_keys: AppKeysTable;
   signing_keys: SigningKeysTable;
   change_log: ChangeLogTable;
   api_tokens: ApiTokensTable;
@@ -70,6 +71,20 @@ export interface AppsTable {
   updated_at: number;
 }
 
+/** A public key an app signs its client assertions with (private_key_jwt, migration 0009). */
+export interface AppKeysTable {
+  id: string;
+  app_id: string;
+  tenant_id: string;
+  /** The JWK's kid, or its RFC 7638 thumbprint when it had none. */
+  kid: string;
+  /** RFC 7638 SHA-256 thumbprint, base64url. */
+  thumbprint: string;
+  /** The public JWK, JSON. */
+  jwk: string;
+  created_at: number;
+}
+
 export interface AppSecretsTable {
   id: string;
   app_id: string;
@@ -127,6 +142,7 @@ export type AppRow = Selectable<AppsTable>;
 export type NewApp = Insertable<AppsTable>;
 export type AppUpdate = Updateable<AppsTable>;
 export type AppSecretRow = Selectable<AppSecretsTable>;
+export type AppKeyRow = Selectable<AppKeysTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 
 export interface ApiTokensTable {

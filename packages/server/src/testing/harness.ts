@@ -97,6 +97,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         scopes: ['contacts_read'],
         ...input,
       });
+      if (!secret) throw new Error('createApp makes apps with secrets: create a private_key_jwt app with keymint.apps.create');
       return { clientId: app.clientId, clientSecret: secret.clientSecret, secretId: secret.secretId };
     },
     async close() {

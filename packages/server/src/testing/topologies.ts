@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
 import { randomKey, randomLowerAlnum } from '../crypto/random.js';
@@ -27,6 +29,8 @@ export interface Deployment {
   createApp(authMethods?: string[]): Promise<{ clientId: string; clientSecret: string }>;
   /** A webhook of tenant `default` (the deployment must allow private networks for a loopback URL). */
   createWebhook(url: string, events: string[]): Promise<{ id: string; secret: string }>;
+  /** A private_key_jwt app with the public keys of `jwks` (no secret). */
+  createKeyApp(jwks: { keys: object[] }): Promise<{ clientId: string }>;
   close(): Promise<void>;
 }
 
@@ -76,6 +80,12 @@ function inProcess(servers: TestServer[], close: () => Promise<void>): Deploymen
       const created = await keymint.webhooks.create((await keymint.tenants.get('default')).id, { url, events }, { actor: 'system' });
       return { id: created.webhook.id, secret: created.secret };
     },
+    async createKeyApp(jwks) {
+      const { keymint } = first.server;
+      const tenant = await keymint.tenants.get('default');
+      const { app } = await keymint.apps.create(tenant.id, await keymint.tenants.scopes(tenant.id), { name: 'burst', scopes: ['contacts_read'], authMethods: ['private_key_jwt'], jwks });
+      return { clientId: app.clientId };
+    },
     close,
   };
 }
@@ -99,6 +109,12 @@ async function workers(env: Record<string, string>): Promise<Deployment> {
     async createWebhook(url, events) {
       const created = await server.cli('webhook', 'create', '--url', url, '--events', events.join(','));
       return { id: created.id, secret: created.secret };
+    },
+    async createKeyApp(jwks) {
+      const file = join(server.env.KEYMINT_DATA_DIR!, 'burst-jwks.json');
+      writeFileSync(file, JSON.stringify(jwks));
+      const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', '--auth-methods', 'private_key_jwt', '--jwks', file);
+      return { clientId: created.client_id };
     },
     async close() {
       await database.close();

@@ -3,11 +3,11 @@ import type { AppService } from '../../apps/service.js';
 import type { TenantService } from '../../tenants/service.js';
 import { auditContext } from '../auth.js';
 import * as S from '../schemas.js';
-import { appView, newSecretView, secretView } from '../views.js';
+import { appKeyView, appView, newSecretView, secretView } from '../views.js';
 import { config, expiresIn, security } from './common.js';
 
 export interface AppRoutesOptions {
-  apps: Pick<AppService, 'list' | 'create' | 'get' | 'update' | 'disable' | 'listSecrets' | 'addSecret' | 'regenerateSecret' | 'revokeSecret'>;
+  apps: Pick<AppService, 'list' | 'create' | 'get' | 'update' | 'disable' | 'listSecrets' | 'addSecret' | 'regenerateSecret' | 'revokeSecret' | 'listKeys' | 'addKeys' | 'removeKey'>;
   /** The scope catalog an app's scopes are checked against. */
   tenants: Pick<TenantService, 'scopes'>;
 }
@@ -19,23 +19,23 @@ export const appRoutes: FastifyPluginAsyncTypebox<AppRoutesOptions> = async (app
     apps: (await apps.list(request.adminTenant.id)).map((a) => appView(a, request.adminTenant)),
   }));
 
-  app.post('/tenants/:tenant/apps', { config, schema: { summary: 'Create an app (no scope unless chosen); its first secret is shown once', tags, security, params: S.TenantParams, body: S.CreateAppBody, response: { 201: S.CreatedApp, ...S.errors } } }, async (request, reply) => {
+  app.post('/tenants/:tenant/apps', { config, schema: { summary: 'Create an app (no scope unless chosen); its first secret is shown once (none for private_key_jwt: send jwks)', tags, security, params: S.TenantParams, body: S.CreateAppBody, response: { 201: S.CreatedApp, ...S.errors } } }, async (request, reply) => {
     const body = request.body;
     const tenant = request.adminTenant;
     const { app: created, secret } = await apps.create(tenant.id, await tenants.scopes(tenant.id), {
-      name: body.name, scopes: body.scopes ?? [], audiences: body.audiences, tokenLifetime: body.token_lifetime ?? null, tokenFormat: body.token_format, authMethods: body.auth_methods,
+      name: body.name, scopes: body.scopes ?? [], audiences: body.audiences, tokenLifetime: body.token_lifetime ?? null, tokenFormat: body.token_format, authMethods: body.auth_methods, jwks: body.jwks,
     }, auditContext(request));
-    return reply.code(201).send({ app: appView(created, tenant), secret: newSecretView(secret) });
+    return reply.code(201).send({ app: appView(created, tenant), secret: secret ? newSecretView(secret) : null });
   });
 
   app.get('/tenants/:tenant/apps/:client_id', { config, schema: { summary: 'Get an app', tags, security, params: S.AppParams, response: { 200: S.AppView, ...S.errors } } }, async (request) =>
     appView(await apps.get(request.adminTenant.id, request.params.client_id), request.adminTenant));
 
-  app.patch('/tenants/:tenant/apps/:client_id', { config, schema: { summary: 'Rename, or edit scopes, audiences, token lifetime (null: the tenant default) or auth methods', tags, security, params: S.AppParams, body: S.UpdateAppBody, response: { 200: S.UpdatedApp, ...S.errors } } }, async (request) => {
+  app.patch('/tenants/:tenant/apps/:client_id', { config, schema: { summary: 'Rename, or edit scopes, audiences, token lifetime (null: the tenant default), auth methods or (private_key_jwt) replace the keys with jwks', tags, security, params: S.AppParams, body: S.UpdateAppBody, response: { 200: S.UpdatedApp, ...S.errors } } }, async (request) => {
     const body = request.body;
     const tenant = request.adminTenant;
     const { app: updated, newSecretRequired } = await apps.update(tenant.id, await tenants.scopes(tenant.id), request.params.client_id, {
-      name: body.name, tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes, authMethods: body.auth_methods,
+      name: body.name, tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes, authMethods: body.auth_methods, jwks: body.jwks,
     }, auditContext(request));
     return { app: appView(updated, tenant), new_secret_required: newSecretRequired };
   });
@@ -59,4 +59,17 @@ export const appRoutes: FastifyPluginAsyncTypebox<AppRoutesOptions> = async (app
 
   app.delete('/tenants/:tenant/apps/:client_id/secrets/:secret_id', { config, schema: { summary: 'Revoke a secret', tags, security, params: S.SecretParams, response: { 200: S.SecretView, ...S.errors } } }, async (request) =>
     secretView(await apps.revokeSecret(request.adminTenant.id, request.params.client_id, request.params.secret_id, auditContext(request))));
+
+  app.get('/tenants/:tenant/apps/:client_id/keys', { config, schema: { summary: 'List the public keys of a private_key_jwt app (kid, thumbprint)', tags, security, params: S.AppParams, response: { 200: S.AppKeyList, ...S.errors } } }, async (request) => ({
+    keys: (await apps.listKeys(request.adminTenant.id, request.params.client_id)).map(appKeyView),
+  }));
+
+  app.post('/tenants/:tenant/apps/:client_id/keys', { config, schema: { summary: 'Add public keys (a JWKS) to a private_key_jwt app: rotation adds the new key, then removes the old', tags, security, params: S.AppParams, body: S.AddKeysBody, response: { 201: S.AppKeyList, ...S.errors } } }, async (request, reply) => {
+    const keys = await apps.addKeys(request.adminTenant.id, request.params.client_id, request.body.jwks, auditContext(request));
+    return reply.code(201).send({ keys: keys.map(appKeyView) });
+  });
+
+  app.delete('/tenants/:tenant/apps/:client_id/keys/:kid', { config, schema: { summary: 'Remove a public key (never the last of a private_key_jwt app)', tags, security, params: S.AppKeyParams, response: { 200: S.AppKeyList, ...S.errors } } }, async (request) => ({
+    keys: (await apps.removeKey(request.adminTenant.id, request.params.client_id, request.params.kid, auditContext(request))).map(appKeyView),
+  }));
 };
