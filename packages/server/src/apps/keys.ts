@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import type { AuditContext, AuditLog } from '../audit/service.js';
 import type { ClientPublicKey } from '../crypto/client-keys.js';
 import { newId } from '../crypto/random.js';
@@ -33,6 +34,13 @@ export class AppKeys {
     const app = await readApp(this.deps.db, tenantId, clientId);
     const rows = await this.deps.db.selectFrom('app_keys').selectAll().where('app_id', '=', app.id).orderBy('created_at').orderBy('kid').execute();
     return rows.map(toKeyInfo);
+  }
+
+  /** The app's public keys as stored (crypto/client-keys.ts storedPublicJwk), by kid: what config as code exports. */
+  async publicJwks(tenantId: string, clientId: string): Promise<JWK[]> {
+    const app = await readApp(this.deps.db, tenantId, clientId);
+    const rows = await this.deps.db.selectFrom('app_keys').select('jwk').where('app_id', '=', app.id).orderBy('kid').execute();
+    return rows.map((row) => JSON.parse(row.jwk) as JWK);
   }
 
   /** Adds every key of `jwks` (validated against the app's current keys too), in one change. */

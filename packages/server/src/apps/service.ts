@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { Conflict } from '../errors.js';
 import type { MasterKeyring } from '../crypto/keyring.js';
@@ -258,6 +259,11 @@ export class AppService {
 
   listKeys(tenantId: string, clientId: string): Promise<AppKeyInfo[]> {
     return this.keys.list(tenantId, clientId);
+  }
+
+  /** A private_key_jwt app's public JWKs in their stored form, by kid (config as code exports them). */
+  publicJwks(tenantId: string, clientId: string): Promise<JWK[]> {
+    return this.keys.publicJwks(tenantId, clientId);
   }
 
   /** Adds the keys of a JWKS (rotation: add the new key, then remove the old); the app's keys after. */

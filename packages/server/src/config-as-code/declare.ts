@@ -1,17 +1,19 @@
 import { Value } from '@sinclair/typebox/value';
+import type { JWK } from 'jose';
 import { DEFAULT_AUTH_METHODS, type App } from '../apps/model.js';
 import { validateAudiences, validateAuthMethods, validateClientId, validateLifetime, validateName, validateTokenFormat } from '../apps/validation.js';
 import { InvalidRequest, KeymintError } from '../errors.js';
 import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, TENANT_SLUG_PATTERN, type Scope, type Tenant } from '../tenants/model.js';
 import { DEFAULT_END_USER_SETTINGS, endUserSettingsView } from '../users/model.js';
 import { canonicalOrigin, endUserSettings } from '../users/settings.js';
-import { ConfigDocument, type AppDeclaration, type AppState, type TenantDeclaration, type TenantState } from './schema.js';
+import { storedPublicJwk } from '../crypto/client-keys.js';
+import { ConfigDocument, type AppDeclaration, type AppJwks, type AppState, type TenantDeclaration, type TenantState } from './schema.js';
 
 // Both directions between the services' objects and the file: what a tenant is (export) and what
 // a file asks for (apply), each in TenantState form so the plan compares like with like.
 
 /** The one place an app becomes its declarative form; new app fields are one line here. */
-export function appDeclaration(app: App): AppState {
+export function appDeclaration(app: App, jwks: readonly JWK[]): AppState {
   return {
     client_id: app.clientId,
     name: app.name,
@@ -21,6 +23,7 @@ export function appDeclaration(app: App): AppState {
     token_format: app.tokenFormat,
     auth_methods: app.authMethods,
     status: app.status,
+    jwks: app.authMethods.includes('private_key_jwt') ? { keys: [...jwks] as AppJwks['keys'] } : null,
   };
 }
 
@@ -29,7 +32,7 @@ export function scopeDeclaration(scope: Scope): TenantState['scopes'][number] {
 }
 
 /** A tenant as export writes it: settings with defaults filled in, its catalog and its apps. */
-export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[]): TenantState {
+export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[], jwksOf: ReadonlyMap<string, readonly JWK[]>): TenantState {
   return {
     slug: tenant.slug,
     name: tenant.name,
@@ -40,7 +43,7 @@ export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[]):
     },
     end_users: endUserSettingsView(endUserSettings(tenant)),
     scopes: scopes.map(scopeDeclaration),
-    apps: apps.map(appDeclaration),
+    apps: apps.map((app) => appDeclaration(app, jwksOf.get(app.clientId) ?? [])),
   };
 }
 
@@ -105,6 +108,7 @@ function tenantState(tenant: TenantDeclaration): TenantState {
 }
 
 function appState(app: AppDeclaration): AppState {
+  const authMethods = validateAuthMethods(app.auth_methods ?? DEFAULT_AUTH_METHODS);
   return {
     client_id: validateClientId(app.client_id),
     name: validateName(app.name),
@@ -113,9 +117,21 @@ function appState(app: AppDeclaration): AppState {
     audiences: validateAudiences(app.audiences ?? []),
     token_lifetime: validateLifetime(app.token_lifetime ?? null),
     token_format: validateTokenFormat(app.token_format ?? 'jwt'),
-    auth_methods: validateAuthMethods(app.auth_methods ?? DEFAULT_AUTH_METHODS),
+    auth_methods: authMethods,
     status: app.status ?? 'active',
+    jwks: jwksState(authMethods, app.jwks ?? null),
   };
+}
+
+/** A private_key_jwt app's keys in their stored form, by kid; null for other apps. The keys themselves are checked when applied. */
+function jwksState(authMethods: readonly string[], jwks: AppJwks | null): AppJwks | null {
+  if (!authMethods.includes('private_key_jwt')) {
+    if (jwks !== null) throw new InvalidRequest('jwks is only for apps whose auth method is private_key_jwt');
+    return null;
+  }
+  if (jwks === null) throw new InvalidRequest('a private_key_jwt app needs jwks: its public keys');
+  const keys = jwks.keys.map((key) => storedPublicJwk(key, key.kid) as AppJwks['keys'][number]);
+  return { keys: keys.sort((a, b) => (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0)) };
 }
 
 /** Runs a check and names where in the file it failed. */

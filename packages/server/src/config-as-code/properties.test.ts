@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { AUTH_METHODS } from '../apps/model.js';
 import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
@@ -21,6 +22,9 @@ function placed(tenant: Omit<TenantDeclaration, 'slug'>, slug = `prop-${++runs}`
   return { ...tenant, slug, apps: tenant.apps!.map((a, i) => ({ ...a, client_id: `${slug}-${i}` })) };
 }
 const SCOPE_POOL = ['reports_read', 'reports_write', 'billing:admin', 'contacts_read'];
+/** Public keys a private_key_jwt app may declare (generated once; the property is about files, not keys). */
+const KEY_POOL = (['P-256', 'P-384'] as const).map((namedCurve, i) => ({ ...generateKeyPairSync('ec', { namedCurve }).publicKey.export({ format: 'jwk' }), kid: `k${i}` })) as { kty: string; kid: string }[];
+const SECRET_METHODS = AUTH_METHODS.filter((method) => method !== 'private_key_jwt');
 const subset = <T>(values: readonly T[], min = 0) => fc.subarray([...values], { minLength: min });
 
 /** A tenant declaration valid for a new tenant, without its slug and client ids (see placed). */
@@ -34,9 +38,12 @@ function tenantArbitrary(): fc.Arbitrary<Omit<TenantDeclaration, 'slug'>> {
       audiences: fc.uniqueArray(fc.webUrl(), { maxLength: 2 }),
       token_lifetime: fc.option(fc.integer({ min: 60, max: 86_400 })),
       token_format: fc.constantFrom('jwt' as const, 'opaque' as const),
-      auth_methods: subset(AUTH_METHODS, 1),
       status: fc.constantFrom('active' as const, 'disabled' as const),
-    }, { requiredKeys: ['name'] });
+    }, { requiredKeys: ['name'] }).chain((fields) => fc.oneof(
+      // private_key_jwt stands alone and brings its keys; the secret methods combine freely.
+      fc.record({ auth_methods: subset(SECRET_METHODS, 1) }),
+      fc.record({ auth_methods: fc.constant<('private_key_jwt')[]>(['private_key_jwt']), jwks: subset(KEY_POOL, 1).map((keys) => ({ keys })) }),
+    ).map((auth) => ({ ...fields, ...auth })));
     return fc.record({
       name: fc.string({ minLength: 1, maxLength: 40 }).filter((n) => n.trim().length > 0),
       settings: fc.record({
@@ -64,7 +71,8 @@ test('property: export after apply gives back the file (normalized), and applyin
       const document: ConfigDocument = { version: 1, tenants: [tenant] };
       const first = await configAsCode.apply(document);
       assert.ok(first.changes >= 1, 'a new tenant is at least one change');
-      assert.equal(first.secrets.length, tenant.apps!.length, 'each new app has its first secret, once');
+      const secretApps = tenant.apps!.filter((app) => !app.auth_methods?.includes('private_key_jwt'));
+      assert.equal(first.secrets.length, secretApps.length, 'each new app has its first secret, once (private_key_jwt apps have none)');
       const exported = await configAsCode.export([tenant.slug]);
       const [wanted] = readConfigDocument(document);
       // The seeded scopes stay in the catalog (apply never removes scopes): compare the rest.

@@ -19,6 +19,11 @@ export const TenantSettingsDeclaration = Type.Object({
   signing_alg: Type.Optional(literals(SIGNING_ALGORITHMS)),
 }, { additionalProperties: false });
 
+/** Public keys of a private_key_jwt app, each with its `kid` (keys are matched and rotated by kid). */
+export const JwksDeclaration = Type.Object({
+  keys: Type.Array(Type.Object({ kty: Type.String(), kid: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: true }), { minItems: 1, maxItems: APP_LIMITS.maxKeys }),
+}, { additionalProperties: false });
+
 /**
  * An app. Fields added to apps (auth methods' keys, limits, DPoP…) are added here and in
  * `appDeclaration` (declare.ts), one line each, and applied in ConfigAsCode.applyApp.
@@ -32,6 +37,7 @@ export const AppDeclaration = Type.Object({
   token_format: Type.Optional(literals(TOKEN_FORMATS)),
   auth_methods: Type.Optional(Type.Array(literals(AUTH_METHODS), { minItems: 1 })),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+  jwks: Type.Optional(Type.Union([JwksDeclaration, Type.Null()], { description: 'private_key_jwt apps: their public keys (RFC 7517 JWK Set); null for other apps' })),
 }, { additionalProperties: false });
 
 export const ScopeDeclaration = Type.Object({
@@ -58,6 +64,7 @@ export const ConfigDocument = Type.Object({
 export type ConfigDocument = Static<typeof ConfigDocument>;
 export type TenantDeclaration = Static<typeof TenantDeclaration>;
 export type AppDeclaration = Static<typeof AppDeclaration>;
+export type AppJwks = Static<typeof JwksDeclaration>;
 
 /** A declaration with every default filled in and every value in its stored form: what export writes. */
 export type AppState = Required<AppDeclaration>;

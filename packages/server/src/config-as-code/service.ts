@@ -5,6 +5,7 @@ import type { TenantService } from '../tenants/service.js';
 import { endUserSettingsPatch } from '../users/model.js';
 import type { UserService } from '../users/service.js';
 import { readConfigDocument, tenantDeclaration } from './declare.js';
+import type { AppJwks } from './schema.js';
 import { planChanges, type PlannedChange } from './plan.js';
 import type { TenantState } from './schema.js';
 
@@ -64,7 +65,10 @@ export class ConfigAsCode {
   private async tenantState(slug: string): Promise<TenantState> {
     const { tenants, apps } = this.deps;
     const tenant = await tenants.get(slug);
-    return tenantDeclaration(tenant, await tenants.scopes(tenant.id), await apps.list(tenant.id));
+    const list = await apps.list(tenant.id);
+    const keyApps = list.filter((app) => app.authMethods.includes('private_key_jwt'));
+    const jwksOf = new Map(await Promise.all(keyApps.map(async (app) => [app.clientId, await apps.publicJwks(tenant.id, app.clientId)] as const)));
+    return tenantDeclaration(tenant, await tenants.scopes(tenant.id), list, jwksOf);
   }
 
   private async make(change: PlannedChange, result: ApplyResult, context: AuditContext): Promise<void> {
@@ -115,6 +119,7 @@ export class ConfigAsCode {
       const app = change.value;
       const { secret } = await apps.create(tenantId, catalog, {
         clientId: app.client_id, name: app.name, scopes: app.scopes, audiences: app.audiences, tokenLifetime: app.token_lifetime, tokenFormat: app.token_format, authMethods: app.auth_methods,
+        ...(app.jwks ? { jwks: app.jwks } : {}),
       }, context);
       if (secret) result.secrets.push({ tenant: slug, client_id: app.client_id, secret });
       if (app.status === 'disabled') await apps.disable(tenantId, app.client_id, context);
@@ -128,6 +133,8 @@ export class ConfigAsCode {
       ...('token_lifetime' in change.fields ? { tokenLifetime: to('token_lifetime') as number | null } : {}),
       ...defined('tokenFormat', to('token_format') as string | undefined),
       ...defined('authMethods', to('auth_methods') as string[] | undefined),
+      // Keys replace the app's keys; null (the app leaves private_key_jwt) goes with its auth-method change.
+      ...defined('jwks', (to('jwks') ?? undefined) as AppJwks | undefined),
     };
     const { newSecretRequired } = await apps.update(tenantId, catalog, change.target, patch, context);
     if (newSecretRequired) result.new_secret_required.push(`${slug}/${change.target}`);

@@ -84,7 +84,19 @@ export async function parseClientPublicKey(input: unknown): Promise<ClientPublic
   }
   const thumbprint = await calculateJwkThumbprint(publicJwk, 'sha256');
   const kid = (jwk.kid as string | undefined) ?? thumbprint;
-  return { kid, thumbprint, jwk: { ...publicJwk, kid, ...(jwk.alg === undefined ? {} : { alg: jwk.alg as string }), use: 'sig' } };
+  return { kid, thumbprint, jwk: storedPublicJwk({ ...publicJwk, alg: jwk.alg }, kid) };
+}
+
+/**
+ * The form a registered key is stored and exported in: the public members of its kty, its `kid`,
+ * its `alg` when it names one, and `use: "sig"`. Checks nothing (parseClientPublicKey does);
+ * config as code compares a file's keys with the stored ones in this form.
+ */
+export function storedPublicJwk(jwk: Readonly<Record<string, unknown>>, kid: string): JWK {
+  const members = jwk.kty === 'RSA' ? ['kty', 'n', 'e'] : jwk.kty === 'EC' ? ['kty', 'crv', 'x', 'y'] : ['kty', 'crv', 'x'];
+  const stored: Record<string, string> = {};
+  for (const name of members) if (typeof jwk[name] === 'string') stored[name] = jwk[name];
+  return { ...stored, kid, ...(typeof jwk.alg === 'string' ? { alg: jwk.alg } : {}), use: 'sig' };
 }
 
 /** The allowed algorithms a key can verify (its `alg` alone when it names one). */
