@@ -19,7 +19,7 @@ async function handMade(key: DpopKey, overrides: { header?: Record<string, unkno
 }
 
 test('RFC 9449 §4.3: a proof made by createDpopProof verifies and yields the RFC 7638 thumbprint of its key', async () => {
-  for (const alg of ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const) {
+  for (const alg of ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const) {
     const key = await generateDpopKey(alg);
     const verifier = createDpopVerifier({ now: () => NOW });
     const proof = await createDpopProof(key, { method: 'GET', url: `${URL_}?page=2#x`, accessToken: 'tok', now: NOW });

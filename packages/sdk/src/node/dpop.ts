@@ -9,8 +9,12 @@ import { DpopNonceError, DpopProofError, OptionError } from './errors.js';
  * proof creation for clients ({@link generateDpopKey}, {@link createDpopProof}).
  */
 
-/** Asymmetric algorithms accepted for DPoP proofs (RFC 9449 §4.3 step 5: never `none`, never a MAC). */
-export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;
+/**
+ * Asymmetric algorithms accepted for DPoP proofs (RFC 9449 §4.3 step 5: never `none`, never a
+ * MAC). `Ed25519` is RFC 9864's fully specified name for EdDSA over Ed25519, which openid-client
+ * and oauth4webapi use by default for such keys.
+ */
+export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const;
 /** One of {@link DPOP_ALGORITHMS}. */
 export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number];
 

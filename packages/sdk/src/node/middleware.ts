@@ -56,9 +56,9 @@ export async function authorizeRequest(verifier: Verifier, sources: BearerSource
   const claims = await verifier.verify(token);
   const jkt = claims.cnf?.jkt;
   // RFC 9449 §7.1: a bound token is used with its proof or not at all; an unbound one stays Bearer.
-  if (jkt !== undefined && scheme === 'Bearer') throw new InvalidTokenError('ERR_TOKEN_BOUND', 'this token is DPoP-bound: send it as "Authorization: DPoP" with a DPoP proof');
+  if (jkt !== undefined && scheme === 'Bearer') throw new InvalidTokenError('ERR_TOKEN_BOUND', 'this token is DPoP-bound: send it with the DPoP scheme and a DPoP proof');
   if (scheme === 'DPoP') {
-    if (jkt === undefined) throw new InvalidTokenError('ERR_TOKEN_NOT_BOUND', 'this token is not DPoP-bound: send it as "Authorization: Bearer"');
+    if (jkt === undefined) throw new InvalidTokenError('ERR_TOKEN_NOT_BOUND', 'this token is not DPoP-bound: send it with the Bearer scheme');
     await dpop!.verifier.verify({ proof: dpop!.proof, method: dpop!.method, url: dpop!.url, accessToken: token, jkt });
   }
   assertScopes(claims, scopes);

@@ -17,6 +17,8 @@ export interface App {
   tokenLifetime: number | null;
   tokenFormat: TokenFormat;
   authMethods: AuthMethod[];
+  /** RFC 9449: tokens are issued only to requests with a DPoP proof, and always bound to its key. */
+  requireDpop: boolean;
   status: AppStatus;
   createdAt: number;
   updatedAt: number;
@@ -42,6 +44,7 @@ export interface CreateAppInput {
   tokenLifetime?: number | null;
   tokenFormat?: string;
   authMethods?: string[];
+  requireDpop?: boolean;
 }
 
 /** Limits from DESIGN "Concepts". */

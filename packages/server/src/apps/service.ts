@@ -74,6 +74,7 @@ export class AppService {
       status: 'active',
       created_at: now,
       updated_at: now,
+      require_dpop: input.requireDpop === true ? 1 : 0,
     };
     const app = toApp(row);
     const secret = await db.transaction().execute(async (trx) => {
@@ -83,7 +84,7 @@ export class AppService {
       return created;
     });
     changes.emit({ tenantId, entity: 'app', entityId: app.clientId });
-    audit.record(context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: secret.secretId } });
+    audit.record(context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: secret.secretId, ...(app.requireDpop ? { require_dpop: true } : {}) } });
     return { app, secret };
   }
 
@@ -145,7 +146,7 @@ export class AppService {
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[] },
+    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; requireDpop?: boolean },
     context: AuditContext = SYSTEM,
   ): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
@@ -156,6 +157,7 @@ export class AppService {
       audiences: patch.audiences === undefined ? app.audiences : validateAudiences(patch.audiences),
       scopes: patch.scopes === undefined ? app.scopes : validateScopes(patch.scopes, catalog),
       authMethods: patch.authMethods === undefined ? app.authMethods : validateAuthMethods(patch.authMethods),
+      requireDpop: patch.requireDpop ?? app.requireDpop,
     };
     const now = this.deps.now();
     const newSecretRequired = await db.transaction().execute(async (trx) => {
@@ -167,6 +169,7 @@ export class AppService {
           ...(patch.audiences === undefined ? {} : { audiences: JSON.stringify(next.audiences) }),
           ...(patch.scopes === undefined ? {} : { scopes: JSON.stringify(next.scopes) }),
           ...(patch.authMethods === undefined ? {} : { auth_methods: JSON.stringify(next.authMethods) }),
+          ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop ? 1 : 0 }),
           updated_at: now,
         })
         .where('id', '=', app.id)
@@ -177,7 +180,7 @@ export class AppService {
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
     const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
-    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }) };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop }) };
     audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
     return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
   }

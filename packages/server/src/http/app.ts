@@ -125,7 +125,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       installClientAuth(tenantScoped, { apps: keymint.apps, attempts: keymint.attempts, audit: keymint.audit, config: keymint.config, now: keymint.now });
       await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, keys: keymint.keys, publicUrl });
       await tenantScoped.register(jwksRoutes, { keys: keymint.keys, config: keymint.config });
-      await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users });
+      await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users, dpop: keymint.dpop });
       await tenantScoped.register(introspectionRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, keys: keymint.keys, now: keymint.now });
       await tenantScoped.register(revocationRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, revocations: keymint.revocations });
       await tenantScoped.register(profileRoutes, {

@@ -65,6 +65,8 @@ export interface AppsTable {
   status: string;
   created_at: number;
   updated_at: number;
+  /** 0/1: tokens only with a DPoP proof (RFC 9449); migration 0010. */
+  require_dpop: number;
 }
 
 export interface AppSecretsTable {
@@ -152,6 +154,8 @@ export interface OpaqueTokensTable {
   audience: string;
   issued_at: number;
   expires_at: number;
+  /** RFC 9449 §6: thumbprint of the DPoP key the token is bound to; null for a Bearer token. */
+  jkt: string | null;
 }
 
 /**
