@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { integer, list, seconds } from './args.js';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
+import { UsageError } from './errors.js';
 import { print, table } from './output.js';
 import { appView, newSecretView, secretView } from '@keymint/server';
 
@@ -16,7 +17,8 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
     .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
     .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request', list)
-    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[] }) =>
+    .option('--require-dpop', 'issue tokens only to requests with a DPoP proof, always bound to its key (RFC 9449)')
+    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[]; requireDpop?: boolean }) =>
       withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
         const { app: created, secret } = await keymint.apps.create(current.id, await keymint.tenants.scopes(current.id), {
           name: options.name,
@@ -25,6 +27,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           tokenFormat: options.format,
           audiences: options.audiences,
           authMethods: options.authMethods,
+          requireDpop: options.requireDpop === true,
         }, CLI);
         const view = {
           client_id: created.clientId,
@@ -33,6 +36,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           tenant: current.slug,
           issuer,
           scopes: created.scopes,
+          require_dpop: created.requireDpop,
         };
         print(globals().json, view, () =>
           [
@@ -40,6 +44,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
             `  client_id      ${view.client_id}`,
             `  client_secret  ${view.client_secret}`,
             `  scopes         ${view.scopes.join(' ') || '(none)'}`,
+            ...(view.require_dpop ? ['  dpop           required (tokens only with a DPoP proof)'] : []),
             `  token endpoint ${issuer}/oauth/token`,
             '',
             'Copy the client secret now: Keymint keeps only its hash and cannot show it again.',
@@ -113,6 +118,17 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
         );
       }),
     );
+  app
+    .command('dpop <client_id> <mode>')
+    .description('required: tokens only with a DPoP proof (RFC 9449), always bound; optional: a proof binds the token, none gives a Bearer token')
+    .action((clientId: string, mode: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        if (mode !== 'required' && mode !== 'optional') throw new UsageError(`dpop mode must be required or optional, got ${JSON.stringify(mode)}`);
+        const { app: changed } = await keymint.apps.update(current.id, await keymint.tenants.scopes(current.id), clientId, { requireDpop: mode === 'required' }, CLI);
+        const view = appView(changed, current);
+        print(globals().json, view, () => `app ${view.client_id}: DPoP ${view.require_dpop ? 'required' : 'optional'}`);
+      }),
+    );
 
   const secret = app.command('secret').description('client secrets: up to 5 active per app, for rotation without downtime');
   secret
@@ -162,6 +178,7 @@ function describeApp(view: ReturnType<typeof appView>, issuer: string): string {
     `  lifetime      ${view.token_lifetime} s${view.token_lifetime_default ? ' (tenant default)' : ''}`,
     `  format        ${view.token_format}`,
     `  auth methods  ${view.auth_methods.join(', ')}`,
+    `  dpop          ${view.require_dpop ? 'required' : 'optional'}`,
     `  created       ${view.created_at}`,
   ].join('\n');
 }

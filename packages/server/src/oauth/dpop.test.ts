@@ -5,7 +5,10 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT,
 import * as oauth from 'oauth4webapi';
 import * as openid from 'openid-client';
 import { accessTokenHash, createClient, createDpopProof, generateDpopKey, type DpopKey } from '@keymint/sdk/node';
+import { AdminClient, createAdmin } from '../admin/testing.js';
+import { keymintCli, keymintCliText } from '../testing/cli.js';
 import { basic, startTestServer, type TestServer } from '../testing/harness.js';
+import { within } from '../testing/wait.js';
 import { introspect } from '../testing/tokens.js';
 
 /**
@@ -158,6 +161,26 @@ describe('DPoP (RFC 9449) at the token endpoint and the Contacts API', () => {
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error, 'invalid_dpop_proof');
     assert.equal((await tokenRequest(app, { dpop: await createDpopProof(await generateDpopKey(), { method: 'POST', url: tokenEndpoint() }) })).body.token_type, 'DPoP');
+  });
+
+  test('require_dpop through every entry point: keymint app create --require-dpop, keymint app dpop, the admin API field', async () => {
+    const created = await keymintCli(server, 'app', 'create', '--name', 'dpop only', '--scopes', 'contacts_read', '--require-dpop');
+    assert.equal(created.require_dpop, true);
+    const app = { clientId: created.client_id as string, clientSecret: created.client_secret as string };
+    await within(10_000, 'the server sees the CLI-made app', async () => (await tokenRequest(app)).body.error === 'invalid_dpop_proof');
+    assert.equal((await keymintCli(server, 'app', 'dpop', app.clientId, 'optional')).require_dpop, false);
+    await within(10_000, 'DPoP optional after `keymint app dpop … optional`', async () => (await tokenRequest(app)).status === 200);
+    assert.equal((await keymintCliText(server, 'app', 'dpop', app.clientId, 'sometimes')).code, 1);
+
+    const admin = await AdminClient.signIn(server, ...Object.values(await createAdmin(server, 'dpop-owner@example.com')) as [string, string]);
+    const patched = await admin.call('PATCH', `/tenants/default/apps/${app.clientId}`, { require_dpop: true });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.app.require_dpop, true);
+    await within(10_000, 'DPoP required after the admin API PATCH', async () => (await tokenRequest(app)).body.error === 'invalid_dpop_proof');
+    const made = await admin.call('POST', '/tenants/default/apps', { name: 'dpop api', scopes: ['contacts_read'], require_dpop: true });
+    assert.equal(made.status, 201);
+    assert.equal(made.body.app.require_dpop, true);
+    assert.equal((await admin.call('GET', '/tenants/default/apps')).body.apps.find((a: { client_id: string }) => a.client_id === made.body.app.client_id).require_dpop, true);
   });
 
   test('the Node SDK client: dpop: true binds its tokens and proves each API call', async () => {
