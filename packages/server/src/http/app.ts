@@ -130,7 +130,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       await tenantScoped.register(revocationRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, revocations: keymint.revocations });
       await tenantScoped.register(profileRoutes, {
         tenants: keymint.tenants, apps: keymint.apps, accessTokens: keymint.accessTokens, now: keymint.now,
-        replay: keymint.replay,
+        replay: keymint.replay, dpop: keymint.dpop,
       });
       await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer });
       await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, now: keymint.now });

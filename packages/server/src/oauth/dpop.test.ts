@@ -183,6 +183,28 @@ describe('DPoP (RFC 9449) at the token endpoint and the Contacts API', () => {
     assert.equal((await admin.call('GET', '/tenants/default/apps')).body.apps.find((a: { client_id: string }) => a.client_id === made.body.app.client_id).require_dpop, true);
   });
 
+  test('the profiles bind too: /v3/tokens (the SDK client, auth signed_request) and /v1/auth/token; a require_dpop app gets nothing from either without a proof', async () => {
+    const signed = await server.createApp({ scopes: ['contacts_read'], authMethods: ['signed_request'] });
+    const client = createClient({ issuer: server.issuer, clientId: signed.clientId, clientSecret: signed.clientSecret, auth: 'signed_request', scopes: ['contacts_read'], dpop: true });
+    assert.equal((await client.fetch(contacts())).status, 200);
+    assert.ok(decodeJwt(await client.getToken()).cnf);
+
+    const strict = await server.createApp({ scopes: ['contacts_read'], authMethods: ['signed_request', 'client_secret_post'], requireDpop: true });
+    const unbound = createClient({ issuer: server.issuer, clientId: strict.clientId, clientSecret: strict.clientSecret, auth: 'signed_request' });
+    await assert.rejects(unbound.getToken(), (error: unknown) => (error as { error?: string }).error === 'invalid_dpop_proof');
+    const envelope = `${server.issuer}/v1/auth/token`;
+    const form = new URLSearchParams({ client_id: strict.clientId, client_secret: strict.clientSecret }).toString();
+    const refused = await fetch(envelope, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /requires DPoP/);
+    const bound = await fetch(envelope, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await createDpopProof(await generateDpopKey(), { method: 'POST', url: envelope }) },
+      body: form,
+    });
+    assert.equal(((await bound.json()) as { data: { token_type: string } }).data.token_type, 'DPoP');
+  });
+
   test('the Node SDK client: dpop: true binds its tokens and proves each API call', async () => {
     const app = await server.createApp({ scopes: ['contacts_read'] });
     const client = createClient({ issuer: server.issuer, clientId: app.clientId, clientSecret: app.clientSecret, scopes: ['contacts_read'], dpop: true });
