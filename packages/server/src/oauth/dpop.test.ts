@@ -205,7 +205,16 @@ describe('DPoP (RFC 9449) at the token endpoint and the Contacts API', () => {
     assert.equal(((await bound.json()) as { data: { token_type: string } }).data.token_type, 'DPoP');
   });
 
-  test('the Node SDK client: dpop: true binds its tokens and proves each API call', async () => {
+  test('CORS: a browser on an allowed origin may send the DPoP header to the token endpoint and read DPoP-Nonce', async () => {
+    const preflight = await fetch(tokenEndpoint(), { method: 'OPTIONS', headers: { origin: server.url, 'access-control-request-method': 'POST', 'access-control-request-headers': 'dpop' } });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /\bdpop\b/);
+    const app = await server.createApp({ scopes: ['contacts_read'] });
+    const answer = await tokenRequest(app, { origin: server.url });
+    assert.match(answer.headers.get('access-control-expose-headers') ?? '', /DPoP-Nonce/);
+  });
+
+    test('the Node SDK client: dpop: true binds its tokens and proves each API call', async () => {
     const app = await server.createApp({ scopes: ['contacts_read'] });
     const client = createClient({ issuer: server.issuer, clientId: app.clientId, clientSecret: app.clientSecret, scopes: ['contacts_read'], dpop: true });
     for (let i = 0; i < 2; i += 1) assert.equal((await client.fetch(contacts())).status, 200);
