@@ -111,7 +111,7 @@ export const workloads = [
     keymint: ({ issuer, dpopJwt }) => {
       const url = `${issuer}/api/v1/contacts`;
       const headers = () => ({ authorization: `DPoP ${dpopJwt}`, dpop: dpopProof('GET', url, dpopJwt) });
-      return { url, headers: headers(), setupRequest: (sent) => ({ ...sent, headers: headers() }) };
+      return { url, method: 'GET', headers: headers(), setupRequest: (sent) => ({ ...sent, headers: headers() }) };
     },
   },
   {
