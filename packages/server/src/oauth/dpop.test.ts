@@ -4,7 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as openid from 'openid-client';
-import { accessTokenHash, createClient, createDpopProof, generateDpopKey, type DpopKey } from '@keymint/sdk/node';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { accessTokenHash, createClient, createDpopProof, createDpopVerifier, createVerifier, fastifyAuth, generateDpopKey, type DpopKey } from '@keymint/sdk/node';
 import { AdminClient, createAdmin } from '../admin/testing.js';
 import { keymintCli, keymintCliText } from '../testing/cli.js';
 import { basic, startTestServer, type TestServer } from '../testing/harness.js';
@@ -212,6 +214,36 @@ describe('DPoP (RFC 9449) at the token endpoint and the Contacts API', () => {
     const app = await server.createApp({ scopes: ['contacts_read'] });
     const answer = await tokenRequest(app, { origin: server.url });
     assert.match(answer.headers.get('access-control-expose-headers') ?? '', /DPoP-Nonce/);
+  });
+
+    test('the SDK Fastify middleware with dpop: a bound token with its proof passes; as Bearer, or with a replayed or foreign proof, 401 with a DPoP challenge', async () => {
+    const api = Fastify();
+    let base = '';
+    await api.register(fastifyAuth, {
+      verifier: createVerifier({ issuer: server.issuer, audience: `${server.issuer}/api`, revocationPollMs: false }),
+      dpop: { verifier: createDpopVerifier(), requestUrl: (request) => `${base}${request.url ?? '/'}` },
+    });
+    api.get('/reports', { preHandler: (api as unknown as { requireScopes(...s: string[]): never }).requireScopes('contacts_read') }, async () => ({ ok: true }));
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+    try {
+      const app = await server.createApp({ scopes: ['contacts_read'] });
+      const key = await generateDpopKey('ES256');
+      const token = await boundToken(app, key);
+      const url = `${base}/reports`;
+      const proof = await createDpopProof(key, { method: 'GET', url, accessToken: token });
+      assert.equal((await callContacts(`DPoP ${token}`, proof, url)).status, 200);
+      const replayed = await callContacts(`DPoP ${token}`, proof, url);
+      assert.equal(replayed.status, 401);
+      assert.match(replayed.challenge, /^DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof has been used before", algs="[^"]+"$/);
+      const foreign = await callContacts(`DPoP ${token}`, await createDpopProof(await generateDpopKey(), { method: 'GET', url, accessToken: token }), url);
+      assert.equal(foreign.body.error, 'invalid_dpop_proof');
+      const asBearer = await callContacts(`Bearer ${token}`, undefined, url);
+      assert.equal(asBearer.status, 401);
+      assert.match(asBearer.challenge, /^DPoP realm="api", error="invalid_token"/);
+    } finally {
+      await api.close();
+    }
   });
 
     test('the Node SDK client: dpop: true binds its tokens and proves each API call', async () => {
