@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { keymintCli, keymintEnvironment, PEER_CLIENT, root, rssMb, startKeymint, startPeer, stopProcess } from './lib.mjs';
-import { issue, seedContacts, workloads } from './workloads.mjs';
+import { issue, issueBound, seedContacts, workloads } from './workloads.mjs';
 import { longRun, machine, measure, refreshLoad, round } from './measure.mjs';
 import { printReport, updateDocs } from './report.mjs';
 
@@ -51,6 +51,7 @@ const peer = await startPeer();
 const context = { issuer: keymint.issuer, url: keymint.url, app, opaqueApp, signedApp, apiToken };
 try {
   context.jwt = await issue(`${keymint.issuer}/oauth/token`, app.client_id, app.client_secret, { grant_type: 'client_credentials', scope: 'contacts_read contacts_write' });
+  context.dpopJwt = await issueBound(`${keymint.issuer}/oauth/token`, app.client_id, app.client_secret, { grant_type: 'client_credentials', scope: 'contacts_read' });
   context.opaqueToken = await issue(`${keymint.issuer}/oauth/token`, opaqueApp.client_id, opaqueApp.client_secret, { grant_type: 'client_credentials' });
   context.peerOpaqueToken = await issue(`${peer.url}/token`, PEER_CLIENT.id, PEER_CLIENT.secret, { grant_type: 'client_credentials', scope: 'contacts_read', resource: 'https://opaque.example.com' });
   await seedContacts(keymint.issuer, context.jwt, 20);

@@ -1,6 +1,6 @@
 // The requests the benchmark sends: one builder per workload and server, and the set-up requests
 // (tokens to present, contacts to list). No measuring here (measure.mjs), no output (report.mjs).
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { basicAuth, PEER_CLIENT } from './lib.mjs';
 
 export const form = (fields) => new URLSearchParams(fields).toString();
@@ -91,6 +91,30 @@ export const workloads = [
     },
   },
   {
+    name: 'client_credentials_dpop',
+    title: 'client credentials → DPoP-bound JWT (a fresh ES256 proof per request)',
+    keymint: ({ issuer, app }) => {
+      const url = `${issuer}/oauth/token`;
+      const request = {
+        url,
+        method: 'POST',
+        headers: formHeaders({ authorization: basicAuth(app.client_id, app.client_secret), dpop: dpopProof('POST', url) }),
+        body: form({ grant_type: 'client_credentials', scope: 'contacts_read' }),
+      };
+      // Each proof's jti is used once: a new proof per request.
+      return { ...request, setupRequest: (sent) => ({ ...sent, headers: { ...sent.headers, dpop: dpopProof('POST', url) } }) };
+    },
+  },
+  {
+    name: 'contacts_dpop',
+    title: 'GET /api/v1/contacts with a DPoP-bound JWT and its proof',
+    keymint: ({ issuer, dpopJwt }) => {
+      const url = `${issuer}/api/v1/contacts`;
+      const headers = () => ({ authorization: `DPoP ${dpopJwt}`, dpop: dpopProof('GET', url, dpopJwt) });
+      return { url, method: 'GET', headers: headers(), setupRequest: (sent) => ({ ...sent, headers: headers() }) };
+    },
+  },
+  {
     name: 'contacts_jwt',
     title: 'GET /api/v1/contacts with a JWT',
     keymint: ({ issuer, jwt }) => ({ url: `${issuer}/api/v1/contacts`, headers: { authorization: `Bearer ${jwt}` } }),
@@ -112,6 +136,26 @@ export const workloads = [
 export async function issue(url, id, secret, fields) {
   const response = await fetch(url, { method: 'POST', headers: formHeaders({ authorization: basicAuth(id, secret) }), body: form(fields) });
   if (!response.ok) throw new Error(`token request to ${url} failed: ${response.status} ${await response.text()}`);
+  return (await response.json()).access_token;
+}
+
+/**
+ * The bench client's DPoP key and a proof for one request (RFC 9449 §4.2), signed synchronously:
+ * autocannon's setupRequest cannot wait. ES256 with the raw R‖S signature of RFC 7518 §3.4.
+ */
+const dpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const dpopJwk = (({ kty, crv, x, y }) => ({ kty, crv, x, y }))(dpopKey.publicKey.export({ format: 'jwk' }));
+const encodedDpopHeader = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: dpopJwk })).toString('base64url');
+export function dpopProof(method, url, accessToken) {
+  const claims = { jti: randomUUID(), htm: method, htu: url, iat: Math.floor(Date.now() / 1000), ...(accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {}) };
+  const input = `${encodedDpopHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key: dpopKey.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
+/** A token bound to the bench client's DPoP key. */
+export async function issueBound(url, id, secret, fields) {
+  const response = await fetch(url, { method: 'POST', headers: formHeaders({ authorization: basicAuth(id, secret), dpop: dpopProof('POST', url) }), body: form(fields) });
+  if (!response.ok) throw new Error(`DPoP token request to ${url} failed: ${response.status} ${await response.text()}`);
   return (await response.json()).access_token;
 }
 

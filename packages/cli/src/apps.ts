@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { integer, jsonFile, list, seconds } from './args.js';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
+import { UsageError } from './errors.js';
 import { print, table } from './output.js';
 import { appKeyView, appView, newSecretView, secretView } from '@keymint/server';
 
@@ -17,7 +18,8 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
     .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request, or private_key_jwt alone', list)
     .option('--jwks <file>', 'private_key_jwt: a JWKS file ({"keys": [...]}) of the app\'s public keys', jsonFile)
-    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[]; jwks?: unknown }) =>
+    .option('--require-dpop', 'issue tokens only to requests with a DPoP proof, always bound to its key (RFC 9449)')
+    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[]; jwks?: unknown; requireDpop?: boolean }) =>
       withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
         const { app: created, secret } = await keymint.apps.create(current.id, await keymint.tenants.scopes(current.id), {
           name: options.name,
@@ -27,6 +29,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           audiences: options.audiences,
           authMethods: options.authMethods,
           jwks: options.jwks,
+          requireDpop: options.requireDpop === true,
         }, CLI);
         const keys = secret ? [] : (await keymint.apps.listKeys(current.id, created.clientId)).map(appKeyView);
         const view = {
@@ -38,6 +41,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           issuer,
           scopes: created.scopes,
           ...(secret ? {} : { auth_methods: created.authMethods, keys }),
+          require_dpop: created.requireDpop,
         };
         print(globals().json, view, () =>
           [
@@ -45,6 +49,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
             `  client_id      ${view.client_id}`,
             ...(secret ? [`  client_secret  ${secret.clientSecret}`] : [`  auth method    private_key_jwt (no secret), keys ${keys.map((k) => k.kid).join(', ')}`]),
             `  scopes         ${view.scopes.join(' ') || '(none)'}`,
+            ...(view.require_dpop ? ['  dpop           required (tokens only with a DPoP proof)'] : []),
             `  token endpoint ${issuer}/oauth/token`,
             ...(secret ? ['', 'Copy the client secret now: Keymint keeps only its hash and cannot show it again.'] : []),
           ].join('\n'),
@@ -116,6 +121,17 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
               : []),
           ].join('\n'),
         );
+      }),
+    );
+  app
+    .command('dpop <client_id> <mode>')
+    .description('required: tokens only with a DPoP proof (RFC 9449), always bound; optional: a proof binds the token, none gives a Bearer token')
+    .action((clientId: string, mode: string) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        if (mode !== 'required' && mode !== 'optional') throw new UsageError(`dpop mode must be required or optional, got ${JSON.stringify(mode)}`);
+        const { app: changed } = await keymint.apps.update(current.id, await keymint.tenants.scopes(current.id), clientId, { requireDpop: mode === 'required' }, CLI);
+        const view = appView(changed, current);
+        print(globals().json, view, () => `app ${view.client_id}: DPoP ${view.require_dpop ? 'required' : 'optional'}`);
       }),
     );
 
@@ -196,6 +212,7 @@ function describeApp(view: ReturnType<typeof appView>, issuer: string): string {
     `  lifetime      ${view.token_lifetime} s${view.token_lifetime_default ? ' (tenant default)' : ''}`,
     `  format        ${view.token_format}`,
     `  auth methods  ${view.auth_methods.join(', ')}`,
+    `  dpop          ${view.require_dpop ? 'required' : 'optional'}`,
     `  created       ${view.created_at}`,
   ].join('\n');
 }

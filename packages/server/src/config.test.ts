@@ -41,6 +41,7 @@ test('each bad value stops start-up with a message naming the setting', () => {
     [{ KEYMINT_MASTER_KEY: 'too-short' }, 'KEYMINT_MASTER_KEY'],
     [{ KEYMINT_REDIS_URL: 'localhost:6379' }, 'KEYMINT_REDIS_URL'],
     [{ KEYMINT_LOG_LEVEL: 'loud' }, 'KEYMINT_LOG_LEVEL'],
+    [{ KEYMINT_DPOP_NONCE: 'yes' }, 'KEYMINT_DPOP_NONCE'],
   ];
   for (const [env, setting] of cases) {
     const error = configError(env);

@@ -52,6 +52,12 @@ export interface Config {
   /** Whether KEYMINT_REPLAY_STORE was set (a chosen memory store and `--workers` above 1 refuse to start). */
   readonly replayStoreChosen: boolean;
   /**
+   * RFC 9449 §8: whether the token endpoint demands server nonces in DPoP proofs
+   * (KEYMINT_DPOP_NONCE=on|off, default off). Nonces are an HMAC of a one-minute time bucket
+   * under a key derived from the master key, so every node issues and accepts the same ones.
+   */
+  readonly dpopNonce: boolean;
+  /**
    * Where end users' one-time sign-in codes are mailed (KEYMINT_SMTP_URL, e.g.
    * smtp://user:pass@mail.example.com:587 or smtps://…:465) and from whom (KEYMINT_SMTP_FROM).
    * Null: development mode, the code is written to the server log (docs/end-users.md).
@@ -238,6 +244,7 @@ export function loadConfig({ env = process.env, flags = {}, cwd = process.cwd() 
     authFailuresPerIp: parseInteger(get('KEYMINT_AUTH_FAILURES_PER_IP'), 'KEYMINT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
     replayStore: replayText as ReplayStoreKind,
     replayStoreChosen: get('KEYMINT_REPLAY_STORE') !== undefined,
+    dpopNonce: parseOnOff(get('KEYMINT_DPOP_NONCE'), 'KEYMINT_DPOP_NONCE'),
     smtp: smtpText === undefined ? null : Object.freeze({ url: smtpText, from: smtpFrom }),
     outageGraceSeconds: parseInteger(get('KEYMINT_OUTAGE_GRACE'), 'KEYMINT_OUTAGE_GRACE', 120, 0, 86_400),
     cacheRefreshSeconds: parseInteger(get('KEYMINT_CACHE_REFRESH'), 'KEYMINT_CACHE_REFRESH', 300, 1, 86_400),
@@ -393,6 +400,12 @@ function parseTimeouts(get: (name: string) => string | undefined): Config['timeo
     throw new ConfigError('KEYMINT_HEADERS_TIMEOUT', `at most KEYMINT_REQUEST_TIMEOUT (${timeouts.request})`, String(timeouts.headers));
   }
   return timeouts;
+}
+
+function parseOnOff(text: string | undefined, name: string): boolean {
+  if (text === undefined || text === 'off') return false;
+  if (text === 'on') return true;
+  throw new ConfigError(name, 'on or off', text);
 }
 
 function parseTrustProxy(text: string | undefined): boolean | number | string {

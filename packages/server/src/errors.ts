@@ -61,6 +61,9 @@ export class InvalidToken extends KeymintError {
   readonly code = 'invalid_token';
 }
 
+/** RFC 9449 §7.1: a DPoP-bound token sent as Bearer; the challenge is a DPoP one. */
+export class DpopBoundToken extends InvalidToken {}
+
 /** RFC 6750 §3.1: the request carried no token at all; the challenge then names no error. */
 export class MissingToken extends InvalidToken {}
 
@@ -70,6 +73,27 @@ export class InsufficientScope extends KeymintError {
   readonly code = 'insufficient_scope';
   constructor(readonly scope: string) {
     super(`this request needs the ${scope} scope`);
+  }
+}
+
+/**
+ * RFC 9449 §5 / §7.1 `invalid_dpop_proof`: the DPoP proof is missing (a bound token, an app that
+ * requires DPoP) or fails a check. 400 at the token endpoint (§5), 401 at a resource (§7.1).
+ */
+export class InvalidDpopProof extends KeymintError {
+  readonly code = 'invalid_dpop_proof';
+  constructor(message: string, readonly status: 400 | 401 = 400) {
+    super(message);
+  }
+}
+
+/** RFC 9449 §8 `use_dpop_nonce`: retry with a proof carrying the nonce of the `DPoP-Nonce` header. */
+export class UseDpopNonce extends KeymintError {
+  readonly status = 400;
+  readonly code = 'use_dpop_nonce';
+  constructor(nonce: string) {
+    super('the DPoP proof must carry the server nonce of the DPoP-Nonce header');
+    this.headers['dpop-nonce'] = nonce;
   }
 }
 

@@ -10,8 +10,10 @@ import { AuditLog, SYSTEM } from './audit/service.js';
 import type { Config } from './config.js';
 import type { MasterKeyring } from './crypto/keyring.js';
 import { refreshSuccessorKey } from './crypto/refresh-successor.js';
+import { DpopNonces } from './crypto/dpop-nonce.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';
+import { DpopService } from './oauth/dpop.js';
 import { OpaqueTokenService } from './opaque-tokens/service.js';
 import { PrincipalService } from './principals/service.js';
 import { createReplayStore, type ReplayStore } from './profiles/replay-store.js';
@@ -86,6 +88,8 @@ export interface Services {
   readonly webhooks: WebhookService;
   /** `keymint export` / `keymint apply`: a tenant's declarative state, applied through the services above. */
   readonly configAsCode: ConfigAsCode;
+  /** RFC 9449 DPoP proofs at the token endpoint and the resource API (jtis in `replay`). */
+  readonly dpop: DpopService;
 }
 
 export interface ServicesOptions {
@@ -130,17 +134,19 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
   const usage = new IssuanceCounter(db, now);
   const accessTokens = new AccessTokenService(db, changes, audit, keys, apps, opaqueTokens, revocations, now, (app, grant) => usage.record(grant.tenant.id, app.clientId));
   const principals = new PrincipalService(apiTokens, opaqueTokens, apps);
+  // Connected on first use: CLI commands that never count an attempt never open a connection.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000, lazyConnect: true }) : null;
+  redis?.on('error', (error) => log.warn({ err: error }, 'redis unreachable'));
+  const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);
+  const dpop = new DpopService({ replay, now, nonces: config.dpopNonce ? new DpopNonces(keyring.current.key, now) : null });
   // Resource routes accept API tokens and opaque access tokens besides JWTs, and refuse revoked JWTs.
   const resolveOpaque: BearerResolver = (token, context) => principals.resolveBearer(token, context.tenant.slug);
   const bearer = new BearerAuthenticator({
-    keys, now,
+    keys, now, dpop,
     isRevoked: (claims, context) => revocations.isRevoked(context.tenant.id, claims),
     resolvers: { kmk_: resolveOpaque, kma_: resolveOpaque },
   });
 
-  // Connected on first use: CLI commands that never count an attempt never open a connection.
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000, lazyConnect: true }) : null;
-  redis?.on('error', (error) => log.warn({ err: error }, 'redis unreachable'));
   const attempts = new Attempts(
     redis ? new RedisAttemptStore(redis, `${config.redisPrefix}attempts:`) : new DatabaseAttemptStore(db),
     now,
@@ -168,7 +174,6 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
       secretOverlapMs: 24 * 3_600_000,
     },
   });
-  const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);
   const leaks = new LeakService({ apps, apiTokens, opaqueTokens, sessionCredentials: users.sessionCredentials, admins, audit });
   const githubKeys = new GitHubKeySource({ fixed: config.leaks.githubKeys, download: () => downloadGitHubKeys(), now });
   const expiryWarnings = new ExpiryWarnings({ db, audit, now, thresholdsDays: config.expiryWarningDays });
@@ -176,7 +181,7 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
-    attempts, redis, replay, webhooks,
+    attempts, redis, replay, dpop, webhooks,
     leaks, githubKeys, expiryWarnings,
     configAsCode: new ConfigAsCode({ tenants, apps, users }),
   };

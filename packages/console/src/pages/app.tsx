@@ -15,7 +15,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
   const [newKeys, setNewKeys] = useState('');
   const [shown, setShown] = useState<string | null>(null);
   const [expiry, setExpiry] = useState('');
-  const [edit, setEdit] = useState<{ name: string; scopes: string[]; lifetime: string; audiences: string; methods: string[] } | null>(null);
+  const [edit, setEdit] = useState<{ name: string; scopes: string[]; lifetime: string; audiences: string; methods: string[]; requireDpop: boolean } | null>(null);
   const [needsSecret, setNeedsSecret] = useState(false);
   const [confirm, setConfirm] = useState<'regenerate' | 'disable' | null>(null);
   const [error, run] = useAction();
@@ -51,6 +51,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
         token_lifetime: edit!.lifetime ? Number(edit!.lifetime) : null,
         audiences: edit!.audiences.split(/[\s,]+/).filter(Boolean),
         auth_methods: edit!.methods,
+        ...(edit!.requireDpop === a.require_dpop ? {} : { require_dpop: edit!.requireDpop }),
       });
       setNeedsSecret(updated.new_secret_required);
       setEdit(null);
@@ -65,7 +66,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
         <h1 id="page-title">{label} <Badge value={a.status} /></h1>
         {canWrite && a.status === 'active' ? (
           <div class="button-row">
-            <button type="button" onClick={() => setEdit({ name: a.name, scopes: a.scopes, lifetime: a.token_lifetime_default ? '' : String(a.token_lifetime), audiences: a.audiences.join('\n'), methods: a.auth_methods })}>Edit</button>
+            <button type="button" onClick={() => setEdit({ name: a.name, scopes: a.scopes, lifetime: a.token_lifetime_default ? '' : String(a.token_lifetime), audiences: a.audiences.join('\n'), methods: a.auth_methods, requireDpop: a.require_dpop })}>Edit</button>
             <button type="button" class="danger" onClick={() => setConfirm('disable')}>Disable app</button>
           </div>
         ) : null}
@@ -83,6 +84,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
         <dt>Token lifetime</dt><dd>{a.token_lifetime} s{a.token_lifetime_default ? ' (tenant default)' : ''}</dd>
         <dt>Audiences</dt><dd>{['default (issuer/api)', ...a.audiences].join(', ')}</dd>
         <dt>Auth methods</dt><dd>{a.auth_methods.join(', ')}</dd>
+        <dt>DPoP</dt><dd>{a.require_dpop ? 'required: tokens only with a DPoP proof' : 'optional'}</dd>
         <dt>Format</dt><dd>{a.token_format}</dd>
       </dl>
 
@@ -188,6 +190,10 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
               ))}
               {edit.methods.includes('signed_request') && !a.auth_methods.includes('signed_request') ? <p class="hint">Signed requests need a secret added after this change: you will be asked to add one.</p> : null}
             </fieldset>
+            <label class="check">
+              <input id="edit-require-dpop" type="checkbox" checked={edit.requireDpop} onChange={(e) => setEdit({ ...edit, requireDpop: (e.currentTarget as HTMLInputElement).checked })} />
+              Require DPoP: tokens only for requests with a DPoP proof, always bound to its key (RFC 9449)
+            </label>
             <ErrorNote error={error} />
             <div class="actions"><button type="button" onClick={() => setEdit(null)}>Cancel</button><button type="submit" class="primary">Save</button></div>
           </form>

@@ -1,6 +1,7 @@
 import { KeyObject, randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { discover, HTTP_TIMEOUT_MS, metadataUrl, type FetchLike } from './discovery.js';
+import { createDpopProof, generateDpopKey, type DpopKey } from './dpop.js';
 import { OptionError, requireOptions, TokenRequestError } from './errors.js';
 import { buildSignedTokenRequest } from './signed-request.js';
 
@@ -54,6 +55,14 @@ export interface ClientOptions {
   fetch?: FetchLike;
   /** Clock in epoch milliseconds; default `Date.now`. */
   now?: () => number;
+  /**
+   * RFC 9449 DPoP: `true` makes a key pair for this client (ES256, private key not extractable),
+   * or pass one from {@link generateDpopKey}. Token requests then carry a proof, tokens come back
+   * bound to the key (`token_type: DPoP`), and {@link ApiClient.fetch} sends them as
+   * `Authorization: DPoP` with a proof per request. A `use_dpop_nonce` answer is retried once
+   * with the server's nonce.
+   */
+  dpop?: boolean | DpopKey;
 }
 
 /** RFC 6749 §5.1 successful token response. */
@@ -62,6 +71,14 @@ export interface TokenSet {
   token_type: string;
   expires_in: number;
   scope?: string;
+}
+
+/** RFC 9449 §8/§9: an answer asking for a nonce carries `error="use_dpop_nonce"` and the nonce in `DPoP-Nonce`. */
+function nonceDemand(response: Response, body: Record<string, unknown> | null): string | null {
+  const nonce = response.headers.get('dpop-nonce');
+  if (!nonce) return null;
+  const challenge = response.headers.get('www-authenticate') ?? '';
+  return body?.error === 'use_dpop_nonce' || /error="use_dpop_nonce"/.test(challenge) ? nonce : null;
 }
 
 /**
@@ -118,6 +135,22 @@ export function createClient(options: ClientOptions): ApiClient {
   let tokenEndpoint: string | null = null;
   let cached: { token: string; refreshAt: number } | null = null;
   let inFlight: Promise<string> | null = null;
+  // DPoP: the key (made on first use when `dpop: true`), the last nonce each server gave, the scheme of the cached token.
+  const dpopKey: Promise<DpopKey> | null = options.dpop === undefined || options.dpop === false ? null : options.dpop === true ? generateDpopKey('ES256') : Promise.resolve(options.dpop);
+  const nonces = new Map<string, string>();
+  let scheme: 'Bearer' | 'DPoP' = 'Bearer';
+
+  async function proofFor(method: string, url: string, accessToken?: string): Promise<Record<string, string>> {
+    if (!dpopKey) return {};
+    const origin = new URL(url).origin;
+    const nonce = nonces.get(origin);
+    return { dpop: await createDpopProof(await dpopKey, { method, url, now: now(), ...(accessToken === undefined ? {} : { accessToken }), ...(nonce === undefined ? {} : { nonce }) }) };
+  }
+
+  function rememberNonce(url: string, response: Response): void {
+    const nonce = response.headers.get('dpop-nonce');
+    if (dpopKey && nonce) nonces.set(new URL(url).origin, nonce);
+  }
 
   async function endpoint(): Promise<string> {
     if (auth === 'signed_request') return `${options.issuer}/v3/tokens`;
@@ -160,14 +193,17 @@ export function createClient(options: ClientOptions): ApiClient {
   }
 
   async function requestToken(): Promise<string> {
+    let nonceRetried = false;
     for (let attempt = 0; ; attempt += 1) {
       let response: Response;
+      let url: string;
       try {
-        // Built per attempt: a signed request's timestamp and one-time value must be fresh.
+        // Built per attempt: a signed request's timestamp and one-time value (and an assertion's or a DPoP proof's jti) must be fresh.
         const { headers, body } = await tokenRequest();
-        response = await fetchImpl(await endpoint(), {
+        url = await endpoint();
+        response = await fetchImpl(url, {
           method: 'POST',
-          headers: { accept: 'application/json', ...headers },
+          headers: { accept: 'application/json', ...headers, ...(await proofFor('POST', url)) },
           body,
           signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
         });
@@ -189,6 +225,12 @@ export function createClient(options: ClientOptions): ApiClient {
       } catch {
         // handled below: a non-JSON answer is an error whatever its status
       }
+      rememberNonce(url, response);
+      if (!response.ok && !nonceRetried && nonceDemand(response, json)) {
+        nonceRetried = true;
+        attempt -= 1;
+        continue;
+      }
       if (!response.ok || !json || typeof json.access_token !== 'string') {
         const error = typeof json?.error === 'string' ? json.error : 'invalid_response';
         const description = typeof json?.error_description === 'string' ? json.error_description : `token endpoint answered HTTP ${response.status}`;
@@ -198,6 +240,7 @@ export function createClient(options: ClientOptions): ApiClient {
       // Replace the token skewMs before it expires, but never cache a short-lived one past half its life.
       const refreshAt = now() + Math.max(expiresIn * 1000 - skewMs, (expiresIn * 1000) / 2);
       cached = { token: json.access_token, refreshAt };
+      scheme = typeof json.token_type === 'string' && json.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
       return json.access_token;
     }
   }
@@ -213,12 +256,19 @@ export function createClient(options: ClientOptions): ApiClient {
   async function authorizedFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const send = async (token: string) => {
       const headers = new Headers(init.headers);
-      headers.set('authorization', `Bearer ${token}`);
+      headers.set('authorization', `${scheme} ${token}`);
+      if (scheme === 'DPoP') for (const [name, value] of Object.entries(await proofFor((init.method ?? 'GET').toUpperCase(), String(url), token))) headers.set(name, value);
       if (options.tenantId) headers.set('x-tenant-id', options.tenantId);
-      return fetchImpl(url, { ...init, headers });
+      const response = await fetchImpl(url, { ...init, headers });
+      rememberNonce(String(url), response);
+      return response;
     };
     const token = await getToken();
-    const response = await send(token);
+    let response = await send(token);
+    if (response.status === 401 && scheme === 'DPoP' && nonceDemand(response, null)) {
+      await response.body?.cancel();
+      response = await send(token);
+    }
     if (response.status !== 401) return response;
     await response.body?.cancel();
     // Only drop the token if no one replaced it meanwhile, so 100 parallel 401s cost one new token.

@@ -19,13 +19,46 @@ export type InvalidTokenErrorCode =
   | 'ERR_TOKEN_KEY_UNKNOWN'
   | 'ERR_TOKEN_EMBEDDED_KEY'
   | 'ERR_TOKEN_UNSUPPORTED'
-  | 'ERR_TOKEN_REVOKED';
+  | 'ERR_TOKEN_REVOKED'
+  /** RFC 9449 §7.1: a DPoP-bound token (`cnf.jkt`) sent as Bearer; it is only accepted with `Authorization: DPoP` and a proof. */
+  | 'ERR_TOKEN_BOUND'
+  /** `Authorization: DPoP` with a token that is not DPoP-bound: send it as Bearer. */
+  | 'ERR_TOKEN_NOT_BOUND';
 /** Why a request was refused as RFC 6750 §3.1 `invalid_request` (400): how the token was sent (§2). */
 export type InvalidRequestErrorCode = 'ERR_TOKEN_MULTIPLE_METHODS' | 'ERR_TOKEN_METHOD' | 'ERR_AUTHORIZATION_MALFORMED';
 /** Why the issuer's keys are unavailable (503). */
 export type KeysUnavailableErrorCode = 'ERR_JWKS_UNAVAILABLE' | 'ERR_JWKS_TOO_LARGE';
 /** Every `code` a {@link VerifierError} can carry: switch on it exhaustively. */
-export type VerifierErrorCode = InvalidTokenErrorCode | InvalidRequestErrorCode | KeysUnavailableErrorCode | 'ERR_INSUFFICIENT_SCOPE';
+export type VerifierErrorCode = InvalidTokenErrorCode | InvalidRequestErrorCode | KeysUnavailableErrorCode | 'ERR_INSUFFICIENT_SCOPE' | DpopProofErrorCode | 'ERR_DPOP_NONCE';
+/**
+ * Why a DPoP proof was refused as RFC 9449 §7.1 `invalid_dpop_proof`:
+ * - `ERR_DPOP_MISSING`: no DPoP header (a bound token, or an app that requires DPoP)
+ * - `ERR_DPOP_MALFORMED`: not one compact JWS with a JSON header, or more than one header
+ * - `ERR_DPOP_TYPE`: `typ` is not `dpop+jwt`
+ * - `ERR_DPOP_ALGORITHM`: `alg` is not an allowed asymmetric algorithm (`none`, HS256… never are)
+ * - `ERR_DPOP_KEY`: no `jwk`, a private key in it, or not a key for `alg`
+ * - `ERR_DPOP_SIGNATURE`: the signature does not verify with the `jwk`
+ * - `ERR_DPOP_CLAIMS`: `jti` or `iat` missing or of the wrong type
+ * - `ERR_DPOP_HTM` / `ERR_DPOP_HTU`: not the method / URL of this request
+ * - `ERR_DPOP_IAT`: `iat` outside the window (`DPOP_IAT_WINDOW_SECONDS`)
+ * - `ERR_DPOP_ATH`: `ath` is not the hash of the access token sent with it
+ * - `ERR_DPOP_KEY_MISMATCH`: signed by a key other than the token's `cnf.jkt`
+ * - `ERR_DPOP_REPLAY`: this `jti` was used before by this key
+ */
+export type DpopProofErrorCode =
+  | 'ERR_DPOP_MISSING'
+  | 'ERR_DPOP_MALFORMED'
+  | 'ERR_DPOP_TYPE'
+  | 'ERR_DPOP_ALGORITHM'
+  | 'ERR_DPOP_KEY'
+  | 'ERR_DPOP_SIGNATURE'
+  | 'ERR_DPOP_CLAIMS'
+  | 'ERR_DPOP_HTM'
+  | 'ERR_DPOP_HTU'
+  | 'ERR_DPOP_IAT'
+  | 'ERR_DPOP_ATH'
+  | 'ERR_DPOP_KEY_MISMATCH'
+  | 'ERR_DPOP_REPLAY';
 
 export abstract class VerifierError<Code extends VerifierErrorCode = VerifierErrorCode> extends Error {
   /** RFC 6750 §3.1 error code (`invalid_token`, `insufficient_scope`, `invalid_request`). */
@@ -87,6 +120,30 @@ export class InsufficientScopeError extends VerifierError<'ERR_INSUFFICIENT_SCOP
 export class InvalidRequestError extends VerifierError<InvalidRequestErrorCode> {
   readonly error = 'invalid_request';
   readonly status = 400;
+}
+
+/**
+ * RFC 9449 §7.1 `invalid_dpop_proof` (401 at a resource server with a `WWW-Authenticate: DPoP`
+ * challenge; the token endpoint answers it with 400, §5).
+ */
+export class DpopProofError extends VerifierError<DpopProofErrorCode> {
+  readonly error = 'invalid_dpop_proof';
+  readonly status = 401;
+}
+
+/**
+ * RFC 9449 §8/§9 `use_dpop_nonce`: the server demands a nonce in the proof. Retry once with a new
+ * proof whose `nonce` is `.nonce` (the server also sends it as the `DPoP-Nonce` header).
+ */
+export class DpopNonceError extends VerifierError<'ERR_DPOP_NONCE'> {
+  readonly error = 'use_dpop_nonce';
+  readonly status = 401;
+  constructor(
+    /** The nonce to put in the next proof. */
+    readonly nonce: string,
+  ) {
+    super('ERR_DPOP_NONCE', 'the DPoP proof must carry the nonce the server gave (DPoP-Nonce header)');
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerErrorResponse, extractBearerToken, type BearerSources } from './bearer.js';
-import { VerifierError } from './errors.js';
+import { bearerErrorResponse, extractAccessToken, type BearerSources, type DpopChallengeOptions } from './bearer.js';
+import type { DpopVerifier } from './dpop.js';
+import { InvalidTokenError, VerifierError } from './errors.js';
 import { assertScopes, type AccessTokenClaims, type Verifier } from './verifier.js';
 
 export interface ProtectOptions {
@@ -14,6 +15,33 @@ export interface ProtectOptions {
    * receives a 401 can discover which authorization server and scopes your API takes.
    */
   resourceMetadata?: string;
+  /**
+   * Accept DPoP-bound tokens (RFC 9449 §7.1): `Authorization: DPoP <token>` with a fresh proof
+   * for the request's method and URL, signed by the key of the token's `cnf.jkt`. Without it a
+   * bound token is refused (it is never accepted as Bearer, with or without this option).
+   */
+  dpop?: DpopProtectOptions;
+}
+
+export interface DpopProtectOptions {
+  /** The proof verifier (see {@link createDpopVerifier}); give it a shared `claimJti` store when the API runs on several processes. */
+  verifier: DpopVerifier;
+  /**
+   * The public URL of a request, as clients address it (the `htu` of their proofs). Default:
+   * `Host` header and the request's path, with `https:` — pass this behind a proxy that
+   * rewrites either, e.g. `(req) => new URL(req.url, 'https://api.example.com').href`.
+   */
+  requestUrl?: (request: { url?: string; headers: Record<string, string | string[] | undefined> }) => string;
+}
+
+/** What a request says for the DPoP check: where it went and the proof it carries. */
+export interface DpopRequestInfo {
+  verifier: DpopVerifier;
+  method: string;
+  /** Absolute URL of the request. */
+  url: string;
+  /** The `DPoP` header(s). */
+  proof: string | string[] | undefined;
 }
 
 /**
@@ -23,10 +51,33 @@ export interface ProtectOptions {
  *   {@link InvalidTokenError} 401, {@link InsufficientScopeError} 403, {@link InvalidRequestError}
  *   400, {@link KeysUnavailableError} 503 (`.status`, and {@link bearerErrorResponse} builds it)
  */
-export async function authorizeRequest(verifier: Verifier, sources: BearerSources, scopes: readonly string[]): Promise<AccessTokenClaims> {
-  const claims = await verifier.verify(extractBearerToken(sources));
+export async function authorizeRequest(verifier: Verifier, sources: BearerSources, scopes: readonly string[], dpop?: DpopRequestInfo): Promise<AccessTokenClaims> {
+  const { scheme, token } = extractAccessToken(sources, dpop !== undefined);
+  const claims = await verifier.verify(token);
+  const jkt = claims.cnf?.jkt;
+  // RFC 9449 §7.1: a bound token is used with its proof or not at all; an unbound one stays Bearer.
+  if (jkt !== undefined && scheme === 'Bearer') throw new InvalidTokenError('ERR_TOKEN_BOUND', 'this token is DPoP-bound: send it with the DPoP scheme and a DPoP proof');
+  if (scheme === 'DPoP') {
+    if (jkt === undefined) throw new InvalidTokenError('ERR_TOKEN_NOT_BOUND', 'this token is not DPoP-bound: send it with the Bearer scheme');
+    await dpop!.verifier.verify({ proof: dpop!.proof, method: dpop!.method, url: dpop!.url, accessToken: token, jkt });
+  }
   assertScopes(claims, scopes);
   return claims;
+}
+
+function defaultRequestUrl(request: { url?: string; headers: Record<string, string | string[] | undefined> }): string {
+  const host = request.headers.host;
+  return new URL(request.url ?? '/', `https://${typeof host === 'string' ? host : 'localhost'}`).href;
+}
+
+function dpopInfo(options: DpopProtectOptions | undefined, request: { method?: string; url?: string; headers: Record<string, string | string[] | undefined> }): DpopRequestInfo | undefined {
+  if (!options) return undefined;
+  return { verifier: options.verifier, method: request.method ?? 'GET', url: (options.requestUrl ?? defaultRequestUrl)(request), proof: request.headers.dpop };
+}
+
+function challengeOptions(options: DpopProtectOptions | undefined, authorization: string | string[] | undefined): DpopChallengeOptions | undefined {
+  if (!options) return undefined;
+  return { algorithms: options.verifier.algorithms, ...(typeof authorization === 'string' && /^DPoP /i.test(authorization) ? { scheme: 'DPoP' as const } : {}) };
 }
 
 /** A request after a successful check: the verified claims are on `auth`. */
@@ -35,8 +86,8 @@ export type AuthenticatedRequest<R> = R & { auth: AccessTokenClaims };
 type ConnectRequest = IncomingMessage & { query?: unknown; body?: unknown; auth?: AccessTokenClaims };
 type ConnectNext = (error?: unknown) => void;
 
-function writeFailure(res: ServerResponse, error: VerifierError, realm: string, resourceMetadata: string | undefined): void {
-  const { status, headers, body } = bearerErrorResponse(error, realm, resourceMetadata);
+function writeFailure(res: ServerResponse, error: VerifierError, realm: string, resourceMetadata: string | undefined, dpop: DpopChallengeOptions | undefined): void {
+  const { status, headers, body } = bearerErrorResponse(error, realm, resourceMetadata, dpop);
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('content-type', 'application/json; charset=utf-8');
@@ -53,19 +104,22 @@ function writeFailure(res: ServerResponse, error: VerifierError, realm: string, 
  * app.get('/contacts', requireScopes('contacts_read'), (req, res) => res.json({ client: req.auth.client_id }));
  * Never throws: every failure becomes the RFC 6750 answer.
  */
-export function expressAuth({ verifier, realm = 'api', resourceMetadata }: ProtectOptions): {
+export function expressAuth({ verifier, realm = 'api', resourceMetadata, dpop }: ProtectOptions): {
   requireScopes(...scopes: string[]): (req: IncomingMessage, res: ServerResponse, next: ConnectNext) => void;
 } {
   return {
     requireScopes(...scopes) {
       return (req, res, next) => {
         const request = req as ConnectRequest;
-        authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes).then(
+        const sources = { authorization: request.headers.authorization, query: request.query, body: request.body };
+        // Express mounts rewrite req.url; originalUrl is what the client addressed.
+        const url = (request as { originalUrl?: string }).originalUrl ?? request.url;
+        authorizeRequest(verifier, sources, scopes, dpopInfo(dpop, { method: request.method, url, headers: request.headers })).then(
           (claims) => {
             request.auth = claims;
             next();
           },
-          (error: unknown) => (error instanceof VerifierError ? writeFailure(res, error, realm, resourceMetadata) : next(error)),
+          (error: unknown) => (error instanceof VerifierError ? writeFailure(res, error, realm, resourceMetadata, challengeOptions(dpop, request.headers.authorization)) : next(error)),
         );
       };
     },
@@ -78,6 +132,8 @@ interface FastifyLike {
   decorateRequest(name: string, value: unknown): unknown;
 }
 interface FastifyRequestLike {
+  method?: string;
+  url?: string;
   headers: Record<string, string | string[] | undefined>;
   query?: unknown;
   body?: unknown;
@@ -103,15 +159,15 @@ export type FastifyPreHandler = (request: FastifyRequestLike, reply: FastifyRepl
  * app.get('/contacts', { preHandler: app.requireScopes('contacts_read') }, async (request) => request.auth);
  */
 export const fastifyAuth = Object.assign(
-  async function keymintFastifyAuth(fastify: FastifyLike, { verifier, realm = 'api', resourceMetadata }: ProtectOptions): Promise<void> {
+  async function keymintFastifyAuth(fastify: FastifyLike, { verifier, realm = 'api', resourceMetadata, dpop }: ProtectOptions): Promise<void> {
     fastify.decorateRequest('auth', null);
     fastify.decorate('requireScopes', (...scopes: string[]): FastifyPreHandler => {
       return async (request, reply) => {
         try {
-          request.auth = await authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes);
+          request.auth = await authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes, dpopInfo(dpop, request));
         } catch (error) {
           if (!(error instanceof VerifierError)) throw error;
-          const { status, headers, body } = bearerErrorResponse(error, realm, resourceMetadata);
+          const { status, headers, body } = bearerErrorResponse(error, realm, resourceMetadata, challengeOptions(dpop, request.headers.authorization));
           return reply.code(status).headers(headers).send(body);
         }
         return undefined;

@@ -23,6 +23,8 @@ export interface AccessTokenClaims extends JWTPayload {
   scope?: string;
   /** The tenant's slug. */
   tid?: string;
+  /** RFC 9449 §6.1: a DPoP-bound token's key thumbprint (RFC 7638, SHA-256, base64url). */
+  cnf?: { jkt?: string };
 }
 
 export interface VerifierOptions {
@@ -241,6 +243,10 @@ function checkClaims(payload: JWTPayload, nowSeconds: number, tolerance: number)
   }
   if (payload.scope !== undefined && typeof payload.scope !== 'string') throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's scope claim must be a string");
   if (payload.tid !== undefined && typeof payload.tid !== 'string') throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's tid claim must be a string");
+  const cnf = payload.cnf as { jkt?: unknown } | undefined;
+  if (cnf !== undefined && (cnf === null || typeof cnf !== 'object' || (cnf.jkt !== undefined && (typeof cnf.jkt !== 'string' || cnf.jkt === '')))) {
+    throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's cnf claim must be an object whose jkt is a non-empty string");
+  }
   if ((payload.iat as number) > nowSeconds + tolerance) throw new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'the token was issued in the future');
   return payload as AccessTokenClaims;
 }

@@ -72,6 +72,7 @@ export const AppView = Type.Object({
   token_lifetime: Type.Integer({ description: 'Seconds: what the app\'s access tokens live, the tenant default applied' }),
   token_lifetime_default: Type.Boolean({ description: 'true: the app follows the tenant\'s default_token_lifetime (and changes with it)' }),
   token_format: Type.String(), auth_methods: Type.Array(Type.String()), status: Type.String(), created_at: Time, updated_at: Time,
+  require_dpop: Type.Boolean({ description: 'RFC 9449: tokens only for requests with a DPoP proof, always bound to its key' }),
 }, { title: 'App' });
 export const AppList = Type.Object({ apps: Type.Array(AppView) });
 export const CreateAppBody = Type.Object({
@@ -82,6 +83,7 @@ export const CreateAppBody = Type.Object({
   token_format: Type.Optional(Type.Union([Type.Literal('jwt'), Type.Literal('opaque')])),
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
   jwks: Type.Optional(Jwks),
+  require_dpop: Type.Optional(Type.Boolean({ description: 'RFC 9449: refuse token requests without a DPoP proof (default false)' })),
 }, { additionalProperties: false });
 export const UpdateAppBody = Type.Object({
   name: Type.Optional(Name),
@@ -90,6 +92,7 @@ export const UpdateAppBody = Type.Object({
   token_lifetime: Type.Optional(Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()])),
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
   jwks: Type.Optional(Jwks),
+  require_dpop: Type.Optional(Type.Boolean({ description: 'RFC 9449: refuse token requests without a DPoP proof' })),
 }, { additionalProperties: false, minProperties: 1 });
 export const UpdatedApp = Type.Object({ app: AppView, new_secret_required: Type.Boolean({ description: 'signed_request was enabled and no secret has a recoverable copy yet, or the app left private_key_jwt and has no secret: add one' }) });
 

@@ -29,6 +29,7 @@ export const appView = (a: App, tenant: Tenant): Static<typeof S.AppView> => ({
   client_id: a.clientId, name: a.name, scopes: a.scopes, audiences: a.audiences,
   token_lifetime: a.tokenLifetime ?? tenant.settings.defaultTokenLifetime, token_lifetime_default: a.tokenLifetime === null, token_format: a.tokenFormat,
   auth_methods: a.authMethods, status: a.status, created_at: at(a.createdAt), updated_at: at(a.updatedAt),
+  require_dpop: a.requireDpop,
 });
 export const appKeyView = (k: AppKeyInfo): Static<typeof S.AppKeyView> => ({ kid: k.kid, thumbprint: k.thumbprint, kty: k.kty, alg: k.alg, created_at: at(k.createdAt) });
 export const newSecretView = (s: NewSecret): Static<typeof S.NewSecretView> => ({ secret_id: s.secretId, client_secret: s.clientSecret, expires_at: iso(s.expiresAt) });

@@ -17,6 +17,8 @@ export interface App {
   tokenLifetime: number | null;
   tokenFormat: TokenFormat;
   authMethods: AuthMethod[];
+  /** RFC 9449: tokens are issued only to requests with a DPoP proof, and always bound to its key. */
+  requireDpop: boolean;
   status: AppStatus;
   createdAt: number;
   updatedAt: number;
@@ -44,6 +46,7 @@ export interface CreateAppInput {
   authMethods?: string[];
   /** A client_id chosen by the caller (config as code keeps an app's id across installations); random when absent. */
   clientId?: string;
+  requireDpop?: boolean;
   /** A JWKS (`{"keys": [...]}`) of public keys: required with, and only with, private_key_jwt. */
   jwks?: unknown;
 }

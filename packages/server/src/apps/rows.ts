@@ -15,6 +15,7 @@ export function toApp(row: AppRow): App {
     tokenLifetime: row.token_lifetime,
     tokenFormat: row.token_format as TokenFormat,
     authMethods: parseStringList(row.auth_methods) as AuthMethod[],
+    requireDpop: Number(row.require_dpop) === 1,
     status: row.status as App['status'],
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

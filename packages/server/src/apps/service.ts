@@ -83,6 +83,7 @@ export class AppService {
       status: 'active',
       created_at: now,
       updated_at: now,
+      require_dpop: input.requireDpop === true ? 1 : 0,
     };
     const app = toApp(row);
     const secret = await db.transaction().execute(async (trx) => {
@@ -91,7 +92,7 @@ export class AppService {
       const created = keys === null ? await this.secrets.insert(trx, app, null) : null;
       await this.keys.insert(trx, app, keys ?? [], now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: app.clientId }, now);
-      await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, ...(created ? { secret_id: created.secretId } : { auth_methods: authMethods, kids: keys!.map((k) => k.kid) }) } });
+      await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, ...(created ? { secret_id: created.secretId } : { auth_methods: authMethods, kids: keys!.map((k) => k.kid) }), ...(app.requireDpop ? { require_dpop: true } : {}) } });
       return created;
     }).catch(async (error: unknown) => {
       // A chosen client_id may be taken (in any tenant: client ids are unique per installation).
@@ -161,7 +162,7 @@ export class AppService {
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; tokenFormat?: string; jwks?: unknown },
+    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; tokenFormat?: string; jwks?: unknown; requireDpop?: boolean },
     context: AuditContext = SYSTEM,
   ): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
@@ -173,6 +174,7 @@ export class AppService {
       scopes: patch.scopes === undefined ? app.scopes : validateScopes(patch.scopes, catalog),
       authMethods: patch.authMethods === undefined ? app.authMethods : validateAuthMethods(patch.authMethods),
       tokenFormat: patch.tokenFormat === undefined ? app.tokenFormat : validateTokenFormat(patch.tokenFormat),
+      requireDpop: patch.requireDpop ?? app.requireDpop,
     };
     const keys = patch.authMethods === undefined && patch.jwks === undefined ? null : await keysFor(next.authMethods, patch.jwks, true);
     const now = this.deps.now();
@@ -186,6 +188,7 @@ export class AppService {
           ...(patch.scopes === undefined ? {} : { scopes: JSON.stringify(next.scopes) }),
           ...(patch.authMethods === undefined ? {} : { auth_methods: JSON.stringify(next.authMethods) }),
           ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }),
+          ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop ? 1 : 0 }),
           updated_at: now,
         })
         .where('id', '=', app.id)
@@ -197,7 +200,7 @@ export class AppService {
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
     const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
-    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }), ...(keys ? { kids: keys.map((k) => k.kid) } : {}) };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }), ...(keys ? { kids: keys.map((k) => k.kid) } : {}), ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop }) };
     audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
     return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
   }

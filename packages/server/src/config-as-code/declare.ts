@@ -23,6 +23,7 @@ export function appDeclaration(app: App, jwks: readonly JWK[]): AppState {
     token_format: app.tokenFormat,
     auth_methods: app.authMethods,
     status: app.status,
+    require_dpop: app.requireDpop,
     jwks: app.authMethods.includes('private_key_jwt') ? { keys: [...jwks] as AppJwks['keys'] } : null,
   };
 }
@@ -119,6 +120,7 @@ function appState(app: AppDeclaration): AppState {
     token_format: validateTokenFormat(app.token_format ?? 'jwt'),
     auth_methods: authMethods,
     status: app.status ?? 'active',
+    require_dpop: app.require_dpop ?? false,
     jwks: jwksState(authMethods, app.jwks ?? null),
   };
 }

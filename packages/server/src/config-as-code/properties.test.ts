@@ -39,6 +39,7 @@ function tenantArbitrary(): fc.Arbitrary<Omit<TenantDeclaration, 'slug'>> {
       token_lifetime: fc.option(fc.integer({ min: 60, max: 86_400 })),
       token_format: fc.constantFrom('jwt' as const, 'opaque' as const),
       status: fc.constantFrom('active' as const, 'disabled' as const),
+      require_dpop: fc.boolean(),
     }, { requiredKeys: ['name'] }).chain((fields) => fc.oneof(
       // private_key_jwt stands alone and brings its keys; the secret methods combine freely.
       fc.record({ auth_methods: subset(SECRET_METHODS, 1) }),

@@ -37,6 +37,7 @@ export const AppDeclaration = Type.Object({
   token_format: Type.Optional(literals(TOKEN_FORMATS)),
   auth_methods: Type.Optional(Type.Array(literals(AUTH_METHODS), { minItems: 1 })),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+  require_dpop: Type.Optional(Type.Boolean({ description: 'RFC 9449: tokens only for requests with a DPoP proof (default false)' })),
   jwks: Type.Optional(Type.Union([JwksDeclaration, Type.Null()], { description: 'private_key_jwt apps: their public keys (RFC 7517 JWK Set); null for other apps' })),
 }, { additionalProperties: false });
 

@@ -119,6 +119,7 @@ export class ConfigAsCode {
       const app = change.value;
       const { secret } = await apps.create(tenantId, catalog, {
         clientId: app.client_id, name: app.name, scopes: app.scopes, audiences: app.audiences, tokenLifetime: app.token_lifetime, tokenFormat: app.token_format, authMethods: app.auth_methods,
+        requireDpop: app.require_dpop,
         ...(app.jwks ? { jwks: app.jwks } : {}),
       }, context);
       if (secret) result.secrets.push({ tenant: slug, client_id: app.client_id, secret });
@@ -133,6 +134,7 @@ export class ConfigAsCode {
       ...('token_lifetime' in change.fields ? { tokenLifetime: to('token_lifetime') as number | null } : {}),
       ...defined('tokenFormat', to('token_format') as string | undefined),
       ...defined('authMethods', to('auth_methods') as string[] | undefined),
+      ...defined('requireDpop', to('require_dpop') as boolean | undefined),
       // Keys replace the app's keys; null (the app leaves private_key_jwt) goes with its auth-method change.
       ...defined('jwks', (to('jwks') ?? undefined) as AppJwks | undefined),
     };

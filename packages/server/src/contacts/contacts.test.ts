@@ -254,7 +254,8 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
     assert.equal(response.status, 401);
     const challenge = response.headers.get('www-authenticate') ?? '';
     // RFC 9728 §5.1: where the metadata of this resource (`{issuer}/api`) is.
-    assert.equal(challenge, `Bearer realm="${server.issuer}", resource_metadata="${server.url}/.well-known/oauth-protected-resource/t/default/api"`);
+    const metadata = `resource_metadata="${server.url}/.well-known/oauth-protected-resource/t/default/api"`;
+    assert.equal(challenge, `Bearer realm="${server.issuer}", ${metadata}, DPoP realm="${server.issuer}", algs="ES256 ES384 EdDSA Ed25519 RS256 PS256", ${metadata}`);
     const basicAuth = await call(contactsUrl, { headers: { authorization: 'Basic Zm9vOmJhcg==' } });
     assert.equal(basicAuth.status, 401);
     assert.doesNotMatch(basicAuth.headers.get('www-authenticate') ?? '', /error=/);
@@ -291,7 +292,7 @@ describe('Contacts API over HTTP (DESIGN "Resource API", RFC 6750)', () => {
   test('Bearer resolvers given at construction: a prefix resolves to a principal; one of another tenant is refused', async () => {
     const { keymint } = server.server;
     const bearer = new BearerAuthenticator({
-      keys: keymint.keys, now: keymint.now, isRevoked: () => false,
+      keys: keymint.keys, now: keymint.now, isRevoked: () => false, dpop: keymint.dpop,
       resolvers: {
         kmt_: async (token) => ({ tenantSlug: token === 'kmt_mine' ? 'default' : 'beta', clientId: null, scopes: ['contacts_read'], kind: 'test_token', subject: token }),
       },

@@ -132,12 +132,12 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       installClientAuth(tenantScoped, { apps: keymint.apps, attempts: keymint.attempts, audit: keymint.audit, config: keymint.config, now: keymint.now, replay: keymint.replay });
       await tenantScoped.register(metadataRoutes, { tenants: keymint.tenants, keys: keymint.keys, publicUrl });
       await tenantScoped.register(jwksRoutes, { keys: keymint.keys, config: keymint.config });
-      await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users });
+      await tenantScoped.register(tokenEndpointRoutes, { tenants: keymint.tenants, accessTokens: keymint.accessTokens, users: keymint.users, dpop: keymint.dpop });
       await tenantScoped.register(introspectionRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, keys: keymint.keys, now: keymint.now });
       await tenantScoped.register(revocationRoutes, { accessTokens: keymint.accessTokens, sessionCredentials: keymint.sessionCredentials, revocations: keymint.revocations });
       await tenantScoped.register(profileRoutes, {
         tenants: keymint.tenants, apps: keymint.apps, accessTokens: keymint.accessTokens, now: keymint.now,
-        replay: keymint.replay,
+        replay: keymint.replay, dpop: keymint.dpop,
       });
       await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer });
       await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, now: keymint.now });

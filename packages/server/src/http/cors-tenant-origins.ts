@@ -22,10 +22,12 @@ export function tenantOriginsCors() {
       throw new Forbidden('this origin may not call the token endpoint of this tenant (keymint users settings --origins)');
     }
     reply.header('access-control-allow-origin', origin);
+    // RFC 9449 §8: a browser client reads the server nonce it must use next.
+    reply.header('access-control-expose-headers', 'DPoP-Nonce');
     if (request.method === 'OPTIONS') {
       reply.header('access-control-allow-methods', 'POST');
-      // Authorization: client_secret_basic from a browser; content-type is safelisted only for forms.
-      reply.header('access-control-allow-headers', 'authorization, content-type');
+      // Authorization: client_secret_basic from a browser; content-type is safelisted only for forms; DPoP: RFC 9449 proofs.
+      reply.header('access-control-allow-headers', 'authorization, content-type, dpop');
       reply.header('access-control-max-age', '600');
     }
   };

@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  InsufficientScope, InvalidClient, InvalidRequest, InvalidToken, KeymintError, MethodNotAllowed, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType,
+  DpopBoundToken, InsufficientScope, InvalidClient, InvalidDpopProof, InvalidRequest, InvalidToken, KeymintError, MethodNotAllowed, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType, UseDpopNonce,
 } from '../errors.js';
 import { TemporarilyUnavailable } from '../errors.js';
 import {
-  InsufficientScopeError, InvalidRequestError, KeysUnavailableError, MissingTokenError, VerifierError,
+  DPOP_ALGORITHMS, InsufficientScopeError, InvalidRequestError, KeysUnavailableError, MissingTokenError, VerifierError,
 } from '@keymint/sdk/node';
 import { isDatabaseUnavailable } from '../store/outage.js';
 import { validationMessage } from './validation-message.js';
@@ -116,20 +116,28 @@ export function sendError(error: KeymintError, profile: ErrorProfile, request: F
     reply.header('www-authenticate', `Basic realm=${quote(realmOf(request))}`);
   }
   if (profile === 'bearer' && (error.status === 401 || error.status === 403 || error.status === 400)) {
-    reply.header('www-authenticate', bearerChallenge(error, realmOf(request)));
+    reply.header('www-authenticate', resourceChallenges(error, realmOf(request), request.headers.authorization));
     // RFC 6750 §3.1: no error code for a request without credentials, in the body as in the challenge.
     if (error instanceof MissingToken) return reply.send({ error_description: error.message });
   }
   return reply.send({ error: error.code, error_description: error.message });
 }
 
-/** RFC 6750 §3: no error code when the request carried no credentials at all. */
-function bearerChallenge(error: KeymintError, realm: string): string {
+/**
+ * RFC 6750 §3 and RFC 9449 §7.1, one challenge per header line: a DPoP challenge (with `algs`) for
+ * a DPoP failure or a request that used the DPoP scheme, a Bearer one otherwise, and both when the
+ * request carried no credentials (either scheme would do). No error code without credentials.
+ */
+function resourceChallenges(error: KeymintError, realm: string, authorization: string | undefined): string | string[] {
   const parts = [`realm=${quote(realm)}`];
   if (!(error instanceof MissingToken)) {
     parts.push(`error=${quote(error.code)}`, `error_description=${quote(error.message)}`);
   }
   if (error instanceof InsufficientScope) parts.push(`scope=${quote(error.scope)}`);
+  const dpop = `DPoP ${[...parts, `algs=${quote(DPOP_ALGORITHMS.join(' '))}`].join(', ')}`;
+  if (error instanceof MissingToken) return [`Bearer ${parts.join(', ')}`, dpop];
+  const usedDpop = typeof authorization === 'string' && /^DPoP /i.test(authorization);
+  if (usedDpop || error instanceof InvalidDpopProof || error instanceof UseDpopNonce || error instanceof DpopBoundToken) return dpop;
   return `Bearer ${parts.join(', ')}`;
 }
 

@@ -21,6 +21,7 @@ const IntrospectionResponse = Type.Object({
   iss: Type.Optional(Type.String()),
   jti: Type.Optional(Type.String()),
   sid: Type.Optional(Type.String({ description: 'end-user tokens: the session' })),
+  cnf: Type.Optional(Type.Object({ jkt: Type.String() }, { description: 'RFC 9449 §6.2: a DPoP-bound token\'s key thumbprint' })),
 }, { title: 'IntrospectionResponse' });
 
 export interface IntrospectionRoutesOptions {
@@ -77,12 +78,14 @@ async function describe(accessTokens: AccessTokenService, sessionCredentials: Se
     active: true,
     scope: active.scopes.join(' '),
     client_id: active.clientId,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a bound token says so, and which key it is bound to.
+    token_type: active.jkt === null ? 'Bearer' : 'DPoP',
     exp: active.exp,
     iat: active.iat,
     sub: active.sub,
     aud: active.audience,
     iss: issuer,
     jti: active.jti,
+    ...(active.jkt === null ? {} : { cnf: { jkt: active.jkt } }),
   };
 }

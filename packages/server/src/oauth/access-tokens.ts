@@ -26,6 +26,8 @@ export interface ActiveToken {
   exp: number;
   jti: string;
   sub: string;
+  /** RFC 9449: the DPoP key thumbprint the token is bound to; null for a Bearer token. */
+  jkt: string | null;
 }
 
 /**
@@ -62,8 +64,9 @@ export class AccessTokenService {
         audience: grant.audience,
         issuedAt,
         expiresAt: issuedAt + grant.lifetime * 1000,
+        ...(grant.jkt === undefined ? {} : { jkt: grant.jkt }),
       });
-      return { access_token: accessToken, token_type: 'Bearer', expires_in: grant.lifetime, scope: grant.scopes.join(' ') };
+      return { access_token: accessToken, token_type: grant.jkt === undefined ? 'Bearer' : 'DPoP', expires_in: grant.lifetime, scope: grant.scopes.join(' ') };
     }
     return issueJwtAccessToken(await this.keys.ring(grant.tenant.id), grant.tenant, grant.issuer, app, grant, nowMs);
   }
@@ -88,6 +91,7 @@ export class AccessTokenService {
             exp: Math.floor(found.expiresAt / 1000),
             jti: found.jti,
             sub: found.clientId,
+            jkt: found.jkt,
           }
         : null;
     } else {
@@ -102,6 +106,7 @@ export class AccessTokenService {
             exp: claims.exp!,
             jti: claims.jti!,
             sub: claims.sub!,
+            jkt: typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt === 'string' ? (claims.cnf as { jkt: string }).jkt : null,
           }
         : null;
     }

@@ -20,6 +20,8 @@ export interface Grant {
   /** The tenant and issuer the token is for, so issuance needs nothing but the app and the grant. */
   tenant: Tenant;
   issuer: string;
+  /** RFC 9449: the DPoP key thumbprint the token is bound to (`cnf.jkt`); absent for a Bearer token. */
+  jkt?: string;
 }
 
 /** The audience every app may ask for: the tenant's own API. */
@@ -64,7 +66,8 @@ export function resolveGrant(app: App, tenant: Tenant, catalog: Scope[], issuer:
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the token is bound to a DPoP key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -83,6 +86,8 @@ export async function issueJwtAccessToken(ring: TenantKeyRing, tenant: Tenant, i
     iat,
     exp: iat + grant.lifetime,
     tid: tenant.slug,
+    // RFC 9449 §6.1: the confirmation of a DPoP-bound token.
+    ...(grant.jkt === undefined ? {} : { cnf: { jkt: grant.jkt } }),
   });
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: grant.lifetime, scope };
+  return { access_token: accessToken, token_type: grant.jkt === undefined ? 'Bearer' : 'DPoP', expires_in: grant.lifetime, scope };
 }

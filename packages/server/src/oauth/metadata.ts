@@ -1,3 +1,4 @@
+import { DPOP_ALGORITHMS } from '@keymint/sdk/node';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
@@ -32,6 +33,7 @@ export const AuthorizationServerMetadata = Type.Object({
   subject_types_supported: Strings,
   id_token_signing_alg_values_supported: Strings,
   introspection_signing_alg_values_supported: Strings,
+  dpop_signing_alg_values_supported: Strings,
   service_documentation: Type.String(),
 }, { additionalProperties: true, title: 'AuthorizationServerMetadata' });
 export type AuthorizationServerMetadata = Static<typeof AuthorizationServerMetadata>;
@@ -65,6 +67,8 @@ export function metadataDocument(scopes: readonly Scope[], signingAlg: string, i
     id_token_signing_alg_values_supported: [signingAlg],
     // RFC 9701 §8: JWT introspection responses are signed with the tenant key.
     introspection_signing_alg_values_supported: [signingAlg],
+    // RFC 9449 §5.1: the token endpoint binds tokens to proofs signed with these.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     service_documentation: `${publicUrl}/docs`,
   };
 }

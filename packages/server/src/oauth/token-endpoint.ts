@@ -12,6 +12,7 @@ import { traced } from '../telemetry/tracing.js';
 import type { TenantService } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
 import type { AccessTokenService } from './access-tokens.js';
+import type { DpopService } from './dpop.js';
 import { readClientCredentials } from './client-auth.js';
 import { TOKEN_ENDPOINT_PATHS } from './endpoint-paths.js';
 import { CLIENT_CREDENTIAL_PARAMETERS } from './client-endpoint.js';
@@ -55,13 +56,15 @@ export interface TokenEndpointOptions {
   accessTokens: AccessTokenService;
   /** End-user sessions (refresh_token grant) and the tenant's allowed browser origins. */
   users: UserService;
+  /** RFC 9449: a request's DPoP proof binds the token to its key. */
+  dpop: DpopService;
 }
 
 /**
  * RFC 6749 token endpoint: §4.4 client credentials (with RFC 8707 resource indicators) for apps,
  * §6 refresh_token for end-user sessions (oauth/refresh-grant.ts).
  */
-export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions> = async (app, { tenants, accessTokens, users }) => {
+export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions> = async (app, { tenants, accessTokens, users, dpop }) => {
   const cors = tenantOriginsCors();
   for (const url of TOKEN_ENDPOINT_PATHS) {
     tenantOriginsPreflight(app, url, cors);
@@ -100,7 +103,9 @@ export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions
           scope: param(body, 'scope'),
           audiences: [...(audience === undefined ? [] : [audience]), ...params(body, 'resource')],
         });
-        return accessTokens.issueAccessToken(client, grant);
+        // RFC 9449 §5: last, so a request refused for its client or grant spends no proof.
+        const jkt = await dpop.bindTokenRequest(request, client.requireDpop);
+        return accessTokens.issueAccessToken(client, jkt === null ? grant : { ...grant, jkt });
       }),
     });
   }

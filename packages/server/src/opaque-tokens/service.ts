@@ -19,6 +19,8 @@ export interface OpaqueToken {
   /** Epoch ms */
   issuedAt: number;
   expiresAt: number;
+  /** RFC 9449: thumbprint of the DPoP key the token is bound to; null for a Bearer token. */
+  jkt: string | null;
 }
 
 export interface NewOpaqueToken {
@@ -28,6 +30,8 @@ export interface NewOpaqueToken {
   audience: string;
   issuedAt: number;
   expiresAt: number;
+  /** RFC 9449: bind the token to this DPoP key thumbprint. */
+  jkt?: string;
 }
 
 const MAX_CACHED = 100_000;
@@ -39,7 +43,7 @@ const MAX_CACHED = 100_000;
  */
 export class OpaqueTokenService {
   private readonly cache = new Map<string, OpaqueToken>();
-  // Batches stay under SQLite's bound-parameter limit (9 columns × 500 rows).
+  // Batches stay under SQLite's bound-parameter limit (10 columns × 500 rows).
   private readonly inserts = new GroupCommit<OpaqueTokenRow>(async (rows) => {
     await this.db.insertInto('opaque_tokens').values(rows).execute();
   }, 500);
@@ -156,6 +160,7 @@ export class OpaqueTokenService {
       audience: token.audience,
       issued_at: token.issuedAt,
       expires_at: token.expiresAt,
+      jkt: token.jkt ?? null,
     };
   }
 }
@@ -171,5 +176,6 @@ function toToken(row: OpaqueTokenRow, tenantSlug: string): OpaqueToken {
     audience: row.audience,
     issuedAt: Number(row.issued_at),
     expiresAt: Number(row.expires_at),
+    jkt: row.jkt,
   };
 }

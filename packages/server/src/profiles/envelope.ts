@@ -26,6 +26,8 @@ export async function issueForEnvelopeRequest(
   body: FormBody,
   /** Client authentication under the failed-attempt budget (app.clientAuth), as at /oauth/token. */
   authenticate: (credentials: PresentedCredentials) => Promise<App>,
+  /** RFC 9449 §5, as at /oauth/token: the thumbprint of the request's DPoP proof, null without one (refused when the app requires DPoP). */
+  bindDpop: (client: App) => Promise<string | null>,
 ): Promise<{ data: TokenResponse }> {
   const credentials = readClientCredentials(undefined, {
     client_id: param(body, 'client_id'),
@@ -37,5 +39,6 @@ export async function issueForEnvelopeRequest(
   }
   const client = await authenticate(credentials);
   const grant = resolveGrant(client, tenant, await tenants.scopes(tenant.id), issuer, { scope: param(body, 'scope'), audiences: [] });
-  return { data: await accessTokens.issueAccessToken(client, grant) };
+  const jkt = await bindDpop(client);
+  return { data: await accessTokens.issueAccessToken(client, jkt === null ? grant : { ...grant, jkt }) };
 }

@@ -8,9 +8,13 @@ import { rejectDuplicateParams } from '../http/reject-duplicate-params.js';
 import { issueForEnvelopeRequest } from './envelope.js';
 import { envelopeResponseSchema, SignedRequestBody, signedResponseSchema } from './schemas.js';
 import { issueForSignedRequest, type SignedRequestIssuance } from './signed-request.js';
+import type { DpopService } from '../oauth/dpop.js';
 
-/** What both profiles issue with; the replay store (KEYMINT_REPLAY_STORE) is the process's, closed with it. */
-export type ProfileRoutesOptions = SignedRequestIssuance;
+/**
+ * What both profiles issue with; the replay store (KEYMINT_REPLAY_STORE) is the process's, closed
+ * with it. `dpop` binds tokens to a request's DPoP proof as at /oauth/token (RFC 9449).
+ */
+export type ProfileRoutesOptions = SignedRequestIssuance & { dpop: DpopService };
 
 /**
  * The vendor profiles that are not plain RFC 6749 (docs/profiles.md): the envelope token
@@ -38,7 +42,8 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileRoutesOptions> = as
     onRequest: noStore,
     preValidation: [formBodyOnly, rejectDuplicateParams()],
     handler: async (request) => issueForEnvelopeRequest(issuance, request.tenant, request.issuer, request.body,
-      (credentials) => app.clientAuth.authenticate(request, request.tenant, credentials)),
+      (credentials) => app.clientAuth.authenticate(request, request.tenant, credentials),
+      (client) => issuance.dpop.bindTokenRequest(request, client.requireDpop)),
   });
 
   app.route({
@@ -55,6 +60,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileRoutesOptions> = as
     onRequest: noStore,
     preValidation: jsonBodyOnly,
     handler: async (request) => issueForSignedRequest(issuance, request.tenant, request.issuer, request.body,
-      (clientId, attempt) => app.clientAuth.guard(request, request.tenant, clientId, attempt)),
+      (clientId, attempt) => app.clientAuth.guard(request, request.tenant, clientId, attempt),
+      (client) => issuance.dpop.bindTokenRequest(request, client.requireDpop)),
   });
 };

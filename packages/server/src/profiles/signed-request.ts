@@ -1,5 +1,6 @@
 import { InvalidClient, InvalidRequest } from '../errors.js';
 import type { AppService } from '../apps/service.js';
+import type { App } from '../apps/model.js';
 import type { AccessTokenService } from '../oauth/access-tokens.js';
 import { resolveGrant, type TokenResponse } from '../oauth/client-credentials.js';
 import { matchSignedSecret } from '../oauth/secret-matching.js';
@@ -75,6 +76,8 @@ export async function issueForSignedRequest(
    * an HMAC compare is as good a guessing oracle as a Basic secret, so its failures count alike.
    */
   failureBudget: <T>(clientId: string, attempt: () => Promise<T>) => Promise<T>,
+  /** RFC 9449 §5, as at /oauth/token: the thumbprint of the request's DPoP proof, null without one (refused when the app requires DPoP). */
+  bindDpop: (client: App) => Promise<string | null>,
 ): Promise<TokenResponse> {
   const maxSkew = tenant.settings.signedRequestMaxSkew;
   const timestamp = readTimestamp(body.timestamp);
@@ -108,5 +111,6 @@ export async function issueForSignedRequest(
   if (expiration !== undefined && expiration > grant.lifetime) {
     throw new InvalidRequest(`expiration exceeds this app's maximum token lifetime of ${grant.lifetime} s`);
   }
-  return accessTokens.issueAccessToken(app, { ...grant, lifetime: expiration ?? grant.lifetime });
+  const jkt = await bindDpop(app);
+  return accessTokens.issueAccessToken(app, { ...grant, lifetime: expiration ?? grant.lifetime, ...(jkt === null ? {} : { jkt }) });
 }

@@ -1,12 +1,13 @@
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import {
-  CLOCK_LEEWAY_SECONDS, createVerifier, extractBearerToken,
+  CLOCK_LEEWAY_SECONDS, createVerifier, extractAccessToken,
   type AccessTokenClaims, type Verifier,
 } from '@keymint/sdk/node';
 import type { FastifyRequest } from 'fastify';
-import { Forbidden, InsufficientScope, InvalidToken } from '../errors.js';
+import { DpopBoundToken, Forbidden, InsufficientScope, InvalidDpopProof, InvalidToken } from '../errors.js';
 import type { KeyService, TenantKeyRing } from '../keys/service.js';
 import { defaultAudience } from '../oauth/client-credentials.js';
+import { publicRequestUrl, type DpopService } from '../oauth/dpop.js';
 import type { Tenant } from '../tenants/model.js';
 import { toKeymintError } from '../http/errors.js';
 
@@ -22,6 +23,17 @@ export interface Principal {
   kind: string;
   /** The token's subject: `sub` of a JWT, the API token's id… */
   subject: string;
+  /** RFC 9449: the DPoP key the token is bound to (`cnf.jkt`, or stored for `kma_`); absent for Bearer tokens. `kmk_` tokens are never bound. */
+  jkt?: string;
+}
+
+/** How a resource request presented its token, for the DPoP check (RFC 9449 §7.1). */
+export interface Presentation {
+  scheme: 'Bearer' | 'DPoP';
+  proof: string | string[] | undefined;
+  method: string;
+  /** The public URL of the request (a proof's `htu`). */
+  url: string;
 }
 
 /** The request a token is being resolved for. */
@@ -53,6 +65,8 @@ export interface BearerAuthenticatorOptions {
   isRevoked: RevocationCheck;
   /** Resolvers of the other token kinds, by prefix (`kmk_`, `kma_`…). */
   resolvers: Readonly<Record<string, BearerResolver>>;
+  /** Checks the DPoP proof of a bound token (RFC 9449 §7.1). */
+  dpop: DpopService;
 }
 
 /**
@@ -90,6 +104,22 @@ export class BearerAuthenticator {
     return principal;
   }
 
+  /**
+   * RFC 9449 §7.1 on top of {@link authenticate}: a bound token only as `Authorization: DPoP`
+   * with a proof for this method and URL by its key (`ath` = its hash, `jti` once); an unbound
+   * token only as Bearer.
+   */
+  async authenticatePresentation(token: string, context: BearerContext, presentation: Presentation): Promise<Principal> {
+    const principal = await this.authenticate(token, context);
+    if (principal.jkt === undefined) {
+      if (presentation.scheme === 'DPoP') throw new InvalidDpopProof('this token is not DPoP-bound: send it with the Bearer scheme', 401);
+      return principal;
+    }
+    if (presentation.scheme === 'Bearer') throw new DpopBoundToken('this token is DPoP-bound: send it with the DPoP scheme and a DPoP proof');
+    await this.options.dpop.checkPresentation({ proof: presentation.proof, method: presentation.method, url: presentation.url, accessToken: token, jkt: principal.jkt });
+    return principal;
+  }
+
   close(): void {
     for (const verifier of this.verifiers.values()) verifier.close();
     this.verifiers.clear();
@@ -123,6 +153,7 @@ export class BearerAuthenticator {
       scopes: claims.scope ? claims.scope.split(' ') : [],
       kind: 'jwt',
       subject: claims.sub,
+      ...(claims.cnf?.jkt === undefined ? {} : { jkt: claims.cnf.jkt }),
     };
   }
 }
@@ -165,13 +196,15 @@ declare module 'fastify' {
  */
 export function requireScope(authenticator: BearerAuthenticator, scope: string) {
   return async function authorize(request: FastifyRequest): Promise<void> {
-    let token: string;
+    let presented: { scheme: 'Bearer' | 'DPoP'; token: string };
     try {
-      token = extractBearerToken({ authorization: request.headers.authorization, query: request.query, body: request.body });
+      presented = extractAccessToken({ authorization: request.headers.authorization, query: request.query, body: request.body }, true);
     } catch (error) {
       throw toKeymintError(error);
     }
-    const principal = await authenticator.authenticate(token, { tenant: request.tenant, issuer: request.issuer });
+    const principal = await authenticator.authenticatePresentation(presented.token, { tenant: request.tenant, issuer: request.issuer }, {
+      scheme: presented.scheme, proof: request.headers.dpop, method: request.method, url: publicRequestUrl(request),
+    });
     const claimedTenant = request.headers['x-tenant-id'];
     if (claimedTenant !== undefined && claimedTenant !== principal.tenantSlug) {
       throw new Forbidden('X-Tenant-Id does not match the tenant of the token');

@@ -17,7 +17,7 @@ test(`${DOC}: the Contacts API's metadata, its challenge and a signed introspect
     const metadata = stdout.split('\n').find((line) => line.startsWith('{"resource"'));
     assert.deepEqual(JSON.parse(metadata ?? 'null'), {
       resource: `${server.issuer}/api`, authorization_servers: [server.issuer], scopes_supported: ['contacts_read', 'contacts_write'],
-      bearer_methods_supported: ['header'], resource_documentation: `${server.url}/docs`,
+      bearer_methods_supported: ['header'], dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'], resource_documentation: `${server.url}/docs`,
     }, output);
     assert.match(stdout, new RegExp(`^www-authenticate: Bearer realm="${server.issuer}", resource_metadata="${server.url}/\\.well-known/oauth-protected-resource/t/default/api"\\r?$`, 'mi'), output);
     assert.match(stdout, /^token-introspection\+jwt true true$/m, output);

@@ -16,6 +16,7 @@ test('RFC 9728 §3: oauth4webapi discovers the Contacts API\'s metadata, follows
       authorization_servers: [server.issuer],
       scopes_supported: ['contacts_read', 'contacts_write'],
       bearer_methods_supported: ['header'],
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'],
       resource_documentation: `${server.url}/docs`,
     });
 

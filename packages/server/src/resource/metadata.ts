@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { resourceMetadataUrl } from '@keymint/sdk/node';
+import { DPOP_ALGORITHMS, resourceMetadataUrl } from '@keymint/sdk/node';
 import { anyOriginCors, anyOriginPreflight } from '../http/cors-any-origin.js';
 import { errorResponses } from '../http/error-body.js';
 import { defaultAudience } from '../oauth/client-credentials.js';
@@ -13,6 +13,7 @@ export const ProtectedResourceMetadata = Type.Object({
   authorization_servers: Type.Array(Type.String()),
   scopes_supported: Type.Array(Type.String()),
   bearer_methods_supported: Type.Array(Type.String()),
+  dpop_signing_alg_values_supported: Type.Array(Type.String(), { description: 'RFC 9728 §2: the DPoP proof algorithms the API accepts' }),
   resource_documentation: Type.String(),
 }, { additionalProperties: true, title: 'ProtectedResourceMetadata' });
 
@@ -31,6 +32,8 @@ export function contactsResourceMetadata(issuer: string, publicUrl: string): Sta
     scopes_supported: [CONTACT_SCOPES.read, CONTACT_SCOPES.write],
     // RFC 6750 §2.1 only: a token in a query or form body is refused (resource/authenticate.ts).
     bearer_methods_supported: ['header'],
+    // RFC 9449 §7.1: DPoP-bound tokens are accepted as `Authorization: DPoP` with a proof.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     resource_documentation: `${publicUrl}/docs`,
   };
 }
@@ -61,8 +64,11 @@ export const resourceMetadataRoutes: FastifyPluginAsyncTypebox<ResourceMetadataR
  */
 export async function announceResourceMetadata(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
   const challenge = reply.getHeader('www-authenticate');
-  if (typeof challenge === 'string' && challenge.startsWith('Bearer ') && request.issuer) {
-    reply.header('www-authenticate', `${challenge}, resource_metadata="${resourceMetadataUrl(defaultAudience(request.issuer))}"`);
+  // One challenge per header line (Bearer, DPoP: http/errors.ts): each names the metadata.
+  const challenges = typeof challenge === 'string' ? [challenge] : Array.isArray(challenge) ? challenge : [];
+  if (challenges.length > 0 && challenges.every((c) => /^(?:Bearer|DPoP) /.test(c)) && request.issuer) {
+    const named = challenges.map((c) => `${c}, resource_metadata="${resourceMetadataUrl(defaultAudience(request.issuer))}"`);
+    reply.header('www-authenticate', named.length === 1 ? named[0]! : named);
   }
   return payload;
 }

@@ -68,7 +68,10 @@ describe('RFC 6750 §3.1 on the resource API and the SDK middleware', () => {
       for (const authorization of [undefined, '', 'Basic Zm9vOmJhcg==']) {
         const answer = await call(url, authorization);
         assert.equal(answer.status, 401, `${name} ${authorization}`);
-        assert.equal(answer.challenge, `Bearer realm="${/realm="([^"]+)"/.exec(answer.challenge ?? '')?.[1]}", resource_metadata="${resourceMetadata}"`, `${name}: no error in the challenge, the metadata named`);
+        const bearer = `Bearer realm="${/realm="([^"]+)"/.exec(answer.challenge ?? '')?.[1]}", resource_metadata="${resourceMetadata}"`;
+        // RFC 9449 §7.1: Keymint's API also takes DPoP, so it offers that scheme too (the middleware here has no dpop option).
+        const dpop = name === 'resource API' ? `, DPoP realm="${server.issuer}", algs="ES256 ES384 EdDSA Ed25519 RS256 PS256", resource_metadata="${resourceMetadata}"` : '';
+        assert.equal(answer.challenge, `${bearer}${dpop}`, `${name}: no error in the challenge, the metadata named`);
         assert.equal('error' in answer.body, false, `${name}: no error in the body: ${JSON.stringify(answer.body)}`);
       }
     }

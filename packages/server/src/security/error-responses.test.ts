@@ -136,7 +136,8 @@ describe('RFC 6750 §3 error responses of the resource API', () => {
     for (const headers of [{}, { authorization: '' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
       const answer = await get('/api/v1/contacts', headers);
       assert.equal(answer.status, 401, JSON.stringify(headers));
-      assert.equal(answer.headers.get('www-authenticate'), `Bearer ${realm()}, ${metadata()}`);
+      // RFC 9449 §7.1: without credentials, both schemes the API takes are offered (one header line each).
+      assert.equal(answer.headers.get('www-authenticate'), `Bearer ${realm()}, ${metadata()}, DPoP ${realm()}, algs="ES256 ES384 EdDSA Ed25519 RS256 PS256", ${metadata()}`);
     }
   });
 

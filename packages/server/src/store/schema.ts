@@ -69,6 +69,8 @@ export interface AppsTable {
   status: string;
   created_at: number;
   updated_at: number;
+  /** 0/1: tokens only with a DPoP proof (RFC 9449); migration 0010. */
+  require_dpop: number;
 }
 
 /** A public key an app signs its client assertions with (private_key_jwt, migration 0009). */
@@ -171,6 +173,8 @@ export interface OpaqueTokensTable {
   audience: string;
   issued_at: number;
   expires_at: number;
+  /** RFC 9449 §6: thumbprint of the DPoP key the token is bound to; null for a Bearer token. */
+  jkt: string | null;
 }
 
 /**

@@ -24,6 +24,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<AppRoutesOptions> = async (app
     const tenant = request.adminTenant;
     const { app: created, secret } = await apps.create(tenant.id, await tenants.scopes(tenant.id), {
       name: body.name, scopes: body.scopes ?? [], audiences: body.audiences, tokenLifetime: body.token_lifetime ?? null, tokenFormat: body.token_format, authMethods: body.auth_methods, jwks: body.jwks,
+      requireDpop: body.require_dpop,
     }, auditContext(request));
     return reply.code(201).send({ app: appView(created, tenant), secret: secret ? newSecretView(secret) : null });
   });
@@ -36,6 +37,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<AppRoutesOptions> = async (app
     const tenant = request.adminTenant;
     const { app: updated, newSecretRequired } = await apps.update(tenant.id, await tenants.scopes(tenant.id), request.params.client_id, {
       name: body.name, tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes, authMethods: body.auth_methods, jwks: body.jwks,
+      requireDpop: body.require_dpop,
     }, auditContext(request));
     return { app: appView(updated, tenant), new_secret_required: newSecretRequired };
   });
