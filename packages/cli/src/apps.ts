@@ -3,11 +3,12 @@ import { integer, list, seconds } from './args.js';
 import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { print, table } from './output.js';
 import { appView, newSecretView, secretView } from '@keymint/server';
+import { addLimitOptions, describeLimits, limitsInputOf, type LimitOptions } from './limits.js';
 
 /** `keymint app …` and `keymint app secret …`: OAuth applications and their client secrets. */
 export function registerAppCommands(program: Command, globals: () => GlobalOptions): void {
   const app = program.command('app').description('OAuth applications (client credentials)');
-  app
+  addLimitOptions(app
     .command('create')
     .description('create an app and print its first client secret (shown once)')
     .requiredOption('--name <name>', 'a name people recognise')
@@ -15,8 +16,8 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .option('--lifetime <seconds>', 'access token lifetime, 60 to 86400 seconds', integer)
     .addOption(new Option('--format <format>', 'access token format').choices(['jwt', 'opaque']).default('jwt'))
     .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
-    .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request', list)
-    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[] }) =>
+    .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request', list), false)
+    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[] } & LimitOptions) =>
       withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
         const { app: created, secret } = await keymint.apps.create(current.id, await keymint.tenants.scopes(current.id), {
           name: options.name,
@@ -25,6 +26,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           tokenFormat: options.format,
           audiences: options.audiences,
           authMethods: options.authMethods,
+          limits: limitsInputOf(options),
         }, CLI);
         const view = {
           client_id: created.clientId,
@@ -33,6 +35,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           tenant: current.slug,
           issuer,
           scopes: created.scopes,
+          limits: appView(created, current).limits,
         };
         print(globals().json, view, () =>
           [
@@ -54,7 +57,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         const apps = (await keymint.apps.list(current.id)).map((a) => appView(a, current));
         print(globals().json, { apps }, () =>
-          table([['CLIENT ID', 'NAME', 'STATUS', 'SCOPES'], ...apps.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' ')])]),
+          table([['CLIENT ID', 'NAME', 'STATUS', 'SCOPES', 'LIMITS'], ...apps.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' '), describeLimits(a.limits)])]),
         );
       }),
     );
@@ -75,6 +78,16 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
         const { app: renamed } = await keymint.apps.update(current.id, await keymint.tenants.scopes(current.id), clientId, { name }, CLI);
         const view = appView(renamed, current);
         print(globals().json, view, () => `renamed app ${view.client_id} to ${view.name}`);
+      }),
+    );
+  addLimitOptions(app
+    .command('limits <client_id>')
+    .description('change the rate limit, quota or outage behaviour shared by every token of an app (a changed limit starts a fresh count)'), true)
+    .action((clientId: string, options: LimitOptions & { failClosed?: boolean }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const { app: changed } = await keymint.apps.update(current.id, await keymint.tenants.scopes(current.id), clientId, { limits: limitsInputOf(options) }, CLI);
+        const view = appView(changed, current);
+        print(globals().json, view, () => `limits of app ${view.client_id} (${view.name}): ${describeLimits(view.limits)}`);
       }),
     );
   app
@@ -162,6 +175,7 @@ function describeApp(view: ReturnType<typeof appView>, issuer: string): string {
     `  lifetime      ${view.token_lifetime} s${view.token_lifetime_default ? ' (tenant default)' : ''}`,
     `  format        ${view.token_format}`,
     `  auth methods  ${view.auth_methods.join(', ')}`,
+    `  limits        ${describeLimits(view.limits)}`,
     `  created       ${view.created_at}`,
   ].join('\n');
 }

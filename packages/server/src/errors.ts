@@ -129,6 +129,26 @@ export class TooManyRequests extends KeymintError {
   }
 }
 
+/** A credential's rate limit is spent for this window (limits/, docs/gateway.md): 429 with RateLimit headers. */
+export class RateLimited extends KeymintError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  constructor(message: string, headers: Record<string, string>) {
+    super(message);
+    this.headers = headers;
+  }
+}
+
+/** A credential's usage quota is spent until its next refill, or for good (limits/, docs/gateway.md). */
+export class UsageExceeded extends KeymintError {
+  readonly status = 429;
+  readonly code = 'usage_exceeded';
+  constructor(message: string, headers: Record<string, string>) {
+    super(message);
+    this.headers = headers;
+  }
+}
+
 export class ServerError extends KeymintError {
   readonly status = 500;
   readonly code = 'server_error';

@@ -24,3 +24,4 @@ export { serve, type ServeOptions } from './cluster.js';
 export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';
 export { generateMasterKey } from './master-key/generate.js';
 export { backupDatabase } from './store/backup.js';
+export type { Limits, LimitsInput } from './limits/model.js';

@@ -22,6 +22,8 @@ import type { Db } from './store/database.js';
 import { TenantService } from './tenants/service.js';
 import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
+import { KeyLimiter } from './limits/limiter.js';
+import { DatabaseLimitStore, RedisLimitStore } from './limits/store.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
 import type { PasswordService } from './users/passwords.js';
@@ -70,6 +72,11 @@ export interface Services {
    * `jti`s), claimed once across every worker and node (KEYMINT_REPLAY_STORE).
    */
   readonly replay: ReplayStore;
+  /**
+   * Per-key rate limits and quotas (limits/): counted in Redis when KEYMINT_REDIS_URL is set,
+   * else in the database, so every worker and node shares one count.
+   */
+  readonly limiter: KeyLimiter;
 }
 
 export interface ServicesOptions {
@@ -140,11 +147,17 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),
     signUpBudget: new SignUpBudget(attempts, config.signUp),
   });
+  const limiter = new KeyLimiter({
+    store: redis ? new RedisLimitStore(redis, `${config.redisPrefix}limits:`) : new DatabaseLimitStore(db),
+    now,
+    onStoreError: (error) => log.error({ err: error }, 'key limit store failed'),
+    appLimits: async (clientId) => (await apps.findClient(clientId))?.app.limits ?? null,
+  });
   const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);
   return {
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
-    attempts, redis, replay,
+    attempts, redis, replay, limiter,
   };
 }

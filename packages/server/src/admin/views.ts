@@ -7,6 +7,7 @@ import type { RotationResult } from '../keys/service.js';
 import type { Scope, Tenant } from '../tenants/model.js';
 import type { EndUser, EndUserSummary, UserSession } from '../users/model.js';
 import type { AdminTokenInfo } from './model.js';
+import { formatRate, type Limits, type LimitsInput } from '../limits/model.js';
 import type * as S from './schemas.js';
 
 /**
@@ -23,18 +24,27 @@ const at = (ms: number): string => new Date(ms).toISOString();
 export const tenantView = (t: Tenant, issuer: string): Static<typeof S.TenantView> => ({ tenant: t.slug, name: t.name, issuer, app_id: t.appId, created_at: at(t.createdAt) });
 export const settingsView = (t: Tenant): Static<typeof S.SettingsView> => ({ tenant: t.slug, default_token_lifetime: t.settings.defaultTokenLifetime, signed_request_window: t.settings.signedRequestMaxSkew, signing_alg: t.settings.signingAlg });
 export const scopeView = (s: Scope): Static<typeof S.ScopeView> => ({ name: s.name, description: s.description, default: s.isDefault });
+/** A key's limits in the admin API's words (`100/1m`), for apps and API tokens alike. */
+export const limitsView = (l: Limits): Static<typeof S.LimitsView> => ({
+  rate_limit: l.rateLimit && formatRate(l.rateLimit.max, l.rateLimit.windowMs),
+  quota: l.quota?.max ?? null,
+  quota_refill: l.quota?.refill ? formatRate(l.quota.refill.amount, l.quota.refill.periodMs) : null,
+  fail_open: l.failOpen,
+});
+/** The admin API's limits body as the services take it. */
+export const limitsInput = (b: Static<typeof S.LimitsBody>): LimitsInput => ({ rateLimit: b.rate_limit, quota: b.quota, quotaRefill: b.quota_refill, failOpen: b.fail_open });
 /** `token_lifetime` is what the app's tokens live (the tenant's default applied); `token_lifetime_default` says whether it follows that default. */
 export const appView = (a: App, tenant: Tenant): Static<typeof S.AppView> => ({
   client_id: a.clientId, name: a.name, scopes: a.scopes, audiences: a.audiences,
   token_lifetime: a.tokenLifetime ?? tenant.settings.defaultTokenLifetime, token_lifetime_default: a.tokenLifetime === null, token_format: a.tokenFormat,
-  auth_methods: a.authMethods, status: a.status, created_at: at(a.createdAt), updated_at: at(a.updatedAt),
+  auth_methods: a.authMethods, status: a.status, created_at: at(a.createdAt), updated_at: at(a.updatedAt), limits: limitsView(a.limits),
 });
 export const newSecretView = (s: NewSecret): Static<typeof S.NewSecretView> => ({ secret_id: s.secretId, client_secret: s.clientSecret, expires_at: iso(s.expiresAt) });
 export const secretView = (s: SecretInfo): Static<typeof S.SecretView> => ({
   secret_id: s.id, hint: s.hint, status: s.status, created_at: at(s.createdAt), expires_at: iso(s.expiresAt), last_used_at: iso(s.lastUsedAt), revoked_at: iso(s.revokedAt),
 });
 export const apiTokenView = (t: ApiTokenInfo): Static<typeof S.ApiTokenView> => ({
-  id: t.id, name: t.name, hint: t.hint, scopes: t.scopes, status: t.status, created_at: at(t.createdAt), expires_at: iso(t.expiresAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt),
+  id: t.id, name: t.name, hint: t.hint, scopes: t.scopes, status: t.status, created_at: at(t.createdAt), expires_at: iso(t.expiresAt), last_used_at: iso(t.lastUsedAt), revoked_at: iso(t.revokedAt), limits: limitsView(t.limits),
 });
 export const keyView = (k: SigningKeyInfo): Static<typeof S.KeyView> => ({
   // For a `next` key activated_at is when it is scheduled to start signing (null: not scheduled).

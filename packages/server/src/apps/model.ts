@@ -1,3 +1,5 @@
+import type { Limits, LimitsInput } from '../limits/model.js';
+
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
@@ -20,6 +22,8 @@ export interface App {
   status: AppStatus;
   createdAt: number;
   updatedAt: number;
+  /** Rate limit and quota shared by every token of the app (limits/, docs/gateway.md). */
+  limits: Limits;
 }
 
 export type SecretStatus = 'active' | 'expired' | 'revoked';
@@ -42,6 +46,8 @@ export interface CreateAppInput {
   tokenLifetime?: number | null;
   tokenFormat?: string;
   authMethods?: string[];
+  /** Absent: no limits. */
+  limits?: LimitsInput;
 }
 
 /** Limits from DESIGN "Concepts". */

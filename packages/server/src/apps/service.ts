@@ -9,6 +9,7 @@ import type { CacheStats } from '../util/cache-stats.js';
 import { ClientRecords, type ClientRecord } from './clients.js';
 import { APP_LIMITS, DEFAULT_AUTH_METHODS, type App, type CreateAppInput, type SecretInfo } from './model.js';
 import { readApp, toApp } from './rows.js';
+import { applyLimits, limitsToColumn, NO_LIMITS, type LimitsInput } from '../limits/model.js';
 import { AppSecrets, applySealing, type NewSecret } from './secrets.js';
 import { validateAudiences, validateAuthMethods, validateLifetime, validateName, validateScopes, validateTokenFormat } from './validation.js';
 
@@ -74,6 +75,7 @@ export class AppService {
       status: 'active',
       created_at: now,
       updated_at: now,
+      limits: limitsToColumn(applyLimits(NO_LIMITS, input.limits ?? {}, now)),
     };
     const app = toApp(row);
     const secret = await db.transaction().execute(async (trx) => {
@@ -83,7 +85,7 @@ export class AppService {
       return created;
     });
     changes.emit({ tenantId, entity: 'app', entityId: app.clientId });
-    audit.record(context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: secret.secretId } });
+    audit.record(context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, secret_id: secret.secretId, ...(app.limits === NO_LIMITS ? {} : { limits: app.limits }) } });
     return { app, secret };
   }
 
@@ -145,7 +147,7 @@ export class AppService {
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[] },
+    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; limits?: LimitsInput },
     context: AuditContext = SYSTEM,
   ): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
@@ -158,6 +160,7 @@ export class AppService {
       authMethods: patch.authMethods === undefined ? app.authMethods : validateAuthMethods(patch.authMethods),
     };
     const now = this.deps.now();
+    const limits = patch.limits === undefined ? app.limits : applyLimits(app.limits, patch.limits, now);
     const newSecretRequired = await db.transaction().execute(async (trx) => {
       // Only the columns asked for: concurrent edits of different fields must not undo each other.
       await trx.updateTable('apps')
@@ -167,6 +170,7 @@ export class AppService {
           ...(patch.audiences === undefined ? {} : { audiences: JSON.stringify(next.audiences) }),
           ...(patch.scopes === undefined ? {} : { scopes: JSON.stringify(next.scopes) }),
           ...(patch.authMethods === undefined ? {} : { auth_methods: JSON.stringify(next.authMethods) }),
+          ...(patch.limits === undefined ? {} : { limits: limitsToColumn(limits) }),
           updated_at: now,
         })
         .where('id', '=', app.id)
@@ -177,9 +181,9 @@ export class AppService {
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
     const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
-    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }) };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.limits === undefined ? {} : { limits }) };
     audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
-    return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
+    return { app: { ...app, ...next, limits, updatedAt: now }, newSecretRequired };
   }
 
   // Secrets (secrets.ts): add at most five active, regenerate, list, revoke.

@@ -3,11 +3,13 @@ import {
   CLOCK_LEEWAY_SECONDS, createVerifier, extractBearerToken,
   type AccessTokenClaims, type Verifier,
 } from '@keymint/sdk/node';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden, InsufficientScope, InvalidToken } from '../errors.js';
 import type { KeyService, TenantKeyRing } from '../keys/service.js';
 import { defaultAudience } from '../oauth/client-credentials.js';
 import type { Tenant } from '../tenants/model.js';
+import type { Limits } from '../limits/model.js';
+import { rateLimitHeaders, refusal, type KeyLimiter } from '../limits/limiter.js';
 import { toKeymintError } from '../http/errors.js';
 
 /** Who a resource request acts as, whatever kind of Bearer token it carried. */
@@ -22,6 +24,8 @@ export interface Principal {
   kind: string;
   /** The token's subject: `sub` of a JWT, the API token's id… */
   subject: string;
+  /** The credential's own limits (API tokens); an app's limits are found by `clientId`. */
+  limits?: Limits;
 }
 
 /** The request a token is being resolved for. */
@@ -160,11 +164,13 @@ declare module 'fastify' {
 /**
  * A `preValidation` hook for resource routes (RFC 6750): the Bearer token (header only; a token
  * sent two ways is 400), the principal it resolves to, `X-Tenant-Id` (if sent) equal to the
- * token's tenant (else 403), and `scope` among the granted scopes (else 403 insufficient_scope).
+ * token's tenant (else 403), `scope` among the granted scopes (else 403 insufficient_scope), and
+ * one use counted against the key's limits (else 429 rate_limited / usage_exceeded, with
+ * Retry-After and the RateLimit fields, which a counted use carries too).
  * It runs before body validation, so an unauthenticated caller learns nothing of the schemas.
  */
-export function requireScope(authenticator: BearerAuthenticator, scope: string) {
-  return async function authorize(request: FastifyRequest): Promise<void> {
+export function requireScope(authenticator: BearerAuthenticator, limiter: KeyLimiter, scope: string) {
+  return async function authorize(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     let token: string;
     try {
       token = extractBearerToken({ authorization: request.headers.authorization, query: request.query, body: request.body });
@@ -177,6 +183,11 @@ export function requireScope(authenticator: BearerAuthenticator, scope: string) 
       throw new Forbidden('X-Tenant-Id does not match the tenant of the token');
     }
     if (!principal.scopes.includes(scope)) throw new InsufficientScope(scope);
+    // Counted before the answer, once per request (issue 20): the key's rate limit and quota.
+    const decision = await limiter.consume(await limiter.limitedOf(principal));
+    const refused = refusal(decision);
+    if (refused) throw refused;
+    reply.headers(rateLimitHeaders(decision));
     request.principal = principal;
   };
 }

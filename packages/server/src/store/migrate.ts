@@ -9,6 +9,7 @@ import * as users from './migrations/0005_users.js';
 import * as admin from './migrations/0006_admin.js';
 import * as attempts from './migrations/0007_attempts.js';
 import * as emailProof from './migrations/0008_email_proof.js';
+import * as keyLimits from './migrations/0011_key_limits.js';
 
 /** Every migration, in order. Static imports keep them inside the compiled build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_admin': admin,
   '0007_attempts': attempts,
   '0008_email_proof': emailProof,
+  '0011_key_limits': keyLimits,
 };
 
 export class MigrationError extends Error {

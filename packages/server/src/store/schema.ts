@@ -28,6 +28,8 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   otp_codes: OtpCodesTable;
   attempt_counters: AttemptCountersTable;
+  usage_quotas: UsageQuotasTable;
+  key_usage_counts: KeyUsageCountsTable;
 }
 
 export interface TenantsTable {
@@ -65,6 +67,8 @@ export interface AppsTable {
   status: string;
   created_at: number;
   updated_at: number;
+  /** JSON limits/model.ts Limits, shared by every token of the app; null: none (migration 0011). */
+  limits: string | null;
 }
 
 export interface AppSecretsTable {
@@ -139,6 +143,8 @@ export interface ApiTokensTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** JSON limits/model.ts Limits; null: none (migration 0011). */
+  limits: string | null;
 }
 
 /** Live opaque (`kma_`) access tokens; revoked ones are deleted, expired ones purged. */
@@ -250,6 +256,24 @@ export interface AdminTokensTable {
   revoked_at: number | null;
   /** null: never expires. */
   expires_at: number | null;
+}
+
+/** Uses left of each quota (limits/), keyed `quota:{credential}:{since}` (migration 0011). */
+export interface UsageQuotasTable {
+  key: string;
+  remaining: number;
+  /** Epoch ms from which the next use refills the quota; 0: never. */
+  refill_at: number;
+}
+
+/** Outcomes per credential (`token:{id}` / `app:{client_id}`) per hour (migration 0011). */
+export interface KeyUsageCountsTable {
+  tenant_id: string;
+  subject: string;
+  hour: number;
+  outcome: string;
+  count: number;
+  last_used_at: number;
 }
 
 export interface TokenIssuanceCountsTable {

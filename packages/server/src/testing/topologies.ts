@@ -4,6 +4,7 @@ import { loadConfig } from '../config.js';
 import { randomKey, randomLowerAlnum } from '../crypto/random.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { prepareTestStorage, startTestServer, type TestServer } from './harness.js';
+import { keymintCli } from './cli.js';
 import { freePort } from './net.js';
 import { spawnServe } from './serve-process.js';
 import { within } from './wait.js';
@@ -25,6 +26,8 @@ export interface Deployment {
   createAdmin(email: string, password: string): Promise<void>;
   /** An app allowing the client_secret methods, or the given ones. */
   createApp(authMethods?: string[]): Promise<{ clientId: string; clientSecret: string }>;
+  /** The real `keymint … --json` CLI against the deployment's database (tenant `default`). */
+  cli(...args: string[]): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ function inProcess(servers: TestServer[], close: () => Promise<void>): Deploymen
       await first.server.keymint.admins.createAccount({ email, password }, { actor: 'system' });
     },
     createApp: (authMethods) => first.createApp(authMethods ? { authMethods: authMethods as ('client_secret_basic' | 'client_secret_post' | 'signed_request')[] } : {}),
+    cli: (...args) => keymintCli(first, ...args),
     close,
   };
 }
@@ -89,6 +93,7 @@ async function workers(env: Record<string, string>): Promise<Deployment> {
       const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', ...(authMethods ? ['--auth-methods', authMethods.join(',')] : []));
       return { clientId: created.client_id, clientSecret: created.client_secret };
     },
+    cli: (...args) => server.cli(...args),
     async close() {
       await database.close();
       await server.cleanup();
