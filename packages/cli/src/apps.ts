@@ -35,7 +35,6 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           tenant: current.slug,
           issuer,
           scopes: created.scopes,
-          limits: appView(created, current).limits,
         };
         print(globals().json, view, () =>
           [

@@ -64,6 +64,12 @@ export class InvalidToken extends KeymintError {
 /** RFC 6750 §3.1: the request carried no token at all; the challenge then names no error. */
 export class MissingToken extends InvalidToken {}
 
+/** A token that was valid and has expired: still `invalid_token`; the verify API says EXPIRED. */
+export class ExpiredToken extends InvalidToken {}
+
+/** A JWT that is revoked (RFC 7009, or its app disabled): still `invalid_token`; the verify API says REVOKED. */
+export class RevokedToken extends InvalidToken {}
+
 /** RFC 6750 §3.1: the token is valid but lacks `scope`. */
 export class InsufficientScope extends KeymintError {
   readonly status = 403;

@@ -23,6 +23,7 @@ import { TenantService } from './tenants/service.js';
 import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
 import { KeyLimiter } from './limits/limiter.js';
+import { KeyVerifier } from './gateway/verify.js';
 import { DatabaseLimitStore, RedisLimitStore } from './limits/store.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
@@ -77,6 +78,8 @@ export interface Services {
    * else in the database, so every worker and node shares one count.
    */
   readonly limiter: KeyLimiter;
+  /** The verify API's rules (gateway/): resolve a key, check its scopes, count one use. */
+  readonly keyVerifier: KeyVerifier;
 }
 
 export interface ServicesOptions {
@@ -153,11 +156,12 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     onStoreError: (error) => log.error({ err: error }, 'key limit store failed'),
     appLimits: async (clientId) => (await apps.findClient(clientId))?.app.limits ?? null,
   });
+  const keyVerifier = new KeyVerifier({ bearer, limiter, apps });
   const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);
   return {
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
-    attempts, redis, replay, limiter,
+    attempts, redis, replay, limiter, keyVerifier,
   };
 }

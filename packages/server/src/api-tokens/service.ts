@@ -2,7 +2,7 @@ import type { AuditContext, AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
-import { InvalidRequest, InvalidToken, NotFound } from '../errors.js';
+import { ExpiredToken, InvalidRequest, InvalidToken, NotFound } from '../errors.js';
 import type { Principal } from '../resource/authenticate.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -160,9 +160,9 @@ export class ApiTokenService {
     }
     if (tenantSlug !== undefined && cached.tenantSlug !== tenantSlug) throw new InvalidToken(UNKNOWN_API_TOKEN);
     const now = this.now();
-    if (cached.expiresAt !== null && cached.expiresAt <= now) throw new InvalidToken('the API token has expired');
+    if (cached.expiresAt !== null && cached.expiresAt <= now) throw new ExpiredToken('the API token has expired');
     this.lastUsed.record(cached.id, now);
-    return { tenantSlug: cached.tenantSlug, clientId: null, scopes: cached.scopes, kind: 'api_token', subject: cached.id, limits: cached.limits };
+    return { tenantSlug: cached.tenantSlug, clientId: null, scopes: cached.scopes, kind: 'api_token', subject: cached.id, limits: cached.limits, expiresAt: cached.expiresAt };
   }
 
   /** Writes batched last-used times; called on a timer, never on the request path. */

@@ -26,6 +26,8 @@ export interface Principal {
   subject: string;
   /** The credential's own limits (API tokens); an app's limits are found by `clientId`. */
   limits?: Limits;
+  /** Epoch ms the token expires; null: never; absent: not known to this resolver. */
+  expiresAt?: number | null;
 }
 
 /** The request a token is being resolved for. */
@@ -127,6 +129,7 @@ export class BearerAuthenticator {
       scopes: claims.scope ? claims.scope.split(' ') : [],
       kind: 'jwt',
       subject: claims.sub,
+      expiresAt: claims.exp * 1000,
     };
   }
 }
