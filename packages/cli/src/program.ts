@@ -11,6 +11,7 @@ import { registerAdminTokenCommands } from './admin-tokens.js';
 import { registerOperationsCommands } from './operations.js';
 import { registerUserCommands } from './users.js';
 import { registerAuditCommands } from './audit.js';
+import { registerUsageCommands } from './usage.js';
 
 /** This package's version (package.json beside dist/). */
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -35,5 +36,6 @@ export function buildProgram(): Command {
   registerOperationsCommands(program, globals);
   registerUserCommands(program, globals);
   registerAuditCommands(program, globals);
+  registerUsageCommands(program, globals);
   return program;
 }

@@ -18,10 +18,11 @@ export { endUserSettingsView } from './users/model.js';
 export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './crypto/algorithms.js';
 // One serializer per resource: the admin API answers with these and the CLI's --json prints them.
 export {
-  adminTokenView, apiTokenView, appView, endUserView, iso, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
+  adminTokenView, apiTokenView, appView, endUserView, iso, keyUsageView, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
 } from './admin/views.js';
 export { serve, type ServeOptions } from './cluster.js';
 export { rotateMasterKey, sealedValuesByKey, type MasterKeyRotation } from './master-key/rotate.js';
 export { generateMasterKey } from './master-key/generate.js';
 export { backupDatabase } from './store/backup.js';
 export type { Limits, LimitsInput } from './limits/model.js';
+export { keyNames, usageSubject, type KeyUsage } from './admin/usage.js';

@@ -155,6 +155,7 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     now,
     onStoreError: (error) => log.error({ err: error }, 'key limit store failed'),
     appLimits: async (clientId) => (await apps.findClient(clientId))?.app.limits ?? null,
+    onOutcome: (tenantId, subject, outcome) => usage.recordOutcome(tenantId, subject, outcome),
   });
   const keyVerifier = new KeyVerifier({ bearer, limiter, apps });
   const replay = createReplayStore(config, db, now, (error) => log.error({ err: error }, 'replay store failed'), redis);

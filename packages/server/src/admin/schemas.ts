@@ -150,6 +150,28 @@ export const UsageView = Type.Object({
   apps: Type.Array(Type.Object({ client_id: Type.String(), name: Type.String(), counts: Type.Array(Type.Integer()) })),
 });
 
+const Hours = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])$', description: '1-168, default 24' });
+export const KeyUsageQuery = Type.Object({
+  hours: Type.Optional(Hours),
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'one API token\'s id' })),
+  app: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'one app\'s client_id (the JWT and kma_ tokens it holds)' })),
+}, { additionalProperties: false });
+const OutcomeCounts = {
+  valid: Type.Integer({ description: 'uses let through (and counted against the limits)' }),
+  rate_limited: Type.Integer(), usage_exceeded: Type.Integer(),
+  invalid: Type.Integer({ description: 'unknown, expired or revoked keys, or a disabled app\'s' }),
+  insufficient_scope: Type.Integer(),
+};
+export const KeyUsageEntry = Type.Object({
+  subject: Type.String({ description: 'token:{id}, app:{client_id}, or unknown (keys that resolved to no key of this tenant)' }),
+  token_id: Type.Optional(Type.String()), client_id: Type.Optional(Type.String()),
+  name: Type.Union([Type.String(), Type.Null()]),
+  ...OutcomeCounts,
+  last_used_at: Time,
+  hours: Type.Array(Type.Object({ hour: Time, ...OutcomeCounts }), { description: 'hours with any use, oldest first' }),
+}, { title: 'KeyUsage' });
+export const KeyUsageList = Type.Object({ from: Time, hours: Type.Integer(), usage: Type.Array(KeyUsageEntry) });
+
 export const AdminTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), role: Role, tenant: Type.Union([Type.String(), Type.Null()]), created_by: Type.String(), created_at: Time, last_used_at: MaybeTime, revoked_at: MaybeTime, expires_at: MaybeTime });
 export const AdminTokenList = Type.Object({ tokens: Type.Array(AdminTokenView) });
 export const CreateAdminTokenBody = Type.Object({

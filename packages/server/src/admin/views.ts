@@ -8,6 +8,7 @@ import type { Scope, Tenant } from '../tenants/model.js';
 import type { EndUser, EndUserSummary, UserSession } from '../users/model.js';
 import type { AdminTokenInfo } from './model.js';
 import { formatRate, type Limits, type LimitsInput } from '../limits/model.js';
+import type { KeyUsage } from './usage.js';
 import type * as S from './schemas.js';
 
 /**
@@ -64,4 +65,13 @@ export const endUserBaseView = (u: EndUser): Static<typeof S.UserSessionList>['u
 /** `idleSeconds`: the tenant's idle timeout, so the console can say when an unused session ends. */
 export const userSessionView = (s: UserSession, idleSeconds: number): Static<typeof S.UserSessionView> => ({
   sid: s.id, created_at: at(s.createdAt), last_used_at: at(s.lastUsedAt), expires_at: at(s.expiresAt), idle_expires_at: at(Math.min(s.expiresAt, s.lastUsedAt + idleSeconds * 1000)),
+});
+/** One key's outcomes (`keymint usage`, the admin API, the console's Usage page); `names` by subject. */
+export const keyUsageView = (u: KeyUsage, names: ReadonlyMap<string, string>): Static<typeof S.KeyUsageEntry> => ({
+  subject: u.subject,
+  ...(u.subject.startsWith('token:') ? { token_id: u.subject.slice(6) } : u.subject.startsWith('app:') ? { client_id: u.subject.slice(4) } : {}),
+  name: names.get(u.subject) ?? null,
+  ...u.totals,
+  last_used_at: at(u.lastUsedAt),
+  hours: u.hours.map((h) => ({ hour: at(h.hour), ...h.counts })),
 });

@@ -30,14 +30,15 @@ export class KeyVerifier {
   constructor(private readonly options: KeyVerifierOptions) {}
 
   async verify(context: BearerContext, request: VerifyRequest): Promise<Answer> {
+    const { limiter } = this.options;
+    const tenantId = context.tenant.id;
     let principal: Principal;
     try {
       principal = await this.options.bearer.authenticate(request.key, context);
     } catch (error) {
-      if (error instanceof ExpiredToken) return notValid('EXPIRED');
-      if (error instanceof RevokedToken) return notValid('REVOKED');
-      if (error instanceof InvalidToken) return notValid('NOT_FOUND');
-      throw error;
+      if (!(error instanceof InvalidToken)) throw error;
+      limiter.refused(tenantId, null, 'invalid');
+      return notValid(error instanceof ExpiredToken ? 'EXPIRED' : error instanceof RevokedToken ? 'REVOKED' : 'NOT_FOUND');
     }
     const who = {
       scopes: principal.scopes,
@@ -45,10 +46,14 @@ export class KeyVerifier {
       expires_at: principal.expiresAt ?? null,
     };
     if (principal.clientId !== null && (await this.options.apps.findClient(principal.clientId))?.app.status !== 'active') {
+      limiter.refused(tenantId, principal, 'invalid');
       return { ...notValid('DISABLED'), ...who };
     }
-    if (!(request.scopes ?? []).every((scope) => principal.scopes.includes(scope))) return { ...notValid('INSUFFICIENT_SCOPE'), ...who };
-    const decision = await this.options.limiter.consume(await this.options.limiter.limitedOf(principal), request.cost ?? 1);
+    if (!(request.scopes ?? []).every((scope) => principal.scopes.includes(scope))) {
+      limiter.refused(tenantId, principal, 'insufficient_scope');
+      return { ...notValid('INSUFFICIENT_SCOPE'), ...who };
+    }
+    const decision = await limiter.use(tenantId, principal, request.cost ?? 1);
     const code = REFUSED[decision.outcome];
     return {
       valid: code === 'VALID',

@@ -1,6 +1,7 @@
 import { RateLimited, TemporarilyUnavailable, UsageExceeded, type KeymintError } from '../errors.js';
 import { hasLimits, type Limits } from './model.js';
 import type { ConsumeResult, LimitStore } from './store.js';
+import type { KeyOutcome } from '../admin/usage.js';
 
 /** A credential with its limits: `token:{id}` (an API token) or `app:{client_id}` (every token of an app). */
 export interface Limited {
@@ -26,6 +27,8 @@ export interface KeyLimiterOptions {
   onStoreError: (error: unknown) => void;
   /** An app's limits by client_id, from the apps cache (no database read when cached); null: unknown. */
   appLimits: (clientId: string) => Promise<Limits | null>;
+  /** Every use's outcome, per key (admin/usage.ts, batched off the request path). */
+  onOutcome: (tenantId: string, subject: string, outcome: KeyOutcome) => void;
 }
 
 /** Who a use counts against: the principal's resolved credential. */
@@ -49,10 +52,22 @@ export class KeyLimiter {
    * every JWT and `kma_` token of the app); null when there are none.
    */
   async limitedOf(principal: Credential): Promise<Limited | null> {
-    if (principal.kind === 'api_token') return principal.limits ? { subject: `token:${principal.subject}`, limits: principal.limits } : null;
+    if (principal.kind === 'api_token') return principal.limits ? { subject: subjectOf(principal), limits: principal.limits } : null;
     if (principal.clientId === null) return null;
     const limits = await this.options.appLimits(principal.clientId);
-    return limits && { subject: `app:${principal.clientId}`, limits };
+    return limits && { subject: subjectOf(principal), limits };
+  }
+
+  /** One use of `principal` in tenant `tenantId`: counted against its limits (see consume), its outcome recorded for usage. */
+  async use(tenantId: string, principal: Credential, cost = 1): Promise<LimitDecision> {
+    const decision = await this.consume(await this.limitedOf(principal), cost);
+    this.options.onOutcome(tenantId, subjectOf(principal), decision.outcome);
+    return decision;
+  }
+
+  /** Records a use that never reached the limits: a key that resolved to nothing (null), or lacked a scope. */
+  refused(tenantId: string, principal: Credential | null, outcome: 'invalid' | 'insufficient_scope'): void {
+    this.options.onOutcome(tenantId, principal ? subjectOf(principal) : 'unknown', outcome);
   }
 
   /**
@@ -88,6 +103,12 @@ export class KeyLimiter {
       at: now,
     };
   }
+}
+
+/** Whose usage a use is: `token:{id}` (API tokens), `app:{client_id}` (every token of an app), else `unknown`. */
+function subjectOf(principal: Credential): string {
+  if (principal.kind === 'api_token') return `token:${principal.subject}`;
+  return principal.clientId === null ? 'unknown' : `app:${principal.clientId}`;
 }
 
 const seconds = (ms: number): number => Math.max(0, Math.ceil(ms / 1000));

@@ -180,14 +180,23 @@ export function requireScope(authenticator: BearerAuthenticator, limiter: KeyLim
     } catch (error) {
       throw toKeymintError(error);
     }
-    const principal = await authenticator.authenticate(token, { tenant: request.tenant, issuer: request.issuer });
+    let principal: Principal;
+    try {
+      principal = await authenticator.authenticate(token, { tenant: request.tenant, issuer: request.issuer });
+    } catch (error) {
+      if (error instanceof InvalidToken) limiter.refused(request.tenant.id, null, 'invalid');
+      throw error;
+    }
     const claimedTenant = request.headers['x-tenant-id'];
     if (claimedTenant !== undefined && claimedTenant !== principal.tenantSlug) {
       throw new Forbidden('X-Tenant-Id does not match the tenant of the token');
     }
-    if (!principal.scopes.includes(scope)) throw new InsufficientScope(scope);
+    if (!principal.scopes.includes(scope)) {
+      limiter.refused(request.tenant.id, principal, 'insufficient_scope');
+      throw new InsufficientScope(scope);
+    }
     // Counted before the answer, once per request (issue 20): the key's rate limit and quota.
-    const decision = await limiter.consume(await limiter.limitedOf(principal));
+    const decision = await limiter.use(request.tenant.id, principal);
     const refused = refusal(decision);
     if (refused) throw refused;
     reply.headers(rateLimitHeaders(decision));
