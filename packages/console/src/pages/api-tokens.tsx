@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, Dialog, Empty, ErrorNote, SecretDialog, useAction, useLoad } from '../ui';
-import { EXPIRIES, ScopePicker, type PageProps } from './common';
+import { EXPIRIES, limitsLabel, ScopePicker, type PageProps } from './common';
 
 /** API tokens: create (shown once), list with last use, revoke. */
 export function ApiTokensPage({ tenant, canWrite }: PageProps) {
@@ -26,7 +26,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
       {tokens.data && tokens.data.tokens.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+            <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">Limits</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
               {tokens.data.tokens.map((t) => (
                 <tr key={t.id}>
@@ -36,6 +36,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
                   <td><Badge value={t.status} /></td>
                   <td>{t.expires_at ? when(t.expires_at) : 'never'}</td>
                   <td>{ago(t.last_used_at)}</td>
+                  <td>{limitsLabel(t.limits)}</td>
                   <td>{canWrite && t.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => run(async () => { await api<C.ApiToken>('DELETE', `/tenants/${tenant}/api-tokens/${t.id}`); tokens.reload(); })}>Revoke</button> : null}</td>
                 </tr>
               ))}

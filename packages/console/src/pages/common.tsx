@@ -1,4 +1,5 @@
 // What several pages share: their props, the expiry and auth-method choices, the scope picker.
+import type * as C from '../contract';
 import { Empty } from '../ui';
 
 export interface PageProps {
@@ -47,4 +48,13 @@ export function ScopePicker(props: { scopes: { name: string; description: string
       ))}
     </fieldset>
   );
+}
+
+/** A key's limits in one line: `100/1m · quota 10000 (10000/30d)`, or `none`. */
+export function limitsLabel(limits: C.Limits): string {
+  const parts = [
+    ...(limits.rate_limit ? [limits.rate_limit] : []),
+    ...(limits.quota === null ? [] : [`quota ${limits.quota}${limits.quota_refill ? ` (${limits.quota_refill})` : ''}`]),
+  ];
+  return parts.length === 0 ? 'none' : `${parts.join(' · ')}${limits.fail_open ? ' · fails open' : ''}`;
 }
