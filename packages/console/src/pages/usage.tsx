@@ -20,7 +20,7 @@ function KeyUsage({ tenant }: Pick<PageProps, 'tenant'>) {
   const total = (k: (typeof keys)[number]) => OUTCOMES.reduce((sum, [field]) => sum + k[field], 0);
   const max = Math.max(1, ...keys.map(total));
   return (
-    <table>
+    <div class="table-wrap"><table>
       <caption>Uses per key, last 24 hours: {OUTCOMES.map(([, label, color]) => <span key={label} class="legend-item"><span class="swatch" style={{ background: color }} />{label} </span>)}</caption>
       <thead><tr><th scope="col">Key</th><th scope="col">Uses</th><th scope="col">Outcomes</th><th scope="col">Last used</th></tr></thead>
       <tbody>
@@ -44,7 +44,7 @@ function KeyUsage({ tenant }: Pick<PageProps, 'tenant'>) {
           </tr>
         ))}
       </tbody>
-    </table>
+    </table></div>
   );
 }
 
