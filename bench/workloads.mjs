@@ -125,6 +125,17 @@ export const workloads = [
     keymint: ({ issuer, apiToken }) => ({ url: `${issuer}/api/v1/contacts`, headers: { authorization: `Bearer ${apiToken}` } }),
   },
   {
+    // Issue 20: a gateway asking whether an API token may make a call (no limits: from memory).
+    name: 'verify_api_token',
+    title: 'POST /v1/keys/verify of an API token',
+    keymint: ({ issuer, app, apiToken }) => ({
+      url: `${issuer}/v1/keys/verify`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth(app.client_id, app.client_secret) },
+      body: JSON.stringify({ key: apiToken, scopes: ['contacts_read'] }),
+    }),
+  },
+  {
     name: 'jwks',
     title: 'JWKS document',
     keymint: ({ issuer }) => ({ url: `${issuer}/.well-known/jwks.json` }),

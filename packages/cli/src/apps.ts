@@ -4,11 +4,12 @@ import { CLI, withKeymint, type GlobalOptions } from './context.js';
 import { UsageError } from './errors.js';
 import { print, table } from './output.js';
 import { appKeyView, appView, newSecretView, secretView } from '@keymint/server';
+import { addLimitOptions, describeLimits, limitsInputOf, type LimitOptions } from './limits.js';
 
 /** `keymint app …` and `keymint app secret …`: OAuth applications and their client secrets. */
 export function registerAppCommands(program: Command, globals: () => GlobalOptions): void {
   const app = program.command('app').description('OAuth applications (client credentials)');
-  app
+  addLimitOptions(app
     .command('create')
     .description('create an app and print its first client secret (shown once), or, with private_key_jwt and --jwks, register its public keys (no secret)')
     .requiredOption('--name <name>', 'a name people recognise')
@@ -18,8 +19,8 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .option('--audiences <list>', 'comma-separated audiences beyond the tenant default', list)
     .option('--auth-methods <list>', 'client_secret_basic, client_secret_post, signed_request, or private_key_jwt alone', list)
     .option('--jwks <file>', 'private_key_jwt: a JWKS file ({"keys": [...]}) of the app\'s public keys', jsonFile)
-    .option('--require-dpop', 'issue tokens only to requests with a DPoP proof, always bound to its key (RFC 9449)')
-    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[]; jwks?: unknown; requireDpop?: boolean }) =>
+    .option('--require-dpop', 'issue tokens only to requests with a DPoP proof, always bound to its key (RFC 9449)'), false)
+    .action((options: { name: string; scopes?: string[]; lifetime?: number; format: string; audiences?: string[]; authMethods?: string[]; jwks?: unknown; requireDpop?: boolean } & LimitOptions) =>
       withKeymint(globals(), async ({ keymint, tenant: current, issuer }) => {
         const { app: created, secret } = await keymint.apps.create(current.id, await keymint.tenants.scopes(current.id), {
           name: options.name,
@@ -30,6 +31,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           authMethods: options.authMethods,
           jwks: options.jwks,
           requireDpop: options.requireDpop === true,
+          limits: limitsInputOf(options),
         }, CLI);
         const keys = secret ? [] : (await keymint.apps.listKeys(current.id, created.clientId)).map(appKeyView);
         const view = {
@@ -63,7 +65,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
       withKeymint(globals(), async ({ keymint, tenant: current }) => {
         const apps = (await keymint.apps.list(current.id)).map((a) => appView(a, current));
         print(globals().json, { apps }, () =>
-          table([['CLIENT ID', 'NAME', 'STATUS', 'SCOPES'], ...apps.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' ')])]),
+          table([['CLIENT ID', 'NAME', 'STATUS', 'SCOPES', 'LIMITS'], ...apps.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' '), describeLimits(a.limits)])]),
         );
       }),
     );
@@ -84,6 +86,16 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
         const { app: renamed } = await keymint.apps.update(current.id, await keymint.tenants.scopes(current.id), clientId, { name }, CLI);
         const view = appView(renamed, current);
         print(globals().json, view, () => `renamed app ${view.client_id} to ${view.name}`);
+      }),
+    );
+  addLimitOptions(app
+    .command('limits <client_id>')
+    .description('change the rate limit, quota or outage behaviour shared by every token of an app (a changed limit starts a fresh count)'), true)
+    .action((clientId: string, options: LimitOptions & { failClosed?: boolean }) =>
+      withKeymint(globals(), async ({ keymint, tenant: current }) => {
+        const { app: changed } = await keymint.apps.update(current.id, await keymint.tenants.scopes(current.id), clientId, { limits: limitsInputOf(options) }, CLI);
+        const view = appView(changed, current);
+        print(globals().json, view, () => `limits of app ${view.client_id} (${view.name}): ${describeLimits(view.limits)}`);
       }),
     );
   app
@@ -213,6 +225,7 @@ function describeApp(view: ReturnType<typeof appView>, issuer: string): string {
     `  format        ${view.token_format}`,
     `  auth methods  ${view.auth_methods.join(', ')}`,
     `  dpop          ${view.require_dpop ? 'required' : 'optional'}`,
+    `  limits        ${describeLimits(view.limits)}`,
     `  created       ${view.created_at}`,
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import { registerUserCommands } from './users.js';
 import { registerAuditCommands } from './audit.js';
 import { registerWebhookCommands } from './webhooks.js';
 import { registerConfigAsCodeCommands } from './config-as-code.js';
+import { registerUsageCommands } from './usage.js';
 
 /** This package's version (package.json beside dist/). */
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -39,5 +40,6 @@ export function buildProgram(): Command {
   registerAuditCommands(program, globals);
   registerWebhookCommands(program, globals);
   registerConfigAsCodeCommands(program, globals);
+  registerUsageCommands(program, globals);
   return program;
 }

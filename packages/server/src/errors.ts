@@ -67,6 +67,12 @@ export class DpopBoundToken extends InvalidToken {}
 /** RFC 6750 §3.1: the request carried no token at all; the challenge then names no error. */
 export class MissingToken extends InvalidToken {}
 
+/** A token that was valid and has expired: still `invalid_token`; the verify API says EXPIRED. */
+export class ExpiredToken extends InvalidToken {}
+
+/** A JWT that is revoked (RFC 7009, or its app disabled): still `invalid_token`; the verify API says REVOKED. */
+export class RevokedToken extends InvalidToken {}
+
 /** RFC 6750 §3.1: the token is valid but lacks `scope`. */
 export class InsufficientScope extends KeymintError {
   readonly status = 403;
@@ -150,6 +156,26 @@ export class TooManyRequests extends KeymintError {
   constructor(message: string, retryAfterSeconds: number) {
     super(message);
     this.headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
+  }
+}
+
+/** A credential's rate limit is spent for this window (limits/, docs/gateway.md): 429 with RateLimit headers. */
+export class RateLimited extends KeymintError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  constructor(message: string, headers: Record<string, string>) {
+    super(message);
+    this.headers = headers;
+  }
+}
+
+/** A credential's usage quota is spent until its next refill, or for good (limits/, docs/gateway.md). */
+export class UsageExceeded extends KeymintError {
+  readonly status = 429;
+  readonly code = 'usage_exceeded';
+  constructor(message: string, headers: Record<string, string>) {
+    super(message);
+    this.headers = headers;
   }
 }
 

@@ -18,7 +18,7 @@ export { endUserSettingsView } from './users/model.js';
 export { SIGNING_ALGORITHMS, type SigningAlgorithm } from './crypto/algorithms.js';
 // One serializer per resource: the admin API answers with these and the CLI's --json prints them.
 export {
-  adminTokenView, apiTokenView, appKeyView, appView, endUserView, iso, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
+  adminTokenView, apiTokenView, appKeyView, appView, endUserView, iso, keyUsageView, keyView, newSecretView, revokedSessionsView, rotationView, secretView, settingsView, tenantView,
   newWebhookView, webhookDeliveryView, webhookView,
 } from './admin/views.js';
 export { serve, type ServeOptions } from './cluster.js';
@@ -27,3 +27,5 @@ export { generateMasterKey } from './master-key/generate.js';
 export { backupDatabase } from './store/backup.js';
 export { describeChange, type PlannedChange } from './config-as-code/plan.js';
 export type { ApplyResult } from './config-as-code/service.js';
+export type { Limits, LimitsInput } from './limits/model.js';
+export { keyNames, usageSubject, type KeyUsage } from './admin/usage.js';

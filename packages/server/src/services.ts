@@ -25,6 +25,9 @@ import type { Db } from './store/database.js';
 import { TenantService } from './tenants/service.js';
 import { AdminService } from './admin/service.js';
 import { IssuanceCounter } from './admin/usage.js';
+import { KeyLimiter } from './limits/limiter.js';
+import { KeyVerifier } from './gateway/verify.js';
+import { DatabaseLimitStore, RedisLimitStore } from './limits/store.js';
 import { createCodeMailer } from './users/mailer.js';
 import { UserService } from './users/service.js';
 import type { PasswordService } from './users/passwords.js';
@@ -90,6 +93,13 @@ export interface Services {
   readonly configAsCode: ConfigAsCode;
   /** RFC 9449 DPoP proofs at the token endpoint and the resource API (jtis in `replay`). */
   readonly dpop: DpopService;
+  /**
+   * Per-key rate limits and quotas (limits/): counted in Redis when KEYMINT_REDIS_URL is set,
+   * else in the database, so every worker and node shares one count.
+   */
+  readonly limiter: KeyLimiter;
+  /** The verify API's rules (gateway/): resolve a key, check its scopes, count one use. */
+  readonly keyVerifier: KeyVerifier;
 }
 
 export interface ServicesOptions {
@@ -177,11 +187,19 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
   const leaks = new LeakService({ apps, apiTokens, opaqueTokens, sessionCredentials: users.sessionCredentials, admins, audit });
   const githubKeys = new GitHubKeySource({ fixed: config.leaks.githubKeys, download: () => downloadGitHubKeys(), now });
   const expiryWarnings = new ExpiryWarnings({ db, audit, now, thresholdsDays: config.expiryWarningDays });
+  const limiter = new KeyLimiter({
+    store: redis ? new RedisLimitStore(redis, `${config.redisPrefix}limits:`) : new DatabaseLimitStore(db),
+    now,
+    onStoreError: (error) => log.error({ err: error }, 'key limit store failed'),
+    appLimits: async (clientId) => (await apps.findClient(clientId))?.app.limits ?? null,
+    onOutcome: (tenantId, subject, outcome) => usage.recordOutcome(tenantId, subject, outcome),
+  });
+  const keyVerifier = new KeyVerifier({ bearer, limiter, apps });
   return {
     tenants, apps, keys, changes, audit, apiTokens, opaqueTokens, revocations, accessTokens, principals, bearer, admins, usage, users,
     passwords: users.passwords,
     sessionCredentials: users.sessionCredentials,
-    attempts, redis, replay, dpop, webhooks,
+    attempts, redis, replay, dpop, webhooks, limiter, keyVerifier,
     leaks, githubKeys, expiryWarnings,
     configAsCode: new ConfigAsCode({ tenants, apps, users }),
   };

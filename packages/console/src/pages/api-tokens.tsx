@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, Dialog, Empty, ErrorNote, ExpiringSoon, SecretDialog, useAction, useLoad } from '../ui';
-import { EXPIRIES, ScopePicker, type PageProps } from './common';
+import { EXPIRIES, LimitsDialog, limitsLabel, ScopePicker, type PageProps } from './common';
 
 /** API tokens: create (shown once), list with last use, revoke. */
 export function ApiTokensPage({ tenant, canWrite }: PageProps) {
@@ -13,6 +13,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
   const [scopes, setScopes] = useState<string[]>([]);
   const [expiry, setExpiry] = useState('90d');
   const [shown, setShown] = useState<string | null>(null);
+  const [limiting, setLimiting] = useState<C.ApiToken | null>(null);
   const [error, run] = useAction();
   return (
     <section aria-labelledby="page-title">
@@ -26,7 +27,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
       {tokens.data && tokens.data.tokens.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+            <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">Limits</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
               {tokens.data.tokens.map((t) => (
                 <tr key={t.id}>
@@ -36,7 +37,8 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
                   <td><Badge value={t.status} /><ExpiringSoon status={t.status} expiresAt={t.expires_at} /></td>
                   <td>{t.expires_at ? when(t.expires_at) : 'never'}</td>
                   <td>{ago(t.last_used_at)}</td>
-                  <td>{canWrite && t.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => run(async () => { await api<C.ApiToken>('DELETE', `/tenants/${tenant}/api-tokens/${t.id}`); tokens.reload(); })}>Revoke</button> : null}</td>
+                  <td>{limitsLabel(t.limits)}</td>
+                  <td>{canWrite && t.status === 'active' ? <button type="button" class="small" aria-label={`Limits of token ${t.name}`} onClick={() => setLimiting(t)}>Limits</button> : null} {canWrite && t.status === 'active' ? <button type="button" class="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => run(async () => { await api<C.ApiToken>('DELETE', `/tenants/${tenant}/api-tokens/${t.id}`); tokens.reload(); })}>Revoke</button> : null}</td>
                 </tr>
               ))}
             </tbody>
@@ -59,6 +61,8 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
           <div class="actions"><button type="button" onClick={() => setCreating(false)}>Cancel</button><button type="submit" class="primary">Create token</button></div>
         </form>
       </Dialog>
+      {limiting ? <LimitsDialog key={limiting.id} id="token-limits" title={`Limits of ${limiting.name}`} limits={limiting.limits} error={error} onClose={() => setLimiting(null)}
+        onSave={(limits) => run(async () => { await api<C.ApiToken>('PATCH', `/tenants/${tenant}/api-tokens/${limiting.id}`, { limits }); setLimiting(null); tokens.reload(); })} /> : null}
       <SecretDialog title="API token created" label="API token" value={shown} onClose={() => setShown(null)} />
     </section>
   );

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, CopyField, Dialog, ErrorNote, ExpiringSoon, NotFound, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
-import { appLabel, AUTH_METHODS, BASE, EXPIRIES, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
+import { appLabel, AUTH_METHODS, BASE, EXPIRIES, LimitsDialog, limitsLabel, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
 
 /** One app: rename and settings, secrets (add with expiry, regenerate, revoke), disable. */
 export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PageProps & { clientId: string }) {
@@ -17,6 +17,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
   const [expiry, setExpiry] = useState('');
   const [edit, setEdit] = useState<{ name: string; scopes: string[]; lifetime: string; audiences: string; methods: string[]; requireDpop: boolean } | null>(null);
   const [needsSecret, setNeedsSecret] = useState(false);
+  const [limiting, setLimiting] = useState(false);
   const [confirm, setConfirm] = useState<'regenerate' | 'disable' | null>(null);
   const [error, run] = useAction();
   const reload = () => { app.reload(); secrets.reload(); siblings.reload(); keys.reload(); };
@@ -67,6 +68,7 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
         {canWrite && a.status === 'active' ? (
           <div class="button-row">
             <button type="button" onClick={() => setEdit({ name: a.name, scopes: a.scopes, lifetime: a.token_lifetime_default ? '' : String(a.token_lifetime), audiences: a.audiences.join('\n'), methods: a.auth_methods, requireDpop: a.require_dpop })}>Edit</button>
+            <button type="button" onClick={() => setLimiting(true)}>Limits</button>
             <button type="button" class="danger" onClick={() => setConfirm('disable')}>Disable app</button>
           </div>
         ) : null}
@@ -86,7 +88,10 @@ export function AppPage({ tenant, issuer, canWrite, navigate, clientId }: PagePr
         <dt>Auth methods</dt><dd>{a.auth_methods.join(', ')}</dd>
         <dt>DPoP</dt><dd>{a.require_dpop ? 'required: tokens only with a DPoP proof' : 'optional'}</dd>
         <dt>Format</dt><dd>{a.token_format}</dd>
+        <dt>Limits</dt><dd>{limitsLabel(a.limits)} <small>(shared by every token of the app)</small></dd>
       </dl>
+      {limiting ? <LimitsDialog id="app-limits" title={`Limits of ${label}`} limits={a.limits} error={error} onClose={() => setLimiting(false)}
+        onSave={(limits) => run(async () => { await api<C.UpdatedApp>('PATCH', `/tenants/${tenant}/apps/${clientId}`, { limits }); setLimiting(false); reload(); })} /> : null}
 
       {usesKeys ? (
         <section aria-labelledby="keys-title">

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, CopyField, Dialog, Empty, ErrorNote, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
-import { appLabel, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
+import { appLabel, limitsLabel, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
 
 /** Settings > Apps: list and create. */
 export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
@@ -48,7 +48,7 @@ export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
       {apps.data && apps.data.apps.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Client ID</th><th scope="col">Scopes</th><th scope="col">Lifetime</th><th scope="col">Status</th><th scope="col">Created</th></tr></thead>
+            <thead><tr><th scope="col">Name</th><th scope="col">Client ID</th><th scope="col">Scopes</th><th scope="col">Lifetime</th><th scope="col">Status</th><th scope="col">Limits</th><th scope="col">Created</th></tr></thead>
             <tbody>
               {apps.data.apps.map((app) => (
                 <tr key={app.client_id}>
@@ -57,6 +57,7 @@ export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
                   <td>{app.scopes.length ? app.scopes.map((s: string) => <code class="chip" key={s}>{s}</code>) : <small class="warn-text">none</small>}</td>
                   <td>{app.token_lifetime} s{app.token_lifetime_default ? <small> (default)</small> : null}</td>
                   <td><Badge value={app.status} /></td>
+                  <td>{limitsLabel(app.limits)}</td>
                   <td>{when(app.created_at)}</td>
                 </tr>
               ))}

@@ -53,7 +53,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   await app.register(apiTokenRoutes, { apiTokens, tenants });
   await app.register(keyRoutes, { keys });
   await app.register(auditRoutes, { audit });
-  await app.register(usageRoutes, { usage, apps });
+  await app.register(usageRoutes, { usage, apps, apiTokens });
   await app.register(endUserRoutes, { users });
   await app.register(endUserSettingsRoutes, { users });
   await app.register(adminTokenRoutes, { admins, tenants });

@@ -67,12 +67,29 @@ export const ScopeView = Type.Object({ name: Type.String(), description: Type.St
 export const ScopeList = Type.Object({ scopes: Type.Array(ScopeView) });
 export const AddScopeBody = Type.Object({ name: ScopeName, description: Type.Optional(Type.String({ maxLength: 500 })), default: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
+/** A key's limits (docs/gateway.md): `N/WINDOW` strings as the CLI takes them. */
+export const LimitsView = Type.Object({
+  rate_limit: Type.Union([Type.String(), Type.Null()], { description: 'N/WINDOW, a fixed window (e.g. 100/1m); null: none' }),
+  quota: Type.Union([Type.Integer(), Type.Null()], { description: 'Uses in all (a request costs 1, a verification its cost); null: none' }),
+  quota_refill: Type.Union([Type.String(), Type.Null()], { description: 'N/PERIOD: the uses left go back to N once PERIOD has passed since the last refill; null: never' }),
+  fail_open: Type.Boolean({ description: 'During a limit-store outage: true lets uses through uncounted, false (default) answers 503' }),
+}, { title: 'Limits' });
+const RateText = Type.String({ pattern: '^\\d{1,10}/\\d{0,9}[smhd]$', description: 'N/WINDOW, e.g. 100/1m, 10/5s, 10000/30d' });
+/** Limits to set: an absent field is kept, null removes that limit. */
+export const LimitsBody = Type.Object({
+  rate_limit: Type.Optional(Type.Union([RateText, Type.Null()])),
+  quota: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), Type.Null()])),
+  quota_refill: Type.Optional(Type.Union([RateText, Type.Null()])),
+  fail_open: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+
 export const AppView = Type.Object({
   client_id: Type.String(), name: Type.String(), scopes: Type.Array(Type.String()), audiences: Type.Array(Type.String()),
   token_lifetime: Type.Integer({ description: 'Seconds: what the app\'s access tokens live, the tenant default applied' }),
   token_lifetime_default: Type.Boolean({ description: 'true: the app follows the tenant\'s default_token_lifetime (and changes with it)' }),
   token_format: Type.String(), auth_methods: Type.Array(Type.String()), status: Type.String(), created_at: Time, updated_at: Time,
   require_dpop: Type.Boolean({ description: 'RFC 9449: tokens only for requests with a DPoP proof, always bound to its key' }),
+  limits: LimitsView,
 }, { title: 'App' });
 export const AppList = Type.Object({ apps: Type.Array(AppView) });
 export const CreateAppBody = Type.Object({
@@ -84,6 +101,7 @@ export const CreateAppBody = Type.Object({
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
   jwks: Type.Optional(Jwks),
   require_dpop: Type.Optional(Type.Boolean({ description: 'RFC 9449: refuse token requests without a DPoP proof (default false)' })),
+  limits: Type.Optional(LimitsBody),
 }, { additionalProperties: false });
 export const UpdateAppBody = Type.Object({
   name: Type.Optional(Name),
@@ -93,6 +111,7 @@ export const UpdateAppBody = Type.Object({
   auth_methods: Type.Optional(Type.Array(AuthMethod, { minItems: 1, uniqueItems: true })),
   jwks: Type.Optional(Jwks),
   require_dpop: Type.Optional(Type.Boolean({ description: 'RFC 9449: refuse token requests without a DPoP proof' })),
+  limits: Type.Optional(LimitsBody),
 }, { additionalProperties: false, minProperties: 1 });
 export const UpdatedApp = Type.Object({ app: AppView, new_secret_required: Type.Boolean({ description: 'signed_request was enabled and no secret has a recoverable copy yet, or the app left private_key_jwt and has no secret: add one' }) });
 
@@ -113,9 +132,10 @@ export const SecretList = Type.Object({ secrets: Type.Array(SecretView) });
 export const AddSecretBody = Type.Object({ expires_in: Type.Optional(Duration) }, { additionalProperties: false });
 export const Regenerated = Type.Object({ secret: NewSecretView, revoked: Type.Array(Type.String(), { description: 'ids of the secrets revoked in the same step' }) });
 
-export const ApiTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), scopes: Type.Array(Type.String()), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime });
+export const ApiTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), scopes: Type.Array(Type.String()), status: Type.String(), created_at: Time, expires_at: MaybeTime, last_used_at: MaybeTime, revoked_at: MaybeTime, limits: LimitsView });
 export const ApiTokenList = Type.Object({ tokens: Type.Array(ApiTokenView) });
-export const CreateApiTokenBody = Type.Object({ name: Name, scopes: Type.Optional(Scopes), expires_in: Type.Optional(Duration) }, { additionalProperties: false });
+export const CreateApiTokenBody = Type.Object({ name: Name, scopes: Type.Optional(Scopes), expires_in: Type.Optional(Duration), limits: Type.Optional(LimitsBody) }, { additionalProperties: false });
+export const UpdateApiTokenBody = Type.Object({ limits: LimitsBody }, { additionalProperties: false });
 export const NewApiTokenView = Type.Object({ token: Type.String({ description: 'Shown once' }), info: ApiTokenView });
 
 export const KeyView = Type.Object({ kid: Type.String(), alg: Type.String(), state: Type.String(), created_at: Time, activated_at: MaybeTime, retired_at: MaybeTime, remove_after: MaybeTime });
@@ -144,6 +164,28 @@ export const UsageView = Type.Object({
   from: Time, hours: Type.Integer(),
   apps: Type.Array(Type.Object({ client_id: Type.String(), name: Type.String(), counts: Type.Array(Type.Integer()) })),
 });
+
+const Hours = Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])$', description: '1-168, default 24' });
+export const KeyUsageQuery = Type.Object({
+  hours: Type.Optional(Hours),
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'one API token\'s id' })),
+  app: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'one app\'s client_id (the JWT and kma_ tokens it holds)' })),
+}, { additionalProperties: false });
+const OutcomeCounts = {
+  valid: Type.Integer({ description: 'uses let through (and counted against the limits)' }),
+  rate_limited: Type.Integer(), usage_exceeded: Type.Integer(),
+  invalid: Type.Integer({ description: 'unknown, expired or revoked keys, or a disabled app\'s' }),
+  insufficient_scope: Type.Integer(),
+};
+export const KeyUsageEntry = Type.Object({
+  subject: Type.String({ description: 'token:{id}, app:{client_id}, or unknown (keys that resolved to no key of this tenant)' }),
+  token_id: Type.Optional(Type.String()), client_id: Type.Optional(Type.String()),
+  name: Type.Union([Type.String(), Type.Null()]),
+  ...OutcomeCounts,
+  last_used_at: Time,
+  hours: Type.Array(Type.Object({ hour: Time, ...OutcomeCounts }), { description: 'hours with any use, oldest first' }),
+}, { title: 'KeyUsage' });
+export const KeyUsageList = Type.Object({ from: Time, hours: Type.Integer(), usage: Type.Array(KeyUsageEntry) });
 
 export const AdminTokenView = Type.Object({ id: Type.String(), name: Type.String(), hint: Type.String(), role: Role, tenant: Type.Union([Type.String(), Type.Null()]), created_by: Type.String(), created_at: Time, last_used_at: MaybeTime, revoked_at: MaybeTime, expires_at: MaybeTime });
 export const AdminTokenList = Type.Object({ tokens: Type.Array(AdminTokenView) });

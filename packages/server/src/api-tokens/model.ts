@@ -1,3 +1,5 @@
+import type { Limits, LimitsInput } from '../limits/model.js';
+
 export interface ApiTokenInfo {
   id: string;
   name: string;
@@ -9,6 +11,8 @@ export interface ApiTokenInfo {
   expiresAt: number | null;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** Rate limit, quota and outage behaviour (limits/, docs/gateway.md). */
+  limits: Limits;
 }
 
 export interface CreateApiTokenInput {
@@ -16,6 +20,8 @@ export interface CreateApiTokenInput {
   scopes?: string[];
   /** Seconds from now; null or absent: no expiry. */
   expiresInSeconds?: number | null;
+  /** Absent: no limits. */
+  limits?: LimitsInput;
 }
 
 export interface NewApiToken {

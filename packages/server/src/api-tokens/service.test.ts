@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { NO_LIMITS } from '../limits/model.js';
 import { sha256 } from '../crypto/hash.js';
 import { InvalidRequest, InvalidToken } from '../errors.js';
 import { ChangeFeed } from '../store/change-log.js';
@@ -30,7 +31,10 @@ test('API tokens: created once in plaintext, stored as SHA-256, listed without t
     assert.ok(!JSON.stringify(row).includes(created.token.slice(4)), 'no plaintext column holds the token');
 
     const principal = await keymint.principals.resolveBearer(created.token);
-    assert.deepEqual(principal, { tenantSlug: 'default', clientId: null, scopes: ['contacts_read', 'contacts_write'], kind: 'api_token', subject: created.info.id });
+    assert.deepEqual(principal, {
+      tenantSlug: 'default', clientId: null, scopes: ['contacts_read', 'contacts_write'], kind: 'api_token', subject: created.info.id,
+      limits: NO_LIMITS, expiresAt: created.info.expiresAt,
+    });
 
     const [listed] = await keymint.apiTokens.list(tenant.id);
     assert.equal(listed!.hint, created.token.slice(0, 8));

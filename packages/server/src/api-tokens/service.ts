@@ -2,12 +2,13 @@ import type { AuditContext, AuditLog } from '../audit/service.js';
 import { sha256 } from '../crypto/hash.js';
 import { newId } from '../crypto/random.js';
 import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
-import { InvalidRequest, InvalidToken, NotFound } from '../errors.js';
+import { ExpiredToken, InvalidRequest, InvalidToken, NotFound } from '../errors.js';
 import type { Principal } from '../resource/authenticate.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
 import { LastUsedTimes } from '../store/last-used.js';
 import type { ApiTokenRow } from '../store/schema.js';
+import { applyLimits, limitsFromColumn, limitsToColumn, NO_LIMITS, type Limits, type LimitsInput } from '../limits/model.js';
 import type { Scope } from '../tenants/model.js';
 import { parseStringList } from '../util/json.js';
 import type { ApiTokenInfo, CreateApiTokenInput, NewApiToken } from './model.js';
@@ -24,6 +25,7 @@ function toInfo(row: ApiTokenRow, now: number): ApiTokenInfo {
     expiresAt,
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    limits: limitsFromColumn(row.limits),
   };
 }
 
@@ -33,6 +35,7 @@ interface CachedToken {
   tenantSlug: string;
   scopes: string[];
   expiresAt: number | null;
+  limits: Limits;
 }
 
 const MAX_CACHED = 50_000;
@@ -73,6 +76,7 @@ export class ApiTokenService {
     if (expiresIn !== null && (!Number.isSafeInteger(expiresIn) || expiresIn <= 0)) throw new InvalidRequest('expiry must be a positive number of seconds');
 
     const now = this.now();
+    const limits = applyLimits(NO_LIMITS, input.limits ?? {}, now);
     const token = generateToken(TOKEN_PREFIXES.apiToken);
     const row: ApiTokenRow = {
       id: newId('tok'),
@@ -85,10 +89,11 @@ export class ApiTokenService {
       expires_at: expiresIn === null ? null : now + expiresIn * 1000,
       last_used_at: null,
       revoked_at: null,
+      limits: limitsToColumn(limits),
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('api_tokens').values(row).execute();
-      await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.created', target: row.id, detail: { name, scopes } });
+      await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.created', target: row.id, detail: { name, scopes, ...limitsDetail(limits) } });
     });
     return { info: toInfo(row, now), token };
   }
@@ -137,6 +142,24 @@ export class ApiTokenService {
   }
 
   /**
+   * Changes a token's limits (absent fields are kept, null removes one). A changed rate limit or
+   * quota starts from a fresh count; every node's cache follows through the change feed.
+   */
+  async setLimits(tenantId: string, id: string, input: LimitsInput, context: AuditContext): Promise<ApiTokenInfo> {
+    const row = await this.db.selectFrom('api_tokens').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFound(`API token ${id} does not exist in this tenant`);
+    const now = this.now();
+    const limits = applyLimits(limitsFromColumn(row.limits), input, now);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('api_tokens').set({ limits: limitsToColumn(limits) }).where('id', '=', id).execute();
+      await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
+    });
+    this.changes.emit({ tenantId, entity: 'api_token', entityId: id });
+    this.audit.record(context, { tenantId, action: 'api_token.limits_changed', target: id, detail: limitsDetail(limits) });
+    return toInfo({ ...row, limits: limitsToColumn(limits) }, now);
+  }
+
+  /**
    * The principal a `kmk_` Bearer token stands for, or InvalidToken. Hot path: no database read
    * for a malformed token or a cached valid one; last-used times are written in batches.
    * `tenantSlug`: the tenant being served; another tenant's token is answered exactly like an
@@ -150,23 +173,28 @@ export class ApiTokenService {
       const row = await this.db
         .selectFrom('api_tokens')
         .innerJoin('tenants', 'tenants.id', 'api_tokens.tenant_id')
-        .select(['api_tokens.id', 'api_tokens.scopes', 'api_tokens.expires_at', 'api_tokens.revoked_at', 'tenants.slug'])
+        .select(['api_tokens.id', 'api_tokens.scopes', 'api_tokens.expires_at', 'api_tokens.revoked_at', 'api_tokens.limits', 'tenants.slug'])
         .where('api_tokens.token_hash', '=', hash)
         .executeTakeFirst();
       if (!row || row.revoked_at !== null) throw new InvalidToken(UNKNOWN_API_TOKEN);
-      cached = { id: row.id, tenantSlug: row.slug, scopes: parseStringList(row.scopes), expiresAt: row.expires_at === null ? null : Number(row.expires_at) };
+      cached = { id: row.id, tenantSlug: row.slug, scopes: parseStringList(row.scopes), expiresAt: row.expires_at === null ? null : Number(row.expires_at), limits: limitsFromColumn(row.limits) };
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
       this.cache.set(hash, cached);
     }
     if (tenantSlug !== undefined && cached.tenantSlug !== tenantSlug) throw new InvalidToken(UNKNOWN_API_TOKEN);
     const now = this.now();
-    if (cached.expiresAt !== null && cached.expiresAt <= now) throw new InvalidToken('the API token has expired');
+    if (cached.expiresAt !== null && cached.expiresAt <= now) throw new ExpiredToken('the API token has expired');
     this.lastUsed.record(cached.id, now);
-    return { tenantSlug: cached.tenantSlug, clientId: null, scopes: cached.scopes, kind: 'api_token', subject: cached.id };
+    return { tenantSlug: cached.tenantSlug, clientId: null, scopes: cached.scopes, kind: 'api_token', subject: cached.id, limits: cached.limits, expiresAt: cached.expiresAt };
   }
 
   /** Writes batched last-used times; called on a timer, never on the request path. */
   flushLastUsed(): Promise<void> {
     return this.lastUsed.flush();
   }
+}
+
+/** Limits as an audit entry records them (the admin API's words). */
+function limitsDetail(limits: Limits): Record<string, unknown> {
+  return { rate_limit: limits.rateLimit && `${limits.rateLimit.max}/${limits.rateLimit.windowMs}ms`, quota: limits.quota?.max ?? null, quota_refill: limits.quota?.refill ? `${limits.quota.refill.amount}/${limits.quota.refill.periodMs}ms` : null, fail_open: limits.failOpen };
 }

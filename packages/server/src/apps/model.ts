@@ -1,3 +1,5 @@
+import type { Limits, LimitsInput } from '../limits/model.js';
+
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'signed_request', 'private_key_jwt'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
@@ -22,6 +24,8 @@ export interface App {
   status: AppStatus;
   createdAt: number;
   updatedAt: number;
+  /** Rate limit and quota shared by every token of the app (limits/, docs/gateway.md). */
+  limits: Limits;
 }
 
 export type SecretStatus = 'active' | 'expired' | 'revoked';
@@ -47,6 +51,8 @@ export interface CreateAppInput {
   /** A client_id chosen by the caller (config as code keeps an app's id across installations); random when absent. */
   clientId?: string;
   requireDpop?: boolean;
+  /** Absent: no limits. */
+  limits?: LimitsInput;
   /** A JWKS (`{"keys": [...]}`) of public keys: required with, and only with, private_key_jwt. */
   jwks?: unknown;
 }

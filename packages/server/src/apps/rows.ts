@@ -2,6 +2,7 @@ import { NotFound } from '../errors.js';
 import type { Db } from '../store/database.js';
 import type { AppRow, AppSecretRow } from '../store/schema.js';
 import { parseStringList } from '../util/json.js';
+import { limitsFromColumn } from '../limits/model.js';
 import type { App, AuthMethod, SecretInfo, SecretStatus, TokenFormat } from './model.js';
 
 export function toApp(row: AppRow): App {
@@ -19,6 +20,7 @@ export function toApp(row: AppRow): App {
     status: row.status as App['status'],
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    limits: limitsFromColumn(row.limits),
   };
 }
 

@@ -13,6 +13,7 @@ import { InvalidRequest } from '../errors.js';
 import { AppKeys } from './keys.js';
 import { APP_LIMITS, DEFAULT_AUTH_METHODS, type App, type AppKeyInfo, type AuthMethod, type CreateAppInput, type SecretInfo } from './model.js';
 import { readApp, toApp } from './rows.js';
+import { applyLimits, limitsToColumn, NO_LIMITS, type LimitsInput } from '../limits/model.js';
 import { AppSecrets, applySealing, type NewSecret } from './secrets.js';
 import { validateAudiences, validateAuthMethods, validateClientId, validateJwks, validateLifetime, validateName, validateScopes, validateTokenFormat } from './validation.js';
 
@@ -84,6 +85,7 @@ export class AppService {
       created_at: now,
       updated_at: now,
       require_dpop: input.requireDpop === true ? 1 : 0,
+      limits: limitsToColumn(applyLimits(NO_LIMITS, input.limits ?? {}, now)),
     };
     const app = toApp(row);
     const secret = await db.transaction().execute(async (trx) => {
@@ -92,7 +94,7 @@ export class AppService {
       const created = keys === null ? await this.secrets.insert(trx, app, null) : null;
       await this.keys.insert(trx, app, keys ?? [], now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: app.clientId }, now);
-      await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, ...(created ? { secret_id: created.secretId } : { auth_methods: authMethods, kids: keys!.map((k) => k.kid) }), ...(app.requireDpop ? { require_dpop: true } : {}) } });
+      await audit.recordIn(trx, context, { tenantId, action: 'app.created', target: app.clientId, detail: { name, scopes, ...(created ? { secret_id: created.secretId } : { auth_methods: authMethods, kids: keys!.map((k) => k.kid) }), ...(app.requireDpop ? { require_dpop: true } : {}), ...(app.limits === NO_LIMITS ? {} : { limits: app.limits }) } });
       return created;
     }).catch(async (error: unknown) => {
       // A chosen client_id may be taken (in any tenant: client ids are unique per installation).
@@ -162,7 +164,7 @@ export class AppService {
     tenantId: string,
     catalog: Scope[],
     clientId: string,
-    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; tokenFormat?: string; jwks?: unknown; requireDpop?: boolean },
+    patch: { name?: string; tokenLifetime?: number | null; audiences?: string[]; scopes?: string[]; authMethods?: string[]; tokenFormat?: string; jwks?: unknown; requireDpop?: boolean; limits?: LimitsInput },
     context: AuditContext = SYSTEM,
   ): Promise<{ app: App; newSecretRequired: boolean }> {
     const { db, changes, audit } = this.deps;
@@ -178,6 +180,7 @@ export class AppService {
     };
     const keys = patch.authMethods === undefined && patch.jwks === undefined ? null : await keysFor(next.authMethods, patch.jwks, true);
     const now = this.deps.now();
+    const limits = patch.limits === undefined ? app.limits : applyLimits(app.limits, patch.limits, now);
     const newSecretRequired = await db.transaction().execute(async (trx) => {
       // Only the columns asked for: concurrent edits of different fields must not undo each other.
       await trx.updateTable('apps')
@@ -189,6 +192,7 @@ export class AppService {
           ...(patch.authMethods === undefined ? {} : { auth_methods: JSON.stringify(next.authMethods) }),
           ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }),
           ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop ? 1 : 0 }),
+          ...(patch.limits === undefined ? {} : { limits: limitsToColumn(limits) }),
           updated_at: now,
         })
         .where('id', '=', app.id)
@@ -200,9 +204,9 @@ export class AppService {
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
     const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
-    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }), ...(keys ? { kids: keys.map((k) => k.kid) } : {}), ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop }) };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }), ...(keys ? { kids: keys.map((k) => k.kid) } : {}), ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop }), ...(patch.limits === undefined ? {} : { limits }) };
     audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
-    return { app: { ...app, ...next, updatedAt: now }, newSecretRequired };
+    return { app: { ...app, ...next, limits, updatedAt: now }, newSecretRequired };
   }
 
   // Secrets (secrets.ts): add at most five active, regenerate, list, revoke.

@@ -1,11 +1,32 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../store/database.js';
+import type { Database } from '../store/schema.js';
 import { inKeyOrder, type AttemptStore, type Budget, type TakeResult, type Taken } from './store.js';
 
 class Spent extends Error {
   constructor(readonly key: string, readonly resetAt: number) {
     super('budget spent');
   }
+}
+
+/**
+ * One attempt from one budget, as one conditional upsert — "count + 1 where count < max, or a
+ * new window when the old one ended" — or null when the window is spent (nothing written).
+ * Also the database path of per-key rate limits (limits/database-store.ts), in their transaction.
+ */
+export async function takeOne(trx: Transaction<Database>, budget: Budget, now: number): Promise<{ count: number; reset_at: number } | undefined> {
+  const fresh = now + budget.windowMs;
+  return trx
+    .insertInto('attempt_counters')
+    .values({ key: budget.key, count: 1, reset_at: fresh })
+    .onConflict((oc) => oc.column('key')
+      .doUpdateSet({
+        count: sql<number>`case when attempt_counters.reset_at <= ${now} then 1 else attempt_counters.count + 1 end`,
+        reset_at: sql<number>`case when attempt_counters.reset_at <= ${now} then ${fresh} else attempt_counters.reset_at end`,
+      })
+      .where((eb) => eb.or([eb('attempt_counters.reset_at', '<=', now), eb('attempt_counters.count', '<', budget.max)])))
+    .returning(['count', 'reset_at'])
+    .executeTakeFirst();
 }
 
 /**
@@ -23,21 +44,10 @@ export class DatabaseAttemptStore implements AttemptStore {
       const taken = await this.db.transaction().execute(async (trx) => {
         const out: Taken[] = [];
         for (const budget of inKeyOrder(budgets)) {
-          const fresh = now + budget.windowMs;
-          const row = await trx
-            .insertInto('attempt_counters')
-            .values({ key: budget.key, count: 1, reset_at: fresh })
-            .onConflict((oc) => oc.column('key')
-              .doUpdateSet({
-                count: sql<number>`case when attempt_counters.reset_at <= ${now} then 1 else attempt_counters.count + 1 end`,
-                reset_at: sql<number>`case when attempt_counters.reset_at <= ${now} then ${fresh} else attempt_counters.reset_at end`,
-              })
-              .where((eb) => eb.or([eb('attempt_counters.reset_at', '<=', now), eb('attempt_counters.count', '<', budget.max)])))
-            .returning(['count', 'reset_at'])
-            .executeTakeFirst();
+          const row = await takeOne(trx, budget, now);
           if (!row) {
             const current = await trx.selectFrom('attempt_counters').select('reset_at').where('key', '=', budget.key).executeTakeFirst();
-            throw new Spent(budget.key, Number(current?.reset_at ?? fresh));
+            throw new Spent(budget.key, Number(current?.reset_at ?? now + budget.windowMs));
           }
           out.push({ key: budget.key, count: Number(row.count), max: budget.max, resetAt: Number(row.reset_at) });
         }

@@ -27,6 +27,7 @@ export type AuditAction =
   | 'app.tokens_revoked'
   | 'api_token.created'
   | 'api_token.revoked'
+  | 'api_token.limits_changed'
   | 'signing_key.staged'
   | 'signing_key.rotated'
   | 'signing_key.removed'

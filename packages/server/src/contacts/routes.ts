@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses as errors } from '../http/error-body.js';
 import { noStore } from '../http/no-store.js';
 import { requireScope, type BearerAuthenticator } from '../resource/authenticate.js';
+import type { KeyLimiter } from '../limits/limiter.js';
 import { announceResourceMetadata, CONTACT_SCOPES } from '../resource/metadata.js';
 import type { ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -22,13 +23,15 @@ export interface ContactRoutesOptions {
   changes: ChangeFeed;
   now: () => number;
   bearer: BearerAuthenticator;
+  /** Each authorised request is one use of its key's rate limit and quota. */
+  limiter: KeyLimiter;
 }
 
 /** The Contacts resource API under `/t/:tenant/api/v1/contacts` (DESIGN "Resource API", docs/contacts-api.md). */
-export const contactRoutes: FastifyPluginAsyncTypebox<ContactRoutesOptions> = async (app, { db, changes, now, bearer }) => {
+export const contactRoutes: FastifyPluginAsyncTypebox<ContactRoutesOptions> = async (app, { db, changes, now, bearer, limiter }) => {
   const contacts = new ContactService({ db, changes, now });
-  const read = requireScope(bearer, READ);
-  const write = requireScope(bearer, WRITE);
+  const read = requireScope(bearer, limiter, READ);
+  const write = requireScope(bearer, limiter, WRITE);
   app.decorateRequest('principal', null);
   app.addHook('onSend', announceResourceMetadata);
   // Every failure here answers in RFC 6750 shape with its WWW-Authenticate challenge, and

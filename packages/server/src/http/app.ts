@@ -6,6 +6,7 @@ import { jwksRoutes } from '../keys/routes.js';
 import { metadataRoutes, rootMetadataRoutes } from '../oauth/metadata.js';
 import { tokenEndpointRoutes } from '../oauth/token-endpoint.js';
 import { installClientAuth } from '../oauth/auth-failures.js';
+import { gatewayRoutes } from '../gateway/routes.js';
 import { introspectionRoutes } from '../introspection/routes.js';
 import { revocationRoutes } from '../revocation/routes.js';
 import { profileRoutes } from '../profiles/routes.js';
@@ -99,6 +100,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'RFC 6750 Bearer: a JWT access token, kma_ or kmk_ token' },
           adminToken: { type: 'http', scheme: 'bearer', description: 'Admin API token (kmo_…), docs/admin.md' },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'An app\'s client_id and client_secret (RFC 6749 §2.3.1): the verify API, docs/gateway.md' },
           adminSession: { type: 'apiKey', in: 'cookie', name: 'keymint_admin', description: 'Console session cookie (__Host-keymint_admin over https); unsafe requests also need X-CSRF-Token' },
         },
       },
@@ -139,7 +141,8 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
         tenants: keymint.tenants, apps: keymint.apps, accessTokens: keymint.accessTokens, now: keymint.now,
         replay: keymint.replay, dpop: keymint.dpop,
       });
-      await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer });
+      await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer, limiter: keymint.limiter });
+      await tenantScoped.register(gatewayRoutes, { verifier: keymint.keyVerifier });
       await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, now: keymint.now });
     },
     { prefix: '/t/:tenant' },

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  DpopBoundToken, InsufficientScope, InvalidClient, InvalidDpopProof, InvalidRequest, InvalidToken, KeymintError, MethodNotAllowed, MissingToken, NotFound, PayloadTooLarge, ServerError, UnsupportedMediaType, UseDpopNonce,
+  DpopBoundToken, ExpiredToken, InsufficientScope, InvalidClient, InvalidDpopProof, InvalidRequest, InvalidToken, KeymintError, MethodNotAllowed, MissingToken, NotFound, PayloadTooLarge, RevokedToken, ServerError, UnsupportedMediaType, UseDpopNonce,
 } from '../errors.js';
 import { TemporarilyUnavailable } from '../errors.js';
 import {
@@ -52,6 +52,8 @@ function fromVerifierError(error: VerifierError): KeymintError {
   if (error instanceof InsufficientScopeError) return new InsufficientScope(error.scope);
   if (error instanceof InvalidRequestError) return new InvalidRequest(error.message);
   if (error instanceof KeysUnavailableError) return new TemporarilyUnavailable('signing keys are unavailable');
+  if (error.code === 'ERR_TOKEN_EXPIRED') return new ExpiredToken(error.message);
+  if (error.code === 'ERR_TOKEN_REVOKED') return new RevokedToken(error.message);
   return new InvalidToken(error.message);
 }
 

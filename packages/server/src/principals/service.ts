@@ -28,7 +28,7 @@ export class PrincipalService {
       if (!found || (tenantSlug !== undefined && found.tenantSlug !== tenantSlug)) throw new InvalidToken('the access token is unknown, revoked or expired');
       const client = await this.apps.findClient(found.clientId);
       if (!client || client.app.status !== 'active') throw new InvalidToken('the access token is unknown, revoked or expired');
-      return { tenantSlug: found.tenantSlug, clientId: found.clientId, scopes: found.scopes, kind: 'opaque', subject: found.clientId, ...(found.jkt === null ? {} : { jkt: found.jkt }) };
+      return { tenantSlug: found.tenantSlug, clientId: found.clientId, scopes: found.scopes, kind: 'opaque', subject: found.clientId, expiresAt: found.expiresAt, ...(found.jkt === null ? {} : { jkt: found.jkt }) };
     }
     throw new InvalidToken('not a Keymint API token or opaque access token');
   }

@@ -3,12 +3,14 @@ import {
   CLOCK_LEEWAY_SECONDS, createVerifier, extractAccessToken,
   type AccessTokenClaims, type Verifier,
 } from '@keymint/sdk/node';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DpopBoundToken, Forbidden, InsufficientScope, InvalidDpopProof, InvalidToken } from '../errors.js';
 import type { KeyService, TenantKeyRing } from '../keys/service.js';
 import { defaultAudience } from '../oauth/client-credentials.js';
 import { publicRequestUrl, type DpopService } from '../oauth/dpop.js';
 import type { Tenant } from '../tenants/model.js';
+import type { Limits } from '../limits/model.js';
+import { rateLimitHeaders, refusal, type KeyLimiter } from '../limits/limiter.js';
 import { toKeymintError } from '../http/errors.js';
 
 /** Who a resource request acts as, whatever kind of Bearer token it carried. */
@@ -25,6 +27,10 @@ export interface Principal {
   subject: string;
   /** RFC 9449: the DPoP key the token is bound to (`cnf.jkt`, or stored for `kma_`); absent for Bearer tokens. `kmk_` tokens are never bound. */
   jkt?: string;
+  /** The credential's own limits (API tokens); an app's limits are found by `clientId`. */
+  limits?: Limits;
+  /** Epoch ms the token expires; null: never; absent: not known to this resolver. */
+  expiresAt?: number | null;
 }
 
 /** How a resource request presented its token, for the DPoP check (RFC 9449 §7.1). */
@@ -154,6 +160,7 @@ export class BearerAuthenticator {
       kind: 'jwt',
       subject: claims.sub,
       ...(claims.cnf?.jkt === undefined ? {} : { jkt: claims.cnf.jkt }),
+      expiresAt: claims.exp * 1000,
     };
   }
 }
@@ -191,25 +198,41 @@ declare module 'fastify' {
 /**
  * A `preValidation` hook for resource routes (RFC 6750): the Bearer token (header only; a token
  * sent two ways is 400), the principal it resolves to, `X-Tenant-Id` (if sent) equal to the
- * token's tenant (else 403), and `scope` among the granted scopes (else 403 insufficient_scope).
+ * token's tenant (else 403), `scope` among the granted scopes (else 403 insufficient_scope), and
+ * one use counted against the key's limits (else 429 rate_limited / usage_exceeded, with
+ * Retry-After and the RateLimit fields, which a counted use carries too).
  * It runs before body validation, so an unauthenticated caller learns nothing of the schemas.
  */
-export function requireScope(authenticator: BearerAuthenticator, scope: string) {
-  return async function authorize(request: FastifyRequest): Promise<void> {
+export function requireScope(authenticator: BearerAuthenticator, limiter: KeyLimiter, scope: string) {
+  return async function authorize(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     let presented: { scheme: 'Bearer' | 'DPoP'; token: string };
     try {
       presented = extractAccessToken({ authorization: request.headers.authorization, query: request.query, body: request.body }, true);
     } catch (error) {
       throw toKeymintError(error);
     }
-    const principal = await authenticator.authenticatePresentation(presented.token, { tenant: request.tenant, issuer: request.issuer }, {
-      scheme: presented.scheme, proof: request.headers.dpop, method: request.method, url: publicRequestUrl(request),
-    });
+    let principal: Principal;
+    try {
+      principal = await authenticator.authenticatePresentation(presented.token, { tenant: request.tenant, issuer: request.issuer }, {
+        scheme: presented.scheme, proof: request.headers.dpop, method: request.method, url: publicRequestUrl(request),
+      });
+    } catch (error) {
+      if (error instanceof InvalidToken) limiter.refused(request.tenant.id, null, 'invalid');
+      throw error;
+    }
     const claimedTenant = request.headers['x-tenant-id'];
     if (claimedTenant !== undefined && claimedTenant !== principal.tenantSlug) {
       throw new Forbidden('X-Tenant-Id does not match the tenant of the token');
     }
-    if (!principal.scopes.includes(scope)) throw new InsufficientScope(scope);
+    if (!principal.scopes.includes(scope)) {
+      limiter.refused(request.tenant.id, principal, 'insufficient_scope');
+      throw new InsufficientScope(scope);
+    }
+    // Counted before the answer, once per request (issue 20): the key's rate limit and quota.
+    const decision = await limiter.use(request.tenant.id, principal);
+    const refused = refusal(decision);
+    if (refused) throw refused;
+    reply.headers(rateLimitHeaders(decision));
     request.principal = principal;
   };
 }

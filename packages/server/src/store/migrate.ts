@@ -11,6 +11,7 @@ import * as attempts from './migrations/0007_attempts.js';
 import * as emailProof from './migrations/0008_email_proof.js';
 import * as clientKeys from './migrations/0009_client_keys.js';
 import * as dpop from './migrations/0010_dpop.js';
+import * as keyLimits from './migrations/0011_key_limits.js';
 import * as webhooks from './migrations/0012_webhooks.js';
 import * as expiryWarnings from './migrations/0013_expiry_warnings.js';
 
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_email_proof': emailProof,
   '0009_client_keys': clientKeys,
   '0010_dpop': dpop,
+  '0011_key_limits': keyLimits,
   '0012_webhooks': webhooks,
   '0013_expiry_warnings': expiryWarnings,
 };

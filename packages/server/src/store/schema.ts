@@ -32,6 +32,8 @@ export interface Database {
   expiry_warnings: ExpiryWarningsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  usage_quotas: UsageQuotasTable;
+  key_usage_counts: KeyUsageCountsTable;
 }
 
 export interface TenantsTable {
@@ -71,6 +73,8 @@ export interface AppsTable {
   updated_at: number;
   /** 0/1: tokens only with a DPoP proof (RFC 9449); migration 0010. */
   require_dpop: number;
+  /** JSON limits/model.ts Limits, shared by every token of the app; null: none (migration 0011). */
+  limits: string | null;
 }
 
 /** A public key an app signs its client assertions with (private_key_jwt, migration 0009). */
@@ -160,6 +164,8 @@ export interface ApiTokensTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** JSON limits/model.ts Limits; null: none (migration 0011). */
+  limits: string | null;
 }
 
 /** Live opaque (`kma_`) access tokens; revoked ones are deleted, expired ones purged. */
@@ -273,6 +279,24 @@ export interface AdminTokensTable {
   revoked_at: number | null;
   /** null: never expires. */
   expires_at: number | null;
+}
+
+/** Uses left of each quota (limits/), keyed `quota:{credential}:{since}` (migration 0011). */
+export interface UsageQuotasTable {
+  key: string;
+  remaining: number;
+  /** Epoch ms from which the next use refills the quota; 0: never. */
+  refill_at: number;
+}
+
+/** Outcomes per credential (`token:{id}` / `app:{client_id}`) per hour (migration 0011). */
+export interface KeyUsageCountsTable {
+  tenant_id: string;
+  subject: string;
+  hour: number;
+  outcome: string;
+  count: number;
+  last_used_at: number;
 }
 
 export interface TokenIssuanceCountsTable {

@@ -6,6 +6,7 @@ import { loadConfig } from '../config.js';
 import { randomKey, randomLowerAlnum } from '../crypto/random.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { prepareTestStorage, startTestServer, type TestServer } from './harness.js';
+import { keymintCli } from './cli.js';
 import { freePort } from './net.js';
 import { spawnServe } from './serve-process.js';
 import { within } from './wait.js';
@@ -31,6 +32,8 @@ export interface Deployment {
   createWebhook(url: string, events: string[]): Promise<{ id: string; secret: string }>;
   /** A private_key_jwt app with the public keys of `jwks` (no secret). */
   createKeyApp(jwks: { keys: object[] }): Promise<{ clientId: string }>;
+  /** The real `keymint … --json` CLI against the deployment's database (tenant `default`). */
+  cli(...args: string[]): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ function inProcess(servers: TestServer[], close: () => Promise<void>): Deploymen
       const { app } = await keymint.apps.create(tenant.id, await keymint.tenants.scopes(tenant.id), { name: 'burst', scopes: ['contacts_read'], authMethods: ['private_key_jwt'], jwks });
       return { clientId: app.clientId };
     },
+    cli: (...args) => keymintCli(first, ...args),
     close,
   };
 }
@@ -116,6 +120,7 @@ async function workers(env: Record<string, string>): Promise<Deployment> {
       const created = await server.cli('app', 'create', '--name', 'burst', '--scopes', 'contacts_read', '--auth-methods', 'private_key_jwt', '--jwks', file);
       return { clientId: created.client_id };
     },
+    cli: (...args) => server.cli(...args),
     async close() {
       await database.close();
       await server.cleanup();

@@ -3,7 +3,7 @@ import type { AppService } from '../../apps/service.js';
 import type { TenantService } from '../../tenants/service.js';
 import { auditContext } from '../auth.js';
 import * as S from '../schemas.js';
-import { appKeyView, appView, newSecretView, secretView } from '../views.js';
+import { appKeyView, appView, limitsInput, newSecretView, secretView } from '../views.js';
 import { config, expiresIn, security } from './common.js';
 
 export interface AppRoutesOptions {
@@ -25,6 +25,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<AppRoutesOptions> = async (app
     const { app: created, secret } = await apps.create(tenant.id, await tenants.scopes(tenant.id), {
       name: body.name, scopes: body.scopes ?? [], audiences: body.audiences, tokenLifetime: body.token_lifetime ?? null, tokenFormat: body.token_format, authMethods: body.auth_methods, jwks: body.jwks,
       requireDpop: body.require_dpop,
+      limits: body.limits && limitsInput(body.limits),
     }, auditContext(request));
     return reply.code(201).send({ app: appView(created, tenant), secret: secret ? newSecretView(secret) : null });
   });
@@ -38,6 +39,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<AppRoutesOptions> = async (app
     const { app: updated, newSecretRequired } = await apps.update(tenant.id, await tenants.scopes(tenant.id), request.params.client_id, {
       name: body.name, tokenLifetime: body.token_lifetime, audiences: body.audiences, scopes: body.scopes, authMethods: body.auth_methods, jwks: body.jwks,
       requireDpop: body.require_dpop,
+      limits: body.limits && limitsInput(body.limits),
     }, auditContext(request));
     return { app: appView(updated, tenant), new_secret_required: newSecretRequired };
   });
