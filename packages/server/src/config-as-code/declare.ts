@@ -2,7 +2,9 @@ import { Value } from '@sinclair/typebox/value';
 import type { JWK } from 'jose';
 import { DEFAULT_AUTH_METHODS, type App } from '../apps/model.js';
 import { validateAudiences, validateAuthMethods, validateClientId, validateLifetime, validateName, validateTokenFormat } from '../apps/validation.js';
+import { limitsInput, limitsView } from '../admin/views.js';
 import { InvalidRequest, KeymintError } from '../errors.js';
+import { applyLimits, NO_LIMITS } from '../limits/model.js';
 import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, TENANT_SLUG_PATTERN, type Scope, type Tenant } from '../tenants/model.js';
 import { DEFAULT_END_USER_SETTINGS, endUserSettingsView } from '../users/model.js';
 import { canonicalOrigin, endUserSettings } from '../users/settings.js';
@@ -24,6 +26,7 @@ export function appDeclaration(app: App, jwks: readonly JWK[]): AppState {
     auth_methods: app.authMethods,
     status: app.status,
     require_dpop: app.requireDpop,
+    limits: limitsView(app.limits),
     jwks: app.authMethods.includes('private_key_jwt') ? { keys: [...jwks] as AppJwks['keys'] } : null,
   };
 }
@@ -121,6 +124,8 @@ function appState(app: AppDeclaration): AppState {
     auth_methods: authMethods,
     status: app.status ?? 'active',
     require_dpop: app.require_dpop ?? false,
+    // In the form export prints (`100/60s` → `100/1m`); the app's limits are shared by its tokens.
+    limits: limitsView(applyLimits(NO_LIMITS, limitsInput(app.limits ?? {}), 0)),
     jwks: jwksState(authMethods, app.jwks ?? null),
   };
 }

@@ -40,6 +40,11 @@ function tenantArbitrary(): fc.Arbitrary<Omit<TenantDeclaration, 'slug'>> {
       token_format: fc.constantFrom('jwt' as const, 'opaque' as const),
       status: fc.constantFrom('active' as const, 'disabled' as const),
       require_dpop: fc.boolean(),
+      limits: fc.record({
+        rate_limit: fc.option(fc.constantFrom('100/1m', '10/5s', '100/60s', '5000/1d')),
+        quota: fc.option(fc.integer({ min: 1, max: 100_000 })),
+        fail_open: fc.boolean(),
+      }, { requiredKeys: [] }),
     }, { requiredKeys: ['name'] }).chain((fields) => fc.oneof(
       // private_key_jwt stands alone and brings its keys; the secret methods combine freely.
       fc.record({ auth_methods: subset(SECRET_METHODS, 1) }),

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { APP_LIMITS, AUTH_METHODS, TOKEN_FORMATS } from '../apps/model.js';
 import { SIGNING_ALGORITHMS } from '../crypto/algorithms.js';
-import { EndUserSettingsView, ScopeView } from '../admin/schemas.js';
+import { EndUserSettingsView, LimitsBody, ScopeView } from '../admin/schemas.js';
 import { SIGNED_REQUEST_SKEW_LIMITS } from '../tenants/model.js';
 
 /**
@@ -37,6 +37,7 @@ export const AppDeclaration = Type.Object({
   token_format: Type.Optional(literals(TOKEN_FORMATS)),
   auth_methods: Type.Optional(Type.Array(literals(AUTH_METHODS), { minItems: 1 })),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+  limits: Type.Optional(LimitsBody),
   require_dpop: Type.Optional(Type.Boolean({ description: 'RFC 9449: tokens only for requests with a DPoP proof (default false)' })),
   jwks: Type.Optional(Type.Union([JwksDeclaration, Type.Null()], { description: 'private_key_jwt apps: their public keys (RFC 7517 JWK Set); null for other apps' })),
 }, { additionalProperties: false });

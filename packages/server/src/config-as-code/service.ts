@@ -1,3 +1,4 @@
+import { limitsInput } from '../admin/views.js';
 import type { AppService, NewSecret } from '../apps/service.js';
 import { SYSTEM, type AuditContext } from '../audit/service.js';
 import { InvalidRequest } from '../errors.js';
@@ -5,9 +6,8 @@ import type { TenantService } from '../tenants/service.js';
 import { endUserSettingsPatch } from '../users/model.js';
 import type { UserService } from '../users/service.js';
 import { readConfigDocument, tenantDeclaration } from './declare.js';
-import type { AppJwks } from './schema.js';
 import { planChanges, type PlannedChange } from './plan.js';
-import type { TenantState } from './schema.js';
+import type { AppJwks, AppState, TenantState } from './schema.js';
 
 export interface ConfigAsCodeOptions {
   tenants: TenantService;
@@ -120,6 +120,7 @@ export class ConfigAsCode {
       const { secret } = await apps.create(tenantId, catalog, {
         clientId: app.client_id, name: app.name, scopes: app.scopes, audiences: app.audiences, tokenLifetime: app.token_lifetime, tokenFormat: app.token_format, authMethods: app.auth_methods,
         requireDpop: app.require_dpop,
+        limits: limitsInput(app.limits),
         ...(app.jwks ? { jwks: app.jwks } : {}),
       }, context);
       if (secret) result.secrets.push({ tenant: slug, client_id: app.client_id, secret });
@@ -135,6 +136,7 @@ export class ConfigAsCode {
       ...defined('tokenFormat', to('token_format') as string | undefined),
       ...defined('authMethods', to('auth_methods') as string[] | undefined),
       ...defined('requireDpop', to('require_dpop') as boolean | undefined),
+      ...('limits' in change.fields ? { limits: limitsInput(to('limits') as AppState['limits']) } : {}),
       // Keys replace the app's keys; null (the app leaves private_key_jwt) goes with its auth-method change.
       ...defined('jwks', (to('jwks') ?? undefined) as AppJwks | undefined),
     };
