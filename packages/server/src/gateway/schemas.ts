@@ -27,4 +27,5 @@ export const VerifyAnswer = Type.Object({
   client_id: Type.Optional(Type.String({ description: 'JWT and kma_ tokens: the app that holds the key (its limits apply)' })),
   token_id: Type.Optional(Type.String({ description: 'kmk_ API tokens: the token\'s id (its own limits apply)' })),
   expires_at: EpochMs('When the key expires; null: never, or not found'),
+  cnf: Type.Optional(Type.Object({ jkt: Type.String() }, { description: 'RFC 9449: the key is DPoP-bound to this JWK thumbprint; the gateway must accept it only with a DPoP proof by that key (docs/dpop.md), never as Bearer' })),
 }, { title: 'VerifyAnswer' });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { keymintCli } from '../testing/cli.js';
+import { createDpopProof, generateDpopKey } from '@keymint/sdk/node';
 import { basic, startTestServer, type TestServer } from '../testing/harness.js';
 import { burst } from '../testing/topologies.js';
 import { fetchToken, revoke } from '../testing/tokens.js';
@@ -29,6 +30,25 @@ async function verify(body: unknown, authorization: string | null = basic(caller
 }
 
 describe('verify API', { timeout: 120_000 }, () => {
+  test('a DPoP-bound JWT (RFC 9449 §6): VALID with cnf.jkt, so the gateway accepts it only with a proof by that key', async () => {
+    const app = await server.createApp({ name: 'bound', scopes: ['contacts_read'] });
+    const key = await generateDpopKey();
+    const tokenUrl = `${server.issuer}/oauth/token`;
+    const response = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(app.clientId, app.clientSecret), dpop: await createDpopProof(key, { method: 'POST', url: tokenUrl }) },
+      body: 'grant_type=client_credentials',
+    });
+    const issued = await response.json() as { access_token: string; token_type: string };
+    assert.equal(issued.token_type, 'DPoP');
+    const answer = await verify({ key: issued.access_token });
+    assert.equal(answer.body.code, 'VALID');
+    assert.deepEqual(answer.body.cnf, { jkt: key.jkt });
+    const unbound = await verify({ key: await fetchToken(server.issuer, app.clientId, app.clientSecret) });
+    assert.equal(unbound.body.cnf, undefined, 'a Bearer token carries no cnf');
+  });
+
+
   test('a kmk_ key: VALID with every documented field; INSUFFICIENT_SCOPE and a too-large cost spend nothing; USAGE_EXCEEDED once the quota is spent', async () => {
     const created = await keymintCli(server, 'token', 'create', '--name', 'partner', '--scopes', 'contacts_read', '--quota', '3', '--rate-limit', '100/1m');
     const first = await verify({ key: created.token });

@@ -44,6 +44,8 @@ export class KeyVerifier {
       scopes: principal.scopes,
       ...(principal.kind === 'api_token' ? { token_id: principal.subject } : principal.clientId === null ? {} : { client_id: principal.clientId }),
       expires_at: principal.expiresAt ?? null,
+      // A bound token is worth nothing without a proof by its key: the gateway checks that proof.
+      ...(principal.jkt === undefined ? {} : { cnf: { jkt: principal.jkt } }),
     };
     if (principal.clientId !== null && (await this.options.apps.findClient(principal.clientId))?.app.status !== 'active') {
       limiter.refused(tenantId, principal, 'invalid');
