@@ -43,7 +43,8 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
           issuer,
           scopes: created.scopes,
           ...(secret ? {} : { auth_methods: created.authMethods, keys }),
-          require_dpop: created.requireDpop,
+          // Only when set, like the key fields: the flat one-time answer keeps its documented shape (docs/admin.md).
+          ...(created.requireDpop ? { require_dpop: true } : {}),
         };
         print(globals().json, view, () =>
           [
@@ -51,7 +52,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
             `  client_id      ${view.client_id}`,
             ...(secret ? [`  client_secret  ${secret.clientSecret}`] : [`  auth method    private_key_jwt (no secret), keys ${keys.map((k) => k.kid).join(', ')}`]),
             `  scopes         ${view.scopes.join(' ') || '(none)'}`,
-            ...(view.require_dpop ? ['  dpop           required (tokens only with a DPoP proof)'] : []),
+            ...(created.requireDpop ? ['  dpop           required (tokens only with a DPoP proof)'] : []),
             `  token endpoint ${issuer}/oauth/token`,
             ...(secret ? ['', 'Copy the client secret now: Keymint keeps only its hash and cannot show it again.'] : []),
           ].join('\n'),
