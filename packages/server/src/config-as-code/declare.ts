@@ -5,7 +5,9 @@ import { InvalidRequest, KeymintError } from '../errors.js';
 import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, TENANT_SLUG_PATTERN, type Scope, type Tenant } from '../tenants/model.js';
 import { DEFAULT_END_USER_SETTINGS, endUserSettingsView } from '../users/model.js';
 import { canonicalOrigin, endUserSettings } from '../users/settings.js';
-import { ConfigDocument, type AppDeclaration, type AppState, type TenantDeclaration, type TenantState } from './schema.js';
+import { validateEventPatterns } from '../webhooks/catalog.js';
+import type { WebhookInfo } from '../webhooks/service.js';
+import { ConfigDocument, type AppDeclaration, type AppState, type TenantDeclaration, type TenantState, type WebhookState } from './schema.js';
 
 // Both directions between the services' objects and the file: what a tenant is (export) and what
 // a file asks for (apply), each in TenantState form so the plan compares like with like.
@@ -28,8 +30,13 @@ export function scopeDeclaration(scope: Scope): TenantState['scopes'][number] {
   return { name: scope.name, description: scope.description, default: scope.isDefault };
 }
 
-/** A tenant as export writes it: settings with defaults filled in, its catalog and its apps. */
-export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[]): TenantState {
+/** A webhook as export writes it: id, URL and events, never its secret. */
+export function webhookDeclaration(webhook: WebhookInfo): WebhookState {
+  return { id: webhook.id, url: webhook.url, events: webhook.events };
+}
+
+/** A tenant as export writes it: settings with defaults filled in, its catalog, its apps and webhooks. */
+export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[], webhooks: WebhookInfo[] = []): TenantState {
   return {
     slug: tenant.slug,
     name: tenant.name,
@@ -41,6 +48,7 @@ export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[]):
     end_users: endUserSettingsView(endUserSettings(tenant)),
     scopes: scopes.map(scopeDeclaration),
     apps: apps.map(appDeclaration),
+    webhooks: webhooks.map(webhookDeclaration),
   };
 }
 
@@ -53,6 +61,7 @@ export function newTenantState(slug: string, name: string, signingAlg: TenantSta
     end_users: endUserSettingsView(DEFAULT_END_USER_SETTINGS),
     scopes: SEEDED_SCOPES.map(scopeDeclaration),
     apps: [],
+    webhooks: [],
   };
 }
 
@@ -93,6 +102,10 @@ function tenantState(tenant: TenantDeclaration): TenantState {
     clientIds.add(state.client_id);
     return state;
   }));
+  const webhooks = (tenant.webhooks ?? []).map((hook, i) => at(`webhooks[${i}]`, () => webhookState(hook)));
+  for (const [i, hook] of webhooks.entries()) {
+    if (hook.id !== undefined && webhooks.findIndex((h) => h.id === hook.id) !== i) throw new InvalidRequest(`webhooks[${i}]: id ${hook.id} appears twice`);
+  }
   const endUsers = { ...defaults.end_users, ...tenant.end_users };
   return {
     slug: tenant.slug,
@@ -101,6 +114,7 @@ function tenantState(tenant: TenantDeclaration): TenantState {
     end_users: { ...endUsers, allowed_origins: at('end_users.allowed_origins', () => [...new Set(endUsers.allowed_origins.map(canonicalOrigin))]) },
     scopes,
     apps,
+    webhooks,
   };
 }
 
@@ -116,6 +130,17 @@ function appState(app: AppDeclaration): AppState {
     auth_methods: validateAuthMethods(app.auth_methods ?? DEFAULT_AUTH_METHODS),
     status: app.status ?? 'active',
   };
+}
+
+/** URL in the form the service stores (the SSRF policy is checked by WebhookService at apply). */
+function webhookState(hook: WebhookState | (Omit<WebhookState, 'events'> & { events?: string[] })): WebhookState {
+  let url: URL;
+  try {
+    url = new URL(hook.url);
+  } catch {
+    throw new InvalidRequest('url must be an absolute https:// URL');
+  }
+  return { ...(hook.id === undefined ? {} : { id: hook.id }), url: url.href, events: validateEventPatterns(hook.events ?? []) };
 }
 
 /** Runs a check and names where in the file it failed. */

@@ -127,6 +127,22 @@ export class WebhookService {
     return rows.map((row) => toInfo(row, now));
   }
 
+  /**
+   * Changes a webhook's URL and/or events (config-as-code apply); the secret stays. The new URL is
+   * checked like a new webhook's (SSRF policy). @throws {NotFound} @throws {InvalidRequest}
+   */
+  async update(tenantId: string, id: string, input: { url?: string; events?: string[] }, context: AuditContext): Promise<WebhookInfo> {
+    const { db, audit } = this.deps;
+    const row = await this.read(tenantId, id);
+    const events = input.events === undefined ? parseStringList(row.events) : validateEventPatterns(input.events);
+    const url = input.url === undefined ? row.url : (await this.checkUrl(input.url)).href;
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('webhooks').set({ url, events: JSON.stringify(events) }).where('id', '=', id).execute();
+      await audit.recordIn(trx, context, { tenantId, action: 'webhook.updated', target: id, detail: { url, events } });
+    });
+    return toInfo({ ...row, url, events: JSON.stringify(events) }, this.deps.now());
+  }
+
   /** Deletes the webhook and its delivery log; pending deliveries are never sent. @throws {NotFound} */
   async delete(tenantId: string, id: string, context: AuditContext): Promise<WebhookInfo> {
     const { db, audit } = this.deps;
