@@ -5,6 +5,7 @@ import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { generateWebhookSecret, signWebhook } from '../crypto/webhook-signature.js';
 import { InvalidRequest, KeymintError, NotFound } from '../errors.js';
 import type { Db } from '../store/database.js';
+import { traceWebhookDelivery } from '../telemetry/tracing.js';
 import type { WebhookDeliveryRow, WebhookRow } from '../store/schema.js';
 import { parseStringList } from '../util/json.js';
 import { checkWebhookUrl, type UrlPolicy } from './address-policy.js';
@@ -218,7 +219,7 @@ export class WebhookService {
     const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const hook = await db.selectFrom('webhooks').selectAll().where('id', '=', row.webhook_id).executeTakeFirst();
     const outcome = hook
-      ? await this.sendOnce(hook, row).catch((error: unknown) => {
+      ? await traceWebhookDelivery({ webhookId: row.webhook_id, eventType: row.event_type, attempt: Number(row.attempts) }, () => this.sendOnce(hook, row)).catch((error: unknown) => {
         log.error({ err: error, webhook: row.webhook_id }, 'webhook delivery failed unexpectedly');
         return { ok: false, status: null, error: 'internal error preparing the delivery', durationMs: 0 };
       })
