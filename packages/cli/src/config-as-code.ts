@@ -16,7 +16,7 @@ const NOT_EXPORTED = 'API tokens, client secrets and signing keys are credential
 export function registerConfigAsCodeCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('export')
-    .description('print the declarative state of every tenant (or of --tenant): settings, scope catalog, apps; never a secret')
+    .description('print the declarative state of every tenant (or of --tenant): settings, scope catalog, apps, webhooks; never a secret')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'yaml']).default('json'))
     .action((options: { format: 'json' | 'yaml' }) =>
       withKeymint(globals(), async ({ keymint, tenant }) => {
@@ -30,12 +30,12 @@ export function registerConfigAsCodeCommands(program: Command, globals: () => Gl
     .command('apply <file>')
     .description('make the database match a file written by keymint export (JSON or YAML): creates and updates, disables only with --prune')
     .option('--dry-run', 'print the plan and change nothing')
-    .option('--prune', 'also disable apps of the file\'s tenants that the file does not list')
+    .option('--prune', 'also disable apps and delete webhooks of the file\'s tenants that the file does not list')
     .action((file: string, options: { dryRun?: boolean; prune?: boolean }) =>
       withKeymint(globals(), async ({ keymint }) => {
         const result = await keymint.configAsCode.apply(readDocument(file), { dryRun: options.dryRun === true, prune: options.prune === true }, CLI);
         const secrets = result.secrets.map((s) => ({ tenant: s.tenant, client_id: s.client_id, ...newSecretView(s.secret) }));
-        const view = { changes: result.changes, applied: result.applied, plan: result.plan, secrets, new_secret_required: result.new_secret_required };
+        const view = { changes: result.changes, applied: result.applied, plan: result.plan, secrets, new_secret_required: result.new_secret_required, webhook_secrets: result.webhook_secrets };
         print(globals().json, view, () => {
           if (result.changes === 0) return `No changes: the database matches ${file}.`;
           return [
@@ -43,6 +43,7 @@ export function registerConfigAsCodeCommands(program: Command, globals: () => Gl
             '',
             result.applied ? `Applied ${result.changes} change(s), each audited.` : `Dry run: ${result.changes} change(s) planned, nothing changed.`,
             ...(secrets.length === 0 ? [] : ['', 'New client secrets (copy them now: Keymint keeps only their hash and cannot show them again):', ...secrets.map((s) => `  ${s.tenant}/${s.client_id}  ${s.client_secret}`)]),
+            ...(result.webhook_secrets.length === 0 ? [] : ['', 'New webhook signing secrets (copy them now: Keymint cannot show them again; rotate with keymint webhook rotate-secret):', ...result.webhook_secrets.map((w) => `  ${w.tenant}/${w.id}  ${w.url}  ${w.secret}`)]),
             ...result.new_secret_required.map((app) => `\n${app} now allows signed requests and needs a new secret: keymint app secret add ${app.split('/')[1]!} --tenant ${app.split('/')[0]!}`),
           ].join('\n');
         });

@@ -201,6 +201,6 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     sessionCredentials: users.sessionCredentials,
     attempts, redis, replay, dpop, webhooks, limiter, keyVerifier,
     leaks, githubKeys, expiryWarnings,
-    configAsCode: new ConfigAsCode({ tenants, apps, users }),
+    configAsCode: new ConfigAsCode({ tenants, apps, users, webhooks }),
   };
 }

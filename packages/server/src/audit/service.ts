@@ -69,7 +69,8 @@ export type AuditAction =
   // Webhooks (webhooks/).
   | 'webhook.created'
   | 'webhook.deleted'
-  | 'webhook.secret_rotated';
+  | 'webhook.secret_rotated'
+  | 'webhook.updated';
 
 /**
  * Audit filter: times epoch ms; `before` pages by id. `tenantId` must always be written out:

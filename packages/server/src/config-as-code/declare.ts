@@ -9,7 +9,9 @@ import { DEFAULT_TENANT_SETTINGS, SEEDED_SCOPES, TENANT_SLUG_PATTERN, type Scope
 import { DEFAULT_END_USER_SETTINGS, endUserSettingsView } from '../users/model.js';
 import { canonicalOrigin, endUserSettings } from '../users/settings.js';
 import { storedPublicJwk } from '../crypto/client-keys.js';
-import { ConfigDocument, type AppDeclaration, type AppJwks, type AppState, type TenantDeclaration, type TenantState } from './schema.js';
+import { validateEventPatterns } from '../webhooks/catalog.js';
+import type { WebhookInfo } from '../webhooks/service.js';
+import { ConfigDocument, type AppDeclaration, type AppJwks, type AppState, type TenantDeclaration, type TenantState, type WebhookState } from './schema.js';
 
 // Both directions between the services' objects and the file: what a tenant is (export) and what
 // a file asks for (apply), each in TenantState form so the plan compares like with like.
@@ -35,8 +37,13 @@ export function scopeDeclaration(scope: Scope): TenantState['scopes'][number] {
   return { name: scope.name, description: scope.description, default: scope.isDefault };
 }
 
-/** A tenant as export writes it: settings with defaults filled in, its catalog and its apps. */
-export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[], jwksOf: ReadonlyMap<string, readonly JWK[]>): TenantState {
+/** A webhook as export writes it: id, URL and events, never its secret. */
+export function webhookDeclaration(webhook: WebhookInfo): WebhookState {
+  return { id: webhook.id, url: webhook.url, events: webhook.events };
+}
+
+/** A tenant as export writes it: settings with defaults filled in, its catalog, its apps (with private_key_jwt apps' public keys) and webhooks. */
+export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[], jwksOf: ReadonlyMap<string, readonly JWK[]>, webhooks: WebhookInfo[] = []): TenantState {
   return {
     slug: tenant.slug,
     name: tenant.name,
@@ -48,6 +55,7 @@ export function tenantDeclaration(tenant: Tenant, scopes: Scope[], apps: App[], 
     end_users: endUserSettingsView(endUserSettings(tenant)),
     scopes: scopes.map(scopeDeclaration),
     apps: apps.map((app) => appDeclaration(app, jwksOf.get(app.clientId) ?? [])),
+    webhooks: webhooks.map(webhookDeclaration),
   };
 }
 
@@ -60,6 +68,7 @@ export function newTenantState(slug: string, name: string, signingAlg: TenantSta
     end_users: endUserSettingsView(DEFAULT_END_USER_SETTINGS),
     scopes: SEEDED_SCOPES.map(scopeDeclaration),
     apps: [],
+    webhooks: [],
   };
 }
 
@@ -100,6 +109,10 @@ function tenantState(tenant: TenantDeclaration): TenantState {
     clientIds.add(state.client_id);
     return state;
   }));
+  const webhooks = (tenant.webhooks ?? []).map((hook, i) => at(`webhooks[${i}]`, () => webhookState(hook)));
+  for (const [i, hook] of webhooks.entries()) {
+    if (hook.id !== undefined && webhooks.findIndex((h) => h.id === hook.id) !== i) throw new InvalidRequest(`webhooks[${i}]: id ${hook.id} appears twice`);
+  }
   const endUsers = { ...defaults.end_users, ...tenant.end_users };
   return {
     slug: tenant.slug,
@@ -108,6 +121,7 @@ function tenantState(tenant: TenantDeclaration): TenantState {
     end_users: { ...endUsers, allowed_origins: at('end_users.allowed_origins', () => [...new Set(endUsers.allowed_origins.map(canonicalOrigin))]) },
     scopes,
     apps,
+    webhooks,
   };
 }
 
@@ -139,6 +153,17 @@ function jwksState(authMethods: readonly string[], jwks: AppJwks | null): AppJwk
   if (jwks === null) throw new InvalidRequest('a private_key_jwt app needs jwks: its public keys');
   const keys = jwks.keys.map((key) => storedPublicJwk(key, key.kid) as AppJwks['keys'][number]);
   return { keys: keys.sort((a, b) => (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0)) };
+}
+
+/** URL in the form the service stores (the SSRF policy is checked by WebhookService at apply). */
+function webhookState(hook: WebhookState | (Omit<WebhookState, 'events'> & { events?: string[] })): WebhookState {
+  let url: URL;
+  try {
+    url = new URL(hook.url);
+  } catch {
+    throw new InvalidRequest('url must be an absolute https:// URL');
+  }
+  return { ...(hook.id === undefined ? {} : { id: hook.id }), url: url.href, events: validateEventPatterns(hook.events ?? []) };
 }
 
 /** Runs a check and names where in the file it failed. */

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { newTenantState } from './declare.js';
-import type { AppState, TenantState } from './schema.js';
+import type { AppState, TenantState, WebhookState } from './schema.js';
 
 /**
  * One change apply makes, through the service that owns the resource (one audit entry each).
@@ -14,7 +14,11 @@ export type PlannedChange =
   | { action: 'create'; resource: 'app'; tenant: string; target: string; value: AppState }
   | { action: 'update'; resource: 'app'; tenant: string; target: string; fields: FieldChanges }
   /** An app missing from the file (only with prune), or marked disabled in it. */
-  | { action: 'disable'; resource: 'app'; tenant: string; target: string; pruned: boolean };
+  | { action: 'disable'; resource: 'app'; tenant: string; target: string; pruned: boolean }
+  /** Webhooks: target is the URL of one to create, else the webhook's id; delete only with prune. */
+  | { action: 'create'; resource: 'webhook'; tenant: string; target: string; value: WebhookState }
+  | { action: 'update'; resource: 'webhook'; tenant: string; target: string; fields: FieldChanges }
+  | { action: 'delete'; resource: 'webhook'; tenant: string; target: string; pruned: true };
 
 export type FieldChanges = Record<string, { from: unknown; to: unknown }>;
 
@@ -83,8 +87,33 @@ export function planChanges(current: ReadonlyMap<string, TenantState>, desired: 
         if (!declared.has(app.client_id) && app.status === 'active') changes.push({ action: 'disable', resource: 'app', tenant, target: app.client_id, pruned: true });
       }
     }
+    changes.push(...planWebhooks(tenant, have.webhooks, want.webhooks, prune));
   }
   return { changes, refusals };
+}
+
+/**
+ * A declared webhook is the existing one of its id, else the (not yet matched) one of its URL:
+ * ids differ between installations, so a file exported elsewhere matches by URL.
+ */
+function planWebhooks(tenant: string, have: readonly WebhookState[], want: readonly WebhookState[], prune: boolean): PlannedChange[] {
+  const changes: PlannedChange[] = [];
+  const claimed = new Set(want.map((w) => w.id).filter((id) => have.some((h) => h.id === id)));
+  const matched = new Set<string>();
+  for (const hook of want) {
+    const existing = have.find((h) => h.id === hook.id) ?? have.find((h) => h.url === hook.url && !claimed.has(h.id) && !matched.has(h.id!));
+    if (!existing) {
+      changes.push({ action: 'create', resource: 'webhook', tenant, target: hook.url, value: hook });
+      continue;
+    }
+    matched.add(existing.id!);
+    const fields = diff({ url: existing.url, events: existing.events }, { url: hook.url, events: hook.events });
+    if (fields) changes.push({ action: 'update', resource: 'webhook', tenant, target: existing.id!, fields });
+  }
+  if (prune) {
+    for (const hook of have) if (!matched.has(hook.id!)) changes.push({ action: 'delete', resource: 'webhook', tenant, target: hook.id!, pruned: true });
+  }
+  return changes;
 }
 
 /** The fields of `want` whose value differs from `have`'s; null when none do. */
@@ -107,6 +136,8 @@ export function describeChange(change: PlannedChange): string {
       return `+ create ${what}`;
     case 'disable':
       return `- disable ${what}${change.pruned ? ' (not in the file, --prune)' : ''}`;
+    case 'delete':
+      return `- delete ${what} (not in the file, --prune)`;
     case 'update':
       return `~ update ${what}: ${Object.entries(change.fields).map(([k, v]) => `${k} ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`).join(', ')}`;
   }

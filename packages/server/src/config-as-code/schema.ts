@@ -48,6 +48,17 @@ export const ScopeDeclaration = Type.Object({
   default: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
+/**
+ * A webhook (docs/webhooks.md): its URL and events, never its secret (apply prints a new one for
+ * each webhook it creates). `id` is what export writes: apply updates the webhook of that id when
+ * it exists here, else the one with the same URL, else creates one (which gets a new id).
+ */
+export const WebhookDeclaration = Type.Object({
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  events: Type.Optional(Type.Array(Type.String(), { maxItems: 100, description: '[] or absent: every event' })),
+}, { additionalProperties: false });
+
 export const TenantDeclaration = Type.Object({
   slug: Type.String({ minLength: 1, maxLength: 63 }),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -55,6 +66,7 @@ export const TenantDeclaration = Type.Object({
   end_users: Type.Optional(Type.Partial(EndUserSettingsView, { additionalProperties: false })),
   scopes: Type.Optional(Type.Array(ScopeDeclaration)),
   apps: Type.Optional(Type.Array(AppDeclaration)),
+  webhooks: Type.Optional(Type.Array(WebhookDeclaration, { maxItems: 20 })),
 }, { additionalProperties: false });
 
 /** Version 1 of the file; a later shape gets a new number and apply refuses numbers it does not know. */
@@ -67,6 +79,8 @@ export type ConfigDocument = Static<typeof ConfigDocument>;
 export type TenantDeclaration = Static<typeof TenantDeclaration>;
 export type AppDeclaration = Static<typeof AppDeclaration>;
 export type AppJwks = Static<typeof JwksDeclaration>;
+/** A webhook as export writes it (with its id) or as a file declares it (id optional). */
+export type WebhookState = Static<typeof WebhookDeclaration> & { events: string[] };
 
 /** A declaration with every default filled in and every value in its stored form: what export writes. */
 export type AppState = Required<AppDeclaration>;
@@ -77,4 +91,5 @@ export interface TenantState {
   end_users: Static<typeof EndUserSettingsView>;
   scopes: Required<Static<typeof ScopeDeclaration>>[];
   apps: AppState[];
+  webhooks: WebhookState[];
 }

@@ -5,6 +5,7 @@ import { InvalidRequest } from '../errors.js';
 import type { TenantService } from '../tenants/service.js';
 import { endUserSettingsPatch } from '../users/model.js';
 import type { UserService } from '../users/service.js';
+import type { WebhookService } from '../webhooks/service.js';
 import { readConfigDocument, tenantDeclaration } from './declare.js';
 import { planChanges, type PlannedChange } from './plan.js';
 import type { AppJwks, AppState, TenantState } from './schema.js';
@@ -13,6 +14,7 @@ export interface ConfigAsCodeOptions {
   tenants: TenantService;
   apps: AppService;
   users: Pick<UserService, 'updateSettings'>;
+  webhooks: Pick<WebhookService, 'list' | 'create' | 'update' | 'delete'>;
 }
 
 export interface ApplyResult {
@@ -25,6 +27,8 @@ export interface ApplyResult {
   secrets: { tenant: string; client_id: string; secret: NewSecret }[];
   /** Apps whose new auth methods need a new secret (signed_request: `keymint app secret add`). */
   new_secret_required: string[];
+  /** The secret of each webhook apply created (`whsec_…`): shown this once, stored sealed. */
+  webhook_secrets: { tenant: string; id: string; url: string; secret: string }[];
 }
 
 /**
@@ -56,7 +60,7 @@ export class ConfigAsCode {
     }
     const { changes, refusals } = planChanges(current, desired, { prune });
     if (refusals.length > 0) throw new InvalidRequest(`nothing applied: ${refusals.join('; ')}`);
-    const result: ApplyResult = { changes: changes.length, plan: changes, applied: !dryRun, secrets: [], new_secret_required: [] };
+    const result: ApplyResult = { changes: changes.length, plan: changes, applied: !dryRun, secrets: [], new_secret_required: [], webhook_secrets: [] };
     if (dryRun) return result;
     for (const change of changes) await this.make(change, result, context);
     return result;
@@ -68,7 +72,7 @@ export class ConfigAsCode {
     const list = await apps.list(tenant.id);
     const keyApps = list.filter((app) => app.authMethods.includes('private_key_jwt'));
     const jwksOf = new Map(await Promise.all(keyApps.map(async (app) => [app.clientId, await apps.publicJwks(tenant.id, app.clientId)] as const)));
-    return tenantDeclaration(tenant, await tenants.scopes(tenant.id), list, jwksOf);
+    return tenantDeclaration(tenant, await tenants.scopes(tenant.id), list, jwksOf, await this.deps.webhooks.list(tenant.id));
   }
 
   private async make(change: PlannedChange, result: ApplyResult, context: AuditContext): Promise<void> {
@@ -104,6 +108,8 @@ export class ConfigAsCode {
       }
       case 'app':
         return this.applyApp(change, tenant.id, tenant.slug, result, context);
+      case 'webhook':
+        return this.applyWebhook(change, tenant.id, tenant.slug, result, context);
     }
   }
 
@@ -142,6 +148,24 @@ export class ConfigAsCode {
     };
     const { newSecretRequired } = await apps.update(tenantId, catalog, change.target, patch, context);
     if (newSecretRequired) result.new_secret_required.push(`${slug}/${change.target}`);
+  }
+
+  /** Creates, updates or (prune) deletes one webhook through WebhookService: audited, URL checked. */
+  private async applyWebhook(change: PlannedChange & { resource: 'webhook' }, tenantId: string, slug: string, result: ApplyResult, context: AuditContext): Promise<void> {
+    const { webhooks } = this.deps;
+    if (change.action === 'delete') {
+      await webhooks.delete(tenantId, change.target, context);
+      return;
+    }
+    if (change.action === 'create') {
+      const { webhook, secret } = await webhooks.create(tenantId, { url: change.value.url, events: change.value.events }, context);
+      result.webhook_secrets.push({ tenant: slug, id: webhook.id, url: webhook.url, secret });
+      return;
+    }
+    await webhooks.update(tenantId, change.target, {
+      ...defined('url', change.fields.url?.to as string | undefined),
+      ...defined('events', change.fields.events?.to as string[] | undefined),
+    }, context);
   }
 }
 

@@ -98,3 +98,26 @@ export function queryTracing(system: 'sqlite' | 'postgresql'): (event: LogEvent)
     span.end(end);
   };
 }
+
+/**
+ * One CLIENT span per webhook delivery attempt (`webhook.deliver`): the webhook id, event type,
+ * attempt number and the receiver's status code; never the URL, the payload, the secret or the
+ * signature. A failed attempt (no answer, or not 2xx) sets the span's error status.
+ */
+export function traceWebhookDelivery<T extends { ok: boolean; status: number | null }>(about: { webhookId: string; eventType: string; attempt: number }, send: () => Promise<T>): Promise<T> {
+  const attributes = { 'keymint.webhook.id': about.webhookId, 'keymint.webhook.event_type': about.eventType, 'keymint.webhook.attempt': about.attempt };
+  return tracer.startActiveSpan('webhook.deliver', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      const outcome = await send();
+      if (outcome.status !== null) span.setAttribute('http.response.status_code', outcome.status);
+      if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR });
+      return outcome;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute('error.type', 'internal');
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}

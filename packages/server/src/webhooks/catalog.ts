@@ -42,6 +42,7 @@ export const EVENT_TYPE_BY_ACTION: Readonly<Record<string, string>> = Object.fre
   'webhook.created': 'webhook.created',
   'webhook.deleted': 'webhook.deleted',
   'webhook.secret_rotated': 'webhook.secret.rotated',
+  'webhook.updated': 'webhook.updated',
 });
 
 export const WEBHOOK_EVENT_TYPES: readonly string[] = Object.freeze([...new Set(Object.values(EVENT_TYPE_BY_ACTION))].sort());

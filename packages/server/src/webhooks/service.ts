@@ -5,6 +5,7 @@ import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { generateWebhookSecret, signWebhook } from '../crypto/webhook-signature.js';
 import { InvalidRequest, KeymintError, NotFound } from '../errors.js';
 import type { Db } from '../store/database.js';
+import { traceWebhookDelivery } from '../telemetry/tracing.js';
 import type { WebhookDeliveryRow, WebhookRow } from '../store/schema.js';
 import { parseStringList } from '../util/json.js';
 import { checkWebhookUrl, type UrlPolicy } from './address-policy.js';
@@ -129,6 +130,22 @@ export class WebhookService {
     return rows.map((row) => toInfo(row, now));
   }
 
+  /**
+   * Changes a webhook's URL and/or events (config-as-code apply); the secret stays. The new URL is
+   * checked like a new webhook's (SSRF policy). @throws {NotFound} @throws {InvalidRequest}
+   */
+  async update(tenantId: string, id: string, input: { url?: string; events?: string[] }, context: AuditContext): Promise<WebhookInfo> {
+    const { db, audit } = this.deps;
+    const row = await this.read(tenantId, id);
+    const events = input.events === undefined ? parseStringList(row.events) : validateEventPatterns(input.events);
+    const url = input.url === undefined ? row.url : (await this.checkUrl(input.url)).href;
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('webhooks').set({ url, events: JSON.stringify(events) }).where('id', '=', id).execute();
+      await audit.recordIn(trx, context, { tenantId, action: 'webhook.updated', target: id, detail: { url, events } });
+    });
+    return toInfo({ ...row, url, events: JSON.stringify(events) }, this.deps.now());
+  }
+
   /** Deletes the webhook and its delivery log; pending deliveries are never sent. @throws {NotFound} */
   async delete(tenantId: string, id: string, context: AuditContext): Promise<WebhookInfo> {
     const { db, audit } = this.deps;
@@ -211,7 +228,7 @@ export class WebhookService {
     const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const hook = await db.selectFrom('webhooks').selectAll().where('id', '=', row.webhook_id).executeTakeFirst();
     const outcome = hook
-      ? await this.sendOnce(hook, row).catch((error: unknown) => {
+      ? await traceWebhookDelivery({ webhookId: row.webhook_id, eventType: row.event_type, attempt: Number(row.attempts) }, () => this.sendOnce(hook, row)).catch((error: unknown) => {
         log.error({ err: error, webhook: row.webhook_id }, 'webhook delivery failed unexpectedly');
         return { ok: false, status: null, error: 'internal error preparing the delivery', durationMs: 0 };
       })
