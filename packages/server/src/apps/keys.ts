@@ -54,10 +54,10 @@ export class AppKeys {
       const keys = await validateJwks(jwks, existing);
       await this.insert(trx, app, keys, now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      await audit.recordIn(trx, context, { tenantId, action: 'app.keys_added', target: clientId, detail: { kids: keys.map((k) => k.kid) } });
       return keys;
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    audit.record(context, { tenantId, action: 'app.keys_added', target: clientId, detail: { kids: added.map((k) => k.kid) } });
     return this.list(tenantId, clientId);
   }
 
@@ -75,9 +75,9 @@ export class AppKeys {
       }
       await trx.deleteFrom('app_keys').where('id', '=', row.id).execute();
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      await audit.recordIn(trx, context, { tenantId, action: 'app.key_removed', target: clientId, detail: { kid } });
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    audit.record(context, { tenantId, action: 'app.key_removed', target: clientId, detail: { kid } });
     return this.list(tenantId, clientId);
   }
 

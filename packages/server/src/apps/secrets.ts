@@ -71,11 +71,12 @@ export class AppSecrets {
       if (old.length > 0) await trx.updateTable('app_secrets').set({ revoked_at: now }).where('id', 'in', old.map((r) => r.id)).execute();
       const created = await this.insert(trx, app, expiresInSeconds === null ? null : now + expiresInSeconds * 1000);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      // The audit entries and their webhook events commit with the change.
+      await audit.recordIn(trx, context, { tenantId, action: 'app.secret_added', target: clientId, detail: { secret_id: created.secretId, expires_at: created.expiresAt, regenerated: true } });
+      for (const { id } of old) await audit.recordIn(trx, context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: id } });
       return { secret: created, revoked: old.map((r) => r.id) };
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    audit.record(context, { tenantId, action: 'app.secret_added', target: clientId, detail: { secret_id: result.secret.secretId, expires_at: result.secret.expiresAt, regenerated: true } });
-    for (const id of result.revoked) audit.record(context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: id } });
     return result;
   }
 
@@ -105,11 +106,11 @@ export class AppSecrets {
       const result = await trx.updateTable('app_secrets').set({ revoked_at: now }).where('id', '=', secretId).where('revoked_at', 'is', null).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      await audit.recordIn(trx, context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: secretId } });
       return true;
     });
     if (!revoked) return false;
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    audit.record(context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: secretId } });
     return true;
   }
 

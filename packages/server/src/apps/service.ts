@@ -123,10 +123,11 @@ export class AppService {
       await trx.updateTable('apps').set({ status: 'disabled', updated_at: now }).where('id', '=', app.id).execute();
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
       await onDisable.inTransaction(trx, app, now);
+      // The audit entry and its webhook event commit with the change (audit.recordIn).
+      if (app.status !== 'disabled') await audit.recordIn(trx, context, { tenantId, action: 'app.disabled', target: clientId });
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
     onDisable.afterCommit(app);
-    if (app.status !== 'disabled') audit.record(context, { tenantId, action: 'app.disabled', target: clientId });
     return { ...app, status: 'disabled', updatedAt: now };
   }
 
@@ -147,10 +148,10 @@ export class AppService {
       await trx.updateTable('apps').set({ auth_methods: JSON.stringify(authMethods), updated_at: now }).where('id', '=', app.id).execute();
       const required = await this.applyKeyRules(trx, app, authMethods, keys, now) || await applySealing(trx, app.id, authMethods, now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      await audit.recordIn(trx, context, { tenantId, action: 'app.updated', target: clientId, detail: { auth_methods: authMethods } });
       return required;
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail: { auth_methods: authMethods } });
     return { app: { ...app, authMethods, updatedAt: now }, newSecretRequired };
   }
 
@@ -181,6 +182,8 @@ export class AppService {
     const keys = patch.authMethods === undefined && patch.jwks === undefined ? null : await keysFor(next.authMethods, patch.jwks, true);
     const now = this.deps.now();
     const limits = patch.limits === undefined ? app.limits : applyLimits(app.limits, patch.limits, now);
+    const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
+    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }), ...(keys ? { kids: keys.map((k) => k.kid) } : {}), ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop }), ...(patch.limits === undefined ? {} : { limits }) };
     const newSecretRequired = await db.transaction().execute(async (trx) => {
       // Only the columns asked for: concurrent edits of different fields must not undo each other.
       await trx.updateTable('apps')
@@ -200,12 +203,10 @@ export class AppService {
       const required = patch.authMethods === undefined && patch.jwks === undefined ? false
         : await this.applyKeyRules(trx, app, next.authMethods, keys, now) || await applySealing(trx, app.id, next.authMethods, now);
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
+      await audit.recordIn(trx, context, { tenantId, action: 'app.updated', target: clientId, detail });
       return required;
     });
     changes.emit({ tenantId, entity: 'app', entityId: clientId });
-    const renamed = next.name === app.name ? {} : { name: next.name, previous_name: app.name };
-    const detail = { ...renamed, token_lifetime: next.tokenLifetime, audiences: next.audiences, scopes: next.scopes, ...(patch.authMethods === undefined ? {} : { auth_methods: next.authMethods }), ...(patch.tokenFormat === undefined ? {} : { token_format: next.tokenFormat }), ...(keys ? { kids: keys.map((k) => k.kid) } : {}), ...(patch.requireDpop === undefined ? {} : { require_dpop: next.requireDpop }), ...(patch.limits === undefined ? {} : { limits }) };
-    audit.record(context, { tenantId, action: 'app.updated', target: clientId, detail });
     return { app: { ...app, ...next, limits, updatedAt: now }, newSecretRequired };
   }
 
