@@ -149,9 +149,10 @@ export class TenantService {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('scopes').values({ tenant_id: tenantId, name: scope.name, description: scope.description, is_default: scope.isDefault ? 1 : 0, created_at: now }).execute();
       await recordChange(trx, { tenantId, entity: 'scope', entityId: scope.name }, now);
+      // The audit entry and its webhook event commit with the change.
+      await this.audit.recordIn(trx, context, { tenantId, action: 'scope.added', target: scope.name, detail: { default: scope.isDefault } });
     });
     this.changes.emit({ tenantId, entity: 'scope', entityId: scope.name });
-    this.audit.record(context, { tenantId, action: 'scope.added', target: scope.name, detail: { default: scope.isDefault } });
     return scope;
   }
 
@@ -162,9 +163,9 @@ export class TenantService {
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('scopes').set({ description: scope.description, is_default: scope.isDefault ? 1 : 0 }).where('tenant_id', '=', tenantId).where('name', '=', scope.name).execute();
       await recordChange(trx, { tenantId, entity: 'scope', entityId: scope.name }, now);
+      await this.audit.recordIn(trx, context, { tenantId, action: 'scope.updated', target: scope.name, detail: { description: scope.description, default: scope.isDefault } });
     });
     this.changes.emit({ tenantId, entity: 'scope', entityId: scope.name });
-    this.audit.record(context, { tenantId, action: 'scope.updated', target: scope.name, detail: { description: scope.description, default: scope.isDefault } });
     return scope;
   }
 
@@ -177,9 +178,9 @@ export class TenantService {
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('tenants').set({ name: trimmed }).where('id', '=', tenant.id).execute();
       await recordChange(trx, { tenantId: tenant.id, entity: 'tenant', entityId: slug }, now);
+      await this.audit.recordIn(trx, context, { tenantId: tenant.id, action: 'tenant.renamed', target: slug, detail: { name: trimmed, previous_name: tenant.name } });
     });
     this.changes.emit({ tenantId: tenant.id, entity: 'tenant', entityId: slug });
-    this.audit.record(context, { tenantId: tenant.id, action: 'tenant.renamed', target: slug, detail: { name: trimmed, previous_name: tenant.name } });
     return { ...tenant, name: trimmed };
   }
 
