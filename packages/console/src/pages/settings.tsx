@@ -10,6 +10,7 @@ export function SettingsPage({ tenant, canWrite }: PageProps) {
   const adminTokens = useLoad(() => api<C.AdminTokenList>('GET', '/admin-tokens'), []);
   const [lifetime, setLifetime] = useState<string | null>(null);
   const [windowSeconds, setWindow] = useState<string | null>(null);
+  const [signingAlg, setSigningAlg] = useState<C.Settings['signing_alg'] | null>(null);
   const [tokenName, setTokenName] = useState('');
   const [tokenRole, setTokenRole] = useState('viewer');
   const [shown, setShown] = useState<string | null>(null);
@@ -22,12 +23,24 @@ export function SettingsPage({ tenant, canWrite }: PageProps) {
       <ErrorNote error={error ?? settings.error} />
       {s ? (
         <form class="inline-form" onSubmit={(e) => { e.preventDefault(); return run(async () => {
-          await api<C.Settings>('PATCH', `/tenants/${tenant}/settings`, { default_token_lifetime: Number(lifetime ?? s.default_token_lifetime), signed_request_window: Number(windowSeconds ?? s.signed_request_window) });
+          await api<C.Settings>('PATCH', `/tenants/${tenant}/settings`, {
+            default_token_lifetime: Number(lifetime ?? s.default_token_lifetime), signed_request_window: Number(windowSeconds ?? s.signed_request_window),
+            // Sent only when changed: a new algorithm starts a publish-ahead rotation.
+            ...(signingAlg !== null && signingAlg !== s.signing_alg ? { signing_alg: signingAlg } : {}),
+          });
+          setSigningAlg(null);
           setSaved(true); settings.reload();
         }); }}>
           <h2>Tenant {tenant}</h2>
           <div><label for="set-lifetime">Default token lifetime (seconds)</label><input id="set-lifetime" type="number" min={60} max={86400} disabled={!canWrite} value={lifetime ?? s.default_token_lifetime} onInput={(e) => { setSaved(false); setLifetime((e.currentTarget as HTMLInputElement).value); }} /></div>
           <div><label for="set-window">Signed-request window (seconds)</label><input id="set-window" type="number" min={1} max={300} disabled={!canWrite} value={windowSeconds ?? s.signed_request_window} onInput={(e) => { setSaved(false); setWindow((e.currentTarget as HTMLInputElement).value); }} /></div>
+          <div>
+            <label for="set-signing-alg">Signing algorithm</label>
+            <select id="set-signing-alg" disabled={!canWrite} value={signingAlg ?? s.signing_alg} aria-describedby="set-signing-alg-help" onChange={(e) => { setSaved(false); setSigningAlg((e.currentTarget as HTMLSelectElement).value as C.Settings['signing_alg']); }}>
+              <option value="ES256">ES256 (default)</option><option value="RS256">RS256 (for verifiers that know only RSA)</option><option value="EdDSA">EdDSA (Ed25519)</option>
+            </select>
+            <small id="set-signing-alg-help">A change publishes a key of the new algorithm first; it signs once every verifier can have fetched it (docs/key-rotation.md).</small>
+          </div>
           {canWrite ? <button type="submit" class="primary">Save settings</button> : null}
           {saved ? <p class="note" role="status">Saved.</p> : null}
         </form>
