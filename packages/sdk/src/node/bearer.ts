@@ -1,4 +1,4 @@
-import { DpopNonceError, DpopProofError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError, type VerifierError } from './errors.js';
+import { DpopNonceError, DpopProofError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError, type VerifierError, KeyLimitError } from './errors.js';
 
 /** Where a request may carry its token. */
 export interface BearerSources {
@@ -134,6 +134,10 @@ export function bearerErrorResponse(error: VerifierError, realm: string, resourc
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (error.status === 401 || error.status === 403 || error.status === 400) headers['www-authenticate'] = bearerChallenge(error, realm, resourceMetadata, dpop);
   if (error instanceof DpopNonceError) headers['dpop-nonce'] = error.nonce;
+  if (error instanceof KeyLimitError) {
+    Object.assign(headers, error.headers);
+    if (error.retryAfter !== null) headers['retry-after'] = String(error.retryAfter);
+  }
   const body: BearerErrorBody = error instanceof MissingTokenError ? { error_description: error.message } : { error: error.error, error_description: error.message };
   return { status: error.status, headers, body };
 }

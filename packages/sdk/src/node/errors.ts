@@ -29,7 +29,9 @@ export type InvalidRequestErrorCode = 'ERR_TOKEN_MULTIPLE_METHODS' | 'ERR_TOKEN_
 /** Why the issuer's keys are unavailable (503). */
 export type KeysUnavailableErrorCode = 'ERR_JWKS_UNAVAILABLE' | 'ERR_JWKS_TOO_LARGE';
 /** Every `code` a {@link VerifierError} can carry: switch on it exhaustively. */
-export type VerifierErrorCode = InvalidTokenErrorCode | InvalidRequestErrorCode | KeysUnavailableErrorCode | 'ERR_INSUFFICIENT_SCOPE' | DpopProofErrorCode | 'ERR_DPOP_NONCE';
+export type VerifierErrorCode = InvalidTokenErrorCode | InvalidRequestErrorCode | KeysUnavailableErrorCode | 'ERR_INSUFFICIENT_SCOPE' | DpopProofErrorCode | 'ERR_DPOP_NONCE' | KeyLimitErrorCode | 'ERR_LIMITS_UNAVAILABLE';
+/** Why a key's use was refused by its limits (429, docs/gateway.md): `ERR_RATE_LIMITED` (the window is spent) or `ERR_USAGE_EXCEEDED` (the quota is). */
+export type KeyLimitErrorCode = 'ERR_RATE_LIMITED' | 'ERR_USAGE_EXCEEDED';
 /**
  * Why a DPoP proof was refused as RFC 9449 §7.1 `invalid_dpop_proof`:
  * - `ERR_DPOP_MISSING`: no DPoP header (a bound token, or an app that requires DPoP)
@@ -153,6 +155,35 @@ export class DpopNonceError extends VerifierError<'ERR_DPOP_NONCE'> {
 export class KeysUnavailableError extends VerifierError<KeysUnavailableErrorCode> {
   readonly error = 'temporarily_unavailable';
   readonly status = 503;
+}
+
+/**
+ * A key past its rate limit or usage quota (issue 20): 429 with `error` `rate_limited` or
+ * `usage_exceeded`, `Retry-After` when a wait helps, and the IETF `RateLimit` field in `headers`.
+ */
+export class KeyLimitError extends VerifierError<KeyLimitErrorCode> {
+  readonly status = 429;
+  readonly error: 'rate_limited' | 'usage_exceeded';
+  constructor(
+    code: KeyLimitErrorCode,
+    message: string,
+    /** Seconds until the limit lets this key through again; null: never by waiting (a quota with no refill). */
+    readonly retryAfter: number | null,
+    /** Response fields beside `Retry-After` (`ratelimit`). */
+    readonly headers: Record<string, string>,
+  ) {
+    super(code, message);
+    this.error = code === 'ERR_RATE_LIMITED' ? 'rate_limited' : 'usage_exceeded';
+  }
+}
+
+/** Keymint's verify API could not count a use (`ERR_LIMITS_UNAVAILABLE`): 503, the request refused (fail closed). */
+export class KeyLimitsUnavailableError extends VerifierError<'ERR_LIMITS_UNAVAILABLE'> {
+  readonly error = 'temporarily_unavailable';
+  readonly status = 503;
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_LIMITS_UNAVAILABLE', message, options);
+  }
 }
 
 /**

@@ -10,7 +10,9 @@ export {
   type DiscoveryErrorCode, type RevocationFeedErrorCode, type OptionErrorCode,
   WebhookVerificationError, type WebhookVerificationErrorCode,
   DpopProofError, DpopNonceError, type DpopProofErrorCode,
+  KeyLimitError, KeyLimitsUnavailableError, type KeyLimitErrorCode,
 } from './errors.js';
+export { createKeyLimits, keyUseRefusal, type KeyLimits, type KeyLimitsOptions, type KeyUse } from './key-limits.js';
 export { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS, type VerifyWebhookOptions, type WebhookEvent, type WebhookHeaders } from './webhooks.js';
 export {
   createDpopVerifier, generateDpopKey, createDpopProof, accessTokenHash, normalizeHtu, DPOP_ALGORITHMS, DPOP_IAT_WINDOW_SECONDS, MAX_DPOP_PROOF_LENGTH,

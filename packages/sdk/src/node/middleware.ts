@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerErrorResponse, extractAccessToken, type BearerSources, type DpopChallengeOptions } from './bearer.js';
 import type { DpopVerifier } from './dpop.js';
+import { keyUseRefusal, type KeyLimits } from './key-limits.js';
 import { InvalidTokenError, VerifierError } from './errors.js';
 import { assertScopes, type AccessTokenClaims, type Verifier } from './verifier.js';
 
@@ -21,6 +22,13 @@ export interface ProtectOptions {
    * bound token is refused (it is never accepted as Bearer, with or without this option).
    */
   dpop?: DpopProtectOptions;
+  /**
+   * Per-key rate limits and quotas (see {@link createKeyLimits}): after the token and its scopes
+   * pass, one use is counted in Keymint (shared by every node and gateway); a key past its limit
+   * is answered 429 `rate_limited` / `usage_exceeded` with `Retry-After` and `RateLimit`, and a
+   * verify API that does not answer is 503 (fail closed).
+   */
+  limits?: KeyLimits;
 }
 
 export interface DpopProtectOptions {
@@ -49,9 +57,10 @@ export interface DpopRequestInfo {
  * (RFC 9068 §4), and require every scope in `scopes` (§3.1 insufficient_scope).
  * @throws {VerifierError} the subclass says how to answer: {@link MissingTokenError} /
  *   {@link InvalidTokenError} 401, {@link InsufficientScopeError} 403, {@link InvalidRequestError}
- *   400, {@link KeysUnavailableError} 503 (`.status`, and {@link bearerErrorResponse} builds it)
+ *   400, {@link KeysUnavailableError} 503, with `limits` {@link KeyLimitError} 429 (issue 20) and
+ *   {@link KeyLimitsUnavailableError} 503 (`.status`, and {@link bearerErrorResponse} builds it)
  */
-export async function authorizeRequest(verifier: Verifier, sources: BearerSources, scopes: readonly string[], dpop?: DpopRequestInfo): Promise<AccessTokenClaims> {
+export async function authorizeRequest(verifier: Verifier, sources: BearerSources, scopes: readonly string[], dpop?: DpopRequestInfo, limits?: KeyLimits): Promise<AccessTokenClaims> {
   const { scheme, token } = extractAccessToken(sources, dpop !== undefined);
   const claims = await verifier.verify(token);
   const jkt = claims.cnf?.jkt;
@@ -62,6 +71,11 @@ export async function authorizeRequest(verifier: Verifier, sources: BearerSource
     await dpop!.verifier.verify({ proof: dpop!.proof, method: dpop!.method, url: dpop!.url, accessToken: token, jkt });
   }
   assertScopes(claims, scopes);
+  if (limits) {
+    // Counted last, so a refused token or scope spends nothing (docs/gateway.md).
+    const refused = keyUseRefusal(await limits.use(token, { scopes }));
+    if (refused) throw refused;
+  }
   return claims;
 }
 
@@ -104,7 +118,7 @@ function writeFailure(res: ServerResponse, error: VerifierError, realm: string, 
  * app.get('/contacts', requireScopes('contacts_read'), (req, res) => res.json({ client: req.auth.client_id }));
  * Never throws: every failure becomes the RFC 6750 answer.
  */
-export function expressAuth({ verifier, realm = 'api', resourceMetadata, dpop }: ProtectOptions): {
+export function expressAuth({ verifier, realm = 'api', resourceMetadata, dpop, limits }: ProtectOptions): {
   requireScopes(...scopes: string[]): (req: IncomingMessage, res: ServerResponse, next: ConnectNext) => void;
 } {
   return {
@@ -114,7 +128,7 @@ export function expressAuth({ verifier, realm = 'api', resourceMetadata, dpop }:
         const sources = { authorization: request.headers.authorization, query: request.query, body: request.body };
         // Express mounts rewrite req.url; originalUrl is what the client addressed.
         const url = (request as { originalUrl?: string }).originalUrl ?? request.url;
-        authorizeRequest(verifier, sources, scopes, dpopInfo(dpop, { method: request.method, url, headers: request.headers })).then(
+        authorizeRequest(verifier, sources, scopes, dpopInfo(dpop, { method: request.method, url, headers: request.headers }), limits).then(
           (claims) => {
             request.auth = claims;
             next();
@@ -159,12 +173,12 @@ export type FastifyPreHandler = (request: FastifyRequestLike, reply: FastifyRepl
  * app.get('/contacts', { preHandler: app.requireScopes('contacts_read') }, async (request) => request.auth);
  */
 export const fastifyAuth = Object.assign(
-  async function keymintFastifyAuth(fastify: FastifyLike, { verifier, realm = 'api', resourceMetadata, dpop }: ProtectOptions): Promise<void> {
+  async function keymintFastifyAuth(fastify: FastifyLike, { verifier, realm = 'api', resourceMetadata, dpop, limits }: ProtectOptions): Promise<void> {
     fastify.decorateRequest('auth', null);
     fastify.decorate('requireScopes', (...scopes: string[]): FastifyPreHandler => {
       return async (request, reply) => {
         try {
-          request.auth = await authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes, dpopInfo(dpop, request));
+          request.auth = await authorizeRequest(verifier, { authorization: request.headers.authorization, query: request.query, body: request.body }, scopes, dpopInfo(dpop, request), limits);
         } catch (error) {
           if (!(error instanceof VerifierError)) throw error;
           const { status, headers, body } = bearerErrorResponse(error, realm, resourceMetadata, challengeOptions(dpop, request.headers.authorization));
