@@ -114,6 +114,12 @@ function subjectOf(principal: Credential): string {
 const seconds = (ms: number): number => Math.max(0, Math.ceil(ms / 1000));
 
 /**
+ * Seconds until the rate window ends, at most one window: a request that read the clock just
+ * before a concurrent one opened the window would otherwise be told window + 1 s.
+ */
+const untilWindowEnds = (rate: { resetAt: number; windowMs: number }, now: number): number => Math.min(seconds(rate.windowMs), seconds(rate.resetAt - now));
+
+/**
  * The IETF RateLimit-Policy and RateLimit fields (draft-ietf-httpapi-ratelimit-headers-10 §3–4,
  * Structured Field Lists): one `"rate"` item (q requests per w seconds) and one `"quota"` item
  * (q units; w the refill period when there is one), each with r remaining and t seconds to reset.
@@ -124,7 +130,7 @@ export function rateLimitHeaders(decision: LimitDecision): Record<string, string
   const states: string[] = [];
   if (decision.rate) {
     policies.push(`"rate";q=${decision.rate.limit};w=${seconds(decision.rate.windowMs)}`);
-    states.push(`"rate";r=${decision.rate.remaining};t=${seconds(decision.rate.resetAt - now)}`);
+    states.push(`"rate";r=${decision.rate.remaining};t=${untilWindowEnds(decision.rate, now)}`);
   }
   if (decision.quota) {
     const { refillAt } = decision.quota;
@@ -140,7 +146,7 @@ export function refusal(decision: LimitDecision): KeymintError | null {
   const now = decision.at;
   const headers = rateLimitHeaders(decision);
   if (decision.outcome === 'rate_limited') {
-    headers['retry-after'] = String(Math.max(1, seconds((decision.rate?.resetAt ?? now) - now)));
+    headers['retry-after'] = String(Math.max(1, decision.rate ? untilWindowEnds(decision.rate, now) : 0));
     return new RateLimited('this key\'s rate limit is spent for the current window', headers);
   }
   const refillAt = decision.quota?.refillAt ?? null;
