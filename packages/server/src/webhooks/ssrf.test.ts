@@ -49,9 +49,14 @@ test('SSRF: the address is checked again at delivery — a webhook stored while 
     const created = await keymintCli({ ...server, env: { ...server.env, KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } }, 'webhook', 'create', '--url', receiver.url);
     await server.createApp();
     const tenant = await server.server.keymint.tenants.get('default');
-    await within(10_000, 'an attempt', async () => (await server.server.keymint.webhooks.deliveries(tenant.id, created.id)).some((d) => d.attempts > 0));
-    const attempted = (await server.server.keymint.webhooks.deliveries(tenant.id, created.id)).filter((d) => d.attempts > 0);
-    for (const delivery of attempted) assert.match(delivery.lastError!, /private or reserved address \(127\.0\.0\.1\)/);
+    // An attempt counts once it has finished: `attempts` goes up when a node claims the delivery,
+    // `last_error` when the attempt ends, so reading between the two would see no error yet.
+    let attempted: { lastError: string | null }[] = [];
+    await within(10_000, 'a finished attempt', async () => {
+      attempted = (await server.server.keymint.webhooks.deliveries(tenant.id, created.id)).filter((d) => d.attempts > 0 && (d.lastError !== null || d.lastStatus !== null));
+      return attempted.length > 0;
+    });
+    for (const delivery of attempted) assert.match(delivery.lastError ?? '(none)', /private or reserved address \(127\.0\.0\.1\)/);
     assert.equal(receiver.received.length, 0);
   } finally {
     await server.close();
