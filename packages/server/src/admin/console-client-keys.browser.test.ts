@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { CLIENT_ASSERTION_TYPE } from '../oauth/private-key-jwt.js';
 import { launchBrowser } from '../testing/browser.js';
 import { postForm, startTestServer, type TestServer } from '../testing/harness.js';
-import { createAdmin } from './testing.js';
+import { createAdmin, signInToConsole } from './testing.js';
 
 async function tokenStatus(server: TestServer, clientId: string, privateKey: CryptoKey, kid: string): Promise<number> {
   const now = Math.floor(Date.now() / 1000);
@@ -27,11 +27,7 @@ test('Console: create a private_key_jwt app by pasting a JWKS (no secret shown),
     };
     const [first, second] = [await pair('first'), await pair('second')];
 
-    await page.goto(`${server.url}/console`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    await signInToConsole(page, server, { email, password });
 
     await page.getByRole('button', { name: 'Create app' }).click();
     const create = page.getByRole('dialog', { name: 'Create app' });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../testing/browser.js';
 import { basic, postForm, startTestServer } from '../testing/harness.js';
-import { AdminClient, createAdmin } from './testing.js';
+import { AdminClient, createAdmin, signInToConsole } from './testing.js';
 
 /** Screenshots for people to look at after a run (git-ignored). */
 const SHOTS = fileURLToPath(new URL('../../../../test-artifacts/screenshots/newcomer-', import.meta.url));
@@ -42,11 +42,7 @@ test('Issue 18 console: tenants created, apps renamed and told apart, secret con
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
 
-    await page.goto(`${server.url}/console`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    await signInToConsole(page, server, { email, password });
 
     // 1. An owner of every tenant creates a tenant; the console moves to it.
     await page.getByRole('link', { name: 'Tenants' }).click();

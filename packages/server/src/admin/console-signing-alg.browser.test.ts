@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { launchBrowser } from '../testing/browser.js';
 import { startTestServer } from '../testing/harness.js';
-import { createAdmin } from './testing.js';
+import { createAdmin, signInToConsole } from './testing.js';
 
 const jwksTypes = async (issuer: string): Promise<string[]> =>
   ((await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: { kty: string }[] }).keys.map((k) => k.kty).sort();
@@ -15,11 +15,7 @@ test('Console: a tenant\'s signing algorithm is chosen on the Settings page and 
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${server.url}/console`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    await signInToConsole(page, server, { email, password });
     assert.ok(!(await jwksTypes(server.issuer)).includes('RSA'));
 
     await page.getByRole('link', { name: 'Settings' }).click();

@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import type { TestServer } from '../testing/harness.js';
 
 export interface AdminResponse {
@@ -59,4 +60,13 @@ export async function createAdmin(server: TestServer, email: string, role: 'owne
   const tenantId = tenant === undefined ? null : (await keymint.tenants.get(tenant)).id;
   await keymint.admins.createAccount({ email, password, role, tenantId }, { actor: 'system' });
   return { email, password };
+}
+
+/** Signs in on the console's sign-in page as a person would and waits for the first page (Apps). */
+export async function signInToConsole(page: Page, server: TestServer, { email, password }: { email: string; password: string }): Promise<void> {
+  await page.goto(`${server.url}/console`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password').press('Enter');
+  await page.getByRole('heading', { name: 'Apps' }).waitFor();
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAdmin } from '../admin/testing.js';
+import { createAdmin, signInToConsole } from '../admin/testing.js';
 import { launchBrowser } from '../testing/browser.js';
 import { startTestServer } from '../testing/harness.js';
 
@@ -24,11 +24,7 @@ test('Console: "expiring soon" badges on secrets and API tokens that expire with
     const { email, password } = await createAdmin(server, 'owner@example.com');
 
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`${server.url}/console`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    await signInToConsole(page, server, { email, password });
 
     await page.getByRole('link', { name: 'rotating-app' }).click();
     await page.getByRole('heading', { name: /rotating-app/ }).waitFor();

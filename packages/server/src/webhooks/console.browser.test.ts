@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { verifyWebhook } from '@keymint/sdk/node';
 import { CONSOLE_DIST } from '../admin/console.js';
-import { createAdmin } from '../admin/testing.js';
+import { createAdmin, signInToConsole } from '../admin/testing.js';
 import { launchBrowser } from '../testing/browser.js';
 import { startTestServer } from '../testing/harness.js';
 import { within } from '../testing/wait.js';
@@ -19,11 +19,7 @@ test('Console Webhooks page: create a webhook, its secret shown once verifies th
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${server.url}/console`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Apps' }).waitFor();
+    await signInToConsole(page, server, { email, password });
 
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
