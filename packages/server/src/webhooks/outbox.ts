@@ -1,3 +1,4 @@
+import type { WebhookEvent } from '@keymint/sdk/node';
 import type { Insertable } from 'kysely';
 import { newWebhookMessageId } from '../crypto/webhook-signature.js';
 import type { Db } from '../store/database.js';
@@ -5,19 +6,12 @@ import type { AuditLogTable } from '../store/schema.js';
 import { parseStringList } from '../util/json.js';
 import { EVENT_TYPE_BY_ACTION, subscribes } from './catalog.js';
 
-/** The request body of every delivery (Standard Webhooks payload structure). */
-export interface WebhookPayload {
-  type: string;
-  /** ISO 8601: when the change happened. */
-  timestamp: string;
-  data: {
-    tenant: string;
-    actor: string;
-    actor_id: string | null;
-    target: string | null;
-    detail: Record<string, unknown> | null;
-  };
-}
+/**
+ * The request body of every delivery (Standard Webhooks payload structure): the SDK's
+ * WebhookEvent without `id`, which receivers read from the `webhook-id` header. One type, so
+ * what the server sends and what the SDK's verifier hands receivers cannot drift apart.
+ */
+export type WebhookPayload = Omit<WebhookEvent, 'id'>;
 
 /**
  * Writes the outbox rows of audit entries, in the caller's transaction (the change's own, or
