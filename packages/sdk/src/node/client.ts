@@ -5,6 +5,12 @@ import { createDpopProof, generateDpopKey, type DpopKey } from './dpop.js';
 import { OptionError, requireOptions, TokenRequestError } from './errors.js';
 import { buildSignedTokenRequest } from './signed-request.js';
 
+/** RFC 6749 §2.3.1 client_secret_basic: id and secret form-url-encoded, then Base64 (also the verify API's client authentication). */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
 /** How the client proves who it is to the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'signed_request' | 'private_key_jwt';
 
@@ -182,9 +188,7 @@ export function createClient(options: ClientOptions): ApiClient {
       form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
       form.set('client_assertion', await signer(options.clientId, await endpoint(), now()));
     } else if (auth === 'client_secret_basic') {
-      // RFC 6749 §2.3.1: id and secret are form-url-encoded before Base64.
-      const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
-      headers.authorization = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+      headers.authorization = basicAuthorization(options.clientId, clientSecret);
     } else {
       form.set('client_id', options.clientId);
       form.set('client_secret', clientSecret);

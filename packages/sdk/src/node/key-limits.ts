@@ -1,3 +1,4 @@
+import { basicAuthorization } from './client.js';
 import { HTTP_TIMEOUT_MS, type FetchLike } from './discovery.js';
 import { InvalidTokenError, KeyLimitError, KeyLimitsUnavailableError } from './errors.js';
 
@@ -49,7 +50,7 @@ export interface KeyLimits {
  */
 export function createKeyLimits({ issuer, clientId, clientSecret, fetch: fetchImpl = fetch }: KeyLimitsOptions): KeyLimits {
   const url = `${issuer.replace(/\/+$/, '')}/v1/keys/verify`;
-  const authorization = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+  const authorization = basicAuthorization(clientId, clientSecret);
   return {
     async use(key, options = {}) {
       let response: Response;
