@@ -1,55 +1,24 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { basic, postForm } from '../testing/harness.js';
 import { spawnServe, type ServeProcess } from '../testing/serve-process.js';
+import { spanAttribute, startOtlpCollector, type OtlpCollector } from '../testing/otlp-collector.js';
 import { within } from '../testing/wait.js';
 
 // Issue 21 item 4: `keymint serve` with OTEL_EXPORTER_OTLP_ENDPOINT sends its traces over OTLP/HTTP
 // to a collector, here a small HTTP server in the test process that keeps every body it receives.
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes?: { key: string; value: Record<string, unknown> }[];
-}
-
-const bodies: string[] = [];
-let contentTypes = new Set<string>();
-let collector: Server;
+let collector: OtlpCollector;
 let server: ServeProcess;
 
 before(async () => {
-  collector = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      if (request.url === '/v1/traces') {
-        bodies.push(Buffer.concat(chunks).toString('utf8'));
-        contentTypes = new Set([...contentTypes, request.headers['content-type'] ?? '']);
-      }
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  const { port } = collector.address() as AddressInfo;
-  server = await spawnServe([], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'keymint-under-test' });
+  collector = await startOtlpCollector();
+  server = await spawnServe([], { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'keymint-under-test' });
 });
 after(async () => {
   await server.cleanup();
-  await new Promise((resolve) => collector.close(resolve));
+  await collector.close();
 });
-
-function spans(): OtlpSpan[] {
-  return bodies.flatMap((body) => (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
-}
-const attribute = (span: OtlpSpan, key: string) => {
-  const value = span.attributes?.find((a) => a.key === key)?.value;
-  return value === undefined ? undefined : Object.values(value)[0];
-};
 
 test('traces: a token request is a server span with the token endpoint and its database queries inside, and no secret, token or query value appears anywhere in what is sent', async () => {
   const app = await server.cli('app', 'create', '--name', 'traced', '--scopes', 'contacts_read');
@@ -72,27 +41,27 @@ test('traces: a token request is a server span with the token endpoint and its d
     assert.notEqual(answer.status, 500);
   }
 
-  await within(15_000, 'spans of the resource API at the collector', async () => spans().filter((s) => s.name === 'GET /t/:tenant/api/v1/contacts').length === 2);
-  const all = spans();
-  assert.deepEqual([...contentTypes], ['application/json'], 'OTLP/HTTP JSON');
+  await within(15_000, 'spans of the resource API at the collector', async () => collector.spans().filter((s) => s.name === 'GET /t/:tenant/api/v1/contacts').length === 2);
+  const all = collector.spans();
+  assert.deepEqual([...collector.contentTypes], ['application/json'], 'OTLP/HTTP JSON');
 
   // The request that carried a W3C traceparent continues that trace.
   const tokenRequest = all.find((s) => s.name === 'POST /t/:tenant/oauth/token' && s.traceId === parentTraceId);
   assert.ok(tokenRequest, `a server span for the token request in the caller's trace: ${all.map((s) => s.name).join(', ')}`);
   assert.equal(tokenRequest.parentSpanId, '00f067aa0ba902b7');
-  assert.equal(attribute(tokenRequest, 'http.route'), '/t/:tenant/oauth/token');
-  assert.equal(attribute(tokenRequest, 'http.response.status_code'), 200);
-  assert.equal(attribute(tokenRequest, 'keymint.tenant'), 'default');
+  assert.equal(spanAttribute(tokenRequest, 'http.route'), '/t/:tenant/oauth/token');
+  assert.equal(spanAttribute(tokenRequest, 'http.response.status_code'), 200);
+  assert.equal(spanAttribute(tokenRequest, 'keymint.tenant'), 'default');
   const endpoint = all.find((s) => s.name === 'oauth.token' && s.parentSpanId === tokenRequest.spanId);
   assert.ok(endpoint, 'the token endpoint span is a child of the request span');
-  assert.equal(attribute(endpoint, 'oauth.grant_type'), 'client_credentials');
-  const queries = all.filter((s) => s.traceId === parentTraceId && attribute(s, 'db.system.name') !== undefined);
+  assert.equal(spanAttribute(endpoint, 'oauth.grant_type'), 'client_credentials');
+  const queries = all.filter((s) => s.traceId === parentTraceId && spanAttribute(s, 'db.system.name') !== undefined);
   assert.ok(queries.length > 0, 'the client lookup is a database span in the same trace');
-  assert.ok(queries.every((q) => typeof attribute(q, 'db.operation.name') === 'string'));
-  const failed = all.find((s) => s.name === 'oauth.token' && attribute(s, 'error.type') === 'invalid_client');
+  assert.ok(queries.every((q) => typeof spanAttribute(q, 'db.operation.name') === 'string'));
+  const failed = all.find((s) => s.name === 'oauth.token' && spanAttribute(s, 'error.type') === 'invalid_client');
   assert.ok(failed, 'a refused client is an oauth.token span with its error code');
 
-  const sent = bodies.join('\n');
+  const sent = collector.bodies.join('\n');
   assert.match(sent, /keymint-under-test/, 'OTEL_SERVICE_NAME names the service');
   for (const [what, value] of Object.entries({ 'client secret': app.client_secret, 'access token': accessToken, 'API token': apiToken.token, 'query value': queryValue, 'master key': server.env.KEYMINT_MASTER_KEY! })) {
     assert.ok(!sent.includes(value), `the ${what} appears in what was sent to the collector`);
