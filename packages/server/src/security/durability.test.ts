@@ -184,6 +184,44 @@ describe('durability: kill -9 of the real server process', { timeout: 240_000 },
     await assertAcknowledgedTokensHold();
   });
 
+  test('during a refresh load (rotating refresh tokens, shared commits on SQLite): every acknowledged rotation survives', async () => {
+    // One loop per session, each holding the refresh token it was last answered with. A rotation
+    // is answered only after its COMMIT, so after the restart that token must still refresh; had
+    // the answer gone out first, the server would have lost the rotation and refuse it. A request
+    // in flight at the kill may have rotated it unanswered: inside the reuse grace (60 s here) the
+    // spent token is still answered, with the session's current one.
+    await server.cli('users', 'settings', '--refresh-reuse-grace', '60s');
+    const sessions = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+      const answer = await fetch(`${server.issuer}/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `rotating${i}@example.com`, password: 'a long enough password 1' }) });
+      assert.equal(answer.status, 201);
+      return { token: ((await answer.json()) as { refresh_token: string }).refresh_token, rotations: 0 };
+    }));
+    let running = true;
+    const loops = sessions.map(async (session) => {
+      while (running) {
+        try {
+          const answer = await fetch(`${server.issuer}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: session.token }) });
+          assert.equal(answer.status, 200, `a live session refreshes (${answer.status})`);
+          session.token = ((await answer.json()) as { refresh_token: string }).refresh_token;
+          session.rotations++;
+        } catch (error) {
+          if (error instanceof assert.AssertionError) throw error;
+          return; // the server died
+        }
+      }
+    });
+    await sleep(1_000);
+    await server.kill9();
+    running = false;
+    await Promise.all(loops);
+    await restart();
+    assert.ok(sessions.reduce((sum, session) => sum + session.rotations, 0) > 20, 'the load rotated tokens');
+    for (const session of sessions) {
+      const answer = await fetch(`${server.issuer}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: session.token }) });
+      assert.equal(answer.status, 200, `the last acknowledged refresh token of a session (after ${session.rotations} rotations) refreshes after kill -9`);
+    }
+  });
+
   test('after every kill nothing is half-written: storage integrity, each app has a secret, keys open with the master key', async () => {
     await server.kill9();
     const config = loadConfig({ env, cwd: storage.dataDir });

@@ -1,6 +1,7 @@
 import { sha256 } from '../crypto/hash.js';
 import { refreshSuccessor } from '../crypto/refresh-successor.js';
 import type { Db } from '../store/database.js';
+import type { SharedTransactions } from '../store/shared-transactions.js';
 import type { EndUserRow, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { EndUserSettings } from './model.js';
@@ -28,15 +29,16 @@ const MAX_CHAIN_WALK = 32;
  * `refreshReuseGrace` seconds and is answered with the session's *current* refresh token (the chain
  * is followed to its unspent end), never a new branch, so the session keeps exactly one live
  * refresh token. A spent token presented later, or one whose chain does not lead to a live token of
- * the same session, is reuse.
+ * the same session, is reuse. Rotations share COMMITs on SQLite (store/shared-transactions.ts):
+ * each is answered only once its rotation is durable.
  */
 export async function rotateRefreshToken(
-  db: Db,
+  transactions: SharedTransactions,
   input: { tenant: Tenant; settings: EndUserSettings; successorKey: Buffer; token: string; now: number },
 ): Promise<RotationOutcome> {
   const { tenant, settings, successorKey, token, now } = input;
   const hash = sha256(token);
-  return db.transaction().execute(async (trx) => {
+  return transactions.run(async (trx) => {
     const spent = await trx
       .updateTable('refresh_tokens')
       .set({ used_at: now })

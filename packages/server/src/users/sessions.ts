@@ -4,6 +4,7 @@ import { InvalidGrant, InvalidRequest, NotFound } from '../errors.js';
 import type { RevocationService } from '../revocation/service.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import { SharedTransactions } from '../store/shared-transactions.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
 import { userSessionOf, type SessionTokens, type UserSession } from './model.js';
@@ -29,7 +30,11 @@ export interface UserSessionsDeps {
  * in the revocation feed so the session's access tokens stop verifying everywhere.
  */
 export class UserSessions {
-  constructor(private readonly deps: UserSessionsDeps) {}
+  private readonly rotations: SharedTransactions;
+
+  constructor(private readonly deps: UserSessionsDeps) {
+    this.rotations = new SharedTransactions(deps.db);
+  }
 
   /**
    * Exchanges a refresh token for new session tokens, spending it (RFC 9700 §4.14.2: rotation). A
@@ -41,7 +46,7 @@ export class UserSessions {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new InvalidRequest('refresh_token is required');
     if (!hasValidFormat(refreshToken, TOKEN_PREFIXES.refreshToken)) throw new InvalidGrant('the refresh token is not valid');
     const now = this.deps.now();
-    const outcome = await rotateRefreshToken(this.deps.db, { tenant, settings: endUserSettings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now });
+    const outcome = await rotateRefreshToken(this.rotations, { tenant, settings: endUserSettings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now });
     if (outcome.kind === 'unknown') throw new InvalidGrant('the refresh token is not valid');
     if (outcome.kind === 'ended') throw new InvalidGrant(outcome.reason);
     if (outcome.kind === 'reused') {
