@@ -48,7 +48,10 @@ export interface OpenOptions {
 /** Opens the database (migrating it when asked) and the master keys, builds the services, starts the jobs of a server. */
 export async function openKeymint(config: Config, options: OpenOptions): Promise<Keymint> {
   const { log, now = Date.now } = options;
-  const { db, close: closeDb, poolStats } = openDatabase(config.database, (error) => log.warn({ err: error }, 'database connection lost; the pool reconnects on next use'), { traceQueries: config.tracing !== null });
+  const { db, close: closeDb, poolStats } = openDatabase(config.database, (error) => log.warn({ err: error }, 'database connection lost; the pool reconnects on next use'), {
+    traceQueries: config.tracing !== null,
+    checkpointInBackground: options.watchChanges ?? false,
+  });
   try {
     if (options.migrate) {
       const applied = await migrateToLatest(db);

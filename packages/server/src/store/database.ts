@@ -6,6 +6,7 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type DatabaseCon
 import type { DatabaseLocation } from '../config.js';
 import type { Database } from './schema.js';
 import { queryTracing } from '../telemetry/tracing.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type Db = Kysely<Database>;
 
@@ -28,12 +29,18 @@ export interface PoolStats {
 pg.types.setTypeParser(20, (value) => Number(value));
 
 /**
+ * `checkpointInBackground` (long-running servers) moves SQLite's WAL checkpoints off the event loop.
  * `onConnectionError` hears about connections the server dropped while idle (a restart, a
  * failover, an administrator): without a listener node-postgres would crash the process.
  */
-export function openDatabase(location: DatabaseLocation, onConnectionError: (error: Error) => void = () => {}, { traceQueries = false }: { traceQueries?: boolean } = {}): OpenDatabase {
+export function openDatabase(
+  location: DatabaseLocation,
+  onConnectionError: (error: Error) => void = () => {},
+  { traceQueries = false, checkpointInBackground = false }: { traceQueries?: boolean; checkpointInBackground?: boolean } = {},
+): OpenDatabase {
   let dialect: Dialect;
   let pool: pg.Pool | null = null;
+  let checkpointer: WalCheckpointer | null = null;
   if (location.kind === 'sqlite') {
     createPrivately(location.path);
     const sqlite = new SQLite(location.path);
@@ -44,6 +51,11 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    // A long-running server checkpoints on a thread of its own (store/wal-checkpointer.ts).
+    if (checkpointInBackground) {
+      sqlite.pragma('wal_autocheckpoint = 0');
+      checkpointer = new WalCheckpointer(location.path, () => sqlite.pragma('wal_autocheckpoint = 1000'));
+    }
     cachePreparedStatements(sqlite);
     dialect = new ImmediateSqliteDialect({ database: sqlite });
   } else {
@@ -64,7 +76,10 @@ export function openDatabase(location: DatabaseLocation, onConnectionError: (err
   return {
     db,
     kind: location.kind,
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
     poolStats: () => (stats ? { max: 10, total: stats.totalCount, idle: stats.idleCount, waiting: stats.waitingCount } : null),
   };
 }
