@@ -1,6 +1,7 @@
 import { sha256 } from '../crypto/hash.js';
 import { refreshSuccessor } from '../crypto/refresh-successor.js';
 import type { Db } from '../store/database.js';
+import { PreparedQuery, type Parameter } from '../store/prepared.js';
 import type { SharedTransactions } from '../store/shared-transactions.js';
 import type { EndUserRow, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
@@ -39,14 +40,7 @@ export async function rotateRefreshToken(
   const { tenant, settings, successorKey, token, now } = input;
   const hash = sha256(token);
   return transactions.run(async (trx) => {
-    const spent = await trx
-      .updateTable('refresh_tokens')
-      .set({ used_at: now })
-      .where('token_hash', '=', hash)
-      .where('tenant_id', '=', tenant.id)
-      .where('used_at', 'is', null)
-      .returning('session_id')
-      .executeTakeFirst();
+    const spent = (await spendToken.execute(trx, { hash, tenantId: tenant.id, now })).rows[0];
     let current: string;
     let sessionId: string;
     let graced = false;
@@ -54,7 +48,7 @@ export async function rotateRefreshToken(
       sessionId = spent.session_id;
       current = refreshSuccessor(successorKey, token);
     } else {
-      const known = await trx.selectFrom('refresh_tokens').select(['session_id', 'used_at']).where('token_hash', '=', hash).where('tenant_id', '=', tenant.id).executeTakeFirst();
+      const known = (await findToken.execute(trx, { hash, tenantId: tenant.id })).rows[0];
       if (!known) return { kind: 'unknown' as const };
       sessionId = known.session_id;
       // `now` was read before this transaction waited for the winner's, so it may precede `used_at`:
@@ -63,38 +57,53 @@ export async function rotateRefreshToken(
       const live = withinGrace ? await liveEndOfChain(trx, tenant.id, sessionId, successorKey, token) : null;
       if (live === null) {
         // A revoked or expired session is simply over; only a live one is revoked for reuse.
-        const session = await trx.selectFrom('user_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+        const session = (await findSession.execute(trx, { sessionId })).rows[0];
         const ended = session ? sessionEnded(session, settings, now) : 'the session does not exist';
         return ended ? { kind: 'ended' as const, reason: ended } : { kind: 'reused' as const, sessionId };
       }
       current = live;
       graced = true;
     }
-    const session = await trx.selectFrom('user_sessions').selectAll().where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const session = (await findSession.execute(trx, { sessionId })).rows[0];
+    if (!session) throw new Error(`refresh token of session ${sessionId} outlived its session`);
     const ended = sessionEnded(session, settings, now);
     if (ended) return { kind: 'ended' as const, reason: ended };
-    const accessExpiresAt = accessExpiry(now, settings);
     // Conditional, and it takes the session's row lock: a sign-out that committed since the check
     // above wins, and one that comes after waits and then sees the access expiry set here. The
     // access expiry only ever moves later: a revocation must cover the newest access token handed
     // out, graced ones included.
-    const touched = await trx
-      .updateTable('user_sessions')
-      .set((eb) => ({
-        last_used_at: now,
-        access_expires_at: eb.case().when('access_expires_at', '<', accessExpiresAt).then(accessExpiresAt).else(eb.ref('access_expires_at')).end(),
-      }))
-      .where('id', '=', sessionId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(touched.numUpdatedRows) !== 1) return { kind: 'ended' as const, reason: 'the session has been revoked' };
-    const user = await trx.selectFrom('end_users').selectAll().where('id', '=', session.user_id).executeTakeFirstOrThrow();
-    if (!graced) {
-      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(current), session_id: sessionId, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
-    }
+    const touched = await touchSession.execute(trx, { sessionId, now, accessExpiresAt: accessExpiry(now, settings) });
+    if (Number(touched.numAffectedRows) !== 1) return { kind: 'ended' as const, reason: 'the session has been revoked' };
+    const user = (await findUser.execute(trx, { userId: session.user_id })).rows[0];
+    if (!user) throw new Error(`session ${sessionId} outlived its user`);
+    if (!graced) await insertToken.execute(trx, { hash: sha256(current), sessionId, tenantId: tenant.id, now });
     return { kind: 'ok' as const, session, user, refreshToken: current, graced };
   });
 }
+
+// The rotation's statements, built and compiled once (store/prepared.ts): a rotation runs them
+// thousands of times a second.
+const spendToken = new PreparedQuery((db, param: Parameter<{ hash: string; tenantId: string; now: number }>) =>
+  db.updateTable('refresh_tokens').set({ used_at: param('now') }).where('token_hash', '=', param('hash')).where('tenant_id', '=', param('tenantId')).where('used_at', 'is', null).returning('session_id'),
+);
+const findToken = new PreparedQuery((db, param: Parameter<{ hash: string; tenantId: string }>) =>
+  db.selectFrom('refresh_tokens').select(['session_id', 'used_at']).where('token_hash', '=', param('hash')).where('tenant_id', '=', param('tenantId')),
+);
+const findSession = new PreparedQuery((db, param: Parameter<{ sessionId: string }>) => db.selectFrom('user_sessions').selectAll().where('id', '=', param('sessionId')));
+const touchSession = new PreparedQuery((db, param: Parameter<{ sessionId: string; now: number; accessExpiresAt: number }>) =>
+  db
+    .updateTable('user_sessions')
+    .set((eb) => ({
+      last_used_at: param('now'),
+      access_expires_at: eb.case().when('access_expires_at', '<', param('accessExpiresAt')).then(param('accessExpiresAt')).else(eb.ref('access_expires_at')).end(),
+    }))
+    .where('id', '=', param('sessionId'))
+    .where('revoked_at', 'is', null),
+);
+const findUser = new PreparedQuery((db, param: Parameter<{ userId: string }>) => db.selectFrom('end_users').selectAll().where('id', '=', param('userId')));
+const insertToken = new PreparedQuery((db, param: Parameter<{ hash: string; sessionId: string; tenantId: string; now: number }>) =>
+  db.insertInto('refresh_tokens').values({ token_hash: param('hash'), session_id: param('sessionId'), tenant_id: param('tenantId'), created_at: param('now'), used_at: null }),
+);
 
 /** Follows successors from `token` to the session's unspent refresh token; null when the chain breaks. */
 async function liveEndOfChain(trx: Db, tenantId: string, sessionId: string, key: Buffer, token: string): Promise<string | null> {
