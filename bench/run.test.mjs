@@ -17,5 +17,5 @@ test('npm run bench harness: starts both servers, loads each, prints the side-by
   assert.ok(refresh, stdout);
   assert.ok(Number(refresh[1]) > 0, 'end users refreshed');
   assert.equal(refresh[2], '0', 'no refresh failed');
-  assert.match(stdout, /ready on an existing database: \d+ ms/);
+  assert.match(stdout, /Ready on an existing database: \d+ ms/);
 });
