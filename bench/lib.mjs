@@ -82,9 +82,13 @@ export function keymintCli(env, ...args) {
   return JSON.parse(execFileSync(process.execPath, [keymintBin, ...args, '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' }));
 }
 
-export async function startKeymint(env, extraArgs = [], { cpus } = {}) {
+/**
+ * `keymint serve` on a free port. `cpus` pins it (taskset); `nodeArgs` go to node itself (e.g.
+ * --cpu-prof, which NODE_OPTIONS refuses; cluster workers inherit them through execArgv).
+ */
+export async function startKeymint(env, extraArgs = [], { cpus, nodeArgs = [] } = {}) {
   const port = await freePort();
-  const started = await startProcess(process.execPath, [keymintBin, 'serve', '--port', String(port), ...extraArgs], {
+  const started = await startProcess(process.execPath, [...nodeArgs, keymintBin, 'serve', '--port', String(port), ...extraArgs], {
     env,
     ready: /Keymint is listening/,
     cpus,
@@ -132,13 +136,18 @@ export async function load(request, { connections, duration, amount }) {
     // autocannon rebuilds a request per send only for entries of `requests` with setupRequest.
     options = { ...fixed, ...(setupRequest ? { requests: [{ method: fixed.method, headers: fixed.headers, body: fixed.body, setupRequest, onResponse }] } : {}) };
   }
+  const cpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
   const result = await autocannon({
     ...options,
     connections,
     ...(amount ? { amount } : { duration }),
     timeout: 10,
   });
+  const cpu = process.cpuUsage(cpuBefore);
   return {
+    // autocannon runs in this process: its CPU in % of one core (near 100 %, it measures itself).
+    generatorCpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / ((performance.now() - startedAt) / 1000)) * 100),
     requestsPerSecond: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,

@@ -52,7 +52,16 @@ function goalNotes(goals) {
   return goals.filter((g) => g.note).map((g) => `${g.goal.replace(/ ≥.*/, '')}: ${g.note}.`);
 }
 
-const cpu = (figures) => (figures.serverCpuPercent === undefined ? '' : `, server CPU ${figures.serverCpuPercent} % of a core`);
+/**
+ * CPU use during a load in % of one core (200 % = both cores of a 2-core machine), and under
+ * --profile the busy share of each server process's main thread (primary first; a cluster
+ * primary only hands connections over).
+ */
+const cpu = (figures) => [
+  figures.serverCpuPercent === undefined ? '' : `, server CPU ${figures.serverCpuPercent} %`,
+  figures.generatorCpuPercent === undefined ? '' : `, generator CPU ${figures.generatorCpuPercent} %`,
+  figures.profiles ? `, main threads busy ${figures.profiles.map((p) => `${p.busyPercent} %`).join(' / ')}` : '',
+].join('');
 
 function workersLines(data) {
   const w = data.workers;

@@ -2,7 +2,9 @@
 // npm run bench: Keymint and node-oidc-provider side by side, identical loads, one run, and the
 // goals of issues 19, 20 and 22 judged on that run (goals.mjs).
 //   node bench/run.mjs [--duration S] [--warmup S] [--connections N] [--only a,b] [--peer all|es256|eddsa|rs256|hs256]
-//                      [--long N] [--db sqlite|postgres] [--no-postgres] [--no-write]
+//                      [--long N] [--db sqlite|postgres] [--no-postgres] [--profile DIR] [--no-write]
+// --profile DIR: every Keymint of the workers section runs under node --cpu-prof, one folder per
+// run under DIR (bench/profile-summary.mjs reads them; the report gives each process's busy share).
 // Workloads: client_credentials_jwt (against every peer setup of --peer, autocannon and the closed
 // loop), client_credentials_opaque, introspection, envelope, signed_request, client_credentials_dpop,
 // contacts_dpop, contacts_jwt, contacts_api_token, verify_api_token, jwks, end_user_refresh,
@@ -10,7 +12,7 @@
 // verifier (the SDK micro-benchmark, bench/verifier.mjs).
 // This file orchestrates: servers up, each workload measured (measure.mjs) with the requests of
 // workloads.mjs, servers down, results printed and written (report.mjs).
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus as cpuList } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ import { issue, issueBound, seedContacts, workloads } from './workloads.mjs';
 import { longRun, machine, measure, refreshLoad, refreshRequest, round } from './measure.mjs';
 import { printReport, updateDocs } from './report.mjs';
 import { POSTGRES_PATHS } from './goals.mjs';
+import { summarise } from './profile-summary.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -31,6 +34,7 @@ const { values: options } = parseArgs({
     db: { type: 'string', default: 'sqlite' },
     'no-postgres': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    profile: { type: 'string' },
     'warmup': { type: 'string', default: '2' },
   },
 });
@@ -196,33 +200,45 @@ async function postgresRows() {
 // generator on core 1, one process against `--workers 2` on that same core, so that "more
 // processes" is measured apart from "more cores".
 if (wanted('workers')) {
-  progress('client credentials with --workers 2…');
   const jwt = workload('client_credentials_jwt');
   const single = results.workloads.find((w) => w.name === 'client_credentials_jwt')?.keymint;
-  const cluster = await startKeymint(env, ['--workers', '2']);
-  try {
-    const figures = await measure(jwt.keymint({ ...context, issuer: cluster.issuer, url: cluster.url }), load, { pid: cluster.child.pid });
-    results.workers = { workers: 2, ...figures, oneProcess: single ?? null, ratioToOneProcess: single ? round(figures.requestsPerSecond / single.requestsPerSecond) : null };
-  } finally {
-    await stopProcess(cluster.child);
-  }
+  /** The JWT load against one more Keymint, profiled into DIR/`label` under --profile. */
+  const scalingRun = async (label, args, { cpus, generator, generatorCpus } = {}) => {
+    const profileDir = options.profile ? join(options.profile, label) : null;
+    const started = await startKeymint(env, args, { cpus, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+    let figures;
+    try {
+      figures = await measure(jwt.keymint({ ...context, issuer: started.issuer, url: started.url }), load, { pid: started.child.pid, generator, cpus: generatorCpus });
+    } finally {
+      await stopProcess(started.child);
+    }
+    return profileDir ? { ...figures, profiles: profileSummaries(profileDir) } : figures;
+  };
+  progress('client credentials with --workers 2…');
+  const figures = await scalingRun('workers-2', ['--workers', '2']);
+  // The one-process figure is the JWT row's; under --profile one more run gives its profile.
+  const oneProcess = options.profile ? await scalingRun('one-process', []) : single;
+  results.workers = { workers: 2, ...figures, oneProcess: oneProcess ?? null, ratioToOneProcess: oneProcess ? round(figures.requestsPerSecond / oneProcess.requestsPerSecond) : null };
   progress(' done\n');
   if (cpuList().length >= 2 && hasTaskset()) {
     const pinnedRuns = {};
-    for (const [label, args] of [['oneProcess', []], ['twoWorkers', ['--workers', '2']]]) {
+    for (const [label, folder, args] of [['oneProcess', 'pinned-one-process', []], ['twoWorkers', 'pinned-workers-2', ['--workers', '2']]]) {
       progress(`pinned: server ${args.length ? '--workers 2' : 'one process'} on core 0, closed loop on core 1…`);
-      const started = await startKeymint(env, args, { cpus: 0 });
-      try {
-        pinnedRuns[label] = await measure(jwt.keymint({ ...context, issuer: started.issuer, url: started.url }), load, { pid: started.child.pid, generator: 'closed-loop', cpus: 1 });
-      } finally {
-        await stopProcess(started.child);
-      }
+      pinnedRuns[label] = await scalingRun(folder, args, { cpus: 0, generator: 'closed-loop', generatorCpus: 1 });
       progress(' done\n');
     }
     results.workers.pinned = { serverCpus: '0', generatorCpus: '1', generator: 'closed-loop', ...pinnedRuns, ratio: round(pinnedRuns.twoWorkers.requestsPerSecond / pinnedRuns.oneProcess.requestsPerSecond) };
   } else {
     results.workers.pinned = { skipped: 'needs 2 cores and taskset' };
   }
+}
+
+/** Busy/idle/GC shares of each profiled process's main thread (profile-summary.mjs), primary first. */
+function profileSummaries(dir) {
+  return readdirSync(dir).filter((name) => name.endsWith('.cpuprofile')).sort().map((name) => {
+    const { busyPercent, idlePercent, gcPercent, top } = summarise(JSON.parse(readFileSync(join(dir, name), 'utf8')), 3);
+    return { file: join(dir, name), busyPercent, idlePercent, gcPercent, top };
+  });
 }
 
 function hasTaskset() {
