@@ -70,6 +70,7 @@ function workersLines(data) {
   const p = w.pinned;
   if (p?.skipped) lines.push(`Pinned experiment skipped: ${p.skipped}.`);
   else if (p) lines.push(`Pinned (server on core ${p.serverCpus}, closed-loop generator on core ${p.generatorCpus}): one process ${p.oneProcess.requestsPerSecond}/s (p99 ${p.oneProcess.p99} ms${cpu(p.oneProcess)}), \`--workers 2\` on the same core ${p.twoWorkers.requestsPerSecond}/s (p99 ${p.twoWorkers.p99} ms${cpu(p.twoWorkers)}): ${p.ratio}×.`);
+  if (p?.projection) lines.push(`Projection with the generator on cores of its own: R₁ = ${p.projection.perCore} tokens/s per server core, so at most ≈ ${p.projection.cores4}/s with --workers 4 on 4 server cores and ≈ ${p.projection.cores8}/s with 8 (an upper bound, see "Workers and cores").`);
   return lines;
 }
 

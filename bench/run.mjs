@@ -227,7 +227,13 @@ if (wanted('workers')) {
       pinnedRuns[label] = await scalingRun(folder, args, { cpus: 0, generator: 'closed-loop', generatorCpus: 1 });
       progress(' done\n');
     }
-    results.workers.pinned = { serverCpus: '0', generatorCpus: '1', generator: 'closed-loop', ...pinnedRuns, ratio: round(pinnedRuns.twoWorkers.requestsPerSecond / pinnedRuns.oneProcess.requestsPerSecond) };
+    const perCore = pinnedRuns.oneProcess.requestsPerSecond;
+    results.workers.pinned = {
+      serverCpus: '0', generatorCpus: '1', generator: 'closed-loop', ...pinnedRuns,
+      ratio: round(pinnedRuns.twoWorkers.requestsPerSecond / perCore),
+      // N workers on N server cores, the generator on cores of its own: at most N × the one-core rate (docs/benchmarks.md).
+      projection: { perCore, cores4: 4 * perCore, cores8: 8 * perCore },
+    };
   } else {
     results.workers.pinned = { skipped: 'needs 2 cores and taskset' };
   }
