@@ -61,7 +61,7 @@ function createDatabase() {
   return { name, url: `postgres://postgres@127.0.0.1:5432/${name}`, drop: () => psql('test', `drop database if exists ${name} with (force)`) };
 }
 
-/** Apps, tokens and contacts the workloads need, on a fresh Keymint data folder or database. */
+/** The apps and API token the workloads need, on a fresh Keymint data folder or database. */
 function provision(env) {
   return {
     app: keymintCli(env, 'app', 'create', '--name', 'bench', '--scopes', 'contacts_read,contacts_write'),
@@ -80,8 +80,10 @@ if (options.db !== 'sqlite' && options.db !== 'postgres') throw new Error('--db 
 // Dropped however the run ends (drop is synchronous, so it can run at exit).
 process.once('exit', () => mainDatabase?.drop());
 const { env } = keymintEnvironment(mainDatabase?.url);
+// Provisioned through the CLI before the server starts, as an operator would.
+const provisioned = provision(env);
 const keymint = await startKeymint(env);
-const context = { issuer: keymint.issuer, url: keymint.url, ...provision(env) };
+const context = { issuer: keymint.issuer, url: keymint.url, ...provisioned };
 const peers = { es256: await startPeer('es256') };
 const server = { pid: keymint.child.pid };
 try {
