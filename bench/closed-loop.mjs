@@ -5,7 +5,8 @@
 // drives its sockets itself; this one goes through node:http, the way a Node client would).
 // A second generator shows the ratios are not an artefact of autocannon.
 //   node bench/closed-loop.mjs '{"url":…,"method":…,"headers":{…},"body":…}' CONCURRENCY SECONDS [WARMUP]
-// prints one JSON line with the figures (the same shape as lib.mjs load()). Run as a child process
+// prints one JSON line with the figures (the same shape as lib.mjs load()), after "measuring" on
+// stderr when the warm-up is over. Run as a child process
 // so it can be pinned to its own core with taskset (see the workers section of run.mjs).
 import { Agent, request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -81,5 +82,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [spec, concurrency = '50', seconds = '10', warmup = '0'] = process.argv.slice(2);
   const request = JSON.parse(spec);
   if (Number(warmup) > 0) await closedLoop(request, { concurrency: Number(concurrency), duration: Number(warmup) });
+  // The parent samples the server's CPU from here (lib.mjs closedLoopLoad).
+  console.error('measuring');
   console.log(JSON.stringify(await closedLoop(request, { concurrency: Number(concurrency), duration: Number(seconds) })));
 }

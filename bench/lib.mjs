@@ -1,11 +1,10 @@
 // Shared pieces of the benchmark: starting servers as child processes, driving autocannon,
 // sampling memory. Every target is on 127.0.0.1 and every run is bounded in time or count.
-import { spawn, execFile, execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 
 export const root = new URL('..', import.meta.url).pathname;
@@ -166,13 +165,32 @@ export function rssMb(pid) {
 
 /**
  * The closed-loop generator (closed-loop.mjs) as a child process, optionally pinned to `cpus`:
- * same figures as load(). Only fixed requests (no setupRequest): the spec crosses a process boundary.
+ * same figures as load(). The warm-up runs in the same child, so its JIT is warm when the figures
+ * are taken; `onMeasuring` is called when the measured window starts (the child says so on stderr).
+ * Only fixed requests (no setupRequest): the spec crosses a process boundary.
  */
-export async function closedLoopLoad(request, { connections, duration, warmup = 0, cpus }) {
+export function closedLoopLoad(request, { connections, duration, warmup = 0, cpus, onMeasuring }) {
   const { url, method, headers, body } = request;
   const [command, args] = pinned(process.execPath, [join(root, 'bench/closed-loop.mjs'), JSON.stringify({ url, method, headers, body }), String(connections), String(duration), String(warmup)], cpus);
-  const { stdout } = await promisify(execFile)(command, args, { encoding: 'utf8', timeout: (duration + warmup + 60) * 1000 });
-  return JSON.parse(stdout.trim().split('\n').at(-1));
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), (duration + warmup + 60) * 1000);
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (/^measuring$/m.test(stderr) && onMeasuring) {
+        onMeasuring();
+        onMeasuring = undefined;
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(stdout.trim().split('\n').at(-1)));
+      else reject(new Error(`closed-loop generator exited with ${code}:\n${stderr}`));
+    });
+  });
 }
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

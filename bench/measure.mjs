@@ -12,8 +12,15 @@ import { closedLoopLoad, cpuSeconds, load, rssMb } from './lib.mjs';
  */
 export async function measure(request, { connections, duration, warmup }, { pid, generator = 'autocannon', cpus } = {}) {
   if (generator === 'closed-loop') {
-    if (warmup > 0) await closedLoopLoad(request, { connections, duration: warmup, cpus });
-    return withServerCpu(pid, duration, () => closedLoopLoad(request, { connections, duration, cpus }));
+    // One child for warm-up and measurement: the server's CPU is sampled from the child's "measuring" to its answer.
+    let before = 0;
+    let startedAt = 0;
+    const figures = await closedLoopLoad(request, { connections, duration, warmup, cpus, onMeasuring: () => {
+      before = pid ? cpuSeconds(pid) : 0;
+      startedAt = performance.now();
+    } });
+    if (!pid) return figures;
+    return { ...figures, serverCpuPercent: Math.round(((cpuSeconds(pid) - before) / ((performance.now() - startedAt) / 1000)) * 100) };
   }
   if (warmup > 0) await load(request, { connections, duration: warmup });
   return withServerCpu(pid, duration, () => load(request, { connections, duration }));
