@@ -77,10 +77,12 @@ export async function refreshRequest(issuer, connections) {
  * `request` may be a `{ sequence }` mix (lib.mjs load()), as the long run of run.mjs is.
  */
 export async function longRun(request, { connections, amount, pid }) {
-  const samples = [];
+  // A sample at the start and one at the end as well, so a run shorter than 2 s still has figures.
+  const samples = [rssMb(pid)];
   const sampler = setInterval(() => samples.push(rssMb(pid)), 2000);
   const figures = await load(request, { connections, amount });
   clearInterval(sampler);
+  samples.push(rssMb(pid));
   const settled = samples.slice(Math.floor(samples.length / 5));
   return {
     requests: amount,
