@@ -1,12 +1,38 @@
 // Measurement: autocannon loads with a warm-up, the closed-loop end-user refresh load, the long
 // run with RSS samples, and the machine the figures come from. Every load is bounded in time or count.
 import { cpus, totalmem } from 'node:os';
-import { load, rssMb } from './lib.mjs';
+import { closedLoopLoad, cpuSeconds, load, rssMb } from './lib.mjs';
 
-/** A load after a warm-up of the same shape, so JIT and caches are warm when figures are taken. */
-export async function measure(request, { connections, duration, warmup }) {
+/**
+ * A load after a warm-up of the same shape, so JIT and caches are warm when figures are taken.
+ * `generator` is 'autocannon' (in this process) or 'closed-loop' (closed-loop.mjs, a child
+ * process, on `cpus` if given). With `pid`, the figures include serverCpuPercent: the CPU the
+ * server process and its workers used during the measured window, in % of one core (200 = both
+ * cores of this machine), which is what tells whether a server is CPU-bound.
+ */
+export async function measure(request, { connections, duration, warmup }, { pid, generator = 'autocannon', cpus } = {}) {
+  if (generator === 'closed-loop') {
+    // One child for warm-up and measurement: the server's CPU is sampled from the child's "measuring" to its answer.
+    let before = 0;
+    let startedAt = 0;
+    const figures = await closedLoopLoad(request, { connections, duration, warmup, cpus, onMeasuring: () => {
+      before = pid ? cpuSeconds(pid) : 0;
+      startedAt = performance.now();
+    } });
+    if (!pid) return figures;
+    return { ...figures, serverCpuPercent: Math.round(((cpuSeconds(pid) - before) / ((performance.now() - startedAt) / 1000)) * 100) };
+  }
   if (warmup > 0) await load(request, { connections, duration: warmup });
-  return load(request, { connections, duration });
+  return withServerCpu(pid, duration, () => load(request, { connections, duration }));
+}
+
+async function withServerCpu(pid, duration, run) {
+  const before = pid ? cpuSeconds(pid) : 0;
+  const startedAt = performance.now();
+  const figures = await run();
+  if (!pid) return figures;
+  const seconds = (performance.now() - startedAt) / 1000;
+  return { ...figures, serverCpuPercent: Math.round(((cpuSeconds(pid) - before) / seconds) * 100) };
 }
 
 /**
@@ -17,7 +43,12 @@ export async function measure(request, { connections, duration, warmup }) {
  * as connections (a connection has one request in flight, so the pool never runs dry; a failed
  * refresh retires its session).
  */
-export async function refreshLoad(issuer, { connections, duration, warmup }) {
+export async function refreshLoad(issuer, { connections, duration, warmup }, options) {
+  return measure(await refreshRequest(issuer, connections), { connections, duration, warmup }, options);
+}
+
+/** The rotating-refresh request (see refreshLoad) over `connections * 2` fresh sessions. */
+export async function refreshRequest(issuer, connections) {
   const signUp = async (i) => {
     const response = await fetch(`${issuer}/auth/signup`, {
       method: 'POST',
@@ -38,15 +69,20 @@ export async function refreshLoad(issuer, { connections, duration, warmup }) {
       if (status === 200) live.push(JSON.parse(body).refresh_token);
     },
   };
-  return measure(request, { connections, duration, warmup });
+  return request;
 }
 
-/** `amount` requests with the process's RSS sampled every 2 s: memory must settle, not grow. */
+/**
+ * `amount` requests with the process's RSS sampled every 2 s: memory must settle, not grow.
+ * `request` may be a `{ sequence }` mix (lib.mjs load()), as the long run of run.mjs is.
+ */
 export async function longRun(request, { connections, amount, pid }) {
-  const samples = [];
+  // A sample at the start and one at the end as well, so a run shorter than 2 s still has figures.
+  const samples = [rssMb(pid)];
   const sampler = setInterval(() => samples.push(rssMb(pid)), 2000);
   const figures = await load(request, { connections, amount });
   clearInterval(sampler);
+  samples.push(rssMb(pid));
   const settled = samples.slice(Math.floor(samples.length / 5));
   return {
     requests: amount,

@@ -24,7 +24,7 @@ test('resultsMarkdown: one table row per workload, — where the peer has no equ
   assert.match(markdown, /^Run 2026-01-01T00:00:00.000Z on 2 × test cpu, 4 GiB, Node v20.0.0; 50 connections, 10 s per load/);
   assert.match(markdown, /^\| client credentials → ES256 JWT \| 3000 \| 1 \| 4 \| 0 \| 1000 \| 1 \| 4 \| 0 \| 3× \|$/m);
   assert.match(markdown, /^\| GET \/api\/v1\/contacts with a JWT \| 5000 \| 1 \| 4 \| 0 \| — \| — \| — \| — \| — \|$/m);
-  assert.match(markdown, /Ready on an existing database: 400 ms\./);
+  assert.match(markdown, /Ready on an existing database: 400 ms /);
 });
 
 test('replaceResults: only what stands between the markers changes; docs/benchmarks.md has them', () => {

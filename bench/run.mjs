@@ -1,27 +1,40 @@
 #!/usr/bin/env node
-// npm run bench: Keymint and node-oidc-provider side by side, identical autocannon loads, one run.
-//   node bench/run.mjs [--duration S] [--connections N] [--only a,b] [--long N] [--db sqlite|postgres] [--no-write]
-// Workloads: client_credentials_jwt, client_credentials_opaque, introspection, envelope, signed_request,
-// contacts_jwt, contacts_api_token, jwks, end_user_refresh, workers, verifier (the SDK micro-benchmark, bench/verifier.mjs).
+// npm run bench: Keymint and node-oidc-provider side by side, identical loads, one run, and the
+// goals of issues 19, 20 and 22 judged on that run (goals.mjs).
+//   node bench/run.mjs [--duration S] [--warmup S] [--connections N] [--only a,b] [--peer all|es256|eddsa|rs256|hs256]
+//                      [--long N] [--db sqlite|postgres] [--no-postgres] [--profile DIR] [--no-write]
+// --profile DIR: every Keymint of the workers section runs under node --cpu-prof, one folder per
+// run under DIR (bench/profile-summary.mjs reads them; the report gives each process's busy share).
+// Workloads: client_credentials_jwt (against every peer setup of --peer, autocannon and the closed
+// loop), client_credentials_opaque, introspection, envelope, signed_request, client_credentials_dpop,
+// contacts_dpop, contacts_jwt, contacts_api_token, verify_api_token, jwks, end_user_refresh,
+// postgres (JWT, opaque, introspection, refresh on a throwaway PostgreSQL database), workers,
+// verifier (the SDK micro-benchmark, bench/verifier.mjs).
 // This file orchestrates: servers up, each workload measured (measure.mjs) with the requests of
 // workloads.mjs, servers down, results printed and written (report.mjs).
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus as cpuList } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { keymintCli, keymintEnvironment, PEER_CLIENT, root, rssMb, startKeymint, startPeer, stopProcess } from './lib.mjs';
+import { keymintCli, keymintEnvironment, PEER_CLIENT, PEER_VARIANTS, root, rssMb, startKeymint, startPeer, stopProcess } from './lib.mjs';
 import { issue, issueBound, seedContacts, workloads } from './workloads.mjs';
-import { longRun, machine, measure, refreshLoad, round } from './measure.mjs';
+import { longRun, machine, measure, refreshLoad, refreshRequest, round } from './measure.mjs';
 import { printReport, updateDocs } from './report.mjs';
+import { POSTGRES_PATHS } from './goals.mjs';
+import { summarise } from './profile-summary.mjs';
 
 const { values: options } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '8' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
+    peer: { type: 'string', default: 'all' },
     long: { type: 'string', default: '0' },
     db: { type: 'string', default: 'sqlite' },
+    'no-postgres': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    profile: { type: 'string' },
     'warmup': { type: 'string', default: '2' },
   },
 });
@@ -29,92 +42,235 @@ const duration = Number(options.duration);
 const connections = Number(options.connections);
 const warmup = Number(options.warmup);
 const only = options.only ? new Set(options.only.split(',')) : null;
+const wanted = (name) => !only || only.has(name);
 const load = { connections, duration, warmup };
+const peerVariants = options.peer === 'all' ? Object.keys(PEER_VARIANTS) : options.peer.split(',');
+for (const variant of peerVariants) if (!PEER_VARIANTS[variant]) throw new Error(`--peer takes all or one of ${Object.keys(PEER_VARIANTS).join(', ')}`);
+const progress = (text) => process.stderr.write(text);
 
-function database() {
-  if (options.db === 'sqlite') return undefined;
-  if (options.db !== 'postgres') throw new Error('--db takes sqlite or postgres');
+const psql = (database, sql) => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'ignore', timeout: 10_000 });
+
+/** A throwaway PostgreSQL database (created from the trust-auth `test` database), or null when PostgreSQL does not answer. */
+function createDatabase() {
   const name = `keymint_bench_${Date.now()}`;
-  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-c', `create database ${name}`], { stdio: 'ignore' });
-  return `postgres://postgres@127.0.0.1:5432/${name}`;
+  try {
+    psql('test', `create database ${name}`);
+  } catch {
+    return null;
+  }
+  return { name, url: `postgres://postgres@127.0.0.1:5432/${name}`, drop: () => psql('test', `drop database if exists ${name} with (force)`) };
 }
 
-const results = { startedAt: new Date().toISOString(), machine: machine(), settings: { duration, connections, db: options.db }, workloads: [] };
+/** The apps and API token the workloads need, on a fresh Keymint data folder or database. */
+function provision(env) {
+  return {
+    app: keymintCli(env, 'app', 'create', '--name', 'bench', '--scopes', 'contacts_read,contacts_write'),
+    opaqueApp: keymintCli(env, 'app', 'create', '--name', 'bench-opaque', '--scopes', 'contacts_read', '--format', 'opaque'),
+    signedApp: keymintCli(env, 'app', 'create', '--name', 'bench-signed', '--scopes', 'contacts_read', '--auth-methods', 'signed_request'),
+    apiToken: keymintCli(env, 'token', 'create', '--name', 'bench', '--scopes', 'contacts_read').token,
+  };
+}
 
-const { env } = keymintEnvironment(database());
-const app = keymintCli(env, 'app', 'create', '--name', 'bench', '--scopes', 'contacts_read,contacts_write');
-const opaqueApp = keymintCli(env, 'app', 'create', '--name', 'bench-opaque', '--scopes', 'contacts_read', '--format', 'opaque');
-const signedApp = keymintCli(env, 'app', 'create', '--name', 'bench-signed', '--scopes', 'contacts_read', '--auth-methods', 'signed_request');
-const apiToken = keymintCli(env, 'token', 'create', '--name', 'bench', '--scopes', 'contacts_read').token;
+const workload = (name) => workloads.find((w) => w.name === name);
+const results = { startedAt: new Date().toISOString(), machine: machine(), settings: { duration, warmup, connections, db: options.db, peerVariants }, workloads: [] };
+
+const mainDatabase = options.db === 'postgres' ? createDatabase() : null;
+if (options.db === 'postgres' && !mainDatabase) throw new Error('--db postgres: PostgreSQL does not answer at 127.0.0.1:5432');
+if (options.db !== 'sqlite' && options.db !== 'postgres') throw new Error('--db takes sqlite or postgres');
+// Dropped however the run ends (drop is synchronous, so it can run at exit).
+process.once('exit', () => mainDatabase?.drop());
+const { env } = keymintEnvironment(mainDatabase?.url);
+// Provisioned through the CLI before the server starts, as an operator would.
+const provisioned = provision(env);
 const keymint = await startKeymint(env);
-const peer = await startPeer();
-const context = { issuer: keymint.issuer, url: keymint.url, app, opaqueApp, signedApp, apiToken };
+const context = { issuer: keymint.issuer, url: keymint.url, ...provisioned };
+const peers = { es256: await startPeer('es256') };
+const server = { pid: keymint.child.pid };
 try {
+  const { app, opaqueApp } = context;
   context.jwt = await issue(`${keymint.issuer}/oauth/token`, app.client_id, app.client_secret, { grant_type: 'client_credentials', scope: 'contacts_read contacts_write' });
   context.dpopJwt = await issueBound(`${keymint.issuer}/oauth/token`, app.client_id, app.client_secret, { grant_type: 'client_credentials', scope: 'contacts_read' });
   context.opaqueToken = await issue(`${keymint.issuer}/oauth/token`, opaqueApp.client_id, opaqueApp.client_secret, { grant_type: 'client_credentials' });
-  context.peerOpaqueToken = await issue(`${peer.url}/token`, PEER_CLIENT.id, PEER_CLIENT.secret, { grant_type: 'client_credentials', scope: 'contacts_read', resource: 'https://opaque.example.com' });
+  context.peerOpaqueToken = await issue(`${peers.es256.url}/token`, PEER_CLIENT.id, PEER_CLIENT.secret, { grant_type: 'client_credentials', scope: 'contacts_read', resource: 'https://opaque.example.com' });
   await seedContacts(keymint.issuer, context.jwt, 20);
-  for (const workload of workloads) {
-    if (only && !only.has(workload.name)) continue;
-    process.stderr.write(`${workload.title}: Keymint…`);
-    const ours = await measure(workload.keymint(context), load);
-    let theirs = null;
-    if (workload.peer) {
-      process.stderr.write(' node-oidc-provider…');
-      theirs = await measure(workload.peer({ url: peer.url, peerOpaqueToken: context.peerOpaqueToken }), load);
+  for (const w of workloads) {
+    if (!wanted(w.name)) continue;
+    progress(`${w.title}: Keymint…`);
+    const ours = await measure(w.keymint(context), load, server);
+    if (w.name === 'client_credentials_jwt') {
+      results.workloads.push(...(await jwtRows(w, ours)));
+      progress(' done\n');
+      continue;
     }
-    process.stderr.write(' done\n');
-    results.workloads.push({ name: workload.name, title: workload.title, keymint: ours, peer: theirs, ratio: theirs ? round(ours.requestsPerSecond / theirs.requestsPerSecond) : null });
+    let theirs = null;
+    if (w.peer) {
+      progress(' node-oidc-provider…');
+      theirs = await measure(w.peer({ url: peers.es256.url, peerOpaqueToken: context.peerOpaqueToken }), load, { pid: peers.es256.child.pid });
+    }
+    progress(' done\n');
+    results.workloads.push({ name: w.name, title: w.title, keymint: ours, peer: theirs, ratio: theirs ? round(ours.requestsPerSecond / theirs.requestsPerSecond) : null });
   }
-  results.memory = { keymintRssMb: rssMb(keymint.child.pid), peerRssMb: rssMb(peer.child.pid) };
+  results.memory = { keymintRssMb: rssMb(keymint.child.pid), peerRssMb: rssMb(peers.es256.child.pid) };
 
   const amount = Number(options.long);
   if (amount > 0) {
-    process.stderr.write(`long run: ${amount} token requests, RSS every 2 s…\n`);
-    results.longRun = await longRun(workloads[0].keymint(context), { connections, amount, pid: keymint.child.pid });
+    progress(`long run: ${amount} mixed requests (token, refresh, verify, contacts), RSS every 2 s…\n`);
+    const mix = { sequence: [workload('client_credentials_jwt').keymint(context), await refreshRequest(keymint.issuer, connections), workload('verify_api_token').keymint(context), workload('contacts_jwt').keymint(context)] };
+    results.longRun = { mix: 'client credentials JWT, end-user refresh (rotating), verify API, contacts list (in turn on each connection)', ...(await longRun(mix, { connections, amount, pid: keymint.child.pid })) };
   }
 } finally {
   await stopProcess(keymint.child);
-  await stopProcess(peer.child);
+  for (const peer of Object.values(peers)) await stopProcess(peer.child);
 }
 
-if (!only || only.has('end_user_refresh')) {
-  process.stderr.write('end-user refresh (rotating refresh tokens)…');
+/**
+ * The JWT rows: Keymint against every peer setup of --peer with autocannon, the least favourable
+ * (fastest) setup as the ratio's base, then Keymint and that setup again with the closed loop.
+ */
+async function jwtRows(w, ours) {
+  const variants = [];
+  for (const variant of peerVariants) {
+    progress(` node-oidc-provider ${variant}…`);
+    peers[variant] ??= await startPeer(variant);
+    variants.push({ variant, title: PEER_VARIANTS[variant], figures: await measure(w.peer({ url: peers[variant].url }), load, { pid: peers[variant].child.pid }) });
+  }
+  const base = variants.reduce((a, b) => (b.figures.requestsPerSecond > a.figures.requestsPerSecond ? b : a));
+  // Only the fastest setup is loaded again (closed loop) and es256 serves the other rows.
+  for (const other of Object.keys(peers)) if (other !== 'es256' && other !== base.variant) {
+    await stopProcess(peers[other].child);
+    delete peers[other];
+  }
+  const listed = variants.map((v) => ({ ...v, ratio: round(ours.requestsPerSecond / v.figures.requestsPerSecond) }));
+  progress(` closed loop: Keymint…`);
+  const oursClosed = await measure(w.keymint(context), load, { ...server, generator: 'closed-loop' });
+  progress(` node-oidc-provider ${base.variant}…`);
+  const theirsClosed = await measure(w.peer({ url: peers[base.variant].url }), load, { pid: peers[base.variant].child.pid, generator: 'closed-loop' });
+  return [
+    { name: w.name, title: w.title, generator: 'autocannon', keymint: ours, peer: base.figures, peerVariant: base.variant, peerVariants: listed, ratio: round(ours.requestsPerSecond / base.figures.requestsPerSecond) },
+    { name: `${w.name}_closed_loop`, title: `${w.title}, closed loop`, generator: 'closed-loop', keymint: oursClosed, peer: theirsClosed, peerVariant: base.variant, ratio: round(oursClosed.requestsPerSecond / theirsClosed.requestsPerSecond) },
+  ];
+}
+
+if (wanted('end_user_refresh')) {
+  progress('end-user refresh (rotating refresh tokens)…');
   const again = await startKeymint(env);
   try {
-    results.workloads.push({ name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', keymint: await refreshLoad(again.issuer, load), peer: null, ratio: null });
+    results.workloads.push({ name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', keymint: await refreshLoad(again.issuer, load, { pid: again.child.pid }), peer: null, ratio: null });
   } finally {
     await stopProcess(again.child);
   }
-  process.stderr.write(' done\n');
+  progress(' done\n');
+}
+// PostgreSQL rows: the same paths on a second Keymint over a throwaway database, beside their SQLite figures.
+if (wanted('postgres') && options.db === 'sqlite') {
+  if (options['no-postgres']) results.postgres = { skipped: '--no-postgres' };
+  else results.postgres = await postgresRows();
 }
 
-// Scaling: the JWT workload against `serve --workers 2`, compared with the one-process figure above.
-if (!only || only.has('workers')) {
-  process.stderr.write('client credentials with --workers 2…');
-  const cluster = await startKeymint(env, ['--workers', '2']);
+async function postgresRows() {
+  const database = createDatabase();
+  if (!database) return { skipped: 'PostgreSQL does not answer at 127.0.0.1:5432' };
+  const rows = [];
   try {
-    const figures = await measure(workloads[0].keymint({ ...context, issuer: cluster.issuer, url: cluster.url }), load);
-    const single = results.workloads.find((w) => w.name === 'client_credentials_jwt')?.keymint;
-    results.workers = { workers: 2, ...figures, ratioToOneProcess: single ? round(figures.requestsPerSecond / single.requestsPerSecond) : null };
+    const { env: pgEnv } = keymintEnvironment(database.url);
+    const pgContext = provision(pgEnv);
+    const pg = await startKeymint(pgEnv);
+    try {
+      Object.assign(pgContext, { issuer: pg.issuer, url: pg.url });
+      pgContext.opaqueToken = await issue(`${pg.issuer}/oauth/token`, pgContext.opaqueApp.client_id, pgContext.opaqueApp.client_secret, { grant_type: 'client_credentials' });
+      for (const path of POSTGRES_PATHS) {
+        const sqlite = results.workloads.find((w) => w.name === path.name)?.keymint;
+        if (only && !sqlite) continue;
+        progress(`PostgreSQL ${path.title}…`);
+        const figures = path.name === 'end_user_refresh'
+          ? await refreshLoad(pg.issuer, load, { pid: pg.child.pid })
+          : await measure(workload(path.name).keymint(pgContext), load, { pid: pg.child.pid });
+        rows.push({ name: path.name, title: path.title, cached: path.cached, keymint: figures, sqlite: sqlite ?? null, ratioToSqlite: sqlite ? round(figures.requestsPerSecond / sqlite.requestsPerSecond) : null });
+        progress(' done\n');
+      }
+    } finally {
+      await stopProcess(pg.child);
+    }
   } finally {
-    await stopProcess(cluster.child);
+    database.drop();
   }
-  process.stderr.write(' done\n');
+  return { workloads: rows };
+}
+
+// Scaling. Unpinned: the JWT workload against `serve --workers 2`, compared with the one-process
+// figure above. Pinned (taskset, when there are 2+ cores): the server on core 0 and the closed-loop
+// generator on core 1, one process against `--workers 2` on that same core, so that "more
+// processes" is measured apart from "more cores".
+if (wanted('workers')) {
+  const jwt = workload('client_credentials_jwt');
+  const single = results.workloads.find((w) => w.name === 'client_credentials_jwt')?.keymint;
+  /** The JWT load against one more Keymint, profiled into DIR/`label` under --profile. */
+  const scalingRun = async (label, args, { cpus, generator, generatorCpus } = {}) => {
+    const profileDir = options.profile ? join(options.profile, label) : null;
+    const started = await startKeymint(env, args, { cpus, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+    let figures;
+    try {
+      figures = await measure(jwt.keymint({ ...context, issuer: started.issuer, url: started.url }), load, { pid: started.child.pid, generator, cpus: generatorCpus });
+    } finally {
+      await stopProcess(started.child);
+    }
+    return profileDir ? { ...figures, profiles: profileSummaries(profileDir) } : figures;
+  };
+  progress('client credentials with --workers 2…');
+  const figures = await scalingRun('workers-2', ['--workers', '2']);
+  // The one-process figure is the JWT row's; under --profile one more run gives its profile.
+  const oneProcess = options.profile ? await scalingRun('one-process', []) : single;
+  results.workers = { workers: 2, ...figures, oneProcess: oneProcess ?? null, ratioToOneProcess: oneProcess ? round(figures.requestsPerSecond / oneProcess.requestsPerSecond) : null };
+  progress(' done\n');
+  if (cpuList().length >= 2 && hasTaskset()) {
+    const pinnedRuns = {};
+    for (const [label, folder, args] of [['oneProcess', 'pinned-one-process', []], ['twoWorkers', 'pinned-workers-2', ['--workers', '2']]]) {
+      progress(`pinned: server ${args.length ? '--workers 2' : 'one process'} on core 0, closed loop on core 1…`);
+      pinnedRuns[label] = await scalingRun(folder, args, { cpus: 0, generator: 'closed-loop', generatorCpus: 1 });
+      progress(' done\n');
+    }
+    const perCore = pinnedRuns.oneProcess.requestsPerSecond;
+    results.workers.pinned = {
+      serverCpus: '0', generatorCpus: '1', generator: 'closed-loop', ...pinnedRuns,
+      ratio: round(pinnedRuns.twoWorkers.requestsPerSecond / perCore),
+      // N workers on N server cores, the generator on cores of its own: at most N × the one-core rate (docs/benchmarks.md).
+      projection: { perCore, cores4: 4 * perCore, cores8: 8 * perCore },
+    };
+  } else {
+    results.workers.pinned = { skipped: 'needs 2 cores and taskset' };
+  }
+}
+
+/** Busy/idle/GC shares of each profiled process's main thread (profile-summary.mjs), primary first. */
+function profileSummaries(dir) {
+  return readdirSync(dir).filter((name) => name.endsWith('.cpuprofile')).sort().map((name) => {
+    const { busyPercent, idlePercent, gcPercent, top } = summarise(JSON.parse(readFileSync(join(dir, name), 'utf8')), 3);
+    return { file: join(dir, name), busyPercent, idlePercent, gcPercent, top };
+  });
+}
+
+function hasTaskset() {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // SDK verifier micro-benchmark (in process, keys supplied locally): its last line is JSON.
-if (!only || only.has('verifier')) {
-  process.stderr.write('SDK verifier micro-benchmark…\n');
+if (wanted('verifier')) {
+  progress('SDK verifier micro-benchmark…\n');
   const output = execFileSync(process.execPath, [join(root, 'bench/verifier.mjs'), String(Math.max(1, Math.min(duration, 5)))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   results.verifier = JSON.parse(output.trim().split('\n').at(-1));
 }
 
 // Start-up on an existing database: the second start, timed from spawn to "listening".
-const again = await startKeymint(env);
-await stopProcess(again.child);
-results.startup = { readyOnExistingDatabaseMs: Math.round(again.readyMs) };
+if (options.db === 'sqlite') {
+  const again = await startKeymint(env);
+  await stopProcess(again.child);
+  results.startup = { readyOnExistingDatabaseMs: Math.round(again.readyMs) };
+}
 
 printReport(results);
 if (!options['no-write']) {
