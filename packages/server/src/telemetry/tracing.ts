@@ -13,9 +13,13 @@ import { KeymintError } from '../errors.js';
  */
 const tracer = trace.getTracer('keymint');
 
+/** Whether this process has started the SDK: until then `traced` adds nothing to a handler, not even a no-op span. */
+let started = false;
+
 /** Starts the SDK when `config.tracing` is set; `shutdown` sends what is batched. */
 export async function startTracing(config: Config): Promise<{ shutdown(): Promise<void> } | null> {
   if (!config.tracing) return null;
+  started = true;
   const { startSdk } = await import('./sdk.js');
   return startSdk(config.tracing);
 }
@@ -62,11 +66,13 @@ export function installRequestTracing(app: FastifyInstance): void {
 }
 
 /**
- * Wraps a route handler in an INTERNAL span named `name`; `attributes` picks what may be said
+ * Wraps a route handler in an INTERNAL span named `name` (when tracing was started before the
+ * route was registered, as `serve` does); `attributes` picks what may be said
  * about the request. A failure sets the span's status and its error code, never its message
  * (messages repeat what the client sent).
  */
 export function traced<R, T>(name: string, attributes: (request: NoInfer<R>) => Attributes, handler: (request: R) => Promise<T>): (request: R) => Promise<T> {
+  if (!started) return handler;
   return (request) => tracer.startActiveSpan(name, { attributes: attributes(request) }, async (span) => {
     try {
       return await handler(request);
