@@ -12,6 +12,8 @@ export type RotationOutcome =
   | { kind: 'ok'; session: UserSessionRow; user: EndUserRow; refreshToken: string; graced: boolean }
   | { kind: 'unknown' }
   | { kind: 'ended'; reason: string }
+  /** RFC 9449 §5: the session is DPoP-bound and the request's proof is missing (`missing`) or by another key. Nothing was spent. */
+  | { kind: 'wrong_key'; missing: boolean }
   /** Spent before the grace window: theft by RFC 9700 §4.14.2; the caller revokes the session. */
   | { kind: 'reused'; sessionId: string };
 
@@ -32,11 +34,22 @@ const MAX_CHAIN_WALK = 32;
  */
 export async function rotateRefreshToken(
   db: Db,
-  input: { tenant: Tenant; settings: EndUserSettings; successorKey: Buffer; token: string; now: number },
+  input: { tenant: Tenant; settings: EndUserSettings; successorKey: Buffer; token: string; now: number; jkt: string | null },
 ): Promise<RotationOutcome> {
-  const { tenant, settings, successorKey, token, now } = input;
+  const { tenant, settings, successorKey, token, now, jkt } = input;
   const hash = sha256(token);
   return db.transaction().execute(async (trx) => {
+    // RFC 9449 §5: a bound session's refresh token works only with a proof by its key. Checked
+    // before the token is spent, so a thief without the key cannot burn it (nor trip reuse
+    // detection and end the owner's session). A session's key never changes: no race with the spend.
+    const binding = await trx
+      .selectFrom('refresh_tokens')
+      .innerJoin('user_sessions', 'user_sessions.id', 'refresh_tokens.session_id')
+      .select('user_sessions.jkt')
+      .where('refresh_tokens.token_hash', '=', hash)
+      .where('refresh_tokens.tenant_id', '=', tenant.id)
+      .executeTakeFirst();
+    if (binding?.jkt != null && binding.jkt !== jkt) return { kind: 'wrong_key' as const, missing: jkt === null };
     const spent = await trx
       .updateTable('refresh_tokens')
       .set({ used_at: now })

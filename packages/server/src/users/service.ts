@@ -83,9 +83,9 @@ export class UserService {
     return this.settingsChanges.update(slug, patch, context);
   }
 
-  /** `grant_type=refresh_token` at the token endpoint: the same rotation as `POST /auth/refresh`. */
-  refresh(tenant: Tenant, issuer: string, refreshToken: unknown): Promise<SessionTokens> {
-    return this.sessions.refresh(tenant, issuer, refreshToken);
+  /** `grant_type=refresh_token` at the token endpoint: the same rotation (and DPoP rule) as `POST /auth/refresh`. */
+  refresh(tenant: Tenant, issuer: string, refreshToken: unknown, jkt: string | null = null): Promise<SessionTokens> {
+    return this.sessions.refresh(tenant, issuer, refreshToken, jkt);
   }
 
   listPage(tenantId: string, options: { limit: number; before?: string | undefined; email?: string | undefined }): Promise<{ users: EndUserSummary[]; next: string | null }> {
