@@ -300,6 +300,33 @@ describe('DPoP server nonces (RFC 9449 §8, KEYMINT_DPOP_NONCE=on)', () => {
     assert.equal((await sdk.fetch(`${nonceServer.issuer}/api/v1/contacts`)).status, 200);
   });
 
+  test('the Node SDK client retries a resource\'s 401 use_dpop_nonce once (§9): an API on another origin whose verifier demands nonces', async () => {
+    const api = Fastify();
+    let base = '';
+    const nonce = { current: () => 'api-nonce-1', accepts: (value: string) => value === 'api-nonce-1' };
+    await api.register(fastifyAuth, {
+      verifier: createVerifier({ issuer: nonceServer.issuer, audience: `${nonceServer.issuer}/api`, revocationPollMs: false }),
+      dpop: { verifier: createDpopVerifier({ nonce }), requestUrl: (request) => `${base}${request.url ?? '/'}` },
+    });
+    api.get('/reports', { preHandler: (api as unknown as { requireScopes(...s: string[]): never }).requireScopes('contacts_read') }, async () => ({ ok: true }));
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+    try {
+      const app = await nonceServer.createApp({ scopes: ['contacts_read'] });
+      const seen: string[] = [];
+      const recording = async (input: string | URL | Request, init?: RequestInit) => {
+        const response = await fetch(input, init);
+        if (String(input).startsWith(base)) seen.push(`${response.status} ${response.headers.get('dpop-nonce') ?? ''}`);
+        return response;
+      };
+      const sdk = createClient({ issuer: nonceServer.issuer, clientId: app.clientId, clientSecret: app.clientSecret, scopes: ['contacts_read'], dpop: true, fetch: recording });
+      assert.equal((await sdk.fetch(`${base}/reports`)).status, 200);
+      assert.deepEqual(seen, ['401 api-nonce-1', '200 '], 'one 401 asking for the nonce, one retry with it');
+    } finally {
+      await api.close();
+    }
+  });
+
   test('the Contacts API demands the nonce too (§9): 401 DPoP error="use_dpop_nonce" with DPoP-Nonce; oauth4webapi sees isDPoPNonceError and its retry, like the SDK\'s, gets 200', async () => {
     const app = await nonceServer.createApp({ scopes: ['contacts_read'] });
     const url = `${nonceServer.issuer}/api/v1/contacts`;

@@ -24,17 +24,18 @@ test('browser, dpop: true: a non-extractable key in IndexedDB binds the session 
   const sdkFile = fileURLToPath(import.meta.resolve('@keymint/sdk/browser'));
   // The app's page on its own origin: loads the SDK module and makes one client per page load.
   const sdk = await readFile(sdkFile);
+  // The documented page (docs/dpop.md), served as the example app serves its page: SDK and config.
+  const example = await readFile(new URL('../../../../examples/end-users/dpop-page.js', import.meta.url));
+  const files: Record<string, [string, Buffer | string]> = {
+    '/': ['text/html', '<script type="module" src="/dpop-page.js"></script>'],
+    '/dpop-page.js': ['text/javascript', example],
+    '/sdk/keymint-browser.js': ['text/javascript', sdk],
+    '/config.json': ['application/json', JSON.stringify({ issuer: server.issuer, appId: tenant.appId })],
+  };
   const page = createServer((request, response) => {
-    if (request.url === '/sdk.js') {
-      response.writeHead(200, { 'content-type': 'text/javascript' });
-      response.end(sdk);
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'text/html' });
-    response.end(`<script type="module">
-      import { createKeymintClient } from '/sdk.js';
-      globalThis.keymint = createKeymintClient({ issuer: ${JSON.stringify(server.issuer)}, appId: ${JSON.stringify(tenant.appId)}, dpop: true });
-    </script>`);
+    const [type, body] = files[request.url ?? '/'] ?? ['text/plain', 'not found'];
+    response.writeHead(type === 'text/plain' ? 404 : 200, { 'content-type': type });
+    response.end(body);
   });
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   const pageUrl = `http://127.0.0.1:${(page.address() as { port: number }).port}`;
@@ -74,6 +75,7 @@ test('browser, dpop: true: a non-extractable key in IndexedDB binds the session 
       const response: Response = await (globalThis as any).keymint.fetch(url);
       return { status: response.status, body: (await response.json()) as any };
     }, `${server.issuer}/auth/session`);
+    const whoAmI = () => tab.evaluate(() => (globalThis as any).whoAmI());
 
     await load();
     const user = await tab.evaluate(() => (globalThis as any).keymint.signUp({ email: 'dee@example.com', password: 'dee-password' }));
@@ -108,10 +110,11 @@ test('browser, dpop: true: a non-extractable key in IndexedDB binds the session 
     posts.length = 0;
     await load();
     assert.deepEqual((await storedKey())?.publicJwk, key.publicJwk, 'the same key after the reload');
+    assert.equal((await whoAmI())?.id, user.id, 'the documented whoAmI works after the reload');
+    assert.deepEqual(posts.filter((p) => p.endsWith('/auth/session')), ['GET /auth/session', 'GET /auth/session'], '401 use_dpop_nonce, then the retry');
     const afterReload = await sessionCall();
     assert.equal(afterReload.status, 200);
-    assert.equal(afterReload.body.session.id, sid);
-    assert.deepEqual(posts.filter((p) => p.endsWith('/auth/session')), ['GET /auth/session', 'GET /auth/session'], '401 use_dpop_nonce, then the retry');
+    assert.equal(afterReload.body.session.id, sid, 'the same session');
 
     // verifyEmail refreshes the session: a proof by the same key rotates the bound refresh token.
     const verified = await tab.evaluate((code: string) => (globalThis as any).keymint.verifyEmail({ code }), loggedCode(server, 'dee@example.com'));
