@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { extractAccessToken } from '@keymint/sdk/node';
-import { DpopBoundToken, InvalidDpopProof, InvalidGrant, InvalidToken, MissingToken } from '../errors.js';
+import { InvalidGrant, InvalidToken, MissingToken } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
 import { errorResponses as errors } from '../http/error-body.js';
 import { toKeymintError } from '../http/errors.js';
@@ -39,7 +39,7 @@ export interface UserRoutesOptions {
   tokenCheck: EndUserTokenCheck;
   passwords: PasswordService;
   sessionCredentials: SessionCredentials;
-  /** RFC 9449: proofs at the session-opening routes bind the session; bound access tokens need one at the signed-in routes. */
+  /** RFC 9449: a proof at the session-opening routes binds the session. */
   dpop: DpopService;
   now: () => number;
 }
@@ -74,13 +74,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     } catch (error) {
       throw toKeymintError(error);
     }
-    const { jkt } = await tokenCheck.verifyAccessToken(request.tenant, request.issuer, presented.token);
-    if (jkt === undefined) {
-      if (presented.scheme === 'DPoP') throw new InvalidDpopProof('this token is not DPoP-bound: send it with the Bearer scheme', 401);
-    } else {
-      if (presented.scheme === 'Bearer') throw new DpopBoundToken('this token is DPoP-bound: send it with the DPoP scheme and a DPoP proof');
-      await dpop.checkPresentation({ proof: request.headers.dpop, method: request.method, url: publicRequestUrl(request), accessToken: presented.token, jkt });
-    }
+    await tokenCheck.checkPresentation(request.tenant, request.issuer, { ...presented, proof: request.headers.dpop, method: request.method, url: publicRequestUrl(request) });
     return presented.token;
   }
 

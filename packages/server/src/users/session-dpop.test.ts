@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { createDpopProof, generateDpopKey, type DpopKey } from '@keymint/sdk/node';
 import { postForm, startTestServer, type TestServer } from '../testing/harness.js';
 import { call, loggedCode, type Json } from '../testing/end-users.js';
+import { introspect } from '../testing/tokens.js';
 
 /**
  * RFC 9449 for end-user sessions: a session opened with a DPoP proof is bound to its key (access
@@ -77,6 +78,21 @@ describe('DPoP-bound end-user sessions (RFC 9449 §5)', () => {
     assert.equal(bearer.body.token_type, 'Bearer', 'without a proof: a Bearer session, as before');
     assert.equal(claimsOf(bearer.body.access_token).cnf, undefined);
     assert.equal((await sessionRow(server, claimsOf(bearer.body.access_token).sid)).jkt, null);
+  });
+
+  test('introspection (RFC 9449 §6.2): a bound session\'s access token says token_type DPoP and cnf.jkt, its refresh token cnf.jkt; an unbound one neither', async () => {
+    const app = await server.createApp({ scopes: ['contacts_read'] });
+    const key = await generateDpopKey();
+    const bound = await boundSignUp('inspected@example.com', key);
+    const access = await introspect(server.issuer, app.clientId, app.clientSecret, bound.access_token);
+    assert.equal(access.body.active, true);
+    assert.equal(access.body.token_type, 'DPoP');
+    assert.deepEqual(access.body.cnf, { jkt: key.jkt });
+    assert.deepEqual((await introspect(server.issuer, app.clientId, app.clientSecret, bound.refresh_token)).body.cnf, { jkt: key.jkt });
+    const plain = await call(`${server.issuer}/auth/signup`, { email: 'uninspected@example.com', password: 'plain password!' });
+    const unbound = await introspect(server.issuer, app.clientId, app.clientSecret, plain.body.access_token);
+    assert.equal(unbound.body.token_type, 'Bearer');
+    assert.equal(unbound.body.cnf, undefined);
   });
 
   test('a proof for another endpoint (htu) or an HMAC-signed one opens no session', async () => {
