@@ -93,11 +93,13 @@ export class InvalidDpopProof extends KeymintError {
   }
 }
 
-/** RFC 9449 §8 `use_dpop_nonce`: retry with a proof carrying the nonce of the `DPoP-Nonce` header. */
+/**
+ * RFC 9449 `use_dpop_nonce`: retry with a proof carrying the nonce of the `DPoP-Nonce` header.
+ * 400 at the token endpoint (§8), 401 with a DPoP challenge at a resource (§9).
+ */
 export class UseDpopNonce extends KeymintError {
-  readonly status = 400;
   readonly code = 'use_dpop_nonce';
-  constructor(nonce: string) {
+  constructor(nonce: string, readonly status: 400 | 401 = 400) {
     super('the DPoP proof must carry the server nonce of the DPoP-Nonce header');
     this.headers['dpop-nonce'] = nonce;
   }

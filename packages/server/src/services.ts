@@ -167,7 +167,7 @@ export function constructServices({ config, db, keyring, log, now, onFeedError }
     audit.record(SYSTEM, { tenantId: action === 'user.sign_in_throttled' ? who.realm : null, action, target: who.account, detail: { failures: limits.perAccount, window_seconds: limits.windowSeconds } });
   const admins = new AdminService(db, audit, now, new SignInBudgets(attempts, 'admin', config.adminSignIn, throttled('admin.sign_in_throttled')), config.adminSessionIdleTimeoutSeconds * 1000);
   const users = new UserService({
-    db, tenants, keys, revocations, changes, audit, now, log,
+    db, tenants, keys, revocations, changes, audit, now, log, dpop,
     successorKey: refreshSuccessorKey(keyring.current.key),
     mailer: createCodeMailer(config, log),
     signInBudgets: new SignInBudgets(attempts, 'user', config.signIn, throttled('user.sign_in_throttled')),

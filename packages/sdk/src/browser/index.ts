@@ -35,6 +35,8 @@ interface State {
   issuedAt?: number;
   /** Seconds Keymint still honours a spent refresh token (`refresh_reuse_grace`). */
   reuseGrace?: number;
+  /** `DPoP`: the access token is bound to this client's DPoP key (RFC 9449 §5): sent only with a proof. */
+  tokenType?: 'Bearer' | 'DPoP';
 }
 
 interface TokensBody {
@@ -43,6 +45,7 @@ interface TokensBody {
   identity_token?: string;
   expires_in: number;
   refresh_reuse_grace?: number;
+  token_type?: string;
   user: User;
 }
 
@@ -60,6 +63,59 @@ function claimsOf(jwt: string | undefined): { sid?: unknown; iat?: unknown } {
   } catch {
     return {};
   }
+}
+
+/** Where `dpop: true` keeps each client's key pair (structured-cloned CryptoKeys), under the client's storage key. */
+export const DPOP_KEY_DATABASE = 'keymint-dpop';
+const DPOP_KEY_STORE = 'keys';
+
+/** A DPoP key pair: the private key is a non-extractable CryptoKey (WebCrypto), the public half goes in each proof's `jwk`. */
+interface DpopKeyPair {
+  privateKey: CryptoKey;
+  publicJwk: { kty: string; crv: string; x: string; y: string };
+}
+
+const base64url = (bytes: ArrayBuffer | Uint8Array): string => {
+  let text = '';
+  for (const byte of new Uint8Array(bytes)) text += String.fromCharCode(byte);
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+const base64urlJson = (value: unknown): string => base64url(new TextEncoder().encode(JSON.stringify(value)));
+
+/** Runs one request on the key store and resolves with its result once the transaction commits. */
+async function keyStore<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open(DPOP_KEY_DATABASE, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(DPOP_KEY_STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('IndexedDB could not be opened'));
+  });
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const transaction = db.transaction(DPOP_KEY_STORE, mode);
+      const request = run(transaction.objectStore(DPOP_KEY_STORE));
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onabort = () => reject(transaction.error ?? request.error ?? new Error('IndexedDB transaction aborted'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** A fresh ES256 key pair whose private key cannot be exported, not even by this page's scripts. */
+async function generateKeyPair(): Promise<DpopKeyPair> {
+  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+  return { privateKey: pair.privateKey, publicJwk: { kty: kty!, crv: crv!, x: x!, y: y! } };
+}
+
+/** RFC 9449 §8/§9: an answer asking for a (new) nonce: 400 `use_dpop_nonce` at Keymint, 401 with that error in the DPoP challenge at a resource. */
+async function asksForNonce(response: Response): Promise<boolean> {
+  if (!response.headers.get('dpop-nonce')) return false;
+  if (response.status === 401) return /error="use_dpop_nonce"/.test(response.headers.get('www-authenticate') ?? '');
+  if (response.status !== 400) return false;
+  const body = (await response.clone().json().catch(() => null)) as { error?: unknown } | null;
+  return body?.error === 'use_dpop_nonce';
 }
 
 const CSRF_HEADER = 'X-Keymint-CSRF';
@@ -84,6 +140,91 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(`keymint:${storageKey}`) : null;
   // Node (tests, server-side rendering) would otherwise stay alive for the channel's sake.
   (channel as { unref?: () => void } | null)?.unref?.();
+  // DPoP (RFC 9449): the key pair, loaded from (or made and stored in) IndexedDB on first use;
+  // the newest nonce each origin gave.
+  const dpop = options.dpop === true;
+  const keyInDatabase = persistent !== null && typeof indexedDB !== 'undefined';
+  let dpopKey: Promise<DpopKeyPair> | null = null;
+  const nonces = new Map<string, string>();
+
+  /** This client's key pair: the stored one (a reload keeps the session's key) or a new one. */
+  function keyPair(): Promise<DpopKeyPair> {
+    dpopKey ??= (async () => {
+      if (!keyInDatabase) return generateKeyPair();
+      const stored = await keyStore<DpopKeyPair | undefined>('readonly', (store) => store.get(storageKey) as IDBRequest<DpopKeyPair | undefined>);
+      if (stored) return stored;
+      const made = await generateKeyPair();
+      try {
+        await keyStore('readwrite', (store) => store.add(made, storageKey));
+        return made;
+      } catch {
+        // Another tab stored its key first: use that one, so the tabs' session stays on one key.
+        const winner = await keyStore<DpopKeyPair | undefined>('readonly', (store) => store.get(storageKey) as IDBRequest<DpopKeyPair | undefined>);
+        if (!winner) throw new KeymintAuthError(0, 'dpop_unavailable', 'the DPoP key could not be stored in IndexedDB');
+        return winner;
+      }
+    })();
+    dpopKey.catch(() => {
+      dpopKey = null;
+    });
+    return dpopKey;
+  }
+
+  /** Sign-out: the key is of no further use (its session is over); the next sign-in makes a new one. */
+  function forgetKey(): void {
+    if (!dpop) return;
+    dpopKey = null;
+    if (keyInDatabase) void keyStore('readwrite', (store) => store.delete(storageKey)).catch(() => undefined);
+  }
+
+  /**
+   * An RFC 9449 §4.2 proof for one request: `typ` `dpop+jwt`, ES256, the public key as `jwk`, a
+   * random `jti`, `htm`, `htu` (query and fragment dropped), `iat`, the origin's last nonce, and
+   * `ath` (SHA-256 of the access token) when one is sent with it.
+   */
+  async function proof(method: string, url: string, accessToken?: string): Promise<string> {
+    const key = await keyPair();
+    const target = new URL(url, typeof location === 'undefined' ? undefined : location.href);
+    target.search = '';
+    target.hash = '';
+    const claims: Record<string, unknown> = { jti: crypto.randomUUID(), htm: method.toUpperCase(), htu: target.href, iat: Math.floor(Date.now() / 1000) };
+    const nonce = nonces.get(target.origin);
+    if (nonce !== undefined) claims.nonce = nonce;
+    if (accessToken !== undefined) claims.ath = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)));
+    const signingInput = `${base64urlJson({ typ: 'dpop+jwt', alg: 'ES256', jwk: key.publicJwk })}.${base64urlJson(claims)}`;
+    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key.privateKey, new TextEncoder().encode(signingInput));
+    return `${signingInput}.${base64url(signature)}`;
+  }
+
+  /** Remembers the nonce an answer carries (RFC 9449 §8: the server may send a new one at any time). */
+  function noteNonce(url: string, response: Response): void {
+    const nonce = response.headers.get('dpop-nonce');
+    if (dpop && nonce) nonces.set(new URL(url, typeof location === 'undefined' ? undefined : location.href).origin, nonce);
+  }
+
+  /**
+   * The credential headers of a signed-in request: `Authorization: DPoP` and a proof for this
+   * method and URL when the token is bound, `Authorization: Bearer` otherwise; none in cookie mode.
+   */
+  async function credentials(state: State | null, method: string, url: string): Promise<Record<string, string>> {
+    if (mode !== 'bearer' || !state?.accessToken) return {};
+    if (state.tokenType !== 'DPoP') return { authorization: `Bearer ${state.accessToken}` };
+    return { authorization: `DPoP ${state.accessToken}`, dpop: await proof(method, url, state.accessToken) };
+  }
+
+  /**
+   * Sends a request whose DPoP headers `headers()` makes afresh for each send, and sends it once
+   * more when the answer asks for a nonce (it is remembered by then).
+   */
+  async function withNonceRetry(url: string, send: (headers: Record<string, string>) => Promise<Response>, headers: () => Promise<Record<string, string>>): Promise<Response> {
+    let response = await send(await headers());
+    noteNonce(url, response);
+    if (dpop && (await asksForNonce(response))) {
+      response = await send(await headers());
+      noteNonce(url, response);
+    }
+    return response;
+  }
 
   function load(): State | null {
     if (!persistent) return memory;
@@ -118,20 +259,30 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     return seconds * 1000;
   }
 
-  async function call(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
-    const headers: Record<string, string> = { ...extraHeaders };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    // Cookie mode: Keymint refuses state-changing requests without it (CSRF defence).
-    if (mode === 'cookie') headers[CSRF_HEADER] = '1';
+  /**
+   * A POST to Keymint. `credentials`: the headers of a signed-in call (made per send, as a proof is
+   * single-use). `bind`: the route opens or refreshes a session, which a DPoP proof binds to the key.
+   */
+  async function call(path: string, body: unknown, options: { credentials?: () => Promise<Record<string, string>>; bind?: boolean } = {}): Promise<Response> {
+    const url = `${issuer}${path}`;
+    const headersFor = async () => {
+      const headers: Record<string, string> = options.credentials ? await options.credentials() : {};
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      // Cookie mode: Keymint refuses state-changing requests without it (CSRF defence).
+      if (mode === 'cookie') headers[CSRF_HEADER] = '1';
+      if (dpop && options.bind) headers.dpop = await proof('POST', url);
+      return headers;
+    };
     try {
-      return await fetchImpl(`${issuer}${path}`, {
+      return await withNonceRetry(url, (headers) => fetchImpl(url, {
         method: 'POST',
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         credentials: mode === 'cookie' ? 'include' : 'omit',
         cache: 'no-store',
-      });
+      }), headersFor);
     } catch (error) {
+      if (error instanceof KeymintAuthError) throw error;
       throw new KeymintAuthError(0, 'network_error', `Keymint could not be reached: ${(error as Error).message}`);
     }
   }
@@ -152,6 +303,7 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     if (typeof claims.sid === 'string') state.sessionId = claims.sid;
     if (typeof claims.iat === 'number') state.issuedAt = claims.iat;
     if (typeof body.refresh_reuse_grace === 'number') state.reuseGrace = body.refresh_reuse_grace;
+    if (body.token_type === 'DPoP') state.tokenType = 'DPoP';
     if (mode === 'bearer') {
       state.accessToken = body.access_token;
       state.refreshToken = body.refresh_token;
@@ -192,7 +344,7 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   });
 
   async function startSession(path: string, body: unknown, status: number): Promise<User> {
-    const response = await call(path, body);
+    const response = await call(path, body, { bind: true });
     if (response.status !== status) throw await failure(response);
     const state = accept((await response.json()) as TokensBody);
     // Cookie mode: the cookies are the browser's, so every tab of the app is now signed in.
@@ -205,7 +357,7 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   async function callSignedIn(path: string, body: unknown): Promise<Response> {
     const state = await freshState();
     if (!state) throw new KeymintAuthError(401, 'invalid_token', 'sign in first');
-    return call(path, body, mode === 'bearer' && state.accessToken ? { authorization: `Bearer ${state.accessToken}` } : {});
+    return call(path, body, { credentials: () => credentials(state, 'POST', `${issuer}${path}`) });
   }
 
   async function expectNoContent(response: Response): Promise<void> {
@@ -215,6 +367,7 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   function signedOut(reason: 'user' | 'refresh_failed', tellTabs = true): void {
     const had = memory ?? load();
     save(null);
+    forgetKey();
     lostSince = null;
     if (had) emit({ type: 'SIGNED_OUT', reason, user: null });
     if (had && tellTabs) post({ type: 'signed_out', sessionId: had.sessionId, reason });
@@ -223,8 +376,8 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   /** Revokes the session at Keymint with the refresh token (spent or not) and, while valid, the access token. */
   async function endSession(state: State): Promise<void> {
     const body = mode === 'bearer' && state.refreshToken ? { refresh_token: state.refreshToken } : undefined;
-    const headers: Record<string, string> = mode === 'bearer' && state.accessToken && Date.now() < state.expiresAt ? { authorization: `Bearer ${state.accessToken}` } : {};
-    await call('/auth/signout', body, headers).catch(() => undefined);
+    const valid = Date.now() < state.expiresAt ? state : null;
+    await call('/auth/signout', body, { credentials: () => credentials(valid, 'POST', `${issuer}/auth/signout`) }).catch(() => undefined);
   }
 
   /**
@@ -235,11 +388,8 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
   async function lostRefreshApplied(state: State): Promise<'yes' | 'no' | 'unknown' | 'ended'> {
     if (Date.now() >= state.expiresAt || state.issuedAt === undefined || lostSince === null) return 'unknown';
     try {
-      const response = await fetchImpl(`${issuer}/auth/session`, {
-        headers: mode === 'bearer' ? { authorization: `Bearer ${state.accessToken}` } : {},
-        credentials: mode === 'cookie' ? 'include' : 'omit',
-        cache: 'no-store',
-      });
+      const url = `${issuer}/auth/session`;
+      const response = await withNonceRetry(url, (headers) => fetchImpl(url, { headers, credentials: mode === 'cookie' ? 'include' : 'omit', cache: 'no-store' }), () => credentials(state, 'GET', url));
       if (response.status === 401) return 'ended';
       if (!response.ok) return 'unknown';
       const lastUsed = ((await response.json()) as { session: { last_used_at: number } }).session.last_used_at;
@@ -290,7 +440,7 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
       let response: Response | null = null;
       let retryAfter: number | null = null;
       try {
-        response = await call('/auth/refresh', mode === 'bearer' ? { refresh_token: state.refreshToken } : {});
+        response = await call('/auth/refresh', mode === 'bearer' ? { refresh_token: state.refreshToken } : {}, { bind: true });
       } catch {
         response = null;
       }
@@ -358,7 +508,7 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     signUp: ({ email, password }) => startSession('/auth/signup', { email, password }, 201),
     signIn: ({ email, password, code }) => startSession('/auth/signin', code === undefined ? { email, password } : { email, password, code }, 200),
     async startOtp({ email, purpose }) {
-      const response = await call('/auth/otp/start', purpose === undefined ? { email } : { email, purpose });
+      const response = await call('/auth/otp/start', purpose === undefined ? { email } : { email, purpose }, {});
       if (response.status !== 204) throw await failure(response);
     },
     verifyOtp: ({ email, code }) => startSession('/auth/otp/verify', { email, code }, 200),
@@ -395,15 +545,22 @@ export function createKeymintClient(options: KeymintClientOptions): KeymintClien
     },
 
     async fetch(input, init = {}) {
-      const send = async (state: State | null) => {
+      const url = input instanceof Request ? input.url : String(input);
+      const method = init.method ?? (input instanceof Request ? input.method : 'GET');
+      const replayable = init.body === undefined || init.body === null || typeof init.body === 'string' || init.body instanceof URLSearchParams || init.body instanceof Blob || init.body instanceof FormData;
+      const sendOnce = (state: State | null, extra: Record<string, string>) => {
         const headers = new Headers(init.headers);
-        if (mode === 'bearer' && state?.accessToken) headers.set('authorization', `Bearer ${state.accessToken}`);
+        for (const [name, value] of Object.entries(extra)) headers.set(name, value);
         return fetchImpl(input, { ...init, headers, credentials: mode === 'cookie' ? 'include' : init.credentials });
       };
+      // A bound token goes as `Authorization: DPoP` with a proof for this request (RFC 9449 §7.1),
+      // and once more with the resource server's nonce when its 401 asks for one (§9).
+      const send = (state: State | null) => (replayable
+        ? withNonceRetry(url, (extra) => sendOnce(state, extra), () => credentials(state, method, url))
+        : credentials(state, method, url).then((extra) => sendOnce(state, extra)));
       const state = await freshState();
       const response = await send(state);
       // 401: the token expired early (clock, revocation race) or was refused: refresh once, retry.
-      const replayable = init.body === undefined || init.body === null || typeof init.body === 'string' || init.body instanceof URLSearchParams || init.body instanceof Blob || init.body instanceof FormData;
       if (response.status !== 401 || !state || !replayable) return response;
       const renewed = await freshState(true);
       if (!renewed) return response;

@@ -20,6 +20,20 @@ export interface KeymintClientOptions {
   refreshLeewaySeconds?: number;
   /** The HTTP client; default the page's fetch. */
   fetch?: typeof fetch;
+  /**
+   * RFC 9449 DPoP: bind the session to a key pair of this browser. `true` makes an ES256 key pair
+   * with WebCrypto whose private key is not extractable (page scripts, an XSS included, can sign
+   * with it while the page is open but never copy it out), keeps it in IndexedDB (database
+   * `keymint-dpop`, under `keymint:{issuer}:{appId}`; in memory with `storage: 'memory'`) so a
+   * reload keeps the session's key, and sends a proof with sign-in, sign-up, code sign-in, password
+   * reset and every refresh. The access token is then bound (`token_type: DPoP`, `cnf.jkt`):
+   * {@link KeymintClient.fetch} sends it as `Authorization: DPoP` with a proof (`ath`) per request,
+   * and a refresh token stolen from storage is useless without the key. A `use_dpop_nonce` answer
+   * (400 from Keymint, 401 `WWW-Authenticate: DPoP error="use_dpop_nonce"` from a resource server)
+   * is retried once with the nonce of its `DPoP-Nonce` header. Sign-out deletes the key. Needs a
+   * secure context (https, or http://localhost). Default `false`.
+   */
+  dpop?: boolean;
 }
 
 export interface User {
@@ -53,6 +67,8 @@ export type KeymintAuthErrorCode =
   | 'signup_closed'
   | 'email_not_verified'
   | 'network_error'
+  /** `dpop: true` and the key could not be kept (IndexedDB unavailable or refused). */
+  | 'dpop_unavailable'
   | (string & {});
 
 export interface KeymintClient {
@@ -116,7 +132,8 @@ export interface KeymintClient {
    * A valid access token (bearer mode), refreshed ahead of expiry, with one refresh in flight
    * however many callers wait, and backoff with jitter when Keymint cannot be reached. Null when
    * signed out. In cookie mode the token is in an HTTP-only cookie: this keeps that cookie fresh
-   * and resolves to null; use {@link KeymintClient.fetch}.
+   * and resolves to null; use {@link KeymintClient.fetch}. With `dpop: true` the token is
+   * DPoP-bound: it works only with a proof by this client's key, which {@link KeymintClient.fetch} adds.
    * @throws {KeymintAuthError} `network_error` when the token has expired and Keymint stays unreachable
    */
   getAccessToken(): Promise<string | null>;
@@ -132,8 +149,12 @@ export interface KeymintClient {
    */
   signOut(): Promise<void>;
   /**
-   * `fetch` for the app's own backend: adds `Authorization: Bearer` (bearer mode) or sends the
-   * cookies (cookie mode); on a 401 it refreshes once and retries.
+   * `fetch` for the app's own backend or another resource API: adds `Authorization: Bearer`
+   * (bearer mode) or sends the cookies (cookie mode); with `dpop: true`, `Authorization: DPoP` and a
+   * `DPoP` proof for this method and URL with `ath` (RFC 9449 §7), sent once more with the
+   * server's nonce on a 401 `use_dpop_nonce` (§9; a cross-origin API must expose `DPoP-Nonce` and
+   * `WWW-Authenticate`). On another 401 it refreshes once and retries. A body that cannot be
+   * replayed (a stream) is sent once.
    * @throws {KeymintAuthError} as {@link KeymintClient.getAccessToken}; failures of the call
    *   itself are those of the global `fetch`
    */

@@ -16,6 +16,8 @@ export interface AuthTokenClaims extends JWTPayload {
   exp: number;
   /** OpenID Connect Core §5.1: whether the user proved the account's email (absent in tokens issued before Keymint set it: read as false). */
   email_verified?: boolean;
+  /** RFC 9449 §6.1: the token is DPoP-bound to the key of this RFC 7638 thumbprint (a session opened with a DPoP proof). */
+  cnf?: { jkt: string };
 }
 
 /** Who a request acts for, from a verified end-user access token. */
@@ -34,6 +36,12 @@ export interface AuthInfo {
    * be someone else's: check this before trusting the email for anything (docs/end-users.md).
    */
   emailVerified: boolean;
+  /**
+   * RFC 9449: the thumbprint (`cnf.jkt`) of the DPoP key the token is bound to; absent for a Bearer
+   * token. A bound token is good only with a DPoP proof by that key ({@link createDpopVerifier}
+   * with `accessToken` and `jkt`); {@link AuthTokenVerifier.tokenFromRequest} refuses it.
+   */
+  jkt?: string;
 }
 
 export interface AuthTokenVerifierOptions extends Omit<VerifierOptions, 'audience' | 'isRevoked'> {
@@ -58,7 +66,9 @@ export interface AuthTokenVerifier {
   verifyAuthToken(token: string): Promise<AuthInfo>;
   /**
    * Reads the token from `Authorization: Bearer` or, in cookie mode, the access cookie Keymint set
-   * (`__Host-keymint_access` on https, `keymint_access` on http), and verifies it.
+   * (`__Host-keymint_access` on https, `keymint_access` on http), and verifies it. A DPoP-bound
+   * token is refused here (RFC 9449 §7.1: never a Bearer token): verify it with
+   * {@link AuthTokenVerifier.verifyAuthToken} and check its proof with `createDpopVerifier`.
    * @throws {MissingTokenError} the request carries neither
    * @throws {InvalidRequestError} the token was sent by more than one method (RFC 6750 §2)
    * @throws {InvalidTokenError} as {@link AuthTokenVerifier.verifyAuthToken}
@@ -82,6 +92,10 @@ const AUTH_TOKEN_PROFILE: TokenProfile<AuthTokenClaims> = {
       throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's sub claim must be a did:keymint: DID");
     }
     if (typeof payload.sid !== 'string' || payload.sid === '') throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's sid claim must be a non-empty string");
+    const cnf = payload.cnf as { jkt?: unknown } | undefined;
+    if (cnf !== undefined && (cnf === null || typeof cnf !== 'object' || typeof cnf.jkt !== 'string' || cnf.jkt === '')) {
+      throw new InvalidTokenError('ERR_TOKEN_CLAIM_INVALID', "the token's cnf claim must be an object whose jkt is a non-empty string");
+    }
     if ((payload.iat as number) > nowSeconds + tolerance) throw new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'the token was issued in the future');
     return payload as AuthTokenClaims;
   },
@@ -121,16 +135,22 @@ export function createAuthTokenVerifier(options: AuthTokenVerifierOptions): Auth
       issuedAt: claims.iat,
       expiration: claims.exp,
       emailVerified: claims.email_verified === true,
+      ...(claims.cnf === undefined ? {} : { jkt: claims.cnf.jkt }),
     };
+  }
+  async function verifyBearer(token: string): Promise<AuthInfo> {
+    const info = await verifyAuthToken(token);
+    if (info.jkt !== undefined) throw new InvalidTokenError('ERR_TOKEN_BOUND', 'this token is DPoP-bound: send it with the DPoP scheme and a DPoP proof');
+    return info;
   }
   return {
     verifyAuthToken,
     async tokenFromRequest(request) {
       const authorization = request.headers.authorization;
-      if (authorization !== undefined && authorization !== '') return verifyAuthToken(extractBearerToken({ authorization }));
+      if (authorization !== undefined && authorization !== '') return verifyBearer(extractBearerToken({ authorization }));
       for (const name of ACCESS_COOKIE_NAMES) {
         const value = readCookie(request.headers.cookie, name);
-        if (value) return verifyAuthToken(decodeURIComponent(value));
+        if (value) return verifyBearer(decodeURIComponent(value));
       }
       throw new MissingTokenError('this request needs a Bearer token or the Keymint access cookie');
     },

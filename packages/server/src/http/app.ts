@@ -143,7 +143,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
       });
       await tenantScoped.register(contactRoutes, { db: keymint.db, changes: keymint.changes, now: keymint.now, bearer: keymint.bearer, limiter: keymint.limiter });
       await tenantScoped.register(gatewayRoutes, { verifier: keymint.keyVerifier });
-      await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, now: keymint.now });
+      await tenantScoped.register(userRoutes, { accounts: keymint.users.accounts, codes: keymint.users.codes, sessions: keymint.users.sessions, tokenCheck: keymint.users.tokenCheck, passwords: keymint.passwords, sessionCredentials: keymint.sessionCredentials, dpop: keymint.dpop, now: keymint.now });
     },
     { prefix: '/t/:tenant' },
   );

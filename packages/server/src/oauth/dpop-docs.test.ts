@@ -9,6 +9,9 @@ const DOC = 'docs/dpop.md';
 test(`${DOC}: require_dpop refuses an unbound request, and examples/dpop.mjs (Node SDK, oauth4webapi, the SDK middleware) runs as written`, { timeout: 90_000 }, async () => {
   const shown = /<!-- example: examples\/dpop\.mjs -->\n```js\n([\s\S]*?)```/.exec(readFileSync(`${ROOT}${DOC}`, 'utf8'))?.[1];
   assert.equal(shown, readFileSync(`${ROOT}examples/dpop.mjs`, 'utf8'));
+  // The browser page of "End-user sessions in the browser" runs in Chromium: users/browser-dpop.test.ts.
+  const page = /<!-- example: examples\/end-users\/dpop-page\.js -->\n```js\n([\s\S]*?)```/.exec(readFileSync(`${ROOT}${DOC}`, 'utf8'))?.[1];
+  assert.equal(page, readFileSync(`${ROOT}examples/end-users/dpop-page.js`, 'utf8'));
   const server = await startTestServer();
   try {
     const { stdout, output } = await runDoc(DOC, server);

@@ -299,4 +299,80 @@ describe('DPoP server nonces (RFC 9449 §8, KEYMINT_DPOP_NONCE=on)', () => {
     const sdk = createClient({ issuer: nonceServer.issuer, clientId: app.clientId, clientSecret: app.clientSecret, dpop: true });
     assert.equal((await sdk.fetch(`${nonceServer.issuer}/api/v1/contacts`)).status, 200);
   });
+
+  test('the Node SDK client retries a resource\'s 401 use_dpop_nonce once (§9): an API on another origin whose verifier demands nonces', async () => {
+    const api = Fastify();
+    let base = '';
+    const nonce = { current: () => 'api-nonce-1', accepts: (value: string) => value === 'api-nonce-1' };
+    await api.register(fastifyAuth, {
+      verifier: createVerifier({ issuer: nonceServer.issuer, audience: `${nonceServer.issuer}/api`, revocationPollMs: false }),
+      dpop: { verifier: createDpopVerifier({ nonce }), requestUrl: (request) => `${base}${request.url ?? '/'}` },
+    });
+    api.get('/reports', { preHandler: (api as unknown as { requireScopes(...s: string[]): never }).requireScopes('contacts_read') }, async () => ({ ok: true }));
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+    try {
+      const app = await nonceServer.createApp({ scopes: ['contacts_read'] });
+      const seen: string[] = [];
+      const recording = async (input: string | URL | Request, init?: RequestInit) => {
+        const response = await fetch(input, init);
+        if (String(input).startsWith(base)) seen.push(`${response.status} ${response.headers.get('dpop-nonce') ?? ''}`);
+        return response;
+      };
+      const sdk = createClient({ issuer: nonceServer.issuer, clientId: app.clientId, clientSecret: app.clientSecret, scopes: ['contacts_read'], dpop: true, fetch: recording });
+      assert.equal((await sdk.fetch(`${base}/reports`)).status, 200);
+      assert.deepEqual(seen, ['401 api-nonce-1', '200 '], 'one 401 asking for the nonce, one retry with it');
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('the Contacts API demands the nonce too (§9): 401 DPoP error="use_dpop_nonce" with DPoP-Nonce; oauth4webapi sees isDPoPNonceError and its retry, like the SDK\'s, gets 200', async () => {
+    const app = await nonceServer.createApp({ scopes: ['contacts_read'] });
+    const url = `${nonceServer.issuer}/api/v1/contacts`;
+    const tokenUrl = `${nonceServer.issuer}/oauth/token`;
+    const key = await generateDpopKey();
+    const form = { authorization: basic(app.clientId, app.clientSecret), 'content-type': 'application/x-www-form-urlencoded' };
+    const asked = await fetch(tokenUrl, { method: 'POST', headers: { ...form, dpop: await createDpopProof(key, { method: 'POST', url: tokenUrl }) }, body: 'grant_type=client_credentials' });
+    const nonce = asked.headers.get('dpop-nonce')!;
+    const granted = await fetch(tokenUrl, { method: 'POST', headers: { ...form, dpop: await createDpopProof(key, { method: 'POST', url: tokenUrl, nonce }) }, body: 'grant_type=client_credentials' });
+    const token = ((await granted.json()) as { access_token: string }).access_token;
+
+    const without = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { method: 'GET', url, accessToken: token }) } });
+    assert.equal(without.status, 401);
+    assert.match(without.headers.get('www-authenticate') ?? '', /^DPoP realm="[^"]+", error="use_dpop_nonce", error_description="[^"]+", algs="[^"]+", resource_metadata="[^"]+"$/);
+    assert.equal(((await without.json()) as { error: string }).error, 'use_dpop_nonce');
+    const resourceNonce = without.headers.get('dpop-nonce');
+    assert.ok(resourceNonce);
+    const stale = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { method: 'GET', url, accessToken: token, nonce: 'x.not-a-nonce' }) } });
+    assert.equal(stale.status, 401, 'a made-up nonce is refused');
+    const withNonce = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { method: 'GET', url, accessToken: token, nonce: resourceNonce }) } });
+    assert.equal(withNonce.status, 200);
+
+    // oauth4webapi: the first resource request has no nonce; the error says so, the handle keeps the nonce.
+    const as = await oauth.processDiscoveryResponse(new URL(nonceServer.issuer), await oauth.discoveryRequest(new URL(nonceServer.issuer), { ...insecure, algorithm: 'oauth2' }));
+    const client = { client_id: app.clientId };
+    const keyPair = await oauth.generateKeyPair('ES256');
+    const DPoP = oauth.DPoP({}, keyPair);
+    const grant = () => oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(app.clientSecret), new URLSearchParams({ scope: 'contacts_read' }), { ...insecure, DPoP });
+    let tokens: oauth.TokenEndpointResponse;
+    try {
+      tokens = await oauth.processClientCredentialsResponse(as, client, await grant());
+    } catch (error) {
+      assert.ok(oauth.isDPoPNonceError(error));
+      tokens = await oauth.processClientCredentialsResponse(as, client, await grant());
+    }
+    // A fresh handle on the same key: it has not cached the token endpoint's nonce (same origin).
+    const atResource = oauth.DPoP({}, keyPair);
+    const resource = () => oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(url), undefined, undefined, { ...insecure, DPoP: atResource });
+    let listed: Response;
+    try {
+      listed = await resource();
+      assert.fail('the Contacts API asks for its nonce first');
+    } catch (error) {
+      assert.ok(oauth.isDPoPNonceError(error), String(error));
+      listed = await resource();
+    }
+    assert.equal(listed.status, 200);
+  });
 });

@@ -8,7 +8,7 @@ export interface DpopServiceOptions {
   /** The process's shared replay store: a proof's `jti` is claimed under `dpop:{jkt}`, once across workers and nodes. */
   replay: ReplayStore;
   now: () => number;
-  /** Server nonces demanded at the token endpoint (KEYMINT_DPOP_NONCE=on); null: none. */
+  /** Server nonces (KEYMINT_DPOP_NONCE=on) demanded at the token endpoint (RFC 9449 §8) and at resources (§9); null: none. */
   nonces: DpopNonces | null;
 }
 
@@ -32,8 +32,11 @@ export class DpopService {
 
   constructor({ replay, now, nonces }: DpopServiceOptions) {
     const claimJti = (scope: string, jti: string, expiresAtMs: number) => replay.claim(scope, jti, expiresAtMs);
-    this.tokenEndpoint = createDpopVerifier({ claimJti, now, ...(nonces ? { nonce: nonces } : {}) });
-    this.resource = createDpopVerifier({ claimJti, now });
+    const nonce = nonces ? { nonce: nonces } : {};
+    this.tokenEndpoint = createDpopVerifier({ claimJti, now, ...nonce });
+    // §9: the resource demands the same nonces (any node issues and accepts them), so a proof made
+    // in advance by a thief who briefly held the key is useless once its minute has passed.
+    this.resource = createDpopVerifier({ claimJti, now, ...nonce });
   }
 
   /** `dpop_signing_alg_values_supported` (RFC 9449 §5.1, RFC 9728 §2) and the `algs` of challenges. */
@@ -63,6 +66,7 @@ export class DpopService {
   /**
    * RFC 9449 §7.1: a bound token's proof: this method and URL, fresh, `ath` of the token, by the key of `jkt`.
    * @throws {InvalidDpopProof} 401
+   * @throws {UseDpopNonce} 401 with `DPoP-Nonce` (§9): nonces are on and the proof lacks the current one
    */
   async checkPresentation(presentation: DpopPresentation): Promise<void> {
     try {
@@ -74,7 +78,7 @@ export class DpopService {
 }
 
 function wireError(error: unknown, status: 400 | 401): unknown {
-  if (error instanceof DpopNonceError) return new UseDpopNonce(error.nonce);
+  if (error instanceof DpopNonceError) return new UseDpopNonce(error.nonce, status);
   if (error instanceof DpopProofError) return new InvalidDpopProof(error.message, status);
   return error;
 }

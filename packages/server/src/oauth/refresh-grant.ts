@@ -5,6 +5,7 @@ import { param, params } from '../http/form-body.js';
 import { sessionTokensJson } from '../users/model.js';
 import type { UserService } from '../users/service.js';
 import { authenticatedCaller } from './client-endpoint.js';
+import type { DpopService } from './dpop.js';
 
 /**
  * RFC 6749 §6 on the token endpoint: `grant_type=refresh_token` rotates an end-user session exactly
@@ -13,9 +14,9 @@ import { authenticatedCaller } from './client-endpoint.js';
  * client authentication is involved; a client may name itself with `client_id` (§3.2.1), which must
  * then be that app id. Apps (client_id + secret) never hold refresh tokens: their credentials are
  * checked like any other request (wrong → invalid_client, counted by the failure limiter) and then
- * refused with unauthorized_client (§5.2).
+ * refused with unauthorized_client (§5.2). A DPoP-bound session refreshes only with a proof by its key.
  */
-export async function refreshTokenGrant(app: FastifyInstance, users: UserService, request: FastifyRequest, body: FormBody): Promise<ReturnType<typeof sessionTokensJson>> {
+export async function refreshTokenGrant(app: FastifyInstance, users: UserService, dpop: DpopService, request: FastifyRequest, body: FormBody): Promise<ReturnType<typeof sessionTokensJson>> {
   const { tenant, issuer } = request;
   const clientId = param(body, 'client_id');
   const clientSecret = param(body, 'client_secret');
@@ -35,5 +36,7 @@ export async function refreshTokenGrant(app: FastifyInstance, users: UserService
   const targets = [...(audience === undefined ? [] : [audience]), ...params(body, 'resource')];
   if (targets.some((target) => target !== tenant.appId)) throw new InvalidTarget('end-user access tokens are issued for the tenant\'s app_id only');
 
-  return sessionTokensJson(await users.refresh(tenant, issuer, refreshToken));
+  // RFC 9449 §5: last of the request checks, so a request refused for them spends no proof `jti`.
+  const jkt = await dpop.bindTokenRequest(request, false);
+  return sessionTokensJson(await users.refresh(tenant, issuer, refreshToken, jkt));
 }

@@ -85,7 +85,7 @@ export const tokenEndpointRoutes: FastifyPluginAsyncTypebox<TokenEndpointOptions
       handler: traced('oauth.token', tokenSpanAttributes, async (request) => {
         const { body } = request;
         // End-user refreshes carry no client credentials: decided before the credentials are read.
-        if (param(body, 'grant_type') === 'refresh_token') return refreshTokenGrant(app, users, request, body);
+        if (param(body, 'grant_type') === 'refresh_token') return refreshTokenGrant(app, users, dpop, request, body);
         const credentials = readClientCredentials(request.headers.authorization, {
           client_id: param(body, 'client_id'),
           client_secret: param(body, 'client_secret'),

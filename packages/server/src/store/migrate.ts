@@ -14,6 +14,7 @@ import * as dpop from './migrations/0010_dpop.js';
 import * as keyLimits from './migrations/0011_key_limits.js';
 import * as webhooks from './migrations/0012_webhooks.js';
 import * as expiryWarnings from './migrations/0013_expiry_warnings.js';
+import * as sessionDpop from './migrations/0014_session_dpop.js';
 
 /** Every migration, in order. Static imports keep them inside the compiled build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011_key_limits': keyLimits,
   '0012_webhooks': webhooks,
   '0013_expiry_warnings': expiryWarnings,
+  '0014_session_dpop': sessionDpop,
 };
 
 export class MigrationError extends Error {

@@ -337,6 +337,8 @@ export interface UserSessionsTable {
   /** Expiry of the newest access token issued for the session. */
   access_expires_at: number;
   revoked_at: number | null;
+  /** RFC 9449: thumbprint of the DPoP key the session's refresh tokens are bound to; null: a Bearer session. */
+  jkt: string | null;
 }
 
 /** Rotating `kmr_` refresh tokens; a used one stays (used_at set) so that reuse is detected. */

@@ -45,8 +45,11 @@ export class Accounts {
    * A password sign-up: the account's email is unproven (users/email-proof.ts) and a code is
    * mailed to it at once. A tenant that requires verified emails gets the account but no session
    * (EmailNotVerified) until the code comes back with the password.
+   *
+   * `jkt` (here, in signIn and verifyOtp): the thumbprint of the request's verified DPoP proof
+   * key; the session opened is bound to it (RFC 9449 §5), null opens a Bearer session.
    */
-  async signUp(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller): Promise<SessionTokens> {
+  async signUp(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown }, caller: Caller, jkt: string | null = null): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     const password = checkPasswordShape(input.password);
     const settings = endUserSettings(tenant);
@@ -75,10 +78,10 @@ export class Accounts {
     if (settings.requireVerifiedEmail) {
       throw new EmailNotVerified('the account was created; this app requires a verified email: sign in with the password and the code mailed to the address');
     }
-    return this.deps.issuer.start(tenant, issuer, row);
+    return this.deps.issuer.start(tenant, issuer, row, jkt);
   }
 
-  async signIn(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown; code?: unknown }, caller: Caller): Promise<SessionTokens> {
+  async signIn(tenant: Tenant, issuer: string, input: { email: unknown; password: unknown; code?: unknown }, caller: Caller, jkt: string | null = null): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     if (typeof input.password !== 'string' || input.password.length > END_USER_LIMITS.password.max) throw new InvalidRequest('password must be a string of at most 256 characters');
     const password = input.password;
@@ -93,13 +96,13 @@ export class Accounts {
       return found;
     });
     const proven = await this.deps.proof.afterPassword(tenant, endUserSettings(tenant), user, input.code, caller.ip);
-    const tokens = await this.deps.issuer.start(tenant, issuer, proven);
+    const tokens = await this.deps.issuer.start(tenant, issuer, proven, jkt);
     await this.deps.proof.confirmPasswordSession(tenant, proven, tokens.sessionId);
     return tokens;
   }
 
   /** Exchanges a mailed code for a session; the first successful code sign-in creates the account. */
-  async verifyOtp(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown }, caller: Caller): Promise<SessionTokens> {
+  async verifyOtp(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown }, caller: Caller, jkt: string | null = null): Promise<SessionTokens> {
     const email = normalizeEmail(input.email);
     if (typeof input.code !== 'string' || !/^\d{1,12}$/.test(input.code)) throw new InvalidRequest('code must be the digits that were mailed');
     if (!(await this.deps.codes.spend(tenant, email, input.code, caller))) throw new InvalidGrant('the code is wrong, used or expired');
@@ -120,7 +123,7 @@ export class Accounts {
         user = await proof.provenByCodeSignIn(tenant, user);
       }
     }
-    return this.deps.issuer.start(tenant, issuer, user);
+    return this.deps.issuer.start(tenant, issuer, user, jkt);
   }
 
   /** The signed-in user enters the code mailed to their address: the email is proven, the password kept. */

@@ -5,7 +5,7 @@ import { endUserSettings } from './settings.js';
 /** The non-safelisted header cookie-mode requests must carry: a cross-site form cannot set it. */
 export const CSRF_HEADER = 'x-keymint-csrf';
 
-const ALLOWED_HEADERS = `authorization, content-type, ${CSRF_HEADER}`;
+const ALLOWED_HEADERS = `authorization, content-type, dpop, ${CSRF_HEADER}`;
 
 /**
  * CORS for the `/auth` routes, per tenant: only origins on the tenant's list get
@@ -20,6 +20,8 @@ export function corsHook() {
     if (!settings.allowedOrigins.includes(origin)) return;
     reply.header('access-control-allow-origin', origin);
     if (settings.tokenMode === 'cookie') reply.header('access-control-allow-credentials', 'true');
+    // RFC 9449 §8/§9: a page must read the nonce (and, signed in, the challenge) of a use_dpop_nonce answer to retry with it.
+    reply.header('access-control-expose-headers', 'DPoP-Nonce, WWW-Authenticate');
     if (request.method === 'OPTIONS') {
       reply.header('access-control-allow-methods', 'GET, POST');
       reply.header('access-control-allow-headers', ALLOWED_HEADERS);

@@ -78,6 +78,8 @@ export interface UserSession {
 /** What a successful sign-in, sign-up, code verification or refresh hands out. */
 export interface SessionTokens {
   accessToken: string;
+  /** RFC 9449 §5: `DPoP` when the access token is bound to the session's DPoP key (`cnf.jkt`). */
+  tokenType: 'Bearer' | 'DPoP';
   identityToken: string;
   refreshToken: string;
   /** Seconds the access token lives. */
@@ -121,7 +123,7 @@ export function sessionTokensJson(tokens: SessionTokens) {
     access_token: tokens.accessToken,
     identity_token: tokens.identityToken,
     refresh_token: tokens.refreshToken,
-    token_type: 'Bearer' as const,
+    token_type: tokens.tokenType,
     expires_in: tokens.expiresIn,
     refresh_reuse_grace: tokens.refreshReuseGrace,
     user: tokens.user,

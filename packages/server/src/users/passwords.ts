@@ -58,13 +58,14 @@ export class PasswordService {
    * With a code mailed to the address (`/auth/otp/start`): sets the password and signs in. The
    * code is spent exactly like a code sign-in (so it proves the email, creates the account where
    * there is none and sign-up is open, and evicts an unproven password); then every other session
-   * of the account ends. Of concurrent resets with one code, exactly one succeeds.
+   * of the account ends. Of concurrent resets with one code, exactly one succeeds. `jkt`: as for a
+   * sign-in, the DPoP key the new session is bound to.
    */
-  async reset(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown; new_password: unknown }, caller: Caller): Promise<SessionTokens> {
+  async reset(tenant: Tenant, issuer: string, input: { email: unknown; code: unknown; new_password: unknown }, caller: Caller, jkt: string | null = null): Promise<SessionTokens> {
     const next = checkPasswordShape(input.new_password, 'new_password');
     // Hashed before the code is spent: a slow hash after it would leave a signed-in session with the old password.
     const hash = await hashPassword(next);
-    const tokens = await this.deps.accounts.verifyOtp(tenant, issuer, { email: input.email, code: input.code }, caller);
+    const tokens = await this.deps.accounts.verifyOtp(tenant, issuer, { email: input.email, code: input.code }, caller, jkt);
     await this.deps.db.updateTable('end_users').set({ password_hash: hash, updated_at: this.deps.now() }).where('id', '=', tokens.user.id).execute();
     const ended = await this.deps.sessions.revokeAllOf(tenant.id, tokens.user.id, SYSTEM, tokens.sessionId);
     this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.password_reset', target: tokens.user.id, detail: { other_sessions_revoked: ended, ip: caller.ip } });

@@ -14,6 +14,8 @@ export type RotationOutcome =
   | { kind: 'ok'; session: UserSessionRow; user: EndUserRow; refreshToken: string; graced: boolean }
   | { kind: 'unknown' }
   | { kind: 'ended'; reason: string }
+  /** RFC 9449 §5: the session is DPoP-bound and the request's proof is missing (`missing`) or by another key. Nothing was spent. */
+  | { kind: 'wrong_key'; missing: boolean }
   /** Spent before the grace window: theft by RFC 9700 §4.14.2; the caller revokes the session. */
   | { kind: 'reused'; sessionId: string };
 
@@ -35,12 +37,15 @@ const MAX_CHAIN_WALK = 32;
  */
 export async function rotateRefreshToken(
   transactions: SharedTransactions,
-  input: { tenant: Tenant; settings: EndUserSettings; successorKey: Buffer; token: string; now: number },
+  input: { tenant: Tenant; settings: EndUserSettings; successorKey: Buffer; token: string; now: number; jkt: string | null },
 ): Promise<RotationOutcome> {
-  const { tenant, settings, successorKey, token, now } = input;
+  const { tenant, settings, successorKey, token, now, jkt } = input;
   const hash = sha256(token);
   return transactions.run(async (trx) => {
-    const spent = (await spendToken.execute(trx, { hash, tenantId: tenant.id, now })).rows[0];
+    // RFC 9449 §5: a bound session's refresh token is spent only with a proof by its key, so a
+    // thief without the key can neither burn it nor trip reuse detection and end the owner's
+    // session. A session's key never changes: no race between this check and the spend.
+    const spent = (await spendToken.execute(trx, { hash, tenantId: tenant.id, now, jkt })).rows[0];
     let current: string;
     let sessionId: string;
     let graced = false;
@@ -50,6 +55,7 @@ export async function rotateRefreshToken(
     } else {
       const known = (await findToken.execute(trx, { hash, tenantId: tenant.id })).rows[0];
       if (!known) return { kind: 'unknown' as const };
+      if (known.jkt !== null && known.jkt !== jkt) return { kind: 'wrong_key' as const, missing: jkt === null };
       sessionId = known.session_id;
       // `now` was read before this transaction waited for the winner's, so it may precede `used_at`:
       // concurrent, hence within any grace, but 0 means no grace at all.
@@ -83,11 +89,31 @@ export async function rotateRefreshToken(
 
 // The rotation's statements, built and compiled once (store/prepared.ts): a rotation runs them
 // thousands of times a second.
-const spendToken = new PreparedQuery((db, param: Parameter<{ hash: string; tenantId: string; now: number }>) =>
-  db.updateTable('refresh_tokens').set({ used_at: param('now') }).where('token_hash', '=', param('hash')).where('tenant_id', '=', param('tenantId')).where('used_at', 'is', null).returning('session_id'),
+const spendToken = new PreparedQuery((db, param: Parameter<{ hash: string; tenantId: string; now: number; jkt: string | null }>) =>
+  db
+    .updateTable('refresh_tokens')
+    .set({ used_at: param('now') })
+    .where('token_hash', '=', param('hash'))
+    .where('tenant_id', '=', param('tenantId'))
+    .where('used_at', 'is', null)
+    // Correlated (one primary-key probe), not `IN (…)`, which SQLite would build for every session.
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('user_sessions')
+          .select('user_sessions.id')
+          .whereRef('user_sessions.id', '=', 'refresh_tokens.session_id')
+          .where((session) => session.or([session('user_sessions.jkt', 'is', null), session('user_sessions.jkt', '=', param('jkt'))])),
+      ),
+    )
+    .returning('session_id'),
 );
 const findToken = new PreparedQuery((db, param: Parameter<{ hash: string; tenantId: string }>) =>
-  db.selectFrom('refresh_tokens').select(['session_id', 'used_at']).where('token_hash', '=', param('hash')).where('tenant_id', '=', param('tenantId')),
+  db
+    .selectFrom('refresh_tokens')
+    .leftJoin('user_sessions', 'user_sessions.id', 'refresh_tokens.session_id')
+    .select(['refresh_tokens.session_id', 'refresh_tokens.used_at', 'user_sessions.jkt'])
+    .where('refresh_tokens.token_hash', '=', param('hash'))
+    .where('refresh_tokens.tenant_id', '=', param('tenantId')),
 );
 const findSession = new PreparedQuery((db, param: Parameter<{ sessionId: string }>) => db.selectFrom('user_sessions').selectAll().where('id', '=', param('sessionId')));
 const touchSession = new PreparedQuery((db, param: Parameter<{ sessionId: string; now: number; accessExpiresAt: number }>) =>

@@ -53,7 +53,7 @@ export const SessionTokensBody = Type.Object({
   access_token: Type.Optional(Type.String()),
   identity_token: Type.String({ description: 'Profile claims (email…), typ id+jwt: not an access token' }),
   refresh_token: Type.Optional(Type.String()),
-  token_type: Type.Optional(Type.Literal('Bearer')),
+  token_type: Type.Optional(Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: 'DPoP: the access token is bound to the key of the request\'s DPoP proof (RFC 9449 §5)' })),
   expires_in: Type.Integer({ description: 'Seconds the access token lives' }),
   refresh_reuse_grace: Type.Integer({ description: 'Seconds a spent refresh token is still honoured: a refresh whose answer was lost may be retried this long (docs/end-users.md)' }),
   user: User,

@@ -1,6 +1,7 @@
 import type { SignInBudgets, SignUpBudget } from '../attempts/sign-in.js';
 import type { AuditContext, AuditLog } from '../audit/service.js';
 import type { KeyService } from '../keys/service.js';
+import type { DpopService } from '../oauth/dpop.js';
 import type { RevocationService } from '../revocation/service.js';
 import type { ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -37,6 +38,8 @@ export interface UserServiceDeps {
   signUpBudget: SignUpBudget;
   /** Keys refresh-token successors (crypto/refresh-successor.ts), derived from the master key. */
   successorKey: Buffer;
+  /** RFC 9449: checks the proofs that come with DPoP-bound end-user access tokens. */
+  dpop: DpopService;
 }
 
 /**
@@ -60,9 +63,9 @@ export class UserService {
   private readonly settingsChanges: EndUserSettingsService;
 
   constructor(private readonly deps: UserServiceDeps) {
-    const { db, tenants, keys, revocations, changes, audit, mailer, now, log, signInBudgets, signUpBudget, successorKey } = deps;
+    const { db, tenants, keys, revocations, changes, audit, mailer, now, log, signInBudgets, signUpBudget, successorKey, dpop } = deps;
     const issuer = new SessionIssuer({ db, keys, now });
-    this.tokenCheck = new EndUserTokenCheck({ db, keys, now });
+    this.tokenCheck = new EndUserTokenCheck({ db, keys, now, dpop });
     this.sessions = new UserSessions({ db, tenants, revocations, changes, audit, issuer, now, successorKey });
     this.codes = new OneTimeCodes({ db, audit, mailer, signInBudgets, now });
     this.proof = new EmailProof({ db, audit, now, sessions: this.sessions, codes: this.codes });
@@ -83,9 +86,9 @@ export class UserService {
     return this.settingsChanges.update(slug, patch, context);
   }
 
-  /** `grant_type=refresh_token` at the token endpoint: the same rotation as `POST /auth/refresh`. */
-  refresh(tenant: Tenant, issuer: string, refreshToken: unknown): Promise<SessionTokens> {
-    return this.sessions.refresh(tenant, issuer, refreshToken);
+  /** `grant_type=refresh_token` at the token endpoint: the same rotation (and DPoP rule) as `POST /auth/refresh`. */
+  refresh(tenant: Tenant, issuer: string, refreshToken: unknown, jkt: string | null = null): Promise<SessionTokens> {
+    return this.sessions.refresh(tenant, issuer, refreshToken, jkt);
   }
 
   listPage(tenantId: string, options: { limit: number; before?: string | undefined; email?: string | undefined }): Promise<{ users: EndUserSummary[]; next: string | null }> {

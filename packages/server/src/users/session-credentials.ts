@@ -13,7 +13,9 @@ import type { EndUserTokenCheck } from './token-check.js';
 export interface EndUserIntrospection {
   active: true;
   client_id: string;
-  token_type?: 'Bearer';
+  token_type?: 'Bearer' | 'DPoP';
+  /** RFC 9449 §6.2: the key a bound access token (or the refresh token of a bound session) is bound to. */
+  cnf?: { jkt: string };
   exp: number;
   iat: number;
   sub: string;
@@ -111,14 +113,16 @@ export class SessionCredentials {
       return {
         active: true, client_id: tenant.appId, exp: Math.floor(end / 1000), iat: Math.floor(found.createdAt / 1000),
         sub: userDid(session.user_id), aud: tenant.appId, iss: issuer, sid: session.id,
+        ...(session.jkt === null ? {} : { cnf: { jkt: session.jkt } }),
       };
     }
     if (token.split('.').length !== 3) return null;
     try {
       const { info } = await this.deps.tokenCheck.authenticate(tenant, issuer, token);
       return {
-        active: true, client_id: info.appId, token_type: 'Bearer', exp: info.expiration, iat: info.issuedAt,
+        active: true, client_id: info.appId, token_type: info.jkt === undefined ? 'Bearer' : 'DPoP', exp: info.expiration, iat: info.issuedAt,
         sub: userDid(info.userId), aud: info.appId, iss: issuer, sid: info.sessionId,
+        ...(info.jkt === undefined ? {} : { cnf: { jkt: info.jkt } }),
       };
     } catch (error) {
       // Not an end-user token of a live session; a storage failure is a 5xx, never a quiet "inactive".

@@ -22,8 +22,12 @@ export interface SessionIssuerDeps {
 export class SessionIssuer {
   constructor(private readonly deps: SessionIssuerDeps) {}
 
-  /** Opens a session for a user whose credentials were just checked. */
-  async start(tenant: Tenant, issuer: string, user: EndUserRow): Promise<SessionTokens> {
+  /**
+   * Opens a session for a user whose credentials were just checked. `jkt`: the thumbprint of the
+   * request's verified DPoP proof key (RFC 9449 §5), which the session's refresh tokens and its
+   * access tokens are then bound to; null opens a Bearer session.
+   */
+  async start(tenant: Tenant, issuer: string, user: EndUserRow, jkt: string | null = null): Promise<SessionTokens> {
     const now = this.deps.now();
     const settings = endUserSettings(tenant);
     const sessionId = newId('ses');
@@ -32,28 +36,35 @@ export class SessionIssuer {
     await this.deps.db.transaction().execute(async (trx) => {
       await trx.insertInto('user_sessions').values({
         id: sessionId, tenant_id: tenant.id, user_id: user.id, created_at: now, last_used_at: now, expires_at: expiresAt,
-        access_expires_at: accessExpiry(now, settings), revoked_at: null,
+        access_expires_at: accessExpiry(now, settings), revoked_at: null, jkt,
       }).execute();
       await trx.insertInto('refresh_tokens').values({ token_hash: sha256(refreshToken), session_id: sessionId, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
     });
-    return this.tokensFor(tenant, issuer, user, { id: sessionId, expiresAt }, refreshToken, now);
+    return this.tokensFor(tenant, issuer, user, { id: sessionId, expiresAt, jkt }, refreshToken, now);
   }
 
-  /** The tokens of an open session (a new one, or one whose refresh token was just rotated). */
-  async tokensFor(tenant: Tenant, issuer: string, user: EndUserRow, session: { id: string; expiresAt: number }, refreshToken: string, nowMs: number): Promise<SessionTokens> {
+  /**
+   * The tokens of an open session (a new one, or one whose refresh token was just rotated). A
+   * DPoP-bound session's access token carries `cnf.jkt` (RFC 9449 §6.1) in bearer mode. In cookie
+   * mode it does not: the page cannot read an HTTP-only cookie, so it could never compute the
+   * `ath` of a resource proof (§4.2); there the binding protects the refresh cookie.
+   */
+  async tokensFor(tenant: Tenant, issuer: string, user: EndUserRow, session: { id: string; expiresAt: number; jkt: string | null }, refreshToken: string, nowMs: number): Promise<SessionTokens> {
     const ring = await this.deps.keys.ring(tenant.id);
     const settings = endUserSettings(tenant);
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + settings.accessTokenLifetime;
     const sub = userDid(user.id);
     const emailVerified = user.email_verified_at !== null;
+    const bound = session.jkt !== null && settings.tokenMode === 'bearer';
     const [accessToken, identityToken] = await Promise.all([
-      ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: session.id, iat, exp, email_verified: emailVerified }),
+      ring.userTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: session.id, iat, exp, email_verified: emailVerified, ...(bound ? { cnf: { jkt: session.jkt } } : {}) }),
       // OpenID Connect Core §5.1: email_verified says whether the owner of `email` proved it.
       ring.identityTokenSigner.sign({ iss: issuer, sub, aud: tenant.appId, sid: session.id, iat, exp, email: user.email, email_verified: emailVerified, auth_time: iat }),
     ]);
     return {
       accessToken,
+      tokenType: bound ? 'DPoP' : 'Bearer',
       identityToken,
       refreshToken,
       expiresIn: settings.accessTokenLifetime,

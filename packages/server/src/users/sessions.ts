@@ -1,6 +1,6 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
 import { hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
-import { InvalidGrant, InvalidRequest, NotFound } from '../errors.js';
+import { InvalidDpopProof, InvalidGrant, InvalidRequest, NotFound } from '../errors.js';
 import type { RevocationService } from '../revocation/service.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
@@ -41,20 +41,30 @@ export class UserSessions {
    * token spent within the tenant's reuse grace is answered with the session's current refresh
    * token; one spent earlier means it leaked (or was replayed): the whole session is revoked, the
    * newest refresh token and every access token included (users/refresh.ts).
+   *
+   * `jkt`: the thumbprint of the request's verified DPoP proof key, or null without a proof. A
+   * DPoP-bound session (RFC 9449 §5) refreshes only with a proof by its own key; an unbound one
+   * stays a Bearer session whatever the request sends.
+   * @throws {InvalidDpopProof} 400: the session is bound and the request has no proof (nothing spent)
+   * @throws {InvalidGrant} 400: unknown, spent, ended, or bound to another key (nothing spent)
    */
-  async refresh(tenant: Tenant, issuer: string, refreshToken: unknown): Promise<SessionTokens> {
+  async refresh(tenant: Tenant, issuer: string, refreshToken: unknown, jkt: string | null = null): Promise<SessionTokens> {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new InvalidRequest('refresh_token is required');
     if (!hasValidFormat(refreshToken, TOKEN_PREFIXES.refreshToken)) throw new InvalidGrant('the refresh token is not valid');
     const now = this.deps.now();
-    const outcome = await rotateRefreshToken(this.rotations, { tenant, settings: endUserSettings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now });
+    const outcome = await rotateRefreshToken(this.rotations, { tenant, settings: endUserSettings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now, jkt });
     if (outcome.kind === 'unknown') throw new InvalidGrant('the refresh token is not valid');
+    if (outcome.kind === 'wrong_key') {
+      if (outcome.missing) throw new InvalidDpopProof('this session is DPoP-bound: send a DPoP proof (RFC 9449) by its key with the refresh');
+      throw new InvalidGrant('the refresh token is bound to another DPoP key');
+    }
     if (outcome.kind === 'ended') throw new InvalidGrant(outcome.reason);
     if (outcome.kind === 'reused') {
       const revoked = await this.revoke(tenant.id, outcome.sessionId, now);
       if (revoked) this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.refresh_token_reused', target: outcome.sessionId });
       throw new InvalidGrant('the refresh token was already used: the session has been revoked');
     }
-    const session = { id: outcome.session.id, expiresAt: Number(outcome.session.expires_at) };
+    const session = { id: outcome.session.id, expiresAt: Number(outcome.session.expires_at), jkt: outcome.session.jkt };
     return this.deps.issuer.tokensFor(tenant, issuer, outcome.user, session, outcome.refreshToken, now);
   }
 

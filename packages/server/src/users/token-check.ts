@@ -1,7 +1,8 @@
 import { createAuthTokenVerifier, type AuthInfo, type AuthTokenVerifier } from '@keymint/sdk/node';
-import { InvalidToken } from '../errors.js';
+import { DpopBoundToken, InvalidDpopProof, InvalidToken } from '../errors.js';
 import { toKeymintError } from '../http/errors.js';
 import type { KeyService } from '../keys/service.js';
+import type { DpopService } from '../oauth/dpop.js';
 import type { Db } from '../store/database.js';
 import type { Tenant } from '../tenants/model.js';
 import { endUserOf, userSessionOf, type EndUser, type UserSession } from './model.js';
@@ -12,6 +13,18 @@ export interface EndUserTokenCheckDeps {
   db: Db;
   keys: KeyService;
   now: () => number;
+  /** Checks the proof that comes with a DPoP-bound access token (RFC 9449 §7.1). */
+  dpop: DpopService;
+}
+
+/** How a signed-in request presented its access token in `Authorization`, for the DPoP rule. */
+export interface AccessTokenPresentation {
+  scheme: 'Bearer' | 'DPoP';
+  token: string;
+  proof: string | string[] | undefined;
+  method: string;
+  /** The public URL of the request (a proof's `htu`). */
+  url: string;
 }
 
 /**
@@ -30,6 +43,23 @@ export class EndUserTokenCheck {
     } catch (error) {
       throw toKeymintError(error);
     }
+  }
+
+  /**
+   * RFC 9449 §7.1 at the signed-in routes: a bound token (`cnf.jkt`) only as `DPoP` with a proof
+   * for this request by its key (`ath`, fresh `jti`, nonce when on), an unbound one only as `Bearer`.
+   * @throws {DpopBoundToken} 401: a bound token sent as Bearer
+   * @throws {InvalidDpopProof} 401: an unbound token sent as DPoP, or a proof that fails a check
+   * @throws {UseDpopNonce} 401 with `DPoP-Nonce`: nonces are on and the proof lacks the current one
+   */
+  async checkPresentation(tenant: Tenant, issuer: string, presentation: AccessTokenPresentation): Promise<void> {
+    const { jkt } = await this.verifyAccessToken(tenant, issuer, presentation.token);
+    if (jkt === undefined) {
+      if (presentation.scheme === 'DPoP') throw new InvalidDpopProof('this token is not DPoP-bound: send it with the Bearer scheme', 401);
+      return;
+    }
+    if (presentation.scheme === 'Bearer') throw new DpopBoundToken('this token is DPoP-bound: send it with the DPoP scheme and a DPoP proof');
+    await this.deps.dpop.checkPresentation({ proof: presentation.proof, method: presentation.method, url: presentation.url, accessToken: presentation.token, jkt });
   }
 
   /** A verified access token whose session is still live in the database, with its user. */
