@@ -70,6 +70,8 @@ export class TenantService {
           .values(SEEDED_SCOPES.map((s) => ({ tenant_id: row.id, name: s.name, description: s.description, is_default: s.isDefault ? 1 : 0, created_at: now })))
           .execute();
         await recordChange(trx, { tenantId: row.id, entity: 'tenant', entityId: slug }, now);
+        // With the tenant: its audit entry exists exactly when it does (a new tenant has no webhook yet).
+        await this.audit.recordIn(trx, context, { tenantId: row.id, action: 'tenant.created', target: slug, detail: { signing_alg: alg } });
       });
     } catch (error) {
       // Read past the cache: it may remember this slug as absent from just before the insert
@@ -82,7 +84,6 @@ export class TenantService {
     }
     this.changes.emit({ tenantId: row.id, entity: 'tenant', entityId: slug });
     await this.keys.ensureCurrentKey(row.id, alg);
-    this.audit.record(context, { tenantId: row.id, action: 'tenant.created', target: slug, detail: { signing_alg: alg } });
     return toTenant(row);
   }
 

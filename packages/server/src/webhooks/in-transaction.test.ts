@@ -62,7 +62,7 @@ async function liveSessions(db: Db, userId: string): Promise<number> {
   return (await db.selectFrom('user_sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute()).length;
 }
 
-test('outbox in the change\'s transaction: settings, session revocation, admin sign-in/out and leaked credentials have their event row when the HTTP answer arrives', { timeout: 120_000 }, async () => {
+test('outbox in the change\'s transaction: settings, session revocation, admin sign-in/out, leaked credentials, app token revocation and tenant creation have their event row when the HTTP answer arrives', { timeout: 120_000 }, async () => {
   const receiver = await startWebhookReceiver();
   const server = await startTestServer({ env: ENV });
   try {
@@ -104,6 +104,14 @@ test('outbox in the change\'s transaction: settings, session revocation, admin s
     const carol = await call(`${server.issuer}/auth/signup`, { email: 'carol@example.com', password: 'carol-password' });
     await fetch(`${server.url}/v1/credentials/revoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credentials: [carol.body.refresh_token] }) });
     assert.equal((await outbox(db, 'credential.leaked')).length, 2);
+
+    // Every token of an app revoked at once (the CLI's app revoke-tokens): the event with the revocation.
+    const app = await server.createApp();
+    await server.server.keymint.accessTokens.revokeAllTokens(tenant.id, app.clientId, SYSTEM);
+    assert.equal((await outbox(db, 'app.tokens.revoked')).length, 1);
+    // A new tenant's entry commits with it (no webhook can be subscribed to a tenant before it exists).
+    await server.server.keymint.tenants.create('fresh');
+    assert.equal((await db.selectFrom('audit_log').select('id').where('action', '=', 'tenant.created').where('target', '=', 'fresh').execute()).length, 1);
 
     assert.equal((await admin.call('DELETE', '/session')).status, 204);
     const signedOut = await outbox(db, 'admin.signed_out');
