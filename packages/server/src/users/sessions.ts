@@ -93,7 +93,8 @@ export class UserSessions {
     const settings = endUserSettings(await this.deps.tenants.get(tenant?.slug ?? ''));
     const ended: string[] = [];
     const count = await db.transaction().execute(async (trx) => {
-      const open = await trx.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+      // In id order: two of these at once for one user lock the sessions in the same order (no deadlock).
+      const open = await trx.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('revoked_at', 'is', null).orderBy('id').execute();
       let live = 0;
       // Ended sessions (expired, idle) are revoked too, for good measure, but only live ones are counted.
       for (const row of open) {
