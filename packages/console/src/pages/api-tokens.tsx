@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ago, api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, Dialog, Empty, ErrorNote, ExpiringSoon, SecretDialog, useAction, useLoad } from '../ui';
-import { EXPIRIES, LimitsDialog, limitsLabel, ScopePicker, type PageProps } from './common';
+import { EXPIRIES, LimitFields, LimitsDialog, limitsDraftOf, limitsLabel, limitsToCreate, ScopePicker, type PageProps } from './common';
 
 /** API tokens: create (shown once), list with last use, revoke. */
 export function ApiTokensPage({ tenant, canWrite }: PageProps) {
@@ -12,6 +12,7 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
   const [expiry, setExpiry] = useState('90d');
+  const [limits, setLimits] = useState(() => limitsDraftOf(null));
   const [shown, setShown] = useState<string | null>(null);
   const [limiting, setLimiting] = useState<C.ApiToken | null>(null);
   const [error, run] = useAction();
@@ -47,8 +48,9 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
       ) : null}
       <Dialog id="create-token" title="Create API token" open={creating} onClose={() => setCreating(false)}>
         <form onSubmit={(e) => { e.preventDefault(); return run(async () => {
-          const created = await api<C.NewApiToken>('POST', `/tenants/${tenant}/api-tokens`, { name, scopes, ...(expiry ? { expires_in: expiry } : {}) });
-          setCreating(false); setName(''); setScopes([]); setShown(created.token); tokens.reload();
+          // Limits set at creation (issue 20): the token is never live without them.
+          const created = await api<C.NewApiToken>('POST', `/tenants/${tenant}/api-tokens`, { name, scopes, ...(expiry ? { expires_in: expiry } : {}), ...limitsToCreate(limits) });
+          setCreating(false); setName(''); setScopes([]); setLimits(limitsDraftOf(null)); setShown(created.token); tokens.reload();
         }); }}>
           <label for="token-name">Name</label>
           <input id="token-name" required maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} placeholder="nightly export" />
@@ -57,6 +59,10 @@ export function ApiTokensPage({ tenant, canWrite }: PageProps) {
           <select id="token-expiry" value={expiry} onChange={(e) => setExpiry((e.currentTarget as HTMLSelectElement).value)}>
             {EXPIRIES.map(([value, label]) => <option value={value} key={value}>{label}</option>)}
           </select>
+          <fieldset>
+            <legend>Limits <small>optional; the Limits button changes them later</small></legend>
+            <LimitFields id="new-token-limits" draft={limits} onChange={setLimits} />
+          </fieldset>
           <ErrorNote error={error} />
           <div class="actions"><button type="button" onClick={() => setCreating(false)}>Cancel</button><button type="submit" class="primary">Create token</button></div>
         </form>

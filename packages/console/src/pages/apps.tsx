@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, when } from '../api';
 import type * as C from '../contract';
 import { Badge, CopyField, Dialog, Empty, ErrorNote, SecretDialog, TokenEndpointField, useAction, useLoad } from '../ui';
-import { appLabel, limitsLabel, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
+import { appLabel, LimitFields, limitsDraftOf, limitsLabel, limitsToCreate, NO_SCOPES, parseJwks, ScopePicker, type PageProps } from './common';
 
 /** Settings > Apps: list and create. */
 export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
@@ -15,6 +15,7 @@ export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
   // private_key_jwt: the app authenticates with its keys and is issued no secret.
   const [method, setMethod] = useState<'secret' | 'private_key_jwt'>('secret');
   const [jwks, setJwks] = useState('');
+  const [limits, setLimits] = useState(() => limitsDraftOf(null));
   const [secret, setSecret] = useState<{ value: string; clientId: string; label: string } | null>(null);
   const [error, run] = useAction();
 
@@ -22,13 +23,14 @@ export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
     event.preventDefault();
     return run(async () => {
       const keys = method === 'private_key_jwt' ? { auth_methods: ['private_key_jwt'], jwks: parseJwks(jwks) } : {};
-      const created = await api<C.CreatedApp>('POST', `/tenants/${tenant}/apps`, { name, scopes, ...(lifetime ? { token_lifetime: Number(lifetime) } : {}), ...keys });
+      const created = await api<C.CreatedApp>('POST', `/tenants/${tenant}/apps`, { name, scopes, ...(lifetime ? { token_lifetime: Number(lifetime) } : {}), ...keys, ...limitsToCreate(limits) });
       setCreating(false);
       setName('');
       setScopes([]);
       setLifetime('');
       setMethod('secret');
       setJwks('');
+      setLimits(limitsDraftOf(null));
       // No secret to show for a private_key_jwt app: its page lists the registered keys.
       if (!created.secret) return navigate(`/t/${tenant}/apps/${created.app.client_id}`);
       setSecret({ value: created.secret.client_secret, clientId: created.app.client_id, label: appLabel(created.app, [...(apps.data?.apps ?? []), created.app]) });
@@ -86,6 +88,10 @@ export function AppsPage({ tenant, issuer, canWrite, navigate }: PageProps) {
               <p class="hint">Public keys only (EC P-256/P-384, Ed25519 or RSA ≥ 2048 bits): never paste a private key.</p>
             </>
           ) : null}
+          <fieldset>
+            <legend>Limits <small>optional, shared by every token of the app; the app's page changes them later</small></legend>
+            <LimitFields id="new-app-limits" draft={limits} onChange={setLimits} />
+          </fieldset>
           <ErrorNote error={error} />
           <div class="actions"><button type="button" onClick={() => setCreating(false)}>Cancel</button><button type="submit" class="primary">Create app</button></div>
         </form>

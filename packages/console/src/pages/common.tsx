@@ -69,29 +69,62 @@ export function limitsLabel(limits: C.Limits): string {
   return parts.length === 0 ? 'none' : `${parts.join(' · ')}${limits.fail_open ? ' · fails open' : ''}`;
 }
 
+/** The admin API's `limits` body with every field given (null: no such limit). */
+export interface LimitsInput { rate_limit: string | null; quota: number | null; quota_refill: string | null; fail_open: boolean }
+
+/** What the limit fields hold while being edited: text as typed. */
+export interface LimitsDraft { rate: string; quota: string; refill: string; failOpen: boolean }
+
+export const limitsDraftOf = (limits: C.Limits | null): LimitsDraft => ({
+  rate: limits?.rate_limit ?? '',
+  quota: limits === null || limits.quota === null ? '' : String(limits.quota),
+  refill: limits?.quota_refill ?? '',
+  failOpen: limits?.fail_open ?? false,
+});
+
+/** Empty fields are no limit (null). */
+export const limitsOfDraft = (draft: LimitsDraft): LimitsInput => ({
+  rate_limit: draft.rate.trim() || null, quota: draft.quota.trim() ? Number(draft.quota) : null, quota_refill: draft.refill.trim() || null, fail_open: draft.failOpen,
+});
+
+/** A create form's `limits`: only when the form sets one, so a key made without limits is created exactly as before. */
+export function limitsToCreate(draft: LimitsDraft): { limits?: LimitsInput } {
+  const limits = limitsOfDraft(draft);
+  return limits.rate_limit === null && limits.quota === null && limits.quota_refill === null && !limits.fail_open ? {} : { limits };
+}
+
+/**
+ * The four limit fields (docs/gateway.md): rate limit, quota, quota refill, fail open or closed.
+ * Shared by the create forms (apps, API tokens) and the Limits dialog, so both read the same.
+ */
+export function LimitFields({ id, draft, onChange }: { id: string; draft: LimitsDraft; onChange: (draft: LimitsDraft) => void }) {
+  const text = (field: 'rate' | 'quota' | 'refill') => (e: Event) => onChange({ ...draft, [field]: (e.currentTarget as HTMLInputElement).value });
+  return (
+    <>
+      <label for={`${id}-rate`}>Rate limit <small>N/WINDOW, a fixed window, e.g. 100/1m; empty: none</small></label>
+      <input id={`${id}-rate`} value={draft.rate} onInput={text('rate')} placeholder="100/1m" pattern="\d{1,10}/\d{0,9}[smhd]" />
+      <label for={`${id}-quota`}>Quota <small>uses in all; empty: none</small></label>
+      <input id={`${id}-quota`} value={draft.quota} onInput={text('quota')} placeholder="10000" inputMode="numeric" pattern="\d{1,10}" />
+      <label for={`${id}-refill`}>Quota refill <small>N/PERIOD, e.g. 10000/30d; empty: never</small></label>
+      <input id={`${id}-refill`} value={draft.refill} onInput={text('refill')} placeholder="10000/30d" pattern="\d{1,10}/\d{0,9}[smhd]" />
+      <label><input type="checkbox" checked={draft.failOpen} onChange={(e) => onChange({ ...draft, failOpen: (e.currentTarget as HTMLInputElement).checked })} /> Let uses through uncounted while the limit store is down (fail open)</label>
+    </>
+  );
+}
+
 /**
  * Edits a key's limits (docs/gateway.md): empty fields remove a limit; `save` sends the admin
  * API's `limits` body (PATCH …/api-tokens/:id or …/apps/:client_id).
  */
 export function LimitsDialog({ id, title, limits, error, onSave, onClose }: {
   id: string; title: string; limits: C.Limits | null; error: string | null;
-  onSave: (limits: { rate_limit: string | null; quota: number | null; quota_refill: string | null; fail_open: boolean }) => void; onClose: () => void;
+  onSave: (limits: LimitsInput) => void; onClose: () => void;
 }) {
-  const [rate, setRate] = useState(limits?.rate_limit ?? '');
-  const [quota, setQuota] = useState(limits?.quota === null || limits === null ? '' : String(limits.quota));
-  const [refill, setRefill] = useState(limits?.quota_refill ?? '');
-  const [failOpen, setFailOpen] = useState(limits?.fail_open ?? false);
-  const text = (setter: (value: string) => void) => (e: Event) => setter((e.currentTarget as HTMLInputElement).value);
+  const [draft, setDraft] = useState(() => limitsDraftOf(limits));
   return (
     <Dialog id={id} title={title} open={limits !== null} onClose={onClose}>
-      <form onSubmit={(e) => { e.preventDefault(); onSave({ rate_limit: rate.trim() || null, quota: quota.trim() ? Number(quota) : null, quota_refill: refill.trim() || null, fail_open: failOpen }); }}>
-        <label for={`${id}-rate`}>Rate limit <small>N/WINDOW, a fixed window, e.g. 100/1m; empty: none</small></label>
-        <input id={`${id}-rate`} value={rate} onInput={text(setRate)} placeholder="100/1m" pattern="\d{1,10}/\d{0,9}[smhd]" />
-        <label for={`${id}-quota`}>Quota <small>uses in all; empty: none</small></label>
-        <input id={`${id}-quota`} value={quota} onInput={text(setQuota)} placeholder="10000" inputMode="numeric" pattern="\d{1,10}" />
-        <label for={`${id}-refill`}>Quota refill <small>N/PERIOD, e.g. 10000/30d; empty: never</small></label>
-        <input id={`${id}-refill`} value={refill} onInput={text(setRefill)} placeholder="10000/30d" pattern="\d{1,10}/\d{0,9}[smhd]" />
-        <label><input type="checkbox" checked={failOpen} onChange={(e) => setFailOpen((e.currentTarget as HTMLInputElement).checked)} /> Let uses through uncounted while the limit store is down (fail open)</label>
+      <form onSubmit={(e) => { e.preventDefault(); onSave(limitsOfDraft(draft)); }}>
+        <LimitFields id={id} draft={draft} onChange={setDraft} />
         <p><small>A changed rate limit or quota starts a fresh count.</small></p>
         <ErrorNote error={error} />
         <div class="actions"><button type="button" onClick={onClose}>Cancel</button><button type="submit" class="primary">Save limits</button></div>

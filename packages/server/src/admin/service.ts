@@ -5,6 +5,7 @@ import { newId, randomKey } from '../crypto/random.js';
 import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { Conflict, Forbidden, InvalidRequest, InvalidToken, NotFound } from '../errors.js';
 import type { Db } from '../store/database.js';
+import type { InRevocation } from '../leaks/service.js';
 import type { AdminAccountRow, AdminTokenRow } from '../store/schema.js';
 import { ADMIN_LIMITS, ADMIN_ROLES, type AdminAccount, type AdminPrincipal, type AdminRole, type AdminTokenInfo } from './model.js';
 import type { SignInBudgets } from '../attempts/sign-in.js';
@@ -99,16 +100,20 @@ export class AdminService {
     if (await this.db.selectFrom('admin_accounts').select('id').where('email', '=', email).executeTakeFirst()) {
       throw new Conflict(`an admin account for ${email} already exists`);
     }
-    await this.db.insertInto('admin_accounts').values(row).execute();
-    const setupToken = passwordHash === null ? await this.insertSetupToken(row.id) : null;
-    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin.created', target: email, detail: { role, tenant_id: row.tenant_id } });
+    // The account, its setup link and the admin.created entry (and webhook event) commit together.
+    const setupToken = await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('admin_accounts').values(row).execute();
+      const token = passwordHash === null ? await this.insertSetupToken(trx, row.id) : null;
+      await this.audit.recordIn(trx, context, { tenantId: row.tenant_id, action: 'admin.created', target: email, detail: { role, tenant_id: row.tenant_id } });
+      return token;
+    });
     return { account: toAccount(row), setupToken };
   }
 
   /** The first-start link: only while no admin account exists (server.ts prints it). */
   async bootstrapLink(): Promise<string | null> {
     if (await this.hasAccounts()) return null;
-    return this.insertSetupToken(null);
+    return this.insertSetupToken(this.db, null);
   }
 
   /** What a setup page needs to know about a link, without using it. */
@@ -136,17 +141,25 @@ export class AdminService {
     let accountId = row.account_id;
     if (accountId === null) {
       const email = ownerEmail;
-      const owner = await createFirstOwner(this.db, { tokenHash: row.token_hash, email, passwordHash }, now);
-      this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: null, action: 'admin.created', target: email, detail: { role: 'owner', tenant_id: null } });
+      const context: AuditContext = { actor: 'admin', actorId: email, ip };
+      const owner = await createFirstOwner(this.db, { tokenHash: row.token_hash, email, passwordHash }, now, async (trx) => {
+        await this.audit.recordIn(trx, context, { tenantId: null, action: 'admin.created', target: email, detail: { role: 'owner', tenant_id: null } });
+        await this.audit.recordIn(trx, context, { tenantId: null, action: 'admin.setup_completed', target: email });
+      });
       accountId = owner.id;
     } else {
-      // Spent first, atomically: two requests with one link cannot both get through.
-      const spent = await this.db.updateTable('admin_setup_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
-      if (Number(spent.numUpdatedRows) !== 1) throw new InvalidRequest('this setup link has already been used');
-      await this.db.updateTable('admin_accounts').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', accountId).execute();
+      const id = accountId;
+      // Spent first, atomically: two requests with one link cannot both get through. The password and
+      // the admin.setup_completed entry (and its webhook event) commit with the spend.
+      await this.db.transaction().execute(async (trx) => {
+        const spent = await trx.updateTable('admin_setup_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
+        if (Number(spent.numUpdatedRows) !== 1) throw new InvalidRequest('this setup link has already been used');
+        await trx.updateTable('admin_accounts').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
+        const { email, tenant_id: tenantId } = await trx.selectFrom('admin_accounts').select(['email', 'tenant_id']).where('id', '=', id).executeTakeFirstOrThrow();
+        await this.audit.recordIn(trx, { actor: 'admin', actorId: email, ip }, { tenantId, action: 'admin.setup_completed', target: email });
+      });
     }
     const account = toAccount((await this.db.selectFrom('admin_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow()));
-    this.audit.record({ actor: 'admin', actorId: account.email, ip }, { tenantId: account.tenantId, action: 'admin.setup_completed', target: account.email });
     return this.startSession(account);
   }
 
@@ -167,13 +180,21 @@ export class AdminService {
       return found;
     });
     const account = toAccount(row);
-    this.audit.record({ actor: 'admin', actorId: email, ip }, { tenantId: account.tenantId, action: 'admin.signed_in', target: email });
-    return this.startSession(account);
+    return this.startSession(account, (trx) => this.audit.recordIn(trx, { actor: 'admin', actorId: email, ip }, { tenantId: account.tenantId, action: 'admin.signed_in', target: email }));
   }
 
+  /**
+   * Ends a console session. The entry names the admin's tenant, like admin.signed_in, so a tenant
+   * admin's sign-out reaches that tenant's webhooks (entries of no tenant are delivered nowhere);
+   * it commits with the deletion.
+   */
   async signOut(sessionId: string, context: AuditContext): Promise<void> {
-    await this.db.deleteFrom('admin_sessions').where('id_hash', '=', sha256(sessionId)).execute();
-    this.audit.record(context, { tenantId: null, action: 'admin.signed_out', target: context.actorId ?? null });
+    await this.db.transaction().execute(async (trx) => {
+      const session = await trx.selectFrom('admin_sessions').innerJoin('admin_accounts', 'admin_accounts.id', 'admin_sessions.account_id')
+        .select('admin_accounts.tenant_id').where('admin_sessions.id_hash', '=', sha256(sessionId)).executeTakeFirst();
+      await trx.deleteFrom('admin_sessions').where('id_hash', '=', sha256(sessionId)).execute();
+      await this.audit.recordIn(trx, context, { tenantId: session?.tenant_id ?? null, action: 'admin.signed_out', target: context.actorId ?? null });
+    });
   }
 
   /** The principal of a session cookie, or null when unknown or expired. */
@@ -257,15 +278,21 @@ export class AdminService {
    * A leaked `kmo_` token (leaks/): revoked like `revokeToken` when it is live (checksum first);
    * its tenant (null: a global admin's) and id, or null when malformed, unknown, revoked or expired.
    */
-  async revokeLeakedToken(token: string, context: AuditContext): Promise<{ tenantId: string | null; id: string } | null> {
+  async revokeLeakedToken(token: string, context: AuditContext, alsoIn?: InRevocation): Promise<{ tenantId: string | null; id: string } | null> {
     if (!hasValidFormat(token, TOKEN_PREFIXES.adminToken)) return null;
     const row = await this.db.selectFrom('admin_tokens').select(['id', 'tenant_id', 'revoked_at', 'expires_at']).where('token_hash', '=', sha256(token)).executeTakeFirst();
     if (!row || row.revoked_at !== null || (row.expires_at !== null && Number(row.expires_at) <= this.now())) return null;
     const now = this.now();
-    const result = await this.db.updateTable('admin_tokens').set({ revoked_at: now }).where('id', '=', row.id).where('revoked_at', 'is', null).executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return null;
-    this.audit.record(context, { tenantId: row.tenant_id, action: 'admin_token.revoked', target: row.id });
-    return { tenantId: row.tenant_id, id: row.id };
+    const revoked = { tenantId: row.tenant_id, id: row.id };
+    // Like revokeToken: the entries (admin_token.revoked, and credential.leaked by alsoIn) commit with the revocation.
+    const done = await this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('admin_tokens').set({ revoked_at: now }).where('id', '=', row.id).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await this.audit.recordIn(trx, context, { tenantId: row.tenant_id, action: 'admin_token.revoked', target: row.id });
+      await alsoIn?.(trx, revoked);
+      return true;
+    });
+    return done ? revoked : null;
   }
 
   /** The principal of a `kmo_` Bearer token; InvalidToken when malformed, unknown or revoked. */
@@ -282,20 +309,24 @@ export class AdminService {
     return { email: row.created_by, role: row.role as AdminRole, tenantId: row.tenant_id, via: 'token', tokenId: row.id };
   }
 
-  private async startSession(account: AdminAccount): Promise<NewSession> {
+  /** `alsoIn`: the sign-in's audit entry, written in the session's transaction (it and its webhook event commit with it). */
+  private async startSession(account: AdminAccount, alsoIn?: (trx: Db) => Promise<void>): Promise<NewSession> {
     const sessionId = secretValue();
     const csrfToken = this.csrfTokenOf(sessionId);
     const now = this.now();
     const expiresAt = now + ADMIN_LIMITS.sessionMs;
-    await this.db.insertInto('admin_sessions').values({ id_hash: sha256(sessionId), account_id: account.id, csrf_hash: sha256(csrfToken), created_at: now, expires_at: expiresAt, last_used_at: now }).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('admin_sessions').values({ id_hash: sha256(sessionId), account_id: account.id, csrf_hash: sha256(csrfToken), created_at: now, expires_at: expiresAt, last_used_at: now }).execute();
+      await alsoIn?.(trx);
+    });
     await this.db.deleteFrom('admin_sessions').where('expires_at', '<=', now).execute();
     return { sessionId, csrfToken, account, expiresAt };
   }
 
-  private async insertSetupToken(accountId: string | null): Promise<string> {
+  private async insertSetupToken(db: Db, accountId: string | null): Promise<string> {
     const token = secretValue();
     const now = this.now();
-    await this.db.insertInto('admin_setup_tokens').values({ token_hash: sha256(token), account_id: accountId, created_at: now, expires_at: now + ADMIN_LIMITS.setupLinkMs, used_at: null }).execute();
+    await db.insertInto('admin_setup_tokens').values({ token_hash: sha256(token), account_id: accountId, created_at: now, expires_at: now + ADMIN_LIMITS.setupLinkMs, used_at: null }).execute();
     return token;
   }
 

@@ -6,6 +6,7 @@ import { ExpiredToken, InvalidRequest, InvalidToken, NotFound } from '../errors.
 import type { Principal } from '../resource/authenticate.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import type { InRevocation } from '../leaks/service.js';
 import { LastUsedTimes } from '../store/last-used.js';
 import type { ApiTokenRow } from '../store/schema.js';
 import { applyLimits, limitsFromColumn, limitsToColumn, NO_LIMITS, type Limits, type LimitsInput } from '../limits/model.js';
@@ -114,13 +115,15 @@ export class ApiTokenService {
   }
 
   /** Revokes a token unless it already is; true for the one caller whose update did it (it alone audits). */
-  private async revokeOnce(tenantId: string, id: string, now: number, context: AuditContext): Promise<boolean> {
+  private async revokeOnce(tenantId: string, id: string, now: number, context: AuditContext, alsoIn?: InRevocation): Promise<boolean> {
     const revoked = await this.db.transaction().execute(async (trx) => {
       const result = await trx.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
       // The audit entry and its webhook outbox rows commit with the revocation.
       await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.revoked', target: id });
+      // leaks/: the credential.leaked entry, with the revocation too.
+      await alsoIn?.(trx, { tenantId, id });
       return true;
     });
     if (!revoked) return false;
@@ -133,12 +136,12 @@ export class ApiTokenService {
    * one indexed read); the revoked token's tenant and id, or null when it was malformed, unknown,
    * already revoked or expired.
    */
-  async revokeLeaked(token: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
+  async revokeLeaked(token: string, context: AuditContext, alsoIn?: InRevocation): Promise<{ tenantId: string; id: string } | null> {
     if (!hasValidFormat(token, TOKEN_PREFIXES.apiToken)) return null;
     const row = await this.db.selectFrom('api_tokens').select(['id', 'tenant_id', 'expires_at', 'revoked_at']).where('token_hash', '=', sha256(token)).executeTakeFirst();
     if (!row || row.revoked_at !== null || (row.expires_at !== null && Number(row.expires_at) <= this.now())) return null;
     // Concurrent reports of one token: only the one that revoked it answers for it.
-    return (await this.revokeOnce(row.tenant_id, row.id, this.now(), context)) ? { tenantId: row.tenant_id, id: row.id } : null;
+    return (await this.revokeOnce(row.tenant_id, row.id, this.now(), context, alsoIn)) ? { tenantId: row.tenant_id, id: row.id } : null;
   }
 
   /**

@@ -6,6 +6,7 @@ import { generateToken, hasValidFormat, tokenHint, TOKEN_PREFIXES } from '../cry
 import { Conflict, NotFound } from '../errors.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import type { InRevocation } from '../leaks/service.js';
 import { LastUsedTimes } from '../store/last-used.js';
 import { APP_LIMITS, type App, type AuthMethod, type SecretInfo } from './model.js';
 import { readApp, secretStatus, toSecretInfo } from './rows.js';
@@ -99,14 +100,18 @@ export class AppSecrets {
     return toSecretInfo({ ...row, revoked_at: row.revoked_at ?? now }, now);
   }
 
-  /** Revokes a secret unless it already is; true for the one caller whose update did it (it alone audits). */
-  private async revokeOnce(tenantId: string, clientId: string, secretId: string, now: number, context: AuditContext): Promise<boolean> {
+  /**
+   * Revokes a secret unless it already is; true for the one caller whose update did it (it alone audits).
+   * `alsoIn` runs in the revocation's transaction (leaks/: the credential.leaked entry).
+   */
+  private async revokeOnce(tenantId: string, clientId: string, secretId: string, now: number, context: AuditContext, alsoIn?: InRevocation): Promise<boolean> {
     const { db, changes, audit } = this.deps;
     const revoked = await db.transaction().execute(async (trx) => {
       const result = await trx.updateTable('app_secrets').set({ revoked_at: now }).where('id', '=', secretId).where('revoked_at', 'is', null).executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       await recordChange(trx, { tenantId, entity: 'app', entityId: clientId }, now);
       await audit.recordIn(trx, context, { tenantId, action: 'app.secret_revoked', target: clientId, detail: { secret_id: secretId } });
+      await alsoIn?.(trx, { tenantId, id: secretId });
       return true;
     });
     if (!revoked) return false;
@@ -118,7 +123,7 @@ export class AppSecrets {
    * A leaked `kms_` secret (leaks/): revoked through `revoke` when it is active (checksum first,
    * then one indexed read); its tenant and secret id, or null when malformed, unknown, revoked or expired.
    */
-  async revokeLeaked(secret: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
+  async revokeLeaked(secret: string, context: AuditContext, alsoIn?: InRevocation): Promise<{ tenantId: string; id: string } | null> {
     const { db, now } = this.deps;
     if (!hasValidFormat(secret, TOKEN_PREFIXES.clientSecret)) return null;
     const row = await db.selectFrom('app_secrets').innerJoin('apps', 'apps.id', 'app_secrets.app_id')
@@ -126,7 +131,7 @@ export class AppSecrets {
       .where('app_secrets.secret_hash', '=', sha256(secret)).executeTakeFirst();
     if (!row || secretStatus(row, now()) !== 'active') return null;
     // Concurrent reports of one secret: only the one that revoked it answers for it.
-    return (await this.revokeOnce(row.tenant_id, row.client_id, row.id, now(), context)) ? { tenantId: row.tenant_id, id: row.id } : null;
+    return (await this.revokeOnce(row.tenant_id, row.client_id, row.id, now(), context, alsoIn)) ? { tenantId: row.tenant_id, id: row.id } : null;
   }
 
   /** Notes that a secret authenticated a client (last_used_at, written in batches by flushLastUsed). */

@@ -5,6 +5,7 @@ import type { MasterKeyring } from '../crypto/keyring.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import type { InRevocation } from '../leaks/service.js';
 import type { AppRow } from '../store/schema.js';
 import type { Scope } from '../tenants/model.js';
 import type { CacheStats } from '../util/cache-stats.js';
@@ -230,8 +231,8 @@ export class AppService {
   }
 
   /** See AppSecrets.revokeLeaked: a leaked secret revoked like `revokeSecret` when it is active. */
-  revokeLeakedSecret(secret: string, context: AuditContext): Promise<{ tenantId: string; id: string } | null> {
-    return this.secrets.revokeLeaked(secret, context);
+  revokeLeakedSecret(secret: string, context: AuditContext, alsoIn?: InRevocation): Promise<{ tenantId: string; id: string } | null> {
+    return this.secrets.revokeLeaked(secret, context, alsoIn);
   }
 
   /** Notes that a secret authenticated a client (last_used_at, written in batches by flushLastUsed). */

@@ -32,6 +32,11 @@ export function newJti(): string {
   return randomUUID();
 }
 
+/** A random UUID naming one running process (the traces' `service.instance.id`). */
+export function newInstanceId(): string {
+  return randomUUID();
+}
+
 export function randomKey(bytes: number): Buffer {
   return randomBytes(bytes);
 }

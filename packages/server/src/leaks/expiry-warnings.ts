@@ -19,8 +19,9 @@ export interface ExpiryWarningsOptions {
 /**
  * Records `credential.expiring` (audit, and so webhook events) when a live client secret, API token
  * or admin token comes within a threshold of its expiry: once per credential and threshold. The
- * row in `expiry_warnings` is claimed first (insert, or nothing on conflict), so two runs at once,
- * on one node or two, record each warning once. A credential first seen inside several thresholds
+ * row in `expiry_warnings` is claimed (insert, or nothing on conflict) in the transaction that writes
+ * the entry and its outbox rows, so two runs at once, on one node or two, record each warning once,
+ * and a warning is never marked sent without its event. A credential first seen inside several thresholds
  * (created to live 5 days) is announced at the tightest one only.
  */
 export class ExpiryWarnings {
@@ -53,16 +54,21 @@ export class ExpiryWarnings {
     for (const row of rows) {
       const expiresAt = Number(row.expires_at);
       const threshold = Math.min(...thresholdsDays.filter((days) => expiresAt - now <= days * DAY_MS));
-      const claimed = await db.insertInto('expiry_warnings')
-        .values({ kind, credential_id: row.id, threshold_days: threshold, created_at: now })
-        .onConflict((conflict) => conflict.columns(['kind', 'credential_id', 'threshold_days']).doNothing())
-        .executeTakeFirst();
-      if (Number(claimed.numInsertedOrUpdatedRows ?? 0) !== 1) continue;
-      audit.record(SYSTEM, {
-        tenantId: row.tenant_id, action: 'credential.expiring', target: row.id,
-        detail: { kind, id: row.id, expires_at: expiresAt, days_left: Math.ceil((expiresAt - now) / DAY_MS) },
+      // The claim and the entry (with its webhook outbox row) commit together: a node that dies in
+      // between leaves neither, so the next run warns; a claim lost to another node writes nothing.
+      const warned = await db.transaction().execute(async (trx) => {
+        const claimed = await trx.insertInto('expiry_warnings')
+          .values({ kind, credential_id: row.id, threshold_days: threshold, created_at: now })
+          .onConflict((conflict) => conflict.columns(['kind', 'credential_id', 'threshold_days']).doNothing())
+          .executeTakeFirst();
+        if (Number(claimed.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+        await audit.recordIn(trx, SYSTEM, {
+          tenantId: row.tenant_id, action: 'credential.expiring', target: row.id,
+          detail: { kind, id: row.id, expires_at: expiresAt, days_left: Math.ceil((expiresAt - now) / DAY_MS) },
+        });
+        return true;
       });
-      recorded++;
+      if (warned) recorded++;
     }
     return recorded;
   }

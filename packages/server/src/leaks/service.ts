@@ -4,6 +4,7 @@ import type { AppService } from '../apps/service.js';
 import type { AuditContext, AuditLog } from '../audit/service.js';
 import { TOKEN_PREFIXES } from '../crypto/token-format.js';
 import type { OpaqueTokenService } from '../opaque-tokens/service.js';
+import type { Db } from '../store/database.js';
 import type { SessionCredentials } from '../users/session-credentials.js';
 
 /** Where a leak report came from: GitHub's secret scanning, or anyone holding the credential. */
@@ -23,6 +24,18 @@ export interface LeakVerdict {
   credential: string;
   revoked: boolean;
 }
+
+/** A leaked credential its owning service has just revoked: its tenant (null: a global admin's token) and id. */
+export interface RevokedCredential {
+  tenantId: string | null;
+  id: string;
+}
+
+/**
+ * What the leak service writes when a credential is revoked (its `credential.leaked` entry), run by the
+ * owning service in the revocation's own transaction, and only by the call that revoked it.
+ */
+export type InRevocation = (trx: Db, revoked: RevokedCredential) => Promise<void>;
 
 /** At most this many credentials per report or public revoke request. */
 export const MAX_CREDENTIALS_PER_REPORT = 100;
@@ -72,15 +85,15 @@ export class LeakService {
     const kind = KINDS.find(([prefix]) => credential.startsWith(prefix))?.[1];
     if (kind === undefined) return false;
     const { apps, apiTokens, opaqueTokens, sessionCredentials, admins, audit } = this.deps;
+    // Never the credential itself: its kind, where it was reported from and where it was seen. Written in
+    // the revocation's transaction, so the credential.leaked event exists exactly when the revocation does.
+    const leaked: InRevocation = (trx, found) => audit.recordIn(trx, context, { tenantId: found.tenantId, action: 'credential.leaked', target: found.id, detail: { type: kind, source, ...(url ? { url } : {}) } });
     const found =
-      kind === 'client_secret' ? await apps.revokeLeakedSecret(credential, context)
-        : kind === 'api_token' ? await apiTokens.revokeLeaked(credential, context)
-          : kind === 'access_token' ? await opaqueTokens.revokeLeaked(credential)
-            : kind === 'refresh_token' ? await sessionCredentials.revokeLeaked(credential)
-              : await admins.revokeLeakedToken(credential, context);
-    if (!found) return false;
-    // Never the credential itself: its kind, where it was reported from and where it was seen.
-    audit.record(context, { tenantId: found.tenantId, action: 'credential.leaked', target: found.id, detail: { type: kind, source, ...(url ? { url } : {}) } });
-    return true;
+      kind === 'client_secret' ? await apps.revokeLeakedSecret(credential, context, leaked)
+        : kind === 'api_token' ? await apiTokens.revokeLeaked(credential, context, leaked)
+          : kind === 'access_token' ? await opaqueTokens.revokeLeaked(credential, leaked)
+            : kind === 'refresh_token' ? await sessionCredentials.revokeLeaked(credential, leaked)
+              : await admins.revokeLeakedToken(credential, context, leaked);
+    return found !== null;
   }
 }

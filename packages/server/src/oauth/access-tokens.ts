@@ -144,9 +144,10 @@ export class AccessTokenService {
     await this.db.transaction().execute(async (trx) => {
       await this.revocations.revokeClient(trx, tenantId, app.clientId, now);
       await this.opaque.revokeClient(trx, app.clientId);
+      // The entry and its webhook event commit with the revocation.
+      await this.audit.recordIn(trx, context, { tenantId, action: 'app.tokens_revoked', target: app.clientId });
     });
     this.changes.emit(this.revocations.changeFor(tenantId, app.clientId));
-    this.audit.record(context, { tenantId, action: 'app.tokens_revoked', target: app.clientId });
   }
 
   /** An unexpired RFC 9068 access token signed by one of the tenant's published keys, or null. */

@@ -3,6 +3,7 @@ import { newJti } from '../crypto/random.js';
 import { generateToken, hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
 import type { Db } from '../store/database.js';
+import type { InRevocation } from '../leaks/service.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { OpaqueTokenRow } from '../store/schema.js';
 import { parseStringList } from '../util/json.js';
@@ -111,23 +112,28 @@ export class OpaqueTokenService {
     return token;
   }
 
-  /** Deletes one token (RFC 7009); true when this call deleted it (false: a concurrent one did). */
-  async revoke(token: OpaqueToken): Promise<boolean> {
+  /**
+   * Deletes one token (RFC 7009); true when this call deleted it (false: a concurrent one did).
+   * `alsoIn` runs in the deletion's transaction when this call deleted it (leaks/: credential.leaked).
+   */
+  async revoke(token: OpaqueToken, alsoIn?: InRevocation): Promise<boolean> {
     const now = this.now();
     const deleted = await this.db.transaction().execute(async (trx) => {
       const result = await trx.deleteFrom('opaque_tokens').where('token_hash', '=', token.hash).executeTakeFirst();
       await recordChange(trx, { tenantId: token.tenantId, entity: 'opaque_token', entityId: token.hash }, now);
-      return Number(result.numDeletedRows) === 1;
+      if (Number(result.numDeletedRows) !== 1) return false;
+      await alsoIn?.(trx, { tenantId: token.tenantId, id: token.jti });
+      return true;
     });
     this.changes.emit({ tenantId: token.tenantId, entity: 'opaque_token', entityId: token.hash });
     return deleted;
   }
 
   /** A leaked `kma_` token (leaks/): deleted like `revoke` when it is live; its tenant and jti, else null. */
-  async revokeLeaked(plaintext: string): Promise<{ tenantId: string; id: string } | null> {
+  async revokeLeaked(plaintext: string, alsoIn?: InRevocation): Promise<{ tenantId: string; id: string } | null> {
     const token = await this.find(plaintext);
     if (!token) return null;
-    return (await this.revoke(token)) ? { tenantId: token.tenantId, id: token.jti } : null;
+    return (await this.revoke(token, alsoIn)) ? { tenantId: token.tenantId, id: token.jti } : null;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
+import { SYSTEM, type AuditContext, type AuditEvent, type AuditLog } from '../audit/service.js';
 import { newId, randomLowerAlnum } from '../crypto/random.js';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../crypto/algorithms.js';
 import { CacheStats } from '../util/cache-stats.js';
@@ -70,6 +70,8 @@ export class TenantService {
           .values(SEEDED_SCOPES.map((s) => ({ tenant_id: row.id, name: s.name, description: s.description, is_default: s.isDefault ? 1 : 0, created_at: now })))
           .execute();
         await recordChange(trx, { tenantId: row.id, entity: 'tenant', entityId: slug }, now);
+        // With the tenant: its audit entry exists exactly when it does (a new tenant has no webhook yet).
+        await this.audit.recordIn(trx, context, { tenantId: row.id, action: 'tenant.created', target: slug, detail: { signing_alg: alg } });
       });
     } catch (error) {
       // Read past the cache: it may remember this slug as absent from just before the insert
@@ -82,7 +84,6 @@ export class TenantService {
     }
     this.changes.emit({ tenantId: row.id, entity: 'tenant', entityId: slug });
     await this.keys.ensureCurrentKey(row.id, alg);
-    this.audit.record(context, { tenantId: row.id, action: 'tenant.created', target: slug, detail: { signing_alg: alg } });
     return toTenant(row);
   }
 
@@ -204,33 +205,37 @@ export class TenantService {
         throw new InvalidRequest(`the signed-request timestamp window must be a whole number of seconds from ${min} to ${max}`);
       }
     }
-    const updated = await this.writeSettings(slug, { ...rest, ...(signingAlg === undefined ? {} : { signingAlg }) });
     // Named as in the admin API's settings body, so the entry reads the same from every entry point.
     const detail = {
       ...(patch.defaultTokenLifetime === undefined ? {} : { default_token_lifetime: patch.defaultTokenLifetime }),
       ...(patch.signedRequestMaxSkew === undefined ? {} : { signed_request_window: patch.signedRequestMaxSkew }),
       ...(signingAlg === undefined ? {} : { signing_alg: signingAlg }),
     };
-    this.audit.record(context, { tenantId: updated.id, action: 'tenant.settings_updated', target: slug, detail });
+    const updated = await this.writeSettings(slug, { ...rest, ...(signingAlg === undefined ? {} : { signingAlg }) }, context, { action: 'tenant.settings_updated', target: slug, detail });
     if (signingAlg !== undefined) await this.keys.adoptAlgorithm(updated.id, signingAlg, context);
     return updated;
   }
 
   /**
-   * Stores end-user settings already validated by UserService.updateSettings, which audits them
-   * as `user.settings_updated` (one change, one entry).
+   * Stores end-user settings already validated by UserService.updateSettings, with their
+   * `user.settings_updated` entry (one change, one entry; `detail`: the settings as stored).
    */
-  storeEndUserSettings(slug: string, endUsers: Partial<EndUserSettings>): Promise<Tenant> {
-    return this.writeSettings(slug, { endUsers });
+  storeEndUserSettings(slug: string, endUsers: EndUserSettings, context: AuditContext): Promise<Tenant> {
+    return this.writeSettings(slug, { endUsers }, context, { action: 'user.settings_updated', detail: { ...endUsers } });
   }
 
-  private async writeSettings(slug: string, patch: Partial<TenantSettings>): Promise<Tenant> {
+  /**
+   * The audit entry (and so its webhook event) is written in the settings' transaction: a
+   * settings change and its event commit together or not at all.
+   */
+  private async writeSettings(slug: string, patch: Partial<TenantSettings>, context: AuditContext, entry: Omit<AuditEvent, 'tenantId'>): Promise<Tenant> {
     const tenant = await this.get(slug);
     const settings: TenantSettings = { ...tenant.settings, ...patch };
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('tenants').set({ settings: JSON.stringify(settings) }).where('id', '=', tenant.id).execute();
       await recordChange(trx, { tenantId: tenant.id, entity: 'tenant', entityId: slug }, now);
+      await this.audit.recordIn(trx, context, { tenantId: tenant.id, ...entry });
     });
     this.changes.emit({ tenantId: tenant.id, entity: 'tenant', entityId: slug });
     return { ...tenant, settings };

@@ -21,6 +21,8 @@ export interface OtlpCollector {
   contentTypes: Set<string>;
   /** Every span received so far. */
   spans(): OtlpSpan[];
+  /** Every span received so far with the resource attributes of the process that sent it (`service.instance.id`, `process.pid`…). */
+  spansWithResource(): { resource: Record<string, unknown>; span: OtlpSpan }[];
   close(): Promise<void>;
 }
 
@@ -46,6 +48,10 @@ export async function startOtlpCollector(): Promise<OtlpCollector> {
     bodies,
     contentTypes,
     spans: () => bodies.flatMap((body) => (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))),
+    spansWithResource: () => bodies.flatMap((body) => (JSON.parse(body) as { resourceSpans: { resource?: { attributes?: OtlpSpan['attributes'] }; scopeSpans: { spans: OtlpSpan[] }[] }[] }).resourceSpans.flatMap((r) => {
+      const resource = Object.fromEntries((r.resource?.attributes ?? []).map((a) => [a.key, Object.values(a.value)[0]]));
+      return r.scopeSpans.flatMap((s) => s.spans.map((span) => ({ resource, span })));
+    })),
     close: () => new Promise((resolve) => collector.close(() => resolve())),
   };
 }

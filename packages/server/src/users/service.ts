@@ -73,7 +73,7 @@ export class UserService {
     this.passwords = new PasswordService({ db, audit, now, signInBudgets, tokenCheck: this.tokenCheck, accounts: this.accounts, sessions: this.sessions });
     this.sessionCredentials = new SessionCredentials({ db, sessions: this.sessions, tokenCheck: this.tokenCheck, now });
     this.directory = new UserDirectory({ db });
-    this.settingsChanges = new EndUserSettingsService({ tenants, audit });
+    this.settingsChanges = new EndUserSettingsService({ tenants });
   }
 
   /** The tenant's end-user settings, defaults filled in. */

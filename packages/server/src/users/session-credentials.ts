@@ -2,6 +2,7 @@ import { sha256 } from '../crypto/hash.js';
 import { hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { InvalidToken, KeymintError, MissingToken } from '../errors.js';
 import type { Db } from '../store/database.js';
+import type { InRevocation } from '../leaks/service.js';
 import type { Tenant } from '../tenants/model.js';
 import { userDid } from './model.js';
 import type { UserSessions } from './sessions.js';
@@ -88,11 +89,12 @@ export class SessionCredentials {
    * A leaked `kmr_` refresh token of any tenant (leaks/): ends its session like `revoke` when the
    * session was still open; the session's tenant and id, or null (malformed, unknown, already ended).
    */
-  async revokeLeaked(token: string): Promise<{ tenantId: string; id: string } | null> {
+  async revokeLeaked(token: string, alsoIn?: InRevocation): Promise<{ tenantId: string; id: string } | null> {
     if (!hasValidFormat(token, TOKEN_PREFIXES.refreshToken)) return null;
     const row = await this.deps.db.selectFrom('refresh_tokens').select(['session_id', 'tenant_id']).where('token_hash', '=', sha256(token)).executeTakeFirst();
     if (!row) return null;
-    const ended = await this.deps.sessions.revoke(row.tenant_id, row.session_id, this.deps.now());
+    const revoked = { tenantId: row.tenant_id, id: row.session_id };
+    const ended = await this.deps.sessions.revoke(row.tenant_id, row.session_id, this.deps.now(), alsoIn && ((trx) => alsoIn(trx, revoked)));
     return ended ? { tenantId: row.tenant_id, id: row.session_id } : null;
   }
 

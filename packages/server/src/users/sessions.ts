@@ -60,53 +60,75 @@ export class UserSessions {
     }
     if (outcome.kind === 'ended') throw new InvalidGrant(outcome.reason);
     if (outcome.kind === 'reused') {
-      const revoked = await this.revoke(tenant.id, outcome.sessionId, now);
-      if (revoked) this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.refresh_token_reused', target: outcome.sessionId });
+      await this.revoke(tenant.id, outcome.sessionId, now, (trx) => this.deps.audit.recordIn(trx, SYSTEM, { tenantId: tenant.id, action: 'user.refresh_token_reused', target: outcome.sessionId }));
       throw new InvalidGrant('the refresh token was already used: the session has been revoked');
     }
     const session = { id: outcome.session.id, expiresAt: Number(outcome.session.expires_at), jkt: outcome.session.jkt };
     return this.deps.issuer.tokensFor(tenant, issuer, outcome.user, session, outcome.refreshToken, now);
   }
 
-  /** Marks the session revoked and lists it in the revocation feed; false when it already was (sign-out, RFC 7009: users/session-credentials.ts). */
-  async revoke(tenantId: string, sessionId: string, now: number): Promise<boolean> {
-    const { db, revocations, changes } = this.deps;
-    const revoked = await db.transaction().execute(async (trx) => {
-      const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      // Read under the row lock the UPDATE took: a refresh that committed first has already moved it.
-      const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
-      // Refresh tokens of a revoked session are refused by the session check; the feed covers access tokens.
-      await revocations.revokeSession(trx, tenantId, sessionId, Number(row.access_expires_at), now);
-      await recordChange(trx, revocations.sessionChange(tenantId, sessionId), now);
+  /**
+   * Marks the session revoked and lists it in the revocation feed; false when it already was (sign-out, RFC 7009:
+   * users/session-credentials.ts). `alsoIn` runs in the same transaction once this call has revoked it (an audit
+   * entry, so its webhook event commits with the revocation or not at all).
+   */
+  async revoke(tenantId: string, sessionId: string, now: number, alsoIn?: (trx: Db) => Promise<void>): Promise<boolean> {
+    const revoked = await this.deps.db.transaction().execute(async (trx) => {
+      if (!(await this.revokeIn(trx, tenantId, sessionId, now))) return false;
+      await alsoIn?.(trx);
       return true;
     });
-    if (revoked) changes.emit(revocations.sessionChange(tenantId, sessionId));
+    if (revoked) this.deps.changes.emit(this.deps.revocations.sessionChange(tenantId, sessionId));
     return revoked;
+  }
+
+  /** `revoke` inside the caller's transaction; the caller emits the change after commit. */
+  private async revokeIn(trx: Db, tenantId: string, sessionId: string, now: number): Promise<boolean> {
+    const { revocations } = this.deps;
+    const result = await trx.updateTable('user_sessions').set({ revoked_at: now }).where('id', '=', sessionId).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    // Read under the row lock the UPDATE took: a refresh that committed first has already moved it.
+    const row = await trx.selectFrom('user_sessions').select('access_expires_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
+    // Refresh tokens of a revoked session are refused by the session check; the feed covers access tokens.
+    await revocations.revokeSession(trx, tenantId, sessionId, Number(row.access_expires_at), now);
+    await recordChange(trx, revocations.sessionChange(tenantId, sessionId), now);
+    return true;
   }
 
   /**
    * Revokes every live session of a user but `exceptSessionId` (admin "sign out everywhere", a
    * password change or reset, an evicted unproven password). Returns how many live sessions ended.
+   * One transaction for every session and the `user.sessions_revoked` entry (and its webhook
+   * event): all of them end, with the event, or none does.
    */
   async revokeAllOf(tenantId: string, userId: string, context: AuditContext = SYSTEM, exceptSessionId?: string): Promise<number> {
-    const { db } = this.deps;
+    const { db, audit, changes, revocations } = this.deps;
     const now = this.deps.now();
     const tenant = await db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst();
     const settings = endUserSettings(await this.deps.tenants.get(tenant?.slug ?? ''));
-    const open = await db.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
-    let count = 0;
-    // Ended sessions (expired, idle) are revoked too, for good measure, but only live ones are counted.
-    for (const row of open) if (row.id !== exceptSessionId && (await this.revoke(tenantId, row.id, now)) && !sessionEnded(row, settings, now)) count++;
-    this.deps.audit.record(context, { tenantId, action: 'user.sessions_revoked', target: userId, detail: { sessions: count } });
+    const ended: string[] = [];
+    const count = await db.transaction().execute(async (trx) => {
+      // In id order: two of these at once for one user lock the sessions in the same order (no deadlock).
+      const open = await trx.selectFrom('user_sessions').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('revoked_at', 'is', null).orderBy('id').execute();
+      let live = 0;
+      // Ended sessions (expired, idle) are revoked too, for good measure, but only live ones are counted.
+      for (const row of open) {
+        if (row.id === exceptSessionId || !(await this.revokeIn(trx, tenantId, row.id, now))) continue;
+        ended.push(row.id);
+        if (!sessionEnded(row, settings, now)) live++;
+      }
+      await audit.recordIn(trx, context, { tenantId, action: 'user.sessions_revoked', target: userId, detail: { sessions: live } });
+      return live;
+    });
+    for (const sessionId of ended) changes.emit(revocations.sessionChange(tenantId, sessionId));
     return count;
   }
 
   /** Revokes one session of a user (admin). NotFound when the session is not the user's or has already been revoked. */
   async revokeOne(tenantId: string, userId: string, sessionId: string, context: AuditContext = SYSTEM): Promise<void> {
     const row = await this.deps.db.selectFrom('user_sessions').select('id').where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('id', '=', sessionId).executeTakeFirst();
-    if (!row || !(await this.revoke(tenantId, sessionId, this.deps.now()))) throw new NotFound('no such live session');
-    this.deps.audit.record(context, { tenantId, action: 'user.session_revoked', target: userId, detail: { session: sessionId } });
+    const entry = (trx: Db) => this.deps.audit.recordIn(trx, context, { tenantId, action: 'user.session_revoked', target: userId, detail: { session: sessionId } });
+    if (!row || !(await this.revoke(tenantId, sessionId, this.deps.now(), entry))) throw new NotFound('no such live session');
   }
 
   /** The user's sessions that still accept refreshes (not revoked, expired or idle), newest first. */

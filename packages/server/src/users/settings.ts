@@ -1,4 +1,4 @@
-import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
+import { SYSTEM, type AuditContext } from '../audit/service.js';
 import { InvalidRequest } from '../errors.js';
 import type { Tenant } from '../tenants/model.js';
 import type { TenantService } from '../tenants/service.js';
@@ -11,7 +11,6 @@ export function endUserSettings(tenant: Tenant): EndUserSettings {
 
 export interface EndUserSettingsDeps {
   tenants: TenantService;
-  audit: AuditLog;
 }
 
 /** Changes to a tenant's end-user settings (admin API, CLI), validated and audited here for every entry point. */
@@ -32,8 +31,8 @@ export class EndUserSettingsService {
     next.allowedOrigins = next.allowedOrigins.map(canonicalOrigin);
     if (next.signup !== 'open' && next.signup !== 'closed') throw new InvalidRequest('signup must be open or closed');
     if (typeof next.requireVerifiedEmail !== 'boolean') throw new InvalidRequest('requireVerifiedEmail must be true or false');
-    await this.deps.tenants.storeEndUserSettings(slug, next);
-    this.deps.audit.record(context, { tenantId: tenant.id, action: 'user.settings_updated', detail: { ...next } });
+    // Audited as user.settings_updated in the settings' own transaction.
+    await this.deps.tenants.storeEndUserSettings(slug, next, context);
     return next;
   }
 }
