@@ -156,9 +156,9 @@ export class ApiTokenService {
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('api_tokens').set({ limits: limitsToColumn(limits) }).where('id', '=', id).execute();
       await recordChange(trx, { tenantId, entity: 'api_token', entityId: id }, now);
+      await this.audit.recordIn(trx, context, { tenantId, action: 'api_token.limits_changed', target: id, detail: limitsDetail(limits) });
     });
     this.changes.emit({ tenantId, entity: 'api_token', entityId: id });
-    this.audit.record(context, { tenantId, action: 'api_token.limits_changed', target: id, detail: limitsDetail(limits) });
     return toInfo({ ...row, limits: limitsToColumn(limits) }, now);
   }
 

@@ -168,12 +168,14 @@ export class KeyService {
   /** Removes a `next` key that never signed: no token can need it. */
   private async withdraw(tenantId: string, next: SigningKeyRow, context: AuditContext): Promise<void> {
     const now = this.now();
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('signing_keys').where('kid', '=', next.kid).where('state', '=', 'next').execute();
+    const withdrawn = await this.db.transaction().execute(async (trx) => {
+      const deleted = await trx.deleteFrom('signing_keys').where('kid', '=', next.kid).where('state', '=', 'next').executeTakeFirst();
+      if (Number(deleted.numDeletedRows) !== 1) return false;
       await recordChange(trx, { tenantId, entity: 'signing_key', entityId: next.kid }, now);
+      await this.audit?.recordIn(trx, context, { tenantId, action: 'signing_key.withdrawn', target: next.kid, detail: { alg: next.alg } });
+      return true;
     });
-    this.changes.emit({ tenantId, entity: 'signing_key', entityId: next.kid });
-    this.audit?.record(context, { tenantId, action: 'signing_key.withdrawn', target: next.kid, detail: { alg: next.alg } });
+    if (withdrawn) this.changes.emit({ tenantId, entity: 'signing_key', entityId: next.kid });
   }
 
   /** The tenant's `signingAlg` setting (tenants/model.ts), read past any cache. */
@@ -202,12 +204,15 @@ export class KeyService {
       .where('remove_after', '<=', now)
       .execute();
     if (expired.length > 0) {
-      await this.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('signing_keys').where('kid', 'in', expired.map((k) => k.kid)).where('state', '=', 'retired').execute();
-        await recordChange(trx, { tenantId, entity: 'signing_key', entityId: expired[0]!.kid }, now);
+      const removed = await this.db.transaction().execute(async (trx) => {
+        // Only what this node deleted is announced: another node racing this step deleted the rest.
+        const deleted = await trx.deleteFrom('signing_keys').where('kid', 'in', expired.map((k) => k.kid)).where('state', '=', 'retired').returning('kid').execute();
+        if (deleted.length === 0) return 0;
+        await recordChange(trx, { tenantId, entity: 'signing_key', entityId: deleted[0]!.kid }, now);
+        for (const { kid } of deleted) await this.audit?.recordIn(trx, SYSTEM, { tenantId, action: 'signing_key.removed', target: kid });
+        return deleted.length;
       });
-      this.changes.emit({ tenantId, entity: 'signing_key', entityId: expired[0]!.kid });
-      for (const { kid } of expired) this.audit?.record(SYSTEM, { tenantId, action: 'signing_key.removed', target: kid });
+      if (removed > 0) this.changes.emit({ tenantId, entity: 'signing_key', entityId: expired[0]!.kid });
     }
 
     const alg = await this.configuredAlgorithm(tenantId);
@@ -258,9 +263,7 @@ export class KeyService {
   }
 
   private async stage(tenantId: string, alg: SigningAlgorithm, activatesAt: number | null, context: AuditContext): Promise<SigningKeyInfo> {
-    const staged = await this.insertKey(tenantId, alg, 'next', activatesAt);
-    this.audit?.record(context, { tenantId, action: 'signing_key.staged', target: staged.kid });
-    return staged;
+    return this.insertKey(tenantId, alg, 'next', activatesAt, { auditAs: context });
   }
 
   /** next → current, current → retired, in one transaction; false when another node did it first. */
@@ -329,9 +332,10 @@ export class KeyService {
    * new tenant its first keys at once (the CLI beside a starting server on one SQLite file, whose
    * transactions begin IMMEDIATE) insert one key per state, not two. Returns null when skipped.
    */
-  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt?: number | null): Promise<SigningKeyInfo>;
+  /** `auditAs`: write `signing_key.staged` (and its webhook event) in the insert's transaction. */
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt?: number | null, options?: { auditAs?: AuditContext }): Promise<SigningKeyInfo>;
   private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null, options: { unlessPresent: true }): Promise<SigningKeyInfo | null>;
-  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null = null, options: { unlessPresent?: boolean } = {}): Promise<SigningKeyInfo | null> {
+  private async insertKey(tenantId: string, alg: SigningAlgorithm, state: KeyState, activatesAt: number | null = null, options: { unlessPresent?: boolean; auditAs?: AuditContext } = {}): Promise<SigningKeyInfo | null> {
     const generated = await generateSigningKey(alg);
     const now = this.now();
     const row: SigningKeyRow = {
@@ -351,6 +355,7 @@ export class KeyService {
       if (options.unlessPresent && (await trx.selectFrom('signing_keys').select('kid').where('tenant_id', '=', tenantId).where('state', '=', state).executeTakeFirst())) return false;
       await trx.insertInto('signing_keys').values(row).execute();
       await recordChange(trx, { tenantId, entity: 'signing_key', entityId: generated.kid }, now);
+      if (options.auditAs) await this.audit?.recordIn(trx, options.auditAs, { tenantId, action: 'signing_key.staged', target: generated.kid });
       return true;
     });
     if (!inserted) return null;

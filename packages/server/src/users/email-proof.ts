@@ -27,6 +27,9 @@ export interface EmailProofDeps {
   codes: OneTimeCodes;
 }
 
+/** A concurrent code sign-in proved the email first: the eviction it did stands, this one is rolled back. */
+class AlreadyProven extends Error {}
+
 export class EmailProof {
   constructor(private readonly deps: EmailProofDeps) {}
 
@@ -43,11 +46,18 @@ export class EmailProof {
   async provenByCodeSignIn(tenant: Tenant, user: EndUserRow): Promise<EndUserRow> {
     if (user.email_verified_at !== null) return user;
     const now = this.deps.now();
-    const result = await this.deps.db.updateTable('end_users').set({ email_verified_at: now, password_hash: null, updated_at: now })
+    const prove = (trx: Db) => trx.updateTable('end_users').set({ email_verified_at: now, password_hash: null, updated_at: now })
       .where('id', '=', user.id).where('email_verified_at', 'is', null).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1 && user.password_hash !== null) {
-      const sessions = await this.deps.sessions.revokeAllOf(tenant.id, user.id, SYSTEM);
-      this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.unproven_password_removed', target: user.id, detail: { sessions_revoked: sessions } });
+    if (user.password_hash === null) await prove(this.deps.db);
+    else {
+      // The eviction, the sessions it ends and its event are one transaction; a concurrent proof
+      // that got there first leaves this one nothing to do (rolled back, not an error).
+      await this.deps.sessions.revokeAllOf(tenant.id, user.id, SYSTEM, undefined, async (trx, sessions) => {
+        if (Number((await prove(trx)).numUpdatedRows) !== 1) throw new AlreadyProven();
+        await this.deps.audit.recordIn(trx, SYSTEM, { tenantId: tenant.id, action: 'user.unproven_password_removed', target: user.id, detail: { sessions_revoked: sessions } });
+      }).catch((error: unknown) => {
+        if (!(error instanceof AlreadyProven)) throw error;
+      });
     }
     return this.reload(user.id);
   }
@@ -86,8 +96,10 @@ export class EmailProof {
     if (!(await this.deps.codes.spend(tenant, user.email_normalized, code, { ip }))) throw new InvalidGrant('the code is wrong, used or expired');
     if (user.email_verified_at === null) {
       const now = this.deps.now();
-      await this.deps.db.updateTable('end_users').set({ email_verified_at: now, updated_at: now }).where('id', '=', user.id).where('email_verified_at', 'is', null).execute();
-      this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.email_verified', target: user.id });
+      await this.deps.db.transaction().execute(async (trx) => {
+        const proven = await trx.updateTable('end_users').set({ email_verified_at: now, updated_at: now }).where('id', '=', user.id).where('email_verified_at', 'is', null).executeTakeFirst();
+        if (Number(proven.numUpdatedRows) === 1) await this.deps.audit.recordIn(trx, SYSTEM, { tenantId: tenant.id, action: 'user.email_verified', target: user.id });
+      });
     }
     return this.reload(user.id);
   }

@@ -46,12 +46,15 @@ export class PasswordService {
     const row = await this.deps.db.selectFrom('end_users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
     if (row.password_hash === null) throw new InvalidGrant('the account has no password yet: set one with a reset code (POST /auth/password/reset)');
     if (!(await this.passwordMatches(tenant, row, input.current_password, caller))) throw new InvalidGrant('the current password is wrong');
+    const hash = await hashPassword(next);
     const now = this.deps.now();
-    const changed = await this.deps.db.updateTable('end_users').set({ password_hash: await hashPassword(next), updated_at: now })
-      .where('id', '=', user.id).where('password_hash', '=', row.password_hash).executeTakeFirst();
-    if (Number(changed.numUpdatedRows) !== 1) throw new InvalidGrant('the password was changed meanwhile: sign in again');
-    const ended = await this.deps.sessions.revokeAllOf(tenant.id, user.id, SYSTEM, session.id);
-    this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.password_changed', target: user.id, detail: { other_sessions_revoked: ended } });
+    // One transaction: the new password, the other sessions ended and both events, or nothing.
+    await this.deps.sessions.revokeAllOf(tenant.id, user.id, SYSTEM, session.id, async (trx, ended) => {
+      const changed = await trx.updateTable('end_users').set({ password_hash: hash, updated_at: now })
+        .where('id', '=', user.id).where('password_hash', '=', row.password_hash).executeTakeFirst();
+      if (Number(changed.numUpdatedRows) !== 1) throw new InvalidGrant('the password was changed meanwhile: sign in again');
+      await this.deps.audit.recordIn(trx, SYSTEM, { tenantId: tenant.id, action: 'user.password_changed', target: user.id, detail: { other_sessions_revoked: ended } });
+    });
   }
 
   /**
@@ -66,9 +69,11 @@ export class PasswordService {
     // Hashed before the code is spent: a slow hash after it would leave a signed-in session with the old password.
     const hash = await hashPassword(next);
     const tokens = await this.deps.accounts.verifyOtp(tenant, issuer, { email: input.email, code: input.code }, caller, jkt);
-    await this.deps.db.updateTable('end_users').set({ password_hash: hash, updated_at: this.deps.now() }).where('id', '=', tokens.user.id).execute();
-    const ended = await this.deps.sessions.revokeAllOf(tenant.id, tokens.user.id, SYSTEM, tokens.sessionId);
-    this.deps.audit.record(SYSTEM, { tenantId: tenant.id, action: 'user.password_reset', target: tokens.user.id, detail: { other_sessions_revoked: ended, ip: caller.ip } });
+    const now = this.deps.now();
+    await this.deps.sessions.revokeAllOf(tenant.id, tokens.user.id, SYSTEM, tokens.sessionId, async (trx, ended) => {
+      await trx.updateTable('end_users').set({ password_hash: hash, updated_at: now }).where('id', '=', tokens.user.id).execute();
+      await this.deps.audit.recordIn(trx, SYSTEM, { tenantId: tenant.id, action: 'user.password_reset', target: tokens.user.id, detail: { other_sessions_revoked: ended, ip: caller.ip } });
+    });
     return tokens;
   }
 

@@ -99,9 +99,11 @@ export class UserSessions {
    * Revokes every live session of a user but `exceptSessionId` (admin "sign out everywhere", a
    * password change or reset, an evicted unproven password). Returns how many live sessions ended.
    * One transaction for every session and the `user.sessions_revoked` entry (and its webhook
-   * event): all of them end, with the event, or none does.
+   * event): all of them end, with the event, or none does. `alsoIn` runs last in that transaction
+   * (the change that ends the sessions, such as a new password, and its own audit entry); when it
+   * throws, nothing happens and the error is the caller's.
    */
-  async revokeAllOf(tenantId: string, userId: string, context: AuditContext = SYSTEM, exceptSessionId?: string): Promise<number> {
+  async revokeAllOf(tenantId: string, userId: string, context: AuditContext = SYSTEM, exceptSessionId?: string, alsoIn?: (trx: Db, revoked: number) => Promise<void>): Promise<number> {
     const { db, audit, changes, revocations } = this.deps;
     const now = this.deps.now();
     const tenant = await db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst();
@@ -118,6 +120,7 @@ export class UserSessions {
         if (!sessionEnded(row, settings, now)) live++;
       }
       await audit.recordIn(trx, context, { tenantId, action: 'user.sessions_revoked', target: userId, detail: { sessions: live } });
+      await alsoIn?.(trx, live);
       return live;
     });
     for (const sessionId of ended) changes.emit(revocations.sessionChange(tenantId, sessionId));

@@ -227,3 +227,38 @@ test('expiry warnings: two instances racing emit each warning exactly once, its 
     await receiver.close();
   }
 });
+
+test('outbox in the change\'s transaction: a password change (new password, other sessions ended, both events) and a staged signing key are whole or not at all', { timeout: 120_000 }, async () => {
+  const receiver = await startWebhookReceiver();
+  const server = await startTestServer({ env: ENV });
+  try {
+    const { keymint } = server.server;
+    const { db } = keymint;
+    const { tenantId } = await setUp(server, receiver);
+    const signedUp = await call(`${server.issuer}/auth/signup`, { email: 'dan@example.com', password: 'dan-password-1' });
+    await call(`${server.issuer}/auth/signin`, { email: 'dan@example.com', password: 'dan-password-1' });
+    const userId = (await db.selectFrom('end_users').select('id').where('email_normalized', '=', 'dan@example.com').executeTakeFirstOrThrow()).id;
+    const change = (next: string) => call(`${server.issuer}/auth/password/change`, { current_password: 'dan-password-1', new_password: next }, { authorization: `Bearer ${signedUp.body.access_token}` });
+
+    await refuseOutboxRows(db);
+    try {
+      assert.equal((await change('dan-password-2')).status, 500);
+    } finally {
+      await allowOutboxRows(db);
+    }
+    assert.equal(await liveSessions(db, userId), 2, 'no session ended');
+    assert.equal((await call(`${server.issuer}/auth/signin`, { email: 'dan@example.com', password: 'dan-password-1' })).status, 200, 'the old password still works');
+
+    assert.equal((await change('dan-password-2')).status, 204);
+    assert.equal((await outbox(db, 'user.password_changed')).length, 1, 'the answer came after its event was committed');
+    assert.equal((await outbox(db, 'user.sessions_revoked')).length, 1);
+    assert.equal(await liveSessions(db, userId), 1, 'only the session that changed it is left');
+
+    await keymint.keys.adoptAlgorithm(tenantId, 'RS256');
+    assert.equal((await outbox(db, 'key.withdrawn')).length, 1, 'the ES256 key waiting to sign was withdrawn, with its event');
+    assert.equal((await outbox(db, 'key.staged')).length, 1, 'the RS256 key was staged, with its event');
+  } finally {
+    await server.close();
+    await receiver.close();
+  }
+});
