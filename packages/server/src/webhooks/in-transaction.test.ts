@@ -20,6 +20,18 @@ const T = '/tenants/default';
 const DAY = 86_400;
 const ENV = { KEYMINT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
 
+/** A test server that may deliver to private networks and a local receiver, both closed after `body`. */
+async function withServerAndReceiver(body: (server: TestServer, receiver: WebhookReceiver) => Promise<void>): Promise<void> {
+  const receiver = await startWebhookReceiver();
+  const server = await startTestServer({ env: ENV });
+  try {
+    await body(server, receiver);
+  } finally {
+    await server.close();
+    await receiver.close();
+  }
+}
+
 /** Outbox rows of an event type, read straight from the table: no audit flush in between. */
 async function outbox(db: Db, type: string): Promise<{ payload: string }[]> {
   return db.selectFrom('webhook_deliveries').select('payload').where('event_type', '=', type).execute();
@@ -63,9 +75,7 @@ async function liveSessions(db: Db, userId: string): Promise<number> {
 }
 
 test('outbox in the change\'s transaction: settings, session revocation, admin sign-in/out, leaked credentials, app token revocation and tenant creation have their event row when the HTTP answer arrives', { timeout: 120_000 }, async () => {
-  const receiver = await startWebhookReceiver();
-  const server = await startTestServer({ env: ENV });
-  try {
+  await withServerAndReceiver(async (server, receiver) => {
     const { db } = server.server.keymint;
     const { admin } = await setUp(server, receiver);
     assert.equal((await outbox(db, 'admin.signed_in')).length, 1, 'the sign-in answer came after its event was committed');
@@ -117,16 +127,11 @@ test('outbox in the change\'s transaction: settings, session revocation, admin s
     const signedOut = await outbox(db, 'admin.signed_out');
     assert.equal(signedOut.length, 1, 'a tenant admin\'s sign-out is an event of its tenant');
     assert.equal(JSON.parse(signedOut[0]!.payload).data.tenant, 'default');
-  } finally {
-    await server.close();
-    await receiver.close();
-  }
+  });
 });
 
 test('outbox in the change\'s transaction: when the event cannot be written, the change does not happen either (settings, sessions, leaks, sign-in)', { timeout: 120_000 }, async () => {
-  const receiver = await startWebhookReceiver();
-  const server = await startTestServer({ env: ENV });
-  try {
+  await withServerAndReceiver(async (server, receiver) => {
     const { keymint } = server.server;
     const { db } = keymint;
     const { admin } = await setUp(server, receiver);
@@ -160,10 +165,7 @@ test('outbox in the change\'s transaction: when the event cannot be written, the
     assert.notDeepEqual((await admin.call('GET', `${T}/settings`)).body, before.body);
     assert.equal((await admin.call('DELETE', `${T}/users/${userId}/sessions`)).body.revoked, 2);
     assert.equal((await outbox(db, 'user.sessions_revoked')).length, 1);
-  } finally {
-    await server.close();
-    await receiver.close();
-  }
+  });
 });
 
 /**
@@ -192,9 +194,7 @@ function expiryRunInProcess(env: Record<string, string>): Promise<number> {
 }
 
 test('expiry warnings: two instances racing emit each warning exactly once, its mark and its outbox row in one transaction', { timeout: 120_000 }, async () => {
-  const receiver = await startWebhookReceiver();
-  const server = await startTestServer({ env: ENV });
-  try {
+  await withServerAndReceiver(async (server, receiver) => {
     const { keymint } = server.server;
     const { db } = keymint;
     const tenant = await keymint.tenants.get('default');
@@ -222,16 +222,11 @@ test('expiry warnings: two instances racing emit each warning exactly once, its 
 
     assert.equal(await keymint.expiryWarnings.run(), 0, 'a later round emits nothing again');
     assert.equal((await outbox(db, 'credential.expiring')).length, tokens.length);
-  } finally {
-    await server.close();
-    await receiver.close();
-  }
+  });
 });
 
 test('outbox in the change\'s transaction: a password change (new password, other sessions ended, both events) and a staged signing key are whole or not at all', { timeout: 120_000 }, async () => {
-  const receiver = await startWebhookReceiver();
-  const server = await startTestServer({ env: ENV });
-  try {
+  await withServerAndReceiver(async (server, receiver) => {
     const { keymint } = server.server;
     const { db } = keymint;
     const { tenantId } = await setUp(server, receiver);
@@ -257,8 +252,5 @@ test('outbox in the change\'s transaction: a password change (new password, othe
     await keymint.keys.adoptAlgorithm(tenantId, 'RS256');
     assert.equal((await outbox(db, 'key.withdrawn')).length, 1, 'the ES256 key waiting to sign was withdrawn, with its event');
     assert.equal((await outbox(db, 'key.staged')).length, 1, 'the RS256 key was staged, with its event');
-  } finally {
-    await server.close();
-    await receiver.close();
-  }
+  });
 });
