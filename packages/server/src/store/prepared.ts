@@ -1,5 +1,5 @@
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
-import type { Db } from './database.js';
+import { heldSqliteConnection, type Db } from './database.js';
 
 const MARK = '\u0000keymint-parameter:';
 
@@ -25,11 +25,20 @@ export class PreparedQuery<P extends Record<string, unknown>, O> {
 
   constructor(private readonly build: (db: Db, param: Parameter<P>) => Builder<O>) {}
 
-  /** Runs on `db` (or a transaction) with `parameters`; the result is Kysely's, as `execute` would give it. */
+  /**
+   * Runs on `db` (or a transaction) with `parameters`; the result is Kysely's, as `execute` would
+   * give it. In a transaction of `transactionWithHeldConnection` on SQLite, on the connection directly.
+   */
   execute(db: Db, parameters: P): Promise<QueryResult<O>> {
     const { template, slots } = this.compiledFor(db);
     const values = slots.map((slot) => (typeof slot === 'object' ? slot.value : parameters[slot]));
-    return db.executeQuery<O>({ ...template, parameters: values });
+    const held = heldSqliteConnection(db);
+    if (!held) return db.executeQuery<O>({ ...template, parameters: values });
+    // What Kysely's SQLite connection answers for the same statement (the Db has no result plugins).
+    const statement = held.prepare(template.sql);
+    if (statement.reader) return Promise.resolve({ rows: statement.all(values) as O[] });
+    const { changes, lastInsertRowid } = statement.run(values);
+    return Promise.resolve({ rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) });
   }
 
   private compiledFor(db: Db) {

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { transactionWithHeldConnection, type Db } from './database.js';
 import { isPostgres } from './dialect.js';
 import { GroupCommit } from './group-commit.js';
 
@@ -34,7 +34,7 @@ export class SharedTransactions {
 
   private async runBatch(units: Work[]): Promise<Settled[]> {
     try {
-      return await this.db.transaction().execute(async (trx) => {
+      return await transactionWithHeldConnection(this.db, async (trx) => {
         const results: Settled[] = [];
         for (const unit of units) results.push({ ok: true, value: await unit(trx) });
         return results;
@@ -44,7 +44,7 @@ export class SharedTransactions {
       const alone: Settled[] = [];
       for (const unit of units) {
         try {
-          alone.push({ ok: true, value: await this.db.transaction().execute(unit) });
+          alone.push({ ok: true, value: await transactionWithHeldConnection(this.db, unit) });
         } catch (unitError) {
           alone.push({ ok: false, error: unitError });
         }
