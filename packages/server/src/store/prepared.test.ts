@@ -3,16 +3,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { heldSqliteConnection, openDatabase, transactionWithHeldConnection } from './database.js';
+import { heldSqliteConnection, openDatabase, transactionWithHeldConnection, type Db } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { PreparedQuery, type Parameter } from './prepared.js';
 
-test('a prepared query runs with each call\'s parameters, fixed values kept, and answers like the inline query', async () => {
+/** `check` on a migrated SQLite database in a folder of its own, closed and removed afterwards. */
+async function onFreshSqlite(check: (db: Db) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'keymint-prepared-'));
   const path = join(dir, 'keymint.db');
   const { db, close } = openDatabase({ kind: 'sqlite', path, url: `sqlite:${path}` });
   try {
     await migrateToLatest(db);
+    await check(db);
+  } finally {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a prepared query runs with each call\'s parameters, fixed values kept, and answers like the inline query', async () => {
+  await onFreshSqlite(async (db) => {
     const insert = new PreparedQuery((trx, param: Parameter<{ id: string; at: number }>) =>
       trx.insertInto('change_log').values({ tenant_id: 'fixed-tenant', entity: 'prepared', entity_id: param('id'), created_at: param('at') }),
     );
@@ -28,18 +38,11 @@ test('a prepared query runs with each call\'s parameters, fixed values kept, and
     assert.deepEqual((await find.execute(db, { after: 2 })).rows, inline);
     await db.transaction().execute(async (trx) => void (await insert.execute(trx, { id: 'd', at: 4 })));
     assert.equal((await find.execute(db, { after: 3 })).rows[0]?.entity_id, 'd', 'runs inside a transaction too');
-  } finally {
-    await close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('SQLite, in a transaction that holds the connection: prepared statements run on it directly, answer as through Kysely, and commit or roll back with the transaction', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keymint-prepared-held-'));
-  const path = join(dir, 'keymint.db');
-  const { db, close } = openDatabase({ kind: 'sqlite', path, url: `sqlite:${path}` });
-  try {
-    await migrateToLatest(db);
+  await onFreshSqlite(async (db) => {
     const insert = new PreparedQuery((trx, param: Parameter<{ id: string; at: number }>) =>
       trx.insertInto('change_log').values({ tenant_id: 't', entity: 'held', entity_id: param('id'), created_at: param('at') }),
     );
@@ -72,8 +75,5 @@ test('SQLite, in a transaction that holds the connection: prepared statements ru
     }), /unit fails/);
     assert.equal(await outside, 2, 'the outside query ran after the rollback');
     assert.equal(await count(), 2, 'the rolled-back insert is gone');
-  } finally {
-    await close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
