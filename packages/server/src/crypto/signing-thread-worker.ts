@@ -1,9 +1,13 @@
 // The signing thread (crypto/signing-thread.ts): signs each batch it is sent, synchronously and
 // in order, and answers with the signatures in base64url.
 import { sign, type KeyObject } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { SigningAlgorithm } from './algorithms.js';
 
+export interface SigningThreadData {
+  niceness: number;
+}
 export type SigningJob = [keyId: number, input: string];
 export interface SigningBatch {
   batch: number;
@@ -15,6 +19,15 @@ export interface SigningBatch {
 export interface SigningAnswer {
   batch: number;
   signatures: (string | { error: string })[];
+}
+
+// A lower priority than the event loop's, given by the thread that starts this one (signing-thread.ts).
+if (parentPort) {
+  try {
+    setPriority((workerData as SigningThreadData).niceness);
+  } catch {
+    // A platform that refuses only loses the preference; signing works the same.
+  }
 }
 
 const keys = new Map<number, { alg: SigningAlgorithm; key: KeyObject }>();

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { hashPassword } from './password.js';
 import { JwtSigner } from './jwt.js';
-import { SigningThreads } from './signing-thread.js';
+import { SIGNING_THREAD_NICENESS, SigningThreads } from './signing-thread.js';
 import type { SigningAlgorithm } from './algorithms.js';
 
 const keyPairs: Record<SigningAlgorithm, ReturnType<typeof generateKeyPairSync>> = {
@@ -57,4 +58,15 @@ test('a rejected signature (a key that cannot sign with the algorithm) rejects i
   const good = threads.sign('ES256', privateKey, 'a.b');
   await assert.rejects(bad, /signing failed/);
   assert.match(await good, /^[A-Za-z0-9_-]{86}$/);
+});
+
+test('signing threads run at a lower scheduling priority than the event loop (Linux: nice is per thread)', { skip: process.platform !== 'linux' }, async () => {
+  const threads = new SigningThreads(2);
+  const { privateKey } = keyPairs.ES256;
+  // Two full batches in one turn: the second goes to the second thread.
+  await Promise.all(Array.from({ length: 8 }, () => threads.sign('ES256', privateKey, 'a.b')));
+  const niceOf = (task: string) => Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const tasks = readdirSync('/proc/self/task');
+  assert.equal(niceOf(String(process.pid)), 0, 'the event loop keeps its priority');
+  assert.ok(tasks.filter((task) => niceOf(task) === SIGNING_THREAD_NICENESS).length >= 2, 'both signing threads are niced');
 });

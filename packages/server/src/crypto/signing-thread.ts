@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { SigningAlgorithm } from './algorithms.js';
-import type { SigningAnswer, SigningBatch, SigningJob } from './signing-thread-worker.js';
+import type { SigningAnswer, SigningBatch, SigningJob, SigningThreadData } from './signing-thread-worker.js';
 
 /** A batch leaves for a thread once this many signatures wait, or at the end of the event loop's turn. */
 const BATCH_SIZE = 4;
@@ -11,6 +11,14 @@ const BATCH_SIZE = 4;
  * loop waits. More cores are used by `serve --workers N` (two threads per worker).
  */
 const SIGNING_THREADS = 2;
+/**
+ * The event loop is the server's bottleneck and these threads have time to spare (idle ~85 % under
+ * the JWT load). At equal priority, on a machine whose cores are all busy, waking a thread for a
+ * batch let the scheduler run it in place of the event loop that had just posted the batch; a
+ * higher nice value (Linux keeps one per thread) lets the event loop keep its core
+ * (docs/benchmarks.md "What made the difference").
+ */
+export const SIGNING_THREAD_NICENESS = 5;
 
 interface Pending {
   job: SigningJob;
@@ -95,7 +103,7 @@ export class SigningThreads {
   }
 
   private start(index: number): Thread {
-    const worker = new Worker(new URL('./signing-thread-worker.js', import.meta.url));
+    const worker = new Worker(new URL('./signing-thread-worker.js', import.meta.url), { workerData: { niceness: SIGNING_THREAD_NICENESS } satisfies SigningThreadData });
     const thread: Thread = { worker, inFlight: new Map(), keys: new Set() };
     worker.on('message', ({ batch, signatures }: SigningAnswer) => {
       const pending = thread.inFlight.get(batch) ?? [];
