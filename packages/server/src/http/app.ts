@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { requestLoggerFactory, type Logger } from '../log.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Keymint } from '../keymint.js';
@@ -59,6 +60,7 @@ export async function buildApp(keymint: Keymint, { publicUrl }: AppOptions): Pro
     // Request ids join every log line of a request; a caller's X-Request-Id is kept when sane.
     requestIdHeader: false,
     genReqId: requestIds(),
+    childLoggerFactory: (logger, bindings, options) => requestLoggerFactory(logger as Logger, bindings, options) as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     // Sockets that send nothing, or too slowly, are closed (docs/operations.md "Connection timeouts"):
     // without these an idle TCP connection was kept forever, a free way to exhaust file descriptors.
