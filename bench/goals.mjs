@@ -55,18 +55,21 @@ export function evaluateGoals(results) {
   const jwt = row('client_credentials_jwt');
   const relative = (name, limit, goal) => {
     const w = row(name);
-    if (!w || !jwt) return notMeasured(goal, `needs ${name} and client_credentials_jwt`);
-    const q = quotient(w.keymint, jwt.keymint);
-    return { goal, figure: `${shown(q)}× (${w.keymint.requestsPerSecond} vs ${jwt.keymint.requestsPerSecond} req/s)`, met: verdict(q >= limit, w.keymint, jwt.keymint) };
+    // JWT issuance measured before and after the row on the same server where the run did so
+    // (run.mjs), else the JWT row of the run.
+    const base = w?.jwtAround ?? jwt?.keymint;
+    if (!w || !base) return notMeasured(goal, `needs ${name} and client_credentials_jwt`);
+    const q = quotient(w.keymint, base);
+    return { goal, figure: `${shown(q)}× (${w.keymint.requestsPerSecond} vs ${base.requestsPerSecond} req/s)`, met: verdict(q >= limit, w.keymint, base) };
   };
-  goals.push(relative('end_user_refresh', LIMITS.refreshOverJwt, `end-user refresh (rotating) ≥ ${LIMITS.refreshOverJwt}× JWT issuance of the same run`));
+  goals.push(relative('end_user_refresh', LIMITS.refreshOverJwt, `end-user refresh (rotating) ≥ ${LIMITS.refreshOverJwt}× JWT issuance measured around it`));
 
   const opaque = row('client_credentials_opaque');
   const opaqueGoal = `opaque token issuance ≥ ${LIMITS.opaqueOverPeer}× node-oidc-provider`;
   goals.push(opaque?.peer
     ? { goal: opaqueGoal, figure: `${shown(quotient(opaque.keymint, opaque.peer))}× (${opaque.keymint.requestsPerSecond} vs ${opaque.peer.requestsPerSecond} req/s)`, met: verdict(quotient(opaque.keymint, opaque.peer) >= LIMITS.opaqueOverPeer, opaque.keymint, opaque.peer) }
     : notMeasured(opaqueGoal, 'no opaque row'));
-  goals.push(relative('signed_request', LIMITS.signedOverJwt, `HMAC signed requests (/v3/tokens) ≥ ${LIMITS.signedOverJwt}× JWT issuance`));
+  goals.push(relative('signed_request', LIMITS.signedOverJwt, `HMAC signed requests (/v3/tokens) ≥ ${LIMITS.signedOverJwt}× JWT issuance measured around it`));
 
   for (const path of POSTGRES_PATHS) {
     const goal = `PostgreSQL ${path.title} ≥ ${LIMITS.postgresOverSqlite}× SQLite${path.cached ? ' (cached path)' : ' (path that writes: met or explained)'}`;

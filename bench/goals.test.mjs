@@ -76,7 +76,7 @@ test('a ratio resting on failed requests is never met', () => {
   assert.match(verdictOf(failing, /refresh \(rotating\)/).met, /^no \(7 failed/, 'the JWT figure is the refresh goal\'s base too');
 });
 
-test('refresh ≥ 0.5×, signed requests ≥ 0.8× the JWT issuance of the same run; opaque ≥ 2× the peer', () => {
+test('refresh ≥ 0.5×, signed requests ≥ 0.8× JWT issuance (the run\'s JWT row without jwtAround); opaque ≥ 2× the peer', () => {
   const run = passingRun();
   workload(run, 'end_user_refresh').keymint.requestsPerSecond = 5999;
   workload(run, 'signed_request').keymint.requestsPerSecond = 9599;
@@ -85,6 +85,17 @@ test('refresh ≥ 0.5×, signed requests ≥ 0.8× the JWT issuance of the same 
   assert.equal(verdictOf(run, /refresh \(rotating\)/).figure, '0.5× (5999 vs 12000 req/s)');
   assert.equal(verdictOf(run, /signed requests/).met, 'no');
   assert.equal(verdictOf(run, /opaque token issuance/).met, 'no');
+});
+
+test('a row measured between two JWT runs (jwtAround) is judged against those, not the JWT row of the run', () => {
+  const run = passingRun();
+  workload(run, 'end_user_refresh').jwtAround = figures(13000);
+  workload(run, 'signed_request').jwtAround = figures(11000);
+  assert.equal(verdictOf(run, /refresh \(rotating\)/).met, 'no', '6000 is below half of 13000');
+  assert.equal(verdictOf(run, /refresh \(rotating\)/).figure, '0.46× (6000 vs 13000 req/s)');
+  assert.equal(verdictOf(run, /signed requests/).met, 'yes', '9600 is 0.87× of 11000');
+  workload(run, 'signed_request').jwtAround = figures(11000, { errors: 2 });
+  assert.equal(verdictOf(run, /signed requests/).met, 'no (2 failed requests)');
 });
 
 test('PostgreSQL ≥ 0.85× SQLite: required on cached paths, explained on paths that write', () => {

@@ -26,6 +26,36 @@ export async function measure(request, { connections, duration, warmup }, { pid,
   return withServerCpu(pid, duration, () => load(request, { connections, duration }));
 }
 
+/**
+ * Keymint measured before and after what `between` measures (the peer, or the row a ratio
+ * compares it with), the two runs combined: on a machine whose speed drifts within minutes (this
+ * one varies 2x within ten minutes), a linear drift then weighs on both sides of a ratio alike.
+ * requests/s and CPU are the mean of the two runs, p50 and p99 the worse, counts the sum;
+ * `runs` keeps each run's requests/s.
+ */
+export async function bracketed(measureOurs, between) {
+  const before = await measureOurs();
+  const others = await between();
+  const after = await measureOurs();
+  return { ours: combineRuns(before, after), others };
+}
+
+/** Two measurements of the same load as one (see bracketed). */
+export function combineRuns(a, b) {
+  const mean = (key) => (a[key] === undefined ? undefined : Math.round((a[key] + b[key]) / 2));
+  return {
+    requestsPerSecond: mean('requestsPerSecond'),
+    p50: Math.max(a.p50, b.p50),
+    p99: Math.max(a.p99, b.p99),
+    errors: a.errors + b.errors,
+    non2xx: a.non2xx + b.non2xx,
+    total: a.total + b.total,
+    serverCpuPercent: mean('serverCpuPercent'),
+    generatorCpuPercent: mean('generatorCpuPercent'),
+    runs: [a.requestsPerSecond, b.requestsPerSecond],
+  };
+}
+
 async function withServerCpu(pid, duration, run) {
   const before = pid ? cpuSeconds(pid) : 0;
   const startedAt = performance.now();

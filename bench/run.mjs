@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { keymintCli, keymintEnvironment, PEER_CLIENT, PEER_VARIANTS, root, rssMb, startKeymint, startPeer, stopProcess } from './lib.mjs';
 import { issue, issueBound, seedContacts, workloads } from './workloads.mjs';
-import { longRun, machine, measure, refreshLoad, refreshRequest, round } from './measure.mjs';
+import { bracketed, longRun, machine, measure, refreshLoad, refreshRequest, round } from './measure.mjs';
 import { printReport, updateDocs } from './report.mjs';
 import { POSTGRES_PATHS } from './goals.mjs';
 import { summarise } from './profile-summary.mjs';
@@ -72,6 +72,8 @@ function provision(env) {
 }
 
 const workload = (name) => workloads.find((w) => w.name === name);
+/** Rows whose goal is a fraction of JWT issuance (goals.mjs): JWT issuance is measured around them. */
+const RELATIVE_TO_JWT = new Set(['signed_request']);
 const results = { startedAt: new Date().toISOString(), machine: machine(), settings: { duration, warmup, connections, db: options.db, peerVariants }, workloads: [] };
 
 const mainDatabase = options.db === 'postgres' ? createDatabase() : null;
@@ -93,22 +95,28 @@ try {
   context.opaqueToken = await issue(`${keymint.issuer}/oauth/token`, opaqueApp.client_id, opaqueApp.client_secret, { grant_type: 'client_credentials' });
   context.peerOpaqueToken = await issue(`${peers.es256.url}/token`, PEER_CLIENT.id, PEER_CLIENT.secret, { grant_type: 'client_credentials', scope: 'contacts_read', resource: 'https://opaque.example.com' });
   await seedContacts(keymint.issuer, context.jwt, 20);
+  const jwtWorkload = workload('client_credentials_jwt');
   for (const w of workloads) {
     if (!wanted(w.name)) continue;
     progress(`${w.title}: Keymint…`);
-    const ours = await measure(w.keymint(context), load, server);
+    const ours = () => measure(w.keymint(context), load, server);
     if (w.name === 'client_credentials_jwt') {
       results.workloads.push(...(await jwtRows(w, ours)));
-      progress(' done\n');
-      continue;
-    }
-    let theirs = null;
-    if (w.peer) {
-      progress(' node-oidc-provider…');
-      theirs = await measure(w.peer({ url: peers.es256.url, peerOpaqueToken: context.peerOpaqueToken }), load, { pid: peers.es256.child.pid });
+    } else if (w.peer) {
+      // Keymint before and after the peer (measure.mjs bracketed).
+      const { ours: figures, others: theirs } = await bracketed(ours, () => {
+        progress(' node-oidc-provider… Keymint again…');
+        return measure(w.peer({ url: peers.es256.url, peerOpaqueToken: context.peerOpaqueToken }), load, { pid: peers.es256.child.pid });
+      });
+      results.workloads.push({ name: w.name, title: w.title, keymint: figures, peer: theirs, ratio: round(figures.requestsPerSecond / theirs.requestsPerSecond) });
+    } else if (RELATIVE_TO_JWT.has(w.name)) {
+      // Its goal is a fraction of JWT issuance: JWT issuance measured before and after it.
+      const { ours: jwtAround, others: figures } = await bracketed(() => measure(jwtWorkload.keymint(context), load, server), ours);
+      results.workloads.push({ name: w.name, title: w.title, keymint: figures, peer: null, ratio: null, jwtAround });
+    } else {
+      results.workloads.push({ name: w.name, title: w.title, keymint: await ours(), peer: null, ratio: null });
     }
     progress(' done\n');
-    results.workloads.push({ name: w.name, title: w.title, keymint: ours, peer: theirs, ratio: theirs ? round(ours.requestsPerSecond / theirs.requestsPerSecond) : null });
   }
   results.memory = { keymintRssMb: rssMb(keymint.child.pid), peerRssMb: rssMb(peers.es256.child.pid) };
 
@@ -126,27 +134,33 @@ try {
 /**
  * The JWT rows: Keymint against every peer setup of --peer with autocannon, the least favourable
  * (fastest) setup as the ratio's base, then Keymint and that setup again with the closed loop.
+ * Keymint is measured before and after the peers in each (measure.mjs bracketed).
  */
 async function jwtRows(w, ours) {
-  const variants = [];
-  for (const variant of peerVariants) {
-    progress(` node-oidc-provider ${variant}…`);
-    peers[variant] ??= await startPeer(variant);
-    variants.push({ variant, title: PEER_VARIANTS[variant], figures: await measure(w.peer({ url: peers[variant].url }), load, { pid: peers[variant].child.pid }) });
-  }
+  const { ours: oursCombined, others: variants } = await bracketed(ours, async () => {
+    const measured = [];
+    for (const variant of peerVariants) {
+      progress(` node-oidc-provider ${variant}…`);
+      peers[variant] ??= await startPeer(variant);
+      measured.push({ variant, title: PEER_VARIANTS[variant], figures: await measure(w.peer({ url: peers[variant].url }), load, { pid: peers[variant].child.pid }) });
+    }
+    progress(' Keymint again…');
+    return measured;
+  });
   const base = variants.reduce((a, b) => (b.figures.requestsPerSecond > a.figures.requestsPerSecond ? b : a));
   // Only the fastest setup is loaded again (closed loop) and es256 serves the other rows.
   for (const other of Object.keys(peers)) if (other !== 'es256' && other !== base.variant) {
     await stopProcess(peers[other].child);
     delete peers[other];
   }
-  const listed = variants.map((v) => ({ ...v, ratio: round(ours.requestsPerSecond / v.figures.requestsPerSecond) }));
+  const listed = variants.map((v) => ({ ...v, ratio: round(oursCombined.requestsPerSecond / v.figures.requestsPerSecond) }));
   progress(` closed loop: Keymint…`);
-  const oursClosed = await measure(w.keymint(context), load, { ...server, generator: 'closed-loop' });
-  progress(` node-oidc-provider ${base.variant}…`);
-  const theirsClosed = await measure(w.peer({ url: peers[base.variant].url }), load, { pid: peers[base.variant].child.pid, generator: 'closed-loop' });
+  const { ours: oursClosed, others: theirsClosed } = await bracketed(() => measure(w.keymint(context), load, { ...server, generator: 'closed-loop' }), () => {
+    progress(` node-oidc-provider ${base.variant}… Keymint again…`);
+    return measure(w.peer({ url: peers[base.variant].url }), load, { pid: peers[base.variant].child.pid, generator: 'closed-loop' });
+  });
   return [
-    { name: w.name, title: w.title, generator: 'autocannon', keymint: ours, peer: base.figures, peerVariant: base.variant, peerVariants: listed, ratio: round(ours.requestsPerSecond / base.figures.requestsPerSecond) },
+    { name: w.name, title: w.title, generator: 'autocannon', keymint: oursCombined, peer: base.figures, peerVariant: base.variant, peerVariants: listed, ratio: round(oursCombined.requestsPerSecond / base.figures.requestsPerSecond) },
     { name: `${w.name}_closed_loop`, title: `${w.title}, closed loop`, generator: 'closed-loop', keymint: oursClosed, peer: theirsClosed, peerVariant: base.variant, ratio: round(oursClosed.requestsPerSecond / theirsClosed.requestsPerSecond) },
   ];
 }
@@ -155,7 +169,14 @@ if (wanted('end_user_refresh')) {
   progress('end-user refresh (rotating refresh tokens)…');
   const again = await startKeymint(env);
   try {
-    results.workloads.push({ name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', keymint: await refreshLoad(again.issuer, load, { pid: again.child.pid }), peer: null, ratio: null });
+    // JWT issuance on the same server before and after the refresh load, for the refresh goal.
+    const around = { ...context, issuer: again.issuer, url: again.url };
+    const refreshing = await refreshRequest(again.issuer, connections);
+    const { ours: jwtAround, others: figures } = await bracketed(
+      () => measure(workload('client_credentials_jwt').keymint(around), load, { pid: again.child.pid }),
+      () => measure(refreshing, load, { pid: again.child.pid }),
+    );
+    results.workloads.push({ name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', keymint: figures, peer: null, ratio: null, jwtAround });
   } finally {
     await stopProcess(again.child);
   }
