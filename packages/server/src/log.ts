@@ -1,4 +1,4 @@
-import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type Level, type LogFn, type Logger } from 'pino';
+import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type Level, type Logger } from 'pino';
 
 /**
  * Paths pino blanks out wherever they appear in a log object. Request logs carry headers
@@ -80,18 +80,35 @@ class RequestLogger {
     return this.logger.child(bindings, options);
   }
 
-  private at(level: Level): LogFn {
-    return ((...args: unknown[]) => {
-      if (this.isLevelEnabled(level)) (this.logger[level] as LevelMethod)(...args);
-    }) as LogFn;
+  // Methods on the prototype, not closures per instance: one of these is made for every request.
+  private write(level: Level, args: unknown[]): void {
+    if (this.isLevelEnabled(level)) (this.logger[level] as LevelMethod)(...args);
   }
 
-  readonly fatal = this.at('fatal');
-  readonly error = this.at('error');
-  readonly warn = this.at('warn');
-  readonly info = this.at('info');
-  readonly debug = this.at('debug');
-  readonly trace = this.at('trace');
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+
   silent(): void {}
 }
 
