@@ -72,6 +72,8 @@ function provision(env) {
 }
 
 const workload = (name) => workloads.find((w) => w.name === name);
+/** Client-credentials JWT issuance: its own row, and the yardstick that other rows are measured against. */
+const jwtWorkload = workload('client_credentials_jwt');
 /** Rows whose goal is a fraction of JWT issuance (goals.mjs): JWT issuance is measured around them. */
 const RELATIVE_TO_JWT = new Set(['signed_request']);
 const results = { startedAt: new Date().toISOString(), machine: machine(), settings: { duration, warmup, connections, db: options.db, peerVariants }, workloads: [] };
@@ -95,7 +97,6 @@ try {
   context.opaqueToken = await issue(`${keymint.issuer}/oauth/token`, opaqueApp.client_id, opaqueApp.client_secret, { grant_type: 'client_credentials' });
   context.peerOpaqueToken = await issue(`${peers.es256.url}/token`, PEER_CLIENT.id, PEER_CLIENT.secret, { grant_type: 'client_credentials', scope: 'contacts_read', resource: 'https://opaque.example.com' });
   await seedContacts(keymint.issuer, context.jwt, 20);
-  const jwtWorkload = workload('client_credentials_jwt');
   for (const w of workloads) {
     if (!wanted(w.name)) continue;
     progress(`${w.title}: Keymint…`);
@@ -123,7 +124,7 @@ try {
   const amount = Number(options.long);
   if (amount > 0) {
     progress(`long run: ${amount} mixed requests (token, refresh, verify, contacts), RSS every 2 s…\n`);
-    const mix = { sequence: [workload('client_credentials_jwt').keymint(context), await refreshRequest(keymint.issuer, connections), workload('verify_api_token').keymint(context), workload('contacts_jwt').keymint(context)] };
+    const mix = { sequence: [jwtWorkload.keymint(context), await refreshRequest(keymint.issuer, connections), workload('verify_api_token').keymint(context), workload('contacts_jwt').keymint(context)] };
     results.longRun = { mix: 'client credentials JWT, end-user refresh (rotating), verify API, contacts list (in turn on each connection)', ...(await longRun(mix, { connections, amount, pid: keymint.child.pid })) };
   }
 } finally {
@@ -175,7 +176,7 @@ if (wanted('end_user_refresh')) {
     const around = { ...context, issuer: again.issuer, url: again.url };
     const refreshing = await refreshRequest(again.issuer, connections);
     const { ours: jwtAround, others: figures } = await bracketed(
-      () => measure(workload('client_credentials_jwt').keymint(around), load, { pid: again.child.pid }),
+      () => measure(jwtWorkload.keymint(around), load, { pid: again.child.pid }),
       () => measure(refreshing, load, { pid: again.child.pid }),
     );
     results.workloads.push({ name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', keymint: figures, peer: null, ratio: null, jwtAround });
@@ -225,7 +226,6 @@ async function postgresRows() {
 // generator on core 1, one process against `--workers 2` on that same core, so that "more
 // processes" is measured apart from "more cores".
 if (wanted('workers')) {
-  const jwt = workload('client_credentials_jwt');
   const single = results.workloads.find((w) => w.name === 'client_credentials_jwt')?.keymint;
   /** The JWT load against one more Keymint, profiled into DIR/`label` under --profile. */
   const scalingRun = async (label, args, { cpus, generator, generatorCpus } = {}) => {
@@ -233,7 +233,7 @@ if (wanted('workers')) {
     const started = await startKeymint(env, args, { cpus, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
     let figures;
     try {
-      figures = await measure(jwt.keymint({ ...context, issuer: started.issuer, url: started.url }), load, { pid: started.child.pid, generator, cpus: generatorCpus });
+      figures = await measure(jwtWorkload.keymint({ ...context, issuer: started.issuer, url: started.url }), load, { pid: started.child.pid, generator, cpus: generatorCpus });
     } finally {
       await stopProcess(started.child);
     }
