@@ -73,11 +73,6 @@ async function withServerCpu(pid, duration, run) {
  * as connections (a connection has one request in flight, so the pool never runs dry; a failed
  * refresh retires its session).
  */
-export async function refreshLoad(issuer, { connections, duration, warmup }, options) {
-  return measure(await refreshRequest(issuer, connections), { connections, duration, warmup }, options);
-}
-
-/** The rotating-refresh request (see refreshLoad) over `connections * 2` fresh sessions. */
 export async function refreshRequest(issuer, connections) {
   const signUp = async (i) => {
     const response = await fetch(`${issuer}/auth/signup`, {

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { keymintCli, keymintEnvironment, PEER_CLIENT, PEER_VARIANTS, root, rssMb, startKeymint, startPeer, stopProcess } from './lib.mjs';
 import { issue, issueBound, seedContacts, workloads } from './workloads.mjs';
-import { bracketed, combineRuns, longRun, machine, measure, refreshLoad, refreshRequest, round } from './measure.mjs';
+import { bracketed, combineRuns, longRun, machine, measure, refreshRequest, round } from './measure.mjs';
 import { printReport, updateDocs } from './report.mjs';
 import { POSTGRES_PATHS } from './goals.mjs';
 import { summarise } from './profile-summary.mjs';
@@ -199,20 +199,26 @@ async function postgresRows() {
     const { env: pgEnv } = keymintEnvironment(database.url);
     const pgContext = provision(pgEnv);
     const pg = await startKeymint(pgEnv);
+    // The SQLite side of each ratio is measured again around its PostgreSQL row (measure.mjs
+    // bracketed), on the SQLite data of the rows above: the figures above are minutes old by now.
+    const sqliteServer = await startKeymint(env);
     try {
       Object.assign(pgContext, { issuer: pg.issuer, url: pg.url });
       pgContext.opaqueToken = await issue(`${pg.issuer}/oauth/token`, pgContext.opaqueApp.client_id, pgContext.opaqueApp.client_secret, { grant_type: 'client_credentials' });
+      const sqliteContext = { ...context, issuer: sqliteServer.issuer, url: sqliteServer.url };
       for (const path of POSTGRES_PATHS) {
-        const sqlite = results.workloads.find((w) => w.name === path.name)?.keymint;
-        if (only && !sqlite) continue;
-        progress(`PostgreSQL ${path.title}…`);
-        const figures = path.name === 'end_user_refresh'
-          ? await refreshLoad(pg.issuer, load, { pid: pg.child.pid })
-          : await measure(workload(path.name).keymint(pgContext), load, { pid: pg.child.pid });
-        rows.push({ name: path.name, title: path.title, cached: path.cached, keymint: figures, sqlite: sqlite ?? null, ratioToSqlite: sqlite ? round(figures.requestsPerSecond / sqlite.requestsPerSecond) : null });
+        if (only && !results.workloads.some((w) => w.name === path.name)) continue;
+        progress(`PostgreSQL ${path.title}: SQLite… PostgreSQL… SQLite again…`);
+        const onServer = async (server, pathContext) => {
+          const request = path.name === 'end_user_refresh' ? await refreshRequest(server.issuer, connections) : workload(path.name).keymint(pathContext);
+          return () => measure(request, load, { pid: server.child.pid });
+        };
+        const { ours: sqlite, others: figures } = await bracketed(await onServer(sqliteServer, sqliteContext), await onServer(pg, pgContext));
+        rows.push({ name: path.name, title: path.title, cached: path.cached, keymint: figures, sqlite, ratioToSqlite: round(figures.requestsPerSecond / sqlite.requestsPerSecond) });
         progress(' done\n');
       }
     } finally {
+      await stopProcess(sqliteServer.child);
       await stopProcess(pg.child);
     }
   } finally {
