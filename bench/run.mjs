@@ -209,11 +209,13 @@ async function postgresRows() {
       for (const path of POSTGRES_PATHS) {
         if (only && !results.workloads.some((w) => w.name === path.name)) continue;
         progress(`PostgreSQL ${path.title}: SQLite… PostgreSQL… SQLite again…`);
-        const onServer = async (server, pathContext) => {
+        // A fresh pool of sessions for each refresh load: a load that stops with requests in
+        // flight loses their successors, and four loads would drain one pool.
+        const onServer = (server, pathContext) => async () => {
           const request = path.name === 'end_user_refresh' ? await refreshRequest(server.issuer, connections) : workload(path.name).keymint(pathContext);
-          return () => measure(request, load, { pid: server.child.pid });
+          return measure(request, load, { pid: server.child.pid });
         };
-        const { ours: sqlite, others: figures } = await bracketed(await onServer(sqliteServer, sqliteContext), await onServer(pg, pgContext));
+        const { ours: sqlite, others: figures } = await bracketed(onServer(sqliteServer, sqliteContext), onServer(pg, pgContext));
         rows.push({ name: path.name, title: path.title, cached: path.cached, keymint: figures, sqlite, ratioToSqlite: round(figures.requestsPerSecond / sqlite.requestsPerSecond) });
         progress(' done\n');
       }
