@@ -199,10 +199,11 @@ async function postgresRows() {
     const { env: pgEnv } = keymintEnvironment(database.url);
     const pgContext = provision(pgEnv);
     const pg = await startKeymint(pgEnv);
-    // The SQLite side of each ratio is measured again around its PostgreSQL row (measure.mjs
-    // bracketed), on the SQLite data of the rows above: the figures above are minutes old by now.
-    const sqliteServer = await startKeymint(env);
+    let sqliteServer;
     try {
+      // The SQLite side of each ratio is measured again around its PostgreSQL row (measure.mjs
+      // bracketed), on the SQLite data of the rows above: the figures above are minutes old by now.
+      sqliteServer = await startKeymint(env);
       Object.assign(pgContext, { issuer: pg.issuer, url: pg.url });
       pgContext.opaqueToken = await issue(`${pg.issuer}/oauth/token`, pgContext.opaqueApp.client_id, pgContext.opaqueApp.client_secret, { grant_type: 'client_credentials' });
       const sqliteContext = { ...context, issuer: sqliteServer.issuer, url: sqliteServer.url };
@@ -220,7 +221,7 @@ async function postgresRows() {
         progress(' done\n');
       }
     } finally {
-      await stopProcess(sqliteServer.child);
+      if (sqliteServer) await stopProcess(sqliteServer.child);
       await stopProcess(pg.child);
     }
   } finally {
