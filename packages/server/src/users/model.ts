@@ -75,6 +75,9 @@ export interface UserSession {
   revokedAt: number | null;
 }
 
+/** What a session's tokens say of its user (`sub`, `email`, `email_verified`): all a refresh reads of the account. */
+export type SessionUser = Pick<EndUserRow, 'id' | 'email' | 'email_verified_at'>;
+
 /** What a successful sign-in, sign-up, code verification or refresh hands out. */
 export interface SessionTokens {
   accessToken: string;

@@ -3,9 +3,8 @@ import { newId } from '../crypto/random.js';
 import { generateToken, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import type { KeyService } from '../keys/service.js';
 import type { Db } from '../store/database.js';
-import type { EndUserRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
-import { userDid, type SessionTokens } from './model.js';
+import { userDid, type SessionTokens, type SessionUser } from './model.js';
 import { accessExpiry } from './session-state.js';
 import { endUserSettings } from './settings.js';
 
@@ -27,7 +26,7 @@ export class SessionIssuer {
    * request's verified DPoP proof key (RFC 9449 §5), which the session's refresh tokens and its
    * access tokens are then bound to; null opens a Bearer session.
    */
-  async start(tenant: Tenant, issuer: string, user: EndUserRow, jkt: string | null = null): Promise<SessionTokens> {
+  async start(tenant: Tenant, issuer: string, user: SessionUser, jkt: string | null = null): Promise<SessionTokens> {
     const now = this.deps.now();
     const settings = endUserSettings(tenant);
     const sessionId = newId('ses');
@@ -49,7 +48,7 @@ export class SessionIssuer {
    * mode it does not: the page cannot read an HTTP-only cookie, so it could never compute the
    * `ath` of a resource proof (§4.2); there the binding protects the refresh cookie.
    */
-  async tokensFor(tenant: Tenant, issuer: string, user: EndUserRow, session: { id: string; expiresAt: number; jkt: string | null }, refreshToken: string, nowMs: number): Promise<SessionTokens> {
+  async tokensFor(tenant: Tenant, issuer: string, user: SessionUser, session: { id: string; expiresAt: number; jkt: string | null }, refreshToken: string, nowMs: number): Promise<SessionTokens> {
     const ring = await this.deps.keys.ring(tenant.id);
     const settings = endUserSettings(tenant);
     const iat = Math.floor(nowMs / 1000);
