@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { MasterKeyring } from './crypto/keyring.js';
-import { openMasterKeyring } from './master-key/files.js';
+import { assertKeyForSealedDatabase, openMasterKeyring } from './master-key/files.js';
 import { openDatabase, type Db, type PoolStats } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { constructServices, type Services } from './services.js';
@@ -56,6 +56,8 @@ export async function openKeymint(config: Config, options: OpenOptions): Promise
     if (options.migrate) {
       const applied = await migrateToLatest(db);
       if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+      // After migrating: the signing keys table exists whatever the database's age.
+      await assertKeyForSealedDatabase(db, config);
     }
     const { keyring, source: masterKeySource } = openMasterKeyring(config, { create: options.createMasterKey ?? true });
     const feedOutage = new FeedOutageLog(log);

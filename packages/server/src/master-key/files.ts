@@ -2,8 +2,9 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, 
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
-import { MasterKeyring, toMasterKey, type MasterKey } from '../crypto/keyring.js';
+import { MasterKeyring, sealedBy, toMasterKey, type MasterKey } from '../crypto/keyring.js';
 import { decodeMasterKey, loadOrCreateMasterKeyFile } from '../crypto/master-key.js';
+import type { Db } from '../store/database.js';
 
 /**
  * The file-based master keys of a one-machine install (no KEYMINT_MASTER_KEY): `master.key` seals;
@@ -47,6 +48,24 @@ export function openMasterKeyring(config: Config, options: { create: boolean } =
   const read = () => ({ current: readKeyFile(config.masterKeyFile), previous: retiredKeyFiles(config.masterKeyFile).map(readKeyFile) });
   const { current, previous } = read();
   return { keyring: new MasterKeyring(current, previous, read), source: created ? 'new file' : 'file' };
+}
+
+/**
+ * Refuses to start without a master key on a database that already holds sealed signing keys: a
+ * second node deployed without KEYMINT_MASTER_KEY, or a data folder restored without its
+ * master.key. A key created then would open none of them: the node would start, announce a new
+ * key to back up, and never be ready. A node whose keys are held but do not open every tenant's
+ * key starts and is not ready instead (`/readyz`), as during a rolling master-key rotation.
+ */
+export async function assertKeyForSealedDatabase(db: Db, config: Pick<Config, 'masterKey' | 'masterKeyFile'>): Promise<void> {
+  if (config.masterKey || existsSync(config.masterKeyFile)) return;
+  const sealed = await db.selectFrom('signing_keys').select('private_key_sealed').limit(1).executeTakeFirst();
+  if (!sealed) return;
+  const keyId = sealedBy(sealed.private_key_sealed);
+  throw new ConfigError(
+    'KEYMINT_MASTER_KEY',
+    `the master key that sealed this database's signing keys${keyId ? ` (key id ${keyId})` : ''}: it is not set and ${config.masterKeyFile} does not exist, and a new key would open none of them; set KEYMINT_MASTER_KEY to the key the other nodes use, or restore master.key (and any master.key.retired-* files) from a backup into KEYMINT_DATA_DIR`,
+  );
 }
 
 /** Creates `path` with the key (exclusive: never replaces a file), mode 0600, synced to disk. */

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,6 +10,7 @@ import { masterKeyId } from '../crypto/keyring.js';
 import { decodeMasterKey } from '../crypto/master-key.js';
 import { randomKey } from '../crypto/random.js';
 import { prepareTestStorage, startTestServer } from '../testing/harness.js';
+import { freePort } from '../testing/net.js';
 
 // An operator's mistake with the master keys is said in one line naming the setting to fix, with
 // exit code 1 and nothing changed; never "unexpected failure" (issue 17 item 8).
@@ -17,7 +19,8 @@ const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../../cli/bin/keymint.js', import.meta.url));
 
 async function refused(env: Record<string, string>, ...args: string[]): Promise<string> {
-  const outcome = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } }).then(
+  // A command that was not refused (serve would keep serving) fails the test instead of hanging it.
+  const outcome = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).then(
     () => null,
     (error: { code: number; stderr: string }) => error,
   );
@@ -83,6 +86,28 @@ test('master-key rotate (file-based) when a retired file of that name holds anot
     assert.deepEqual(keyFiles(), before, 'no key file written');
     for (const name of names) assert.equal(readFileSync(join(storage.dataDir, name), 'utf8'), stranger, 'the stranger file is untouched');
   } finally {
+    await storage.cleanup();
+  }
+});
+
+test('serve or a command with neither KEYMINT_MASTER_KEY nor master.key, on a database holding sealed signing keys: refused naming KEYMINT_MASTER_KEY and the key id, no key created', async () => {
+  const { storage, env } = await installation();
+  // A second node's data folder: empty, pointed at the first node's database.
+  const secondNode = mkdtempSync(join(tmpdir(), 'keymint-second-node-'));
+  try {
+    const sealedWith = masterKeyId(decodeMasterKey(readFileSync(join(storage.dataDir, 'master.key'), 'utf8'))!);
+    const database = storage.databaseUrl ?? `sqlite:${join(storage.dataDir, 'keymint.db')}`;
+    const secondEnv = { ...env, KEYMINT_DATA_DIR: secondNode, KEYMINT_DATABASE_URL: database };
+    for (const args of [['serve', '--port', String(await freePort())], ['tenant', 'list']]) {
+      const stderr = await refused(secondEnv, ...args);
+      assert.match(stderr, new RegExp(`^keymint: KEYMINT_MASTER_KEY: expected the master key that sealed this database's signing keys \\(key id ${sealedWith}\\): it is not set`), args.join(' '));
+      assert.deepEqual(readdirSync(secondNode).filter((name) => name.startsWith('master.key')), [], `${args[0]}: no master key created`);
+    }
+    // With the first node's key, the same second node starts: the refusal was about the key alone.
+    const { stdout } = await run(process.execPath, [CLI, 'tenant', 'list', '--json'], { env: { ...process.env, ...secondEnv, KEYMINT_MASTER_KEY: readFileSync(join(storage.dataDir, 'master.key'), 'utf8').trim() } });
+    assert.ok((JSON.parse(stdout) as { tenants: { tenant: string }[] }).tenants.some((entry) => entry.tenant === 'default'));
+  } finally {
+    rmSync(secondNode, { recursive: true, force: true });
     await storage.cleanup();
   }
 });
