@@ -56,12 +56,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     database = await createPostgresDatabase();
     databaseUrl = database.url;
   }
-  // What a CLI process needs to reach the same database and master key (the key file in dataDir
-  // when a data folder is reused, so that restarts open what the first start sealed).
+  // What a CLI process needs to reach the same database and master key: the keys the test gives
+  // the server, else a fresh key, or the key file in dataDir when a data folder is reused, so
+  // that restarts open what the first start sealed.
+  const givenKeys = Object.fromEntries(Object.entries(options.env ?? {}).filter(([name]) => name.startsWith('KEYMINT_MASTER_KEY')));
   const env: Record<string, string> = {
     KEYMINT_DATA_DIR: dataDir,
     ...(databaseUrl ? { KEYMINT_DATABASE_URL: databaseUrl } : {}),
-    ...(options.dataDir ? {} : { KEYMINT_MASTER_KEY: randomKey(32).toString('base64url') }),
+    ...(options.dataDir || givenKeys['KEYMINT_MASTER_KEY'] ? {} : { KEYMINT_MASTER_KEY: randomKey(32).toString('base64url') }),
+    ...givenKeys,
   };
   const config = loadConfig({
     env: {
