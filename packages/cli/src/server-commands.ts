@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { loadConfig, migrateToLatest, createLogger, openKeymint, serve } from '@keymint/server';
+import { loadConfig, migrateDatabase, serve } from '@keymint/server';
 import { integer } from './args.js';
 import { UsageError } from './errors.js';
 import type { GlobalOptions } from './context.js';
@@ -28,13 +28,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
     .command('migrate')
     .description('bring the database schema up to date')
     .action(async () => {
-      const config = loadConfig();
-      const keymint = await openKeymint(config, { log: createLogger('warn', process.stderr) });
-      try {
-        const applied = await migrateToLatest(keymint.db);
-        print(globals().json, { applied }, () => (applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date'));
-      } finally {
-        await keymint.close();
-      }
+      const applied = await migrateDatabase(loadConfig());
+      print(globals().json, { applied }, () => (applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date'));
     });
 }

@@ -2,7 +2,7 @@ export { loadConfig, ConfigError, redactUrl, type Config, type ConfigFlags } fro
 export { openKeymint, type Keymint } from './keymint.js';
 export { startServer, type RunningServer } from './server.js';
 export { createLogger } from './log.js';
-export { migrateToLatest } from './store/migrate.js';
+export { migrateDatabase } from './store/migrate.js';
 export { KeymintError } from './errors.js';
 export { parseDuration } from './util/duration.js';
 export type { App, AppStatus, AuthMethod, SecretInfo, SecretStatus, TokenFormat } from './apps/model.js';

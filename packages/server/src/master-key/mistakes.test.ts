@@ -90,7 +90,7 @@ test('master-key rotate (file-based) when a retired file of that name holds anot
   }
 });
 
-test('serve or a command with neither KEYMINT_MASTER_KEY nor master.key, on a database holding sealed signing keys: refused naming KEYMINT_MASTER_KEY and the key id, no key created', async () => {
+test('serve or a command with neither KEYMINT_MASTER_KEY nor master.key, on a database holding sealed signing keys: refused naming KEYMINT_MASTER_KEY and the key id, no key created (migrate needs none)', async () => {
   const { storage, env } = await installation();
   // A second node's data folder: empty, pointed at the first node's database.
   const secondNode = mkdtempSync(join(tmpdir(), 'keymint-second-node-'));
@@ -98,6 +98,10 @@ test('serve or a command with neither KEYMINT_MASTER_KEY nor master.key, on a da
     const sealedWith = masterKeyId(decodeMasterKey(readFileSync(join(storage.dataDir, 'master.key'), 'utf8'))!);
     const database = storage.databaseUrl ?? `sqlite:${join(storage.dataDir, 'keymint.db')}`;
     const secondEnv = { ...env, KEYMINT_DATA_DIR: secondNode, KEYMINT_DATABASE_URL: database };
+    // Migrating needs no key, and makes none that a later start would then take for the right one.
+    const migrated = await run(process.execPath, [CLI, 'migrate', '--json'], { env: { ...process.env, ...secondEnv } });
+    assert.deepEqual(JSON.parse(migrated.stdout), { applied: [] });
+    assert.deepEqual(readdirSync(secondNode).filter((name) => name.startsWith('master.key')), [], 'migrate: no master key created');
     for (const args of [['serve', '--port', String(await freePort())], ['tenant', 'list']]) {
       const stderr = await refused(secondEnv, ...args);
       assert.match(stderr, new RegExp(`^keymint: KEYMINT_MASTER_KEY: expected the master key that sealed this database's signing keys \\(key id ${sealedWith}\\): it is not set`), args.join(' '));

@@ -1,5 +1,6 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
-import type { Db } from './database.js';
+import type { Config } from '../config.js';
+import { openDatabase, type Db } from './database.js';
 import { withDatabaseLock } from './locks.js';
 import * as foundation from './migrations/0001_foundation.js';
 import * as contacts from './migrations/0002_contacts.js';
@@ -46,6 +47,21 @@ export class MigrationError extends Error {
  */
 export function migrateToLatest(db: Db): Promise<string[]> {
   return withDatabaseLock(db, 'keymint:migrate', () => migrateNow(db));
+}
+
+/**
+ * `keymint migrate`: the configured database brought up to date, and nothing else opened. No
+ * master key is read or created: the schema needs none, and a key made here for a database whose
+ * values another key sealed would open none of them (master-key/files.ts).
+ * @returns the names of the migrations applied, oldest first; empty when the schema was current
+ */
+export async function migrateDatabase(config: Pick<Config, 'database'>): Promise<string[]> {
+  const { db, close } = openDatabase(config.database);
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await close();
+  }
 }
 
 async function migrateNow(db: Db): Promise<string[]> {
