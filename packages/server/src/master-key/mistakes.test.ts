@@ -30,13 +30,16 @@ async function refused(env: Record<string, string>, ...args: string[]): Promise<
   return outcome.stderr;
 }
 
+/** The master key files in a data folder, sorted. */
+const keyFilesIn = (dir: string) => readdirSync(dir).filter((name) => name.startsWith('master.key')).sort();
+
 /** A data folder (and database) holding sealed signing keys: one server start and stop. */
 async function installation(env: Record<string, string> = {}) {
   const storage = await prepareTestStorage();
   const server = await startTestServer({ ...storage, env });
   const cliEnv = server.env;
   await server.close();
-  const keyFiles = () => readdirSync(storage.dataDir).filter((name) => name.startsWith('master.key')).sort();
+  const keyFiles = () => keyFilesIn(storage.dataDir);
   return { storage, env: cliEnv, keyFiles };
 }
 
@@ -95,20 +98,20 @@ test('serve or a command with neither KEYMINT_MASTER_KEY nor master.key, on a da
   // A second node's data folder: empty, pointed at the first node's database.
   const secondNode = mkdtempSync(join(tmpdir(), 'keymint-second-node-'));
   try {
-    const sealedWith = masterKeyId(decodeMasterKey(readFileSync(join(storage.dataDir, 'master.key'), 'utf8'))!);
+    const firstNodeKey = decodeMasterKey(readFileSync(join(storage.dataDir, 'master.key'), 'utf8'))!;
     const database = storage.databaseUrl ?? `sqlite:${join(storage.dataDir, 'keymint.db')}`;
     const secondEnv = { ...env, KEYMINT_DATA_DIR: secondNode, KEYMINT_DATABASE_URL: database };
     // Migrating needs no key, and makes none that a later start would then take for the right one.
     const migrated = await run(process.execPath, [CLI, 'migrate', '--json'], { env: { ...process.env, ...secondEnv } });
     assert.deepEqual(JSON.parse(migrated.stdout), { applied: [] });
-    assert.deepEqual(readdirSync(secondNode).filter((name) => name.startsWith('master.key')), [], 'migrate: no master key created');
+    assert.deepEqual(keyFilesIn(secondNode), [], 'migrate: no master key created');
     for (const args of [['serve', '--port', String(await freePort())], ['tenant', 'list']]) {
       const stderr = await refused(secondEnv, ...args);
-      assert.match(stderr, new RegExp(`^keymint: KEYMINT_MASTER_KEY: expected the master key that sealed this database's signing keys \\(key id ${sealedWith}\\): it is not set`), args.join(' '));
-      assert.deepEqual(readdirSync(secondNode).filter((name) => name.startsWith('master.key')), [], `${args[0]}: no master key created`);
+      assert.match(stderr, new RegExp(`^keymint: KEYMINT_MASTER_KEY: expected the master key that sealed this database's signing keys \\(key id ${masterKeyId(firstNodeKey)}\\): it is not set`), args.join(' '));
+      assert.deepEqual(keyFilesIn(secondNode), [], `${args[0]}: no master key created`);
     }
     // With the first node's key, the same second node starts: the refusal was about the key alone.
-    const { stdout } = await run(process.execPath, [CLI, 'tenant', 'list', '--json'], { env: { ...process.env, ...secondEnv, KEYMINT_MASTER_KEY: readFileSync(join(storage.dataDir, 'master.key'), 'utf8').trim() } });
+    const { stdout } = await run(process.execPath, [CLI, 'tenant', 'list', '--json'], { env: { ...process.env, ...secondEnv, KEYMINT_MASTER_KEY: firstNodeKey.toString('base64url') } });
     assert.ok((JSON.parse(stdout) as { tenants: { tenant: string }[] }).tenants.some((entry) => entry.tenant === 'default'));
   } finally {
     rmSync(secondNode, { recursive: true, force: true });
