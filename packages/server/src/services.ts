@@ -9,7 +9,7 @@ import { AppService } from './apps/service.js';
 import { AuditLog, SYSTEM } from './audit/service.js';
 import type { Config } from './config.js';
 import type { MasterKeyring } from './crypto/keyring.js';
-import { refreshSuccessorKey } from './crypto/refresh-successor.js';
+import { refreshSuccessorKey } from './crypto/refresh-token.js';
 import { DpopNonces } from './crypto/dpop-nonce.js';
 import { DEFAULT_ROTATION_POLICY, KeyService } from './keys/service.js';
 import { AccessTokenService } from './oauth/access-tokens.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { test } from 'node:test';
 import { launchBrowser } from '../testing/browser.js';
+import { refreshState } from '../testing/end-users.js';
 import { basic, postForm, startTestServer, type TestServer } from '../testing/harness.js';
 
 /**
@@ -36,12 +37,10 @@ async function signUp(server: TestServer, email: string): Promise<{ refreshToken
   return { refreshToken: tokens.refreshToken, sessionId: row.id };
 }
 
-/** Refresh tokens of the session, spent or not: a refused request must change neither number. */
-async function refreshTokenRows(server: TestServer, sessionId: string): Promise<{ total: number; unspent: number; revoked: boolean }> {
-  const { db } = server.server.keymint;
-  const rows = await db.selectFrom('refresh_tokens').select('used_at').where('session_id', '=', sessionId).execute();
-  const session = await db.selectFrom('user_sessions').select('revoked_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
-  return { total: rows.length, unspent: rows.filter((row) => row.used_at === null).length, revoked: session.revoked_at !== null };
+/** How many rotations spent a refresh token of the session, and whether it is revoked: a refused request must change neither. */
+async function refreshTokenState(server: TestServer, sessionId: string): Promise<{ rotations: number; revoked: boolean }> {
+  const { rotations, revoked } = await refreshState(server.server.keymint.db, sessionId);
+  return { rotations, revoked };
 }
 
 test('CORS: JWKS, both metadata documents (and the RFC 8414 §3 location) and the revocation feed answer any origin with *, no credentials, and a preflight', async () => {
@@ -130,16 +129,16 @@ test('CORS / RFC 9700 §4.14.2: a concurrent burst of refreshes from a disallowe
   try {
     await server.server.keymint.users.updateSettings('default', { allowedOrigins: ['https://app.example'] });
     const { refreshToken, sessionId } = await signUp(server, 'burst@example.com');
-    const before = await refreshTokenRows(server, sessionId);
-    assert.deepEqual(before, { total: 1, unspent: 1, revoked: false });
+    const before = await refreshTokenState(server, sessionId);
+    assert.deepEqual(before, { rotations: 0, revoked: false });
 
     const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => postForm(`${server.issuer}${i % 2 ? '/connect/token' : '/oauth/token'}`, { grant_type: 'refresh_token', refresh_token: refreshToken }, { origin: 'https://evil.example' })));
     assert.deepEqual(burst.map((r) => r.status), Array(20).fill(403));
-    assert.deepEqual(await refreshTokenRows(server, sessionId), before, 'no refresh token spent, none issued, session alive');
+    assert.deepEqual(await refreshTokenState(server, sessionId), before, 'no refresh token spent, none issued, session alive');
 
     const refreshed = await postForm(`${server.issuer}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshToken });
     assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
-    assert.deepEqual(await refreshTokenRows(server, sessionId), { total: 2, unspent: 1, revoked: false });
+    assert.deepEqual(await refreshTokenState(server, sessionId), { rotations: 1, revoked: false });
   } finally {
     await server.close();
   }
@@ -180,14 +179,14 @@ test('CORS in Chromium: a page on another origin reads the JWKS, metadata and re
 
     const refused = await refresh(`${server.issuer}/oauth/token`, refreshToken);
     assert.ok(refused.failed, `the page cannot read a refused answer: ${JSON.stringify(refused)}`);
-    assert.deepEqual(await refreshTokenRows(server, sessionId), { total: 1, unspent: 1, revoked: false }, 'the refused refresh spent nothing');
+    assert.deepEqual(await refreshTokenState(server, sessionId), { rotations: 0, revoked: false }, 'the refused refresh spent nothing');
 
     await page.goto(friend.url);
     const accepted = await refresh(`${server.issuer}/oauth/token`, refreshToken);
     assert.equal(accepted.failed, undefined, JSON.stringify(accepted));
     assert.equal(accepted.status, 200);
     assert.match(accepted.body.refresh_token, /^kmr_/);
-    assert.deepEqual(await refreshTokenRows(server, sessionId), { total: 2, unspent: 1, revoked: false });
+    assert.deepEqual(await refreshTokenState(server, sessionId), { rotations: 1, revoked: false });
   } finally {
     await close();
     stranger.server.close();

@@ -16,6 +16,7 @@ import * as keyLimits from './migrations/0011_key_limits.js';
 import * as webhooks from './migrations/0012_webhooks.js';
 import * as expiryWarnings from './migrations/0013_expiry_warnings.js';
 import * as sessionDpop from './migrations/0014_session_dpop.js';
+import * as refreshOnSession from './migrations/0015_refresh_on_session.js';
 
 /** Every migration, in order. Static imports keep them inside the compiled build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_webhooks': webhooks,
   '0013_expiry_warnings': expiryWarnings,
   '0014_session_dpop': sessionDpop,
+  '0015_refresh_on_session': refreshOnSession,
 };
 
 export class MigrationError extends Error {

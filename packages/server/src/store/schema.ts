@@ -26,7 +26,6 @@ export interface Database {
   token_issuance_counts: TokenIssuanceCountsTable;
   end_users: EndUsersTable;
   user_sessions: UserSessionsTable;
-  refresh_tokens: RefreshTokensTable;
   otp_codes: OtpCodesTable;
   attempt_counters: AttemptCountersTable;
   expiry_warnings: ExpiryWarningsTable;
@@ -339,16 +338,18 @@ export interface UserSessionsTable {
   revoked_at: number | null;
   /** RFC 9449: thumbprint of the DPoP key the session's refresh tokens are bound to; null: a Bearer session. */
   jkt: string | null;
-}
-
-/** Rotating `kmr_` refresh tokens; a used one stays (used_at set) so that reuse is detected. */
-export interface RefreshTokensTable {
-  /** SHA-256 (base64url) of the token. */
-  token_hash: string;
-  session_id: string;
-  tenant_id: string;
-  created_at: number;
-  used_at: number | null;
+  /** The first characters of every `kmr_` token of the session (crypto/refresh-token.ts); null for sessions older than migration 0015. */
+  refresh_handle: string | null;
+  /** SHA-256 (base64url) of the session's one live refresh token. */
+  refresh_hash: string | null;
+  /** How many rotations the session has made (the live token's generation, 0 at sign-in). */
+  refresh_generation: number;
+  /** When the live refresh token was issued by a rotation; null until the first rotation. */
+  refresh_rotated_at: number | null;
+  /** Start of the current burst of rotations (each within the reuse grace of the one before), for the grace's chain rule. */
+  refresh_burst_started_at: number | null;
+  /** How many rotations the current burst has made: tokens that many generations back were spent inside it. */
+  refresh_burst_length: number;
 }
 
 /** The one live sign-in code per email and tenant. */

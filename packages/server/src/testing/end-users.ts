@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import type { TestServer } from './harness.js';
+import { sha256 } from '../crypto/hash.js';
+import type { Db } from '../store/database.js';
 
 /**
  * The newest one-time code a development-mode server (no KEYMINT_SMTP_URL) wrote to its log for
@@ -45,4 +47,14 @@ export async function call(url: string, body: unknown, headers: Record<string, s
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
+}
+
+/**
+ * What the session row says of its refresh tokens: how many rotations spent one (`rotations`),
+ * whether `token` is its one live token, and whether the session is revoked. Tests count spends
+ * here rather than trusting the answers.
+ */
+export async function refreshState(db: Db, sessionId: string, token?: string): Promise<{ rotations: number; live: boolean; revoked: boolean }> {
+  const row = await db.selectFrom('user_sessions').select(['refresh_generation', 'refresh_hash', 'revoked_at']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+  return { rotations: row.refresh_generation, live: token !== undefined && row.refresh_hash === sha256(token), revoked: row.revoked_at !== null };
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { createAuthTokenVerifier } from '@keymint/sdk/node';
-import { sha256 } from '../crypto/hash.js';
+import { newRefreshToken } from '../crypto/refresh-token.js';
+import { TOKEN_PREFIXES, tokenFromRandomPart } from '../crypto/token-format.js';
+import { refreshState } from '../testing/end-users.js';
 import { postForm, prepareTestStorage, startTestServer, TestClock, type TestServer } from '../testing/harness.js';
 import { spawnServe } from '../testing/serve-process.js';
 import { within } from '../testing/wait.js';
@@ -29,11 +31,8 @@ async function signUp(server: TestServer, email: string): Promise<Json> {
   return answer.body;
 }
 
-/** Every refresh-token row of the session: how many exist and how many are still unspent. */
-async function tokenRows(server: TestServer, sessionId: string): Promise<{ total: number; live: number }> {
-  const rows = await server.server.keymint.db.selectFrom('refresh_tokens').select('used_at').where('session_id', '=', sessionId).execute();
-  return { total: rows.length, live: rows.filter((r) => r.used_at === null).length };
-}
+/** How many rotations the session made and whether `token` is its one live refresh token (testing/end-users.ts). */
+const tokenState = (server: TestServer, sessionId: string, token?: string) => refreshState(server.server.keymint.db, sessionId, token);
 
 async function sessionRevoked(server: TestServer, sessionId: string): Promise<boolean> {
   const row = await server.server.keymint.db.selectFrom('user_sessions').select('revoked_at').where('id', '=', sessionId).executeTakeFirstOrThrow();
@@ -58,13 +57,13 @@ for (const [path, refresh] of Object.entries(refreshAt)) {
       const successors = new Set(answers.map((a) => a.body.refresh_token));
       assert.equal(successors.size, 1, 'one chain: every answer carries the same successor');
       for (const answer of answers) assert.equal((await auth.verifyAuthToken(answer.body.access_token)).sessionId, sid);
-      assert.deepEqual(await tokenRows(server, sid), { total: 2, live: 1 }, 'spent once, one successor stored');
+      assert.deepEqual(await tokenState(server, sid, [...successors][0]), { rotations: 1, live: true, revoked: false }, 'spent once, the successor is the live token');
       assert.equal(await sessionRevoked(server, sid), false);
       // The successor everybody got is the live token: it rotates normally.
       const next = await refresh(server, [...successors][0]!);
       assert.equal(next.status, 200);
       assert.notEqual(next.body.refresh_token, [...successors][0]);
-      assert.deepEqual(await tokenRows(server, sid), { total: 3, live: 1 });
+      assert.deepEqual(await tokenState(server, sid, next.body.refresh_token), { rotations: 2, live: true, revoked: false });
       const tenant = await server.server.keymint.tenants.get('default');
       assert.ok(!(await server.server.keymint.audit.list(tenant.id)).some((e) => e.action === 'user.refresh_token_reused'), 'no theft recorded');
     } finally {
@@ -98,12 +97,11 @@ for (const [path, encode] of Object.entries(rawRefresh)) {
       });
       // Really processed: the token was spent although nobody read the answer.
       await within(10_000, 'the discarded refresh is processed', async () => {
-        const row = await server.server.keymint.db.selectFrom('refresh_tokens').select('used_at').where('token_hash', '=', sha256(first.refresh_token)).executeTakeFirstOrThrow();
-        return row.used_at !== null;
+        return (await tokenState(server, sid)).rotations === 1;
       });
       const retry = await refreshAt[path as keyof typeof refreshAt](server, first.refresh_token);
       assert.equal(retry.status, 200, JSON.stringify(retry.body));
-      assert.deepEqual(await tokenRows(server, sid), { total: 2, live: 1 });
+      assert.deepEqual(await tokenState(server, sid, retry.body.refresh_token), { rotations: 1, live: true, revoked: false }, 'the retry spent nothing more');
       const next = await refreshAt[path as keyof typeof refreshAt](server, retry.body.refresh_token);
       assert.equal(next.status, 200, 'the retried answer holds the live refresh token');
       assert.equal(await sessionRevoked(server, sid), false);
@@ -127,13 +125,48 @@ test('RFC 9700 §4.14.2: inside the grace a spent token is answered with the end
     const late = await call(`${server.issuer}/auth/refresh`, { refresh_token: t0.refresh_token });
     assert.equal(late.status, 200);
     assert.equal(late.body.refresh_token, t2.body.refresh_token, 'the live token, not the spent t1');
-    assert.deepEqual(await tokenRows(server, sid), { total: 3, live: 1 });
+    assert.deepEqual(await tokenState(server, sid, t2.body.refresh_token), { rotations: 2, live: true, revoked: false });
     clock.advance(1_000); // t0 was spent 30 s ago: the grace is over
     const theft = await call(`${server.issuer}/auth/refresh`, { refresh_token: t0.refresh_token });
     assert.equal(theft.status, 400);
     assert.equal(theft.body.error, 'invalid_grant');
     assert.equal(await sessionRevoked(server, sid), true);
     assert.equal((await call(`${server.issuer}/auth/refresh`, { refresh_token: t2.body.refresh_token })).status, 400, 'the live token dies with the session');
+  } finally {
+    await server.close();
+  }
+});
+
+test('RFC 9700 §4.14.2: a token that names the session but is not on its live chain (made up with its handle, or an older generation after the grace) revokes it; a token naming no session changes nothing', async () => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
+  try {
+    const { keymint } = server.server;
+    const stranger = await signUp(server, 'stranger@example.com');
+    const unknown = await call(`${server.issuer}/auth/refresh`, { refresh_token: newRefreshToken() });
+    assert.equal(unknown.body.error_description, 'the refresh token is not valid');
+
+    const victim = await signUp(server, 'forged@example.com');
+    const sid = claimsOf(victim.access_token).sid;
+    // The victim's handle with a secret of the attacker's choosing: only a holder of one of the session's tokens knows the handle.
+    const forged = tokenFromRandomPart(TOKEN_PREFIXES.refreshToken, victim.refresh_token.slice(4, 15) + newRefreshToken().slice(15, 36));
+    const theft = await call(`${server.issuer}/auth/refresh`, { refresh_token: forged });
+    assert.equal(theft.body.error_description, 'the refresh token was already used: the session has been revoked');
+    assert.deepEqual(await tokenState(server, sid, victim.refresh_token), { rotations: 0, live: true, revoked: true });
+    assert.equal((await call(`${server.issuer}/auth/refresh`, { refresh_token: victim.refresh_token })).status, 400);
+
+    const t0 = await signUp(server, 'generations@example.com');
+    const sid2 = claimsOf(t0.access_token).sid;
+    const t1 = await call(`${server.issuer}/auth/refresh`, { refresh_token: t0.refresh_token });
+    clock.advance(11_000);
+    const t2 = await call(`${server.issuer}/auth/refresh`, { refresh_token: t1.body.refresh_token });
+    assert.equal(t2.status, 200);
+    const old = await call(`${server.issuer}/auth/refresh`, { refresh_token: t0.refresh_token });
+    assert.equal(old.status, 400, 't0 was spent 11 s ago, outside the 10 s grace');
+    assert.deepEqual(await tokenState(server, sid2, t2.body.refresh_token), { rotations: 2, live: true, revoked: true });
+    const tenant = await keymint.tenants.get('default');
+    assert.equal((await keymint.audit.list(tenant.id)).filter((e) => e.action === 'user.refresh_token_reused').length, 2);
+    assert.equal((await call(`${server.issuer}/auth/refresh`, { refresh_token: stranger.refresh_token })).status, 200, 'other sessions are untouched');
   } finally {
     await server.close();
   }
@@ -164,7 +197,7 @@ test('reuse grace: two nodes on one database answer a burst split across them wi
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => call(`${(i % 2 ? a : b).issuer}/auth/refresh`, { refresh_token: first.refresh_token })));
     assert.deepEqual(answers.map((r) => r.status), Array(20).fill(200), JSON.stringify(answers.find((r) => r.status !== 200)?.body));
     assert.equal(new Set(answers.map((r) => r.body.refresh_token)).size, 1);
-    assert.deepEqual(await tokenRows(a, sid), { total: 2, live: 1 });
+    assert.deepEqual(await tokenState(a, sid, answers[0]!.body.refresh_token), { rotations: 1, live: true, revoked: false }, 'one spend across both nodes');
     assert.equal((await call(`${b.issuer}/auth/refresh`, { refresh_token: answers[0]!.body.refresh_token })).status, 200);
   } finally {
     await a.close();

@@ -1,9 +1,10 @@
+import type { ExpressionBuilder } from 'kysely';
 import { sha256 } from '../crypto/hash.js';
-import { refreshSuccessor } from '../crypto/refresh-successor.js';
+import { refreshHandle, refreshSuccessor } from '../crypto/refresh-token.js';
 import type { Db } from '../store/database.js';
 import { PreparedQuery, type Parameter } from '../store/prepared.js';
 import type { SharedTransactions } from '../store/shared-transactions.js';
-import type { UserSessionRow } from '../store/schema.js';
+import type { Database, UserSessionRow } from '../store/schema.js';
 import type { Tenant } from '../tenants/model.js';
 import type { EndUserSettings, SessionUser } from './model.js';
 import { accessExpiry, sessionEnded } from './session-state.js';
@@ -25,108 +26,132 @@ const MAX_CHAIN_WALK = 32;
 /**
  * Refresh-token rotation with a reuse grace (docs/end-users.md "Refresh-token rotation").
  *
- * Spending is one conditional UPDATE (`used_at IS NULL`), so of concurrent presentations exactly one
- * spends the token; on PostgreSQL the others wait on its row lock and then see it spent, on SQLite
+ * A `kmr_` token names its session by its handle, and the session row holds the hash of its one
+ * live token. Spending is one conditional UPDATE of that row (`refresh_hash` = the presented
+ * token's hash, set to its successor's), so of concurrent presentations exactly one spends the
+ * token: on PostgreSQL the others wait on its row lock and then find the hash moved on, on SQLite
  * writers are serialised. The successor is `refreshSuccessor(key, token)`, a keyed function of the
  * spent token: a loser, or a client retrying after a lost answer, presents the same token within
  * `refreshReuseGrace` seconds and is answered with the session's *current* refresh token (the chain
- * is followed to its unspent end), never a new branch, so the session keeps exactly one live
- * refresh token. A spent token presented later, or one whose chain does not lead to a live token of
- * the same session, is reuse. Rotations share COMMITs on SQLite (store/shared-transactions.ts):
- * each is answered only once its rotation is durable.
+ * is followed to the live hash), never a new branch, so the session keeps exactly one live refresh
+ * token. Any other token naming the session is one spent earlier: reuse. Rotations share COMMITs
+ * on SQLite (store/shared-transactions.ts): each is answered only once its rotation is durable.
  */
 export async function rotateRefreshToken(
   transactions: SharedTransactions,
   input: { tenant: Tenant; settings: EndUserSettings; successorKey: Buffer; token: string; now: number; jkt: string | null },
 ): Promise<RotationOutcome> {
   const { tenant, settings, successorKey, token, now, jkt } = input;
+  const handle = refreshHandle(token);
+  if (handle === null) return { kind: 'unknown' };
   const hash = sha256(token);
+  const successor = refreshSuccessor(successorKey, token);
+  const accessExpiresAt = accessExpiry(now, settings);
+  const graceCutoff = now - settings.refreshReuseGrace * 1000;
   return transactions.run(async (trx) => {
-    // RFC 9449 §5: a bound session's refresh token is spent only with a proof by its key, so a
-    // thief without the key can neither burn it nor trip reuse detection and end the owner's
-    // session. A session's key never changes: no race between this check and the spend.
-    const spent = (await spendToken.execute(trx, { hash, tenantId: tenant.id, now, jkt })).rows[0];
-    let current: string;
-    let sessionId: string;
-    let graced = false;
-    if (spent) {
-      sessionId = spent.session_id;
-      current = refreshSuccessor(successorKey, token);
-    } else {
-      const known = (await findToken.execute(trx, { hash, tenantId: tenant.id })).rows[0];
-      if (!known) return { kind: 'unknown' as const };
-      if (known.jkt !== null && known.jkt !== jkt) return { kind: 'wrong_key' as const, missing: jkt === null };
-      sessionId = known.session_id;
-      // `now` was read before this transaction waited for the winner's, so it may precede `used_at`:
-      // concurrent, hence within any grace, but 0 means no grace at all.
-      const withinGrace = known.used_at !== null && settings.refreshReuseGrace > 0 && now - Number(known.used_at) < settings.refreshReuseGrace * 1000;
-      const live = withinGrace ? await liveEndOfChain(trx, tenant.id, sessionId, successorKey, token) : null;
-      if (live === null) {
-        // A revoked or expired session is simply over; only a live one is revoked for reuse.
-        const session = (await findSessionWithUser.execute(trx, { sessionId })).rows[0];
-        const ended = session ? sessionEnded(session, settings, now) : 'the session does not exist';
-        return ended ? { kind: 'ended' as const, reason: ended } : { kind: 'reused' as const, sessionId };
-      }
-      current = live;
-      graced = true;
+    // The common case in one statement: the token is the live one of a live session, and (RFC 9449
+    // §5) a bound session's token is spent only with a proof by its key, so a thief without the key
+    // can neither burn it nor trip reuse detection. A session's key never changes.
+    const rotated = (await rotate.execute(trx, {
+      handle, tenantId: tenant.id, hash, nextHash: sha256(successor), now, jkt, accessExpiresAt, graceCutoff,
+      idleCutoff: now - settings.sessionIdleTimeout * 1000,
+    })).rows[0];
+    if (rotated) return ok(rotated, successor, false);
+    // Not spent: say why. A concurrent sign-out or rotation may commit between these statements on
+    // PostgreSQL, so a graced answer is conditional on the hash it read and the session still being
+    // live; a few tries settle it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = (await findSessionWithUser.execute(trx, { handle, tenantId: tenant.id })).rows[0];
+      if (!found) return { kind: 'unknown' as const };
+      if (found.jkt !== null && found.jkt !== jkt) return { kind: 'wrong_key' as const, missing: jkt === null };
+      // A revoked or expired session is simply over; only a live one is revoked for reuse.
+      const ended = sessionEnded(found, settings, now);
+      if (ended) return { kind: 'ended' as const, reason: ended };
+      if (found.refresh_hash === hash) continue; // rotated back in between? read again
+      const current = liveEndOfChain(found, successorKey, token, settings.refreshReuseGrace, now);
+      if (current === null) return { kind: 'reused' as const, sessionId: found.id };
+      // The access expiry only ever moves later: a revocation must cover the newest access token handed out.
+      const touched = (await touchSession.execute(trx, { sessionId: found.id, liveHash: found.refresh_hash!, now, accessExpiresAt })).rows[0];
+      if (touched) return ok(touched, current, true);
     }
-    const found = (await findSessionWithUser.execute(trx, { sessionId })).rows[0];
-    if (!found) throw new Error(`refresh token of session ${sessionId} outlived its session`);
-    const { user_email: email, user_email_verified_at: emailVerifiedAt, ...session } = found;
-    const ended = sessionEnded(session, settings, now);
-    if (ended) return { kind: 'ended' as const, reason: ended };
-    // Conditional, and it takes the session's row lock: a sign-out that committed since the check
-    // above wins, and one that comes after waits and then sees the access expiry set here. The
-    // access expiry only ever moves later: a revocation must cover the newest access token handed
-    // out, graced ones included.
-    const touched = await touchSession.execute(trx, { sessionId, now, accessExpiresAt: accessExpiry(now, settings) });
-    if (Number(touched.numAffectedRows) !== 1) return { kind: 'ended' as const, reason: 'the session has been revoked' };
-    const user: SessionUser = { id: session.user_id, email, email_verified_at: emailVerifiedAt };
-    if (!graced) await insertToken.execute(trx, { hash: sha256(current), sessionId, tenantId: tenant.id, now });
-    return { kind: 'ok' as const, session, user, refreshToken: current, graced };
+    return { kind: 'ended' as const, reason: 'the session changed during the refresh: sign in again' };
   });
+}
+
+function ok(row: SessionWithUser, refreshToken: string, graced: boolean): RotationOutcome {
+  const { user_email: email, user_email_verified_at: emailVerifiedAt, ...session } = row;
+  const user: SessionUser = { id: session.user_id, email: email!, email_verified_at: emailVerifiedAt };
+  return { kind: 'ok', session, user, refreshToken, graced };
+}
+
+/**
+ * The session's live refresh token when `token` is a spent one of it still inside the reuse grace,
+ * else null (reuse). Follows successors from `token` to the live hash; a token `k` rotations back
+ * was spent at the last rotation (k = 1, exact) or, when `k` is within the current burst of
+ * rotations, no earlier than the burst began.
+ */
+function liveEndOfChain(session: UserSessionRow, key: Buffer, token: string, graceSeconds: number, now: number): string | null {
+  if (graceSeconds <= 0 || session.refresh_hash === null || session.refresh_rotated_at === null) return null;
+  const grace = graceSeconds * 1000;
+  let current = token;
+  for (let back = 1; back <= MAX_CHAIN_WALK; back++) {
+    current = refreshSuccessor(key, current);
+    if (sha256(current) !== session.refresh_hash) continue;
+    // `now` was read before this transaction waited for the winner's, so it may precede the
+    // rotation: concurrent, hence within any grace.
+    const spentInGrace = back === 1 ? now - Number(session.refresh_rotated_at) < grace
+      : back <= session.refresh_burst_length && now - Number(session.refresh_burst_started_at) < grace;
+    return spentInGrace ? current : null;
+  }
+  // A token of the session that leads nowhere: spent long ago, or under another master key.
+  return null;
 }
 
 // The rotation's statements, built and compiled once (store/prepared.ts): a rotation runs them
 // thousands of times a second.
-const spendToken = new PreparedQuery((db, param: Parameter<{ hash: string; tenantId: string; now: number; jkt: string | null }>) =>
+type RotateParameters = {
+  handle: string; tenantId: string; hash: string; nextHash: string; now: number; jkt: string | null;
+  accessExpiresAt: number; graceCutoff: number; idleCutoff: number;
+};
+const rotate = new PreparedQuery((db, param: Parameter<RotateParameters>) =>
   db
-    .updateTable('refresh_tokens')
-    .set({ used_at: param('now') })
-    .where('token_hash', '=', param('hash'))
+    .updateTable('user_sessions')
+    .set((eb) => {
+      // A burst continues while each rotation comes within the grace of the one before.
+      const inBurst = eb.and([eb('refresh_rotated_at', 'is not', null), eb('refresh_rotated_at', '>', param('graceCutoff'))]);
+      return {
+        refresh_hash: param('nextHash'),
+        refresh_generation: eb('refresh_generation', '+', 1),
+        refresh_rotated_at: param('now'),
+        refresh_burst_started_at: eb.case().when(inBurst).then(eb.ref('refresh_burst_started_at')).else(param('now')).end(),
+        refresh_burst_length: eb.case().when(inBurst).then(eb('refresh_burst_length', '+', 1)).else(1).end(),
+        last_used_at: param('now'),
+        access_expires_at: eb.case().when('access_expires_at', '<', param('accessExpiresAt')).then(param('accessExpiresAt')).else(eb.ref('access_expires_at')).end(),
+      };
+    })
+    .where('refresh_handle', '=', param('handle'))
     .where('tenant_id', '=', param('tenantId'))
-    .where('used_at', 'is', null)
-    // Correlated (one primary-key probe), not `IN (…)`, which SQLite would build for every session.
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('user_sessions')
-          .select('user_sessions.id')
-          .whereRef('user_sessions.id', '=', 'refresh_tokens.session_id')
-          .where((session) => session.or([session('user_sessions.jkt', 'is', null), session('user_sessions.jkt', '=', param('jkt'))])),
-      ),
-    )
-    .returning('session_id'),
+    .where('refresh_hash', '=', param('hash'))
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', param('now'))
+    .where('last_used_at', '>', param('idleCutoff'))
+    .where((session) => session.or([session('jkt', 'is', null), session('jkt', '=', param('jkt'))]))
+    .returningAll()
+    .returning(withUser),
 );
-const findToken = new PreparedQuery((db, param: Parameter<{ hash: string; tenantId: string }>) =>
-  db
-    .selectFrom('refresh_tokens')
-    .leftJoin('user_sessions', 'user_sessions.id', 'refresh_tokens.session_id')
-    .select(['refresh_tokens.session_id', 'refresh_tokens.used_at', 'user_sessions.jkt'])
-    .where('refresh_tokens.token_hash', '=', param('hash'))
-    .where('refresh_tokens.tenant_id', '=', param('tenantId')),
-);
-// The session and what its tokens say of the user, in one statement: on PostgreSQL each statement is
-// a round trip, and a rotation already makes six (BEGIN, spend, this, touch, insert, COMMIT).
-// Sessions are deleted with their user (ON DELETE CASCADE), so the inner join loses no session.
-const findSessionWithUser = new PreparedQuery((db, param: Parameter<{ sessionId: string }>) =>
+// The session and what its tokens say of the user, in one statement: on PostgreSQL each statement
+// is a round trip. Sessions are deleted with their user (ON DELETE CASCADE).
+const findSessionWithUser = new PreparedQuery((db, param: Parameter<{ handle: string; tenantId: string }>) =>
   db
     .selectFrom('user_sessions')
-    .innerJoin('end_users', 'end_users.id', 'user_sessions.user_id')
-    .selectAll('user_sessions')
-    .select(['end_users.email as user_email', 'end_users.email_verified_at as user_email_verified_at'])
-    .where('user_sessions.id', '=', param('sessionId')),
+    .selectAll()
+    .select(withUser)
+    .where('refresh_handle', '=', param('handle'))
+    .where('tenant_id', '=', param('tenantId')),
 );
-const touchSession = new PreparedQuery((db, param: Parameter<{ sessionId: string; now: number; accessExpiresAt: number }>) =>
+// A graced answer: conditional on the live hash it computed and on the session not being revoked
+// since it was read, and it takes the row lock, so a sign-out after it sees the access expiry set here.
+const touchSession = new PreparedQuery((db, param: Parameter<{ sessionId: string; liveHash: string; now: number; accessExpiresAt: number }>) =>
   db
     .updateTable('user_sessions')
     .set((eb) => ({
@@ -134,22 +159,18 @@ const touchSession = new PreparedQuery((db, param: Parameter<{ sessionId: string
       access_expires_at: eb.case().when('access_expires_at', '<', param('accessExpiresAt')).then(param('accessExpiresAt')).else(eb.ref('access_expires_at')).end(),
     }))
     .where('id', '=', param('sessionId'))
-    .where('revoked_at', 'is', null),
-);
-const insertToken = new PreparedQuery((db, param: Parameter<{ hash: string; sessionId: string; tenantId: string; now: number }>) =>
-  db.insertInto('refresh_tokens').values({ token_hash: param('hash'), session_id: param('sessionId'), tenant_id: param('tenantId'), created_at: param('now'), used_at: null }),
+    .where('refresh_hash', '=', param('liveHash'))
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .returning(withUser),
 );
 
-/** Follows successors from `token` to the session's unspent refresh token; null when the chain breaks. */
-async function liveEndOfChain(trx: Db, tenantId: string, sessionId: string, key: Buffer, token: string): Promise<string | null> {
-  let current = token;
-  for (let step = 0; step < MAX_CHAIN_WALK; step++) {
-    const next = refreshSuccessor(key, current);
-    const row = await trx.selectFrom('refresh_tokens').select(['session_id', 'used_at']).where('token_hash', '=', sha256(next)).where('tenant_id', '=', tenantId).executeTakeFirst();
-    // A successor made before this scheme (random), or with another master key: no chain to follow.
-    if (!row || row.session_id !== sessionId) return null;
-    if (row.used_at === null) return next;
-    current = next;
-  }
-  return null;
+type SessionWithUser = UserSessionRow & { user_email: string | null; user_email_verified_at: number | null };
+
+/** The user's email and its proof, as scalar subqueries (they work in RETURNING on SQLite and PostgreSQL alike). */
+function withUser(eb: ExpressionBuilder<Database, 'user_sessions'>) {
+  return [
+    eb.selectFrom('end_users').select('email').whereRef('end_users.id', '=', 'user_sessions.user_id').as('user_email'),
+    eb.selectFrom('end_users').select('email_verified_at').whereRef('end_users.id', '=', 'user_sessions.user_id').as('user_email_verified_at'),
+  ];
 }

@@ -36,7 +36,7 @@ export interface UserServiceDeps {
   signInBudgets: SignInBudgets;
   /** Sign-ups per address (KEYMINT_SIGNUPS_PER_ADDRESS). */
   signUpBudget: SignUpBudget;
-  /** Keys refresh-token successors (crypto/refresh-successor.ts), derived from the master key. */
+  /** Keys refresh-token successors (crypto/refresh-token.ts), derived from the master key. */
   successorKey: Buffer;
   /** RFC 9449: checks the proofs that come with DPoP-bound end-user access tokens. */
   dpop: DpopService;

@@ -1,5 +1,6 @@
 import { sha256 } from '../crypto/hash.js';
-import { hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { refreshHandle } from '../crypto/refresh-token.js';
+import { TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { InvalidToken, KeymintError, MissingToken } from '../errors.js';
 import type { Db } from '../store/database.js';
 import type { InRevocation } from '../leaks/service.js';
@@ -90,12 +91,13 @@ export class SessionCredentials {
    * session was still open; the session's tenant and id, or null (malformed, unknown, already ended).
    */
   async revokeLeaked(token: string, alsoIn?: InRevocation): Promise<{ tenantId: string; id: string } | null> {
-    if (!hasValidFormat(token, TOKEN_PREFIXES.refreshToken)) return null;
-    const row = await this.deps.db.selectFrom('refresh_tokens').select(['session_id', 'tenant_id']).where('token_hash', '=', sha256(token)).executeTakeFirst();
+    const handle = refreshHandle(token);
+    if (handle === null) return null;
+    const row = await this.deps.db.selectFrom('user_sessions').select(['id', 'tenant_id']).where('refresh_handle', '=', handle).executeTakeFirst();
     if (!row) return null;
-    const revoked = { tenantId: row.tenant_id, id: row.session_id };
-    const ended = await this.deps.sessions.revoke(row.tenant_id, row.session_id, this.deps.now(), alsoIn && ((trx) => alsoIn(trx, revoked)));
-    return ended ? { tenantId: row.tenant_id, id: row.session_id } : null;
+    const revoked = { tenantId: row.tenant_id, id: row.id };
+    const ended = await this.deps.sessions.revoke(row.tenant_id, row.id, this.deps.now(), alsoIn && ((trx) => alsoIn(trx, revoked)));
+    return ended ? revoked : null;
   }
 
   /**
@@ -113,7 +115,7 @@ export class SessionCredentials {
       // The refresh token works until the session's absolute end or its idle end, whichever is first.
       const end = Math.min(Number(session.expires_at), Number(session.last_used_at) + settings.sessionIdleTimeout * 1000);
       return {
-        active: true, client_id: tenant.appId, exp: Math.floor(end / 1000), iat: Math.floor(found.createdAt / 1000),
+        active: true, client_id: tenant.appId, exp: Math.floor(end / 1000), iat: Math.floor(found.issuedAt / 1000),
         sub: userDid(session.user_id), aud: tenant.appId, iss: issuer, sid: session.id,
         ...(session.jkt === null ? {} : { cnf: { jkt: session.jkt } }),
       };
@@ -133,11 +135,18 @@ export class SessionCredentials {
     }
   }
 
-  /** The session a refresh token of this tenant belongs to, spent or not; null when it is not one. */
-  private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ sessionId: string; spent: boolean; createdAt: number } | null> {
-    if (!hasValidFormat(token, TOKEN_PREFIXES.refreshToken)) return null;
-    const row = await this.deps.db.selectFrom('refresh_tokens').select(['session_id', 'used_at', 'created_at']).where('token_hash', '=', sha256(token)).where('tenant_id', '=', tenant.id).executeTakeFirst();
-    return row ? { sessionId: row.session_id, spent: row.used_at !== null, createdAt: Number(row.created_at) } : null;
+  /**
+   * The session a refresh token of this tenant names by its handle (crypto/refresh-token.ts), and
+   * whether it is the session's live token; null when it names none. A token that names a session
+   * but is not its live one was spent (only a holder of one of the session's tokens knows its
+   * handle), and `issuedAt` is the live token's issue time, in ms.
+   */
+  private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ sessionId: string; spent: boolean; issuedAt: number } | null> {
+    const handle = refreshHandle(token);
+    if (handle === null) return null;
+    const row = await this.deps.db.selectFrom('user_sessions').select(['id', 'refresh_hash', 'refresh_rotated_at', 'created_at']).where('refresh_handle', '=', handle).where('tenant_id', '=', tenant.id).executeTakeFirst();
+    if (!row) return null;
+    return { sessionId: row.id, spent: row.refresh_hash !== sha256(token), issuedAt: Number(row.refresh_rotated_at ?? row.created_at) };
   }
 
   /** The claims of an unexpired end-user access token of this tenant, or null for any other token. */

@@ -1,6 +1,6 @@
 import { sha256 } from '../crypto/hash.js';
 import { newId } from '../crypto/random.js';
-import { generateToken, TOKEN_PREFIXES } from '../crypto/token-format.js';
+import { newRefreshToken, refreshHandle } from '../crypto/refresh-token.js';
 import type { KeyService } from '../keys/service.js';
 import type { Db } from '../store/database.js';
 import type { Tenant } from '../tenants/model.js';
@@ -15,7 +15,7 @@ export interface SessionIssuerDeps {
 }
 
 /**
- * Opens end-user sessions and signs their tokens: a `kmr_` refresh token (stored hashed), an ES256
+ * Opens end-user sessions and signs their tokens: a `kmr_` refresh token (its hash kept on the session), an ES256
  * access token and an identity token, both with the tenant's lifetimes and keys.
  */
 export class SessionIssuer {
@@ -31,14 +31,22 @@ export class SessionIssuer {
     const settings = endUserSettings(tenant);
     const sessionId = newId('ses');
     const expiresAt = now + settings.sessionAbsoluteLifetime * 1000;
-    const refreshToken = generateToken(TOKEN_PREFIXES.refreshToken);
-    await this.deps.db.transaction().execute(async (trx) => {
-      await trx.insertInto('user_sessions').values({
-        id: sessionId, tenant_id: tenant.id, user_id: user.id, created_at: now, last_used_at: now, expires_at: expiresAt,
-        access_expires_at: accessExpiry(now, settings), revoked_at: null, jkt,
-      }).execute();
-      await trx.insertInto('refresh_tokens').values({ token_hash: sha256(refreshToken), session_id: sessionId, tenant_id: tenant.id, created_at: now, used_at: null }).execute();
-    });
+    let refreshToken = newRefreshToken();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.db.insertInto('user_sessions').values({
+          id: sessionId, tenant_id: tenant.id, user_id: user.id, created_at: now, last_used_at: now, expires_at: expiresAt,
+          access_expires_at: accessExpiry(now, settings), revoked_at: null, jkt,
+          refresh_handle: refreshHandle(refreshToken), refresh_hash: sha256(refreshToken), refresh_generation: 0, refresh_rotated_at: null, refresh_burst_started_at: null, refresh_burst_length: 0,
+        }).execute();
+        break;
+      } catch (error) {
+        // Two sessions drew the same ~65-bit handle (about one in 10^6 after ten million sessions):
+        // the unique index refused the second, which draws again.
+        if (attempt === 3 || !String((error as Error).message).includes('refresh_handle')) throw error;
+        refreshToken = newRefreshToken();
+      }
+    }
     return this.tokensFor(tenant, issuer, user, { id: sessionId, expiresAt, jkt }, refreshToken, now);
   }
 

@@ -21,7 +21,7 @@ export interface UserSessionsDeps {
   audit: AuditLog;
   issuer: SessionIssuer;
   now: () => number;
-  /** Keys refresh-token successors (crypto/refresh-successor.ts), derived from the master key. */
+  /** Keys refresh-token successors (crypto/refresh-token.ts), derived from the master key. */
   successorKey: Buffer;
 }
 
