@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { createPostgresDatabase } from '../testing/databases.js';
 import type { Db } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -68,4 +70,28 @@ test('SQLite: a failing unit rolls its batch back and the others are run again a
   assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
   assert.match(String((outcomes[2] as PromiseRejectedResult).reason), /unit 2 fails/);
   assert.deepEqual(await stored(), ['unit-0', 'unit-1', 'unit-3', 'unit-4'], 'the failed unit wrote nothing, the others once each');
+});
+
+test('PostgreSQL: runStatements sends its statements without BEGIN or COMMIT (one round trip each); run wraps its unit in a transaction of its own', async () => {
+  const database = await createPostgresDatabase();
+  const sent: string[] = [];
+  const postgres = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 2 }) }),
+    log: (event) => void sent.push(event.query.sql.toLowerCase()),
+  });
+  try {
+    await migrateToLatest(postgres);
+    const transactions = new SharedTransactions(postgres);
+    const framing = () => sent.filter((sql) => sql === 'begin' || sql === 'commit');
+    sent.length = 0;
+    await transactions.runStatements((db) => db.insertInto('change_log').values(row('pg-statements')).execute());
+    assert.deepEqual(framing(), []);
+    assert.equal(sent.length, 1);
+    sent.length = 0;
+    await transactions.run((trx) => trx.insertInto('change_log').values(row('pg-transaction')).execute());
+    assert.deepEqual(framing(), ['begin', 'commit']);
+  } finally {
+    await postgres.destroy();
+    await database.drop();
+  }
 });

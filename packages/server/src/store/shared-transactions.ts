@@ -32,6 +32,15 @@ export class SharedTransactions {
     return settled.value as R;
   }
 
+  /**
+   * Like `run`, for work whose statements are each correct on their own (every write conditional on
+   * what it depends on, as a compare-and-set): on PostgreSQL they run without BEGIN and COMMIT, each
+   * statement its own transaction and one round trip; on SQLite they share a COMMIT as in `run`.
+   */
+  async runStatements<R>(work: (db: Db) => Promise<R>): Promise<R> {
+    return this.batches ? this.run(work) : work(this.db);
+  }
+
   private async runBatch(units: Work[]): Promise<Settled[]> {
     try {
       return await transactionWithHeldConnection(this.db, async (trx) => {

@@ -35,7 +35,8 @@ const MAX_CHAIN_WALK = 32;
  * `refreshReuseGrace` seconds and is answered with the session's *current* refresh token (the chain
  * is followed to the live hash), never a new branch, so the session keeps exactly one live refresh
  * token. Any other token naming the session is one spent earlier: reuse. Rotations share COMMITs
- * on SQLite (store/shared-transactions.ts): each is answered only once its rotation is durable.
+ * on SQLite and commit statement by statement on PostgreSQL (store/shared-transactions.ts): each
+ * is answered only once its rotation is durable.
  */
 export async function rotateRefreshToken(
   transactions: SharedTransactions,
@@ -48,7 +49,9 @@ export async function rotateRefreshToken(
   const successor = refreshSuccessor(successorKey, token);
   const accessExpiresAt = accessExpiry(now, settings);
   const graceCutoff = now - settings.refreshReuseGrace * 1000;
-  return transactions.run(async (trx) => {
+  // Each statement below is a read or a compare-and-set, so the rotation needs no transaction of
+  // its own: on PostgreSQL the common case is one round trip.
+  return transactions.runStatements(async (trx) => {
     // The common case in one statement: the token is the live one of a live session, and (RFC 9449
     // §5) a bound session's token is spent only with a proof by its key, so a thief without the key
     // can neither burn it nor trip reuse detection. A session's key never changes.
