@@ -9,7 +9,7 @@ export const POSTGRES_PATHS = [
   { name: 'client_credentials_jwt', title: 'client credentials → ES256 JWT', cached: true },
   { name: 'client_credentials_opaque', title: 'client credentials → opaque token', cached: false, why: 'every token is an INSERT: a network round trip and a WAL flush per group commit on PostgreSQL, a local page write on SQLite' },
   { name: 'introspection', title: 'introspection of an opaque token', cached: true },
-  { name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', cached: false, why: 'each refresh reads the session and rotates its token in one transaction: round trips to PostgreSQL that SQLite answers in process' },
+  { name: 'end_user_refresh', title: 'end-user refresh (rotating kmr_)', cached: false, why: 'each refresh is a conditional UPDATE of its session row, committed by PostgreSQL (a network round trip, a WAL flush per commit and a backend process on the same cores) where SQLite writes a page in process' },
 ];
 
 export const LIMITS = {
