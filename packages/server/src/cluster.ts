@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { configForWorkers, type Config } from './config.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { openKeymint } from './keymint.js';
 import { createLogger } from './log.js';
 import { publicUrlOf, setupLine, startServer } from './server.js';
@@ -22,6 +23,7 @@ export async function serve(given: Config, options: ServeOptions = {}): Promise<
   // Every worker must share the signed-request replay store (a memory one is per process).
   const config = configForWorkers(given, workers);
   const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  boundHeapGrowth();
   if (workers > 1 && cluster.isPrimary) return runPrimary(config, workers, print);
   const server = await startServer(config);
   print(cluster.isWorker ? `[worker ${process.pid}] ${server.banner.split('\n')[0]}` : server.banner);
