@@ -3,6 +3,7 @@ import { refreshHandle } from '../crypto/refresh-token.js';
 import { TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { InvalidToken, KeymintError, MissingToken } from '../errors.js';
 import type { Db } from '../store/database.js';
+import type { UserSessionRow } from '../store/schema.js';
 import type { InRevocation } from '../leaks/service.js';
 import type { Tenant } from '../tenants/model.js';
 import { userDid } from './model.js';
@@ -109,13 +110,13 @@ export class SessionCredentials {
     if (token.startsWith(TOKEN_PREFIXES.refreshToken)) {
       const found = await this.sessionOfRefreshToken(tenant, token);
       if (!found || found.spent) return null;
-      const session = await this.deps.db.selectFrom('user_sessions').selectAll().where('id', '=', found.sessionId).executeTakeFirst();
+      const { session } = found;
       const settings = endUserSettings(tenant);
-      if (!session || sessionEnded(session, settings, this.deps.now())) return null;
+      if (sessionEnded(session, settings, this.deps.now())) return null;
       // The refresh token works until the session's absolute end or its idle end, whichever is first.
       const end = Math.min(Number(session.expires_at), Number(session.last_used_at) + settings.sessionIdleTimeout * 1000);
       return {
-        active: true, client_id: tenant.appId, exp: Math.floor(end / 1000), iat: Math.floor(found.issuedAt / 1000),
+        active: true, client_id: tenant.appId, exp: Math.floor(end / 1000), iat: Math.floor(Number(session.refresh_rotated_at ?? session.created_at) / 1000),
         sub: userDid(session.user_id), aud: tenant.appId, iss: issuer, sid: session.id,
         ...(session.jkt === null ? {} : { cnf: { jkt: session.jkt } }),
       };
@@ -137,16 +138,16 @@ export class SessionCredentials {
 
   /**
    * The session a refresh token of this tenant names by its handle (crypto/refresh-token.ts), and
-   * whether it is the session's live token; null when it names none. A token that names a session
-   * but is not its live one was spent (only a holder of one of the session's tokens knows its
-   * handle), and `issuedAt` is the live token's issue time, in ms.
+   * whether the token is its live one; null when it names none. A token that names a session but
+   * is not its live one was spent (only a holder of one of the session's tokens knows its handle).
+   * The live token was issued at the last rotation, or with the session.
    */
-  private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ sessionId: string; spent: boolean; issuedAt: number } | null> {
+  private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ sessionId: string; spent: boolean; session: UserSessionRow } | null> {
     const handle = refreshHandle(token);
     if (handle === null) return null;
-    const row = await this.deps.db.selectFrom('user_sessions').select(['id', 'refresh_hash', 'refresh_rotated_at', 'created_at']).where('refresh_handle', '=', handle).where('tenant_id', '=', tenant.id).executeTakeFirst();
-    if (!row) return null;
-    return { sessionId: row.id, spent: row.refresh_hash !== sha256(token), issuedAt: Number(row.refresh_rotated_at ?? row.created_at) };
+    const session = await this.deps.db.selectFrom('user_sessions').selectAll().where('refresh_handle', '=', handle).where('tenant_id', '=', tenant.id).executeTakeFirst();
+    if (!session) return null;
+    return { sessionId: session.id, spent: session.refresh_hash !== sha256(token), session };
   }
 
   /** The claims of an unexpired end-user access token of this tenant, or null for any other token. */

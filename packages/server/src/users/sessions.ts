@@ -1,5 +1,4 @@
 import { SYSTEM, type AuditContext, type AuditLog } from '../audit/service.js';
-import { hasValidFormat, TOKEN_PREFIXES } from '../crypto/token-format.js';
 import { InvalidDpopProof, InvalidGrant, InvalidRequest, NotFound } from '../errors.js';
 import type { RevocationService } from '../revocation/service.js';
 import { recordChange, type ChangeFeed } from '../store/change-log.js';
@@ -50,7 +49,6 @@ export class UserSessions {
    */
   async refresh(tenant: Tenant, issuer: string, refreshToken: unknown, jkt: string | null = null): Promise<SessionTokens> {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new InvalidRequest('refresh_token is required');
-    if (!hasValidFormat(refreshToken, TOKEN_PREFIXES.refreshToken)) throw new InvalidGrant('the refresh token is not valid');
     const now = this.deps.now();
     const outcome = await rotateRefreshToken(this.rotations, { tenant, settings: endUserSettings(tenant), successorKey: this.deps.successorKey, token: refreshToken, now, jkt });
     if (outcome.kind === 'unknown') throw new InvalidGrant('the refresh token is not valid');
