@@ -23,10 +23,12 @@ export async function serve(given: Config, options: ServeOptions = {}): Promise<
   // Every worker must share the signed-request replay store (a memory one is per process).
   const config = configForWorkers(given, workers);
   const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
-  boundHeapGrowth();
+  const heapFlag = boundHeapGrowth();
   if (workers > 1 && cluster.isPrimary) return runPrimary(config, workers, print);
   const server = await startServer(config);
   print(cluster.isWorker ? `[worker ${process.pid}] ${server.banner.split('\n')[0]}` : server.banner);
+  // Said once per serving process, so an operator comparing memory figures knows which V8 setting ran.
+  server.app.log.info({ v8Flag: heapFlag ?? 'set by the operator' }, 'old-generation growth between full collections bounded');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
