@@ -58,9 +58,9 @@ export class SessionCredentials {
     const { refreshToken, accessToken } = credentials;
     if (refreshToken === undefined && accessToken === undefined) throw new MissingToken('sign-out needs the refresh token (body or cookie) or the access token');
     if (refreshToken !== undefined) {
-      const session = await this.sessionOfRefreshToken(tenant, refreshToken);
-      if (session) {
-        await this.deps.sessions.revoke(tenant.id, session.sessionId, this.deps.now());
+      const found = await this.sessionOfRefreshToken(tenant, refreshToken);
+      if (found) {
+        await this.deps.sessions.revoke(tenant.id, found.session.id, this.deps.now());
         return;
       }
       if (accessToken === undefined) throw new InvalidToken('the refresh token is not valid');
@@ -77,8 +77,8 @@ export class SessionCredentials {
   async revoke(tenant: Tenant, issuer: string, token: string): Promise<boolean> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return false;
     if (token.startsWith(TOKEN_PREFIXES.refreshToken)) {
-      const session = await this.sessionOfRefreshToken(tenant, token);
-      if (session) await this.deps.sessions.revoke(tenant.id, session.sessionId, this.deps.now());
+      const found = await this.sessionOfRefreshToken(tenant, token);
+      if (found) await this.deps.sessions.revoke(tenant.id, found.session.id, this.deps.now());
       return true;
     }
     const info = await this.accessTokenInfo(tenant, issuer, token);
@@ -142,12 +142,12 @@ export class SessionCredentials {
    * is not its live one was spent (only a holder of one of the session's tokens knows its handle).
    * The live token was issued at the last rotation, or with the session.
    */
-  private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ sessionId: string; spent: boolean; session: UserSessionRow } | null> {
+  private async sessionOfRefreshToken(tenant: Tenant, token: string): Promise<{ session: UserSessionRow; spent: boolean } | null> {
     const handle = refreshHandle(token);
     if (handle === null) return null;
     const session = await this.deps.db.selectFrom('user_sessions').selectAll().where('refresh_handle', '=', handle).where('tenant_id', '=', tenant.id).executeTakeFirst();
     if (!session) return null;
-    return { sessionId: session.id, spent: session.refresh_hash !== sha256(token), session };
+    return { session, spent: session.refresh_hash !== sha256(token) };
   }
 
   /** The claims of an unexpired end-user access token of this tenant, or null for any other token. */
